@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Cluster.Worker;
+
+namespace Cluster.SampleTasks;
+
+/// <summary>The sample tasks. Synchronous ones run on a worker's thread pool, async ones on its coroutine loop.</summary>
+public sealed class SampleTasks : ITaskModule
+{
+    public void Register(TaskRegistry tasks)
+    {
+        tasks.Register("echo", (JsonElement x) => x);
+        tasks.Register("add", (long a, long b) => a + b);
+        tasks.Register("fib", (int n) => Fib(n));
+        tasks.Register("spin", (int ms, CancellationToken cancellationToken) => Spin(ms, cancellationToken));
+        tasks.Register("sleep", SleepAsync);
+        tasks.Register("fail", (string message) => Fail(message));
+        tasks.Register("whoami", () => WhoAmI.Here());
+        tasks.Register("whoami_async", WhoAmIAsync);
+    }
+
+    /// <summary>Recursive on purpose: CPU work.</summary>
+    public static long Fib(int n)
+    {
+        if (n is < 0 or > 92)
+        {
+            throw new ArgumentOutOfRangeException(nameof(n), n, "fib is defined here for 0 <= n <= 92.");
+        }
+        return n < 2 ? n : Fib(n - 1) + Fib(n - 2);
+    }
+
+    /// <summary>Keeps a CPU busy for <paramref name="ms"/> milliseconds.</summary>
+    public static int Spin(int ms, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.ElapsedMilliseconds < ms)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Thread.SpinWait(1000);
+        }
+        return ms;
+    }
+
+    /// <summary>Waits without a thread: on the coroutine loop, thousands interleave.</summary>
+    public static async Task<double> SleepAsync(double seconds, CancellationToken cancellationToken)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken);
+        return seconds;
+    }
+
+    private static int Fail(string message) => throw new InvalidOperationException(message);
+
+    private static async Task<WhoAmI> WhoAmIAsync()
+    {
+        await Task.Yield();
+        return WhoAmI.Here();
+    }
+}
+
+/// <summary>Where a task ran.</summary>
+/// <param name="Executor">"ThreadPool" or "CoroutineLoop": observed from the running thread, not declared.</param>
+public sealed record WhoAmI(string Host, int ProcessId, string Executor, string Thread)
+{
+    public static WhoAmI Here() =>
+        new(Dns.GetHostName(), Environment.ProcessId, TaskContext.CurrentExecutor.ToString(), System.Threading.Thread.CurrentThread.Name ?? "?");
+}

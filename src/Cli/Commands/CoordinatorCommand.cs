@@ -1,0 +1,50 @@
+using Cluster.Coordinator;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Cli.Commands;
+
+internal static class CoordinatorCommand
+{
+    /// <summary>Reads the coordinator's options from the command line.</summary>
+    public static CoordinatorOptions Options(Arguments args, int defaultPort)
+    {
+        var options = new CoordinatorOptions
+        {
+            Port = args.Int("port", defaultPort, 0, 65535),
+            Host = args.String("host") ?? "127.0.0.1",
+            Redis = args.String("redis"),
+            DataDirectory = args.String("data"),
+            KeyPrefix = args.String("prefix") ?? "cluster",
+            MaxPayloadBytes = args.Int("max-payload", 4 * 1024 * 1024, 1, 512 * 1024 * 1024),
+        };
+        options.Validate();
+        return options;
+    }
+
+    public static async Task<int> RunAsync(IEnumerable<string> rest, CancellationToken cancellationToken)
+    {
+        var args = new Arguments(rest, new HashSet<string> { "verbose" });
+        var options = Options(args, 5050);
+        var verbose = args.Flag("verbose");
+        args.RejectUnknown();
+        await using var host = await CoordinatorHost.StartAsync(options, verbose ? LogLevel.Information : LogLevel.Warning, cancellationToken);
+        Console.WriteLine($"Coordinator listening on {host.Address} (store: {Describe(options)})");
+        await WaitAsync(cancellationToken);
+        Console.WriteLine("Coordinator stopping.");
+        return 0;
+    }
+
+    public static string Describe(CoordinatorOptions options) =>
+        options.Redis is not null ? "redis" : options.DataDirectory is not null ? $"embedded, data in {Path.GetFullPath(options.DataDirectory)}" : "embedded, in memory";
+
+    public static async Task WaitAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using Cluster.Worker;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Cli.Commands;
+
+internal static class WorkerCommand
+{
+    private static readonly HashSet<string> Flags = ["verbose", "exit-with-parent"];
+
+    /// <summary><c>cluster worker</c>: the daemon of one host.</summary>
+    public static async Task<int> RunDaemonAsync(IEnumerable<string> rest, CancellationToken cancellationToken)
+    {
+        var args = new Arguments(rest, Flags);
+        var coordinator = args.Url("coordinator");
+        var settings = WorkerSettings.From(args);
+        args.RejectUnknown();
+        using var logging = Logging.Create(settings.Verbose);
+        var daemon = new WorkerDaemon(settings.Processes, _ => ChildStartInfo(coordinator, settings), logging.CreateLogger<WorkerDaemon>());
+        Console.WriteLine($"Worker daemon: {settings.Processes} worker processes × ({settings.Threads} threads + {settings.Coroutines} coroutines) → {coordinator}");
+        await daemon.RunAsync(cancellationToken);
+        return 0;
+    }
+
+    /// <summary><c>cluster worker-process</c>: one worker process, started by the daemon.</summary>
+    public static async Task<int> RunProcessAsync(IEnumerable<string> rest, CancellationTokenSource stop)
+    {
+        var args = new Arguments(rest, Flags);
+        var options = new WorkerOptions
+        {
+            Coordinator = args.Url("coordinator"),
+            Threads = args.Int("threads", Environment.ProcessorCount * 5, 1, 4096),
+            Coroutines = args.Int("coroutines", 1000, 1, 1_000_000),
+        };
+        var tasks = args.All("tasks");
+        var verbose = args.Flag("verbose");
+        if (args.Flag("exit-with-parent"))
+        {
+            ExitWithParent(stop);
+        }
+        args.RejectUnknown();
+        var registry = new TaskRegistry();
+        foreach (var path in tasks.Count > 0 ? tasks : [WorkerSettings.SampleTasks])
+        {
+            registry.AddAssembly(path);
+        }
+        using var logging = Logging.Create(verbose);
+        using var worker = new WorkerProcess(options, registry, logging.CreateLogger<WorkerProcess>());
+        await worker.RunAsync(stop.Token);
+        return 0;
+    }
+
+    /// <summary>How the daemon starts one worker process: this same program, command worker-process.</summary>
+    public static ProcessStartInfo ChildStartInfo(Uri coordinator, WorkerSettings settings)
+    {
+        var info = new ProcessStartInfo();
+        var self = Environment.ProcessPath!;
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            info.FileName = self;
+            info.ArgumentList.Add(typeof(WorkerCommand).Assembly.Location);
+        }
+        else
+        {
+            info.FileName = self;
+        }
+        info.ArgumentList.Add("worker-process");
+        info.ArgumentList.Add("--coordinator");
+        info.ArgumentList.Add(coordinator.ToString());
+        info.ArgumentList.Add("--threads");
+        info.ArgumentList.Add(settings.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        info.ArgumentList.Add("--coroutines");
+        info.ArgumentList.Add(settings.Coroutines.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var path in settings.Tasks)
+        {
+            info.ArgumentList.Add("--tasks");
+            info.ArgumentList.Add(path);
+        }
+        if (settings.Verbose)
+        {
+            info.ArgumentList.Add("--verbose");
+        }
+        info.ArgumentList.Add("--exit-with-parent");
+        return info;
+    }
+
+    /// <summary>The daemon holds our standard input open; end of file means it is gone, so we go too.</summary>
+    private static void ExitWithParent(CancellationTokenSource stop)
+    {
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using var input = Console.OpenStandardInput();
+                var buffer = new byte[64];
+                while (input.Read(buffer, 0, buffer.Length) > 0)
+                {
+                }
+            }
+            catch (IOException)
+            {
+            }
+            stop.Cancel();
+            // Leave even if a handler ignores cancellation.
+            Thread.Sleep(TimeSpan.FromSeconds(5));
+            Environment.Exit(0);
+        })
+        { IsBackground = true, Name = "cluster-parent-watch" };
+        thread.Start();
+    }
+}

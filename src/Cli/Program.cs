@@ -1,0 +1,3 @@
+using Cluster.Cli;
+
+return await CliApp.RunAsync(args);

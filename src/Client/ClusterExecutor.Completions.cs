@@ -1,0 +1,92 @@
+using Cluster.Protocol.V1;
+using Grpc.Core;
+
+namespace Cluster.Client;
+
+public sealed partial class ClusterExecutor
+{
+    /// <summary>
+    /// Reads this session's completion stream, resuming after the last completion seen when it
+    /// breaks; acknowledges what it has so the store can forget it.
+    /// </summary>
+    private async Task CompletionLoopAsync()
+    {
+        var token = _stop.Token;
+        var delay = TimeSpan.FromMilliseconds(50);
+        using var ackTimer = new PeriodicTimer(AckInterval);
+        var acks = AckLoopAsync(ackTimer, token);
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                using var call = _client.Completions(new CompletionsRequest { Session = SessionId, AfterSeq = Interlocked.Read(ref _lastSeq) }, cancellationToken: token);
+                while (await call.ResponseStream.MoveNext(token).ConfigureAwait(false))
+                {
+                    delay = TimeSpan.FromMilliseconds(50);
+                    foreach (var completion in call.ResponseStream.Current.Completions)
+                    {
+                        // A completion seen twice (after a resume) finds its future gone or resolved: it resolves once.
+                        if (_futures.TryGetValue(completion.TaskId, out var future))
+                        {
+                            future.Resolve(completion);
+                        }
+                        if (completion.Seq > Interlocked.Read(ref _lastSeq))
+                        {
+                            Interlocked.Exchange(ref _lastSeq, completion.Seq);
+                        }
+                    }
+                }
+            }
+            catch (Exception) when (token.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (RpcException e)
+            {
+                LogStreamBroke(SessionId, e.Status.Detail, Interlocked.Read(ref _lastSeq));
+            }
+            try
+            {
+                await Task.Delay(delay, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+        }
+        await acks.ConfigureAwait(false);
+    }
+
+    private async Task AckLoopAsync(PeriodicTimer timer, CancellationToken token)
+    {
+        try
+        {
+            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+            {
+                await AckAsync().ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task AckAsync()
+    {
+        var seq = Interlocked.Read(ref _lastSeq);
+        if (seq <= Interlocked.Read(ref _ackedSeq))
+        {
+            return;
+        }
+        try
+        {
+            await _client.AckAsync(new AckRequest { Session = SessionId, UpToSeq = seq }).ConfigureAwait(false);
+            Interlocked.Exchange(ref _ackedSeq, seq);
+        }
+        catch (RpcException)
+        {
+            // The next tick acknowledges again; meanwhile the store keeps them.
+        }
+    }
+}

@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Threading.Channels;
+using Cluster.Contracts;
+using Cluster.Protocol.V1;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cluster.Client;
+
+/// <summary>
+/// Submits tasks to the cluster and hands out futures, as <c>concurrent.futures.Executor</c>.
+/// Submits that arrive close together travel as one batch; every future resolves from this
+/// executor's own stream of completions.
+/// </summary>
+public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
+{
+    private static readonly TimeSpan AckInterval = TimeSpan.FromMilliseconds(50);
+
+    private readonly ClusterExecutorOptions _options;
+    private readonly ILogger _logger;
+    private readonly GrpcChannel _channel;
+    private readonly Protocol.V1.Tasks.TasksClient _client;
+    private readonly Channel<ClusterFuture> _submits = Channel.CreateUnbounded<ClusterFuture>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<string, ClusterFuture> _futures = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ReadOnlyMemory<byte>> _args = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _inFlight;
+    private readonly Task _submitLoop;
+    private readonly Task _completionLoop;
+    private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _stopLock = new();
+    private Task? _stopped;
+    private long _sequence;
+    private long _lastSeq;
+    private long _ackedSeq;
+    private int _shutdown;
+
+    /// <param name="address">The coordinator, e.g. http://127.0.0.1:5050.</param>
+    public ClusterExecutor(string address, ClusterExecutorOptions? options = null)
+    {
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"'{address}' is not a coordinator address such as http://127.0.0.1:5050.", nameof(address));
+        }
+        _options = options ?? new ClusterExecutorOptions();
+        _logger = _options.LoggerFactory?.CreateLogger<ClusterExecutor>() ?? NullLogger<ClusterExecutor>.Instance;
+        _channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler
+            {
+                KeepAlivePingDelay = TimeSpan.FromSeconds(10),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
+                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+                EnableMultipleHttp2Connections = true,
+            },
+            MaxReceiveMessageSize = null,
+            MaxSendMessageSize = null,
+        });
+        _client = new Protocol.V1.Tasks.TasksClient(_channel);
+        _inFlight = new SemaphoreSlim(_options.MaxBatchesInFlight);
+        SessionId = Guid.NewGuid().ToString("N")[..16];
+        _submitLoop = Task.Run(SubmitLoopAsync);
+        _completionLoop = Task.Run(CompletionLoopAsync);
+    }
+
+    /// <summary>This executor's session: the coordinator streams it the completions of its own tasks only.</summary>
+    public string SessionId { get; }
+
+    /// <summary>Futures of this executor not yet done.</summary>
+    public int PendingCount => _futures.Count;
+
+    /// <summary>
+    /// Schedules task <paramref name="task"/> with positional <paramref name="args"/> (sent as a JSON array)
+    /// and returns its future at once.
+    /// </summary>
+    /// <exception cref="ArgumentException">The task name is empty or malformed, or an argument cannot be written as JSON.</exception>
+    /// <exception cref="InvalidOperationException">The executor has been shut down.</exception>
+    public ClusterFuture<TResult> Submit<TResult>(string task, params object?[] args)
+    {
+        if (Volatile.Read(ref _shutdown) != 0)
+        {
+            throw new InvalidOperationException("Cannot submit after shutdown.");
+        }
+        RequireTaskName(task);
+        byte[] json;
+        try
+        {
+            json = JsonSerializer.SerializeToUtf8Bytes(args ?? [null], ClusterJson.Options);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new ArgumentException($"The arguments of task '{task}' cannot be written as JSON: {e.Message}", nameof(args), e);
+        }
+        var id = SessionId + "." + Interlocked.Increment(ref _sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var future = new ClusterFuture<TResult>(this, id, task);
+        _futures[id] = future;
+        _args[id] = json;
+        _submits.Writer.TryWrite(future);
+        return future;
+    }
+
+    /// <summary>Submits and returns the raw JSON result.</summary>
+    public ClusterFuture<JsonElement> Submit(string task, params object?[] args) => Submit<JsonElement>(task, args);
+
+    /// <summary>
+    /// Stops accepting tasks. With <paramref name="wait"/>, returns once every future of this
+    /// executor is done; with <paramref name="cancelFutures"/>, first cancels those still queued.
+    /// </summary>
+    public void Shutdown(bool wait = true, bool cancelFutures = false) =>
+        ShutdownAsync(wait, cancelFutures).GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="Shutdown"/>
+    public async Task ShutdownAsync(bool wait = true, bool cancelFutures = false)
+    {
+        Interlocked.Exchange(ref _shutdown, 1);
+        if (cancelFutures)
+        {
+            await Task.WhenAll(_futures.Values.Select(f => f.CancelAsync())).ConfigureAwait(false);
+        }
+        if (_futures.IsEmpty)
+        {
+            _idle.TrySetResult();
+        }
+        // The streams stay open until the last future is done, with or without waiting for it here.
+        var stopped = _idle.Task.ContinueWith(_ => StopAsync(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
+        if (wait)
+        {
+            await stopped.ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    public async ValueTask DisposeAsync() => await ShutdownAsync(wait: true).ConfigureAwait(false);
+
+    internal void Forget(ClusterFuture future)
+    {
+        _futures.TryRemove(future.Id, out _);
+        _args.TryRemove(future.Id, out _);
+        if (Volatile.Read(ref _shutdown) != 0 && _futures.IsEmpty)
+        {
+            _idle.TrySetResult();
+        }
+    }
+
+    internal async Task<bool> CancelOnServerAsync(ClusterFuture future)
+    {
+        var reply = await _client.CancelAsync(new CancelRequest { Session = SessionId, TaskIds = { future.Id } }).ConfigureAwait(false);
+        return reply.Cancelled.Count == 1 && reply.Cancelled[0];
+    }
+
+    private Task StopAsync()
+    {
+        lock (_stopLock)
+        {
+            return _stopped ??= StopOnceAsync();
+        }
+    }
+
+    private async Task StopOnceAsync()
+    {
+        _submits.Writer.TryComplete();
+        await AckAsync().ConfigureAwait(false);
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_submitLoop, _completionLoop).ConfigureAwait(false);
+        _channel.Dispose();
+    }
+
+    private static void RequireTaskName(string task)
+    {
+        if (string.IsNullOrEmpty(task) || task.Length > 200 || !task.All(c => char.IsAsciiLetterOrDigit(c) || "_.:/@-".Contains(c)))
+        {
+            throw new ArgumentException($"Task name '{task}' must be 1 to 200 letters, digits or _ . : / @ -.", nameof(task));
+        }
+    }
+
+    internal void LogCallbackFailed(string taskId, Exception exception) => LogCallbackThrew(taskId, exception);
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Error, Message = "A done-callback of task {TaskId} threw")]
+    private partial void LogCallbackThrew(string taskId, Exception exception);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Submit of {Count} tasks failed ({Status}); retrying")]
+    private partial void LogSubmitRetry(int count, StatusCode status);
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Completion stream of session {Session} broke ({Reason}); resuming after {Seq}")]
+    private partial void LogStreamBroke(string session, string reason, long seq);
+}

@@ -1,0 +1,205 @@
+using Cluster.Protocol.V1;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Client;
+
+/// <summary>
+/// The eventual outcome of one task on the cluster, as <c>concurrent.futures.Future</c>. It resolves
+/// exactly once, from the completion the coordinator streams back; nothing polls.
+/// </summary>
+public abstract class ClusterFuture
+{
+    private const int Queued = 0;
+    private const int Sent = 1;
+    private const int Withdrawn = 2;
+
+    private readonly Lock _lock = new();
+    private readonly TaskCompletionSource _accepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private List<Action<ClusterFuture>>? _callbacks = [];
+    private int _state = (int)FutureState.Pending;
+    private int _submit = Queued;
+
+    private protected ClusterFuture(ClusterExecutor executor, string id, string name)
+    {
+        Executor = executor;
+        Id = id;
+        Name = name;
+    }
+
+    /// <summary>The task id, unique in the cluster.</summary>
+    public string Id { get; }
+
+    /// <summary>The task name.</summary>
+    public string Name { get; }
+
+    public FutureState State => (FutureState)Volatile.Read(ref _state);
+
+    /// <summary>True once the task finished, failed or was cancelled.</summary>
+    public bool Done => State is FutureState.Finished or FutureState.Cancelled;
+
+    public bool Cancelled => State == FutureState.Cancelled;
+
+    public bool Running => State == FutureState.Running;
+
+    /// <summary>The worker process connection that ran the task ("host-pid-..."), once done; null if it never ran.</summary>
+    public string? WorkerId { get; private set; }
+
+    internal ClusterExecutor Executor { get; }
+
+    /// <summary>Completes when the coordinator has stored the task (or refused it).</summary>
+    internal Task Accepted => _accepted.Task;
+
+    private protected abstract Task Outcome { get; }
+
+    /// <summary>
+    /// Attempts to cancel the task: true if it was still queued (it will never run) or is cancelled
+    /// already; false if it is running or done.
+    /// </summary>
+    public bool Cancel() => CancelAsync().GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="Cancel"/>
+    public async Task<bool> CancelAsync()
+    {
+        if (Cancelled)
+        {
+            return true;
+        }
+        if (Done)
+        {
+            return false;
+        }
+        if (Interlocked.CompareExchange(ref _submit, Withdrawn, Queued) == Queued)
+        {
+            // Never left this process.
+            _accepted.TrySetResult();
+            return Resolve(cancelled: true);
+        }
+        await Accepted.ConfigureAwait(false);
+        if (Done)
+        {
+            return Cancelled;
+        }
+        var cancelled = await Executor.CancelOnServerAsync(this).ConfigureAwait(false);
+        return cancelled ? Resolve(cancelled: true) || Cancelled : Cancelled;
+    }
+
+    /// <summary>
+    /// The task's exception, or null if it succeeded. Waits up to <paramref name="timeout"/> (null: forever).
+    /// </summary>
+    /// <exception cref="TimeoutException">The task did not finish in time.</exception>
+    /// <exception cref="OperationCanceledException">The future was cancelled.</exception>
+    public Exception? GetException(TimeSpan? timeout = null)
+    {
+        WaitDone(timeout);
+        if (Outcome.IsCanceled)
+        {
+            throw new OperationCanceledException($"Task {Id} was cancelled.");
+        }
+        return Outcome.Exception?.InnerException;
+    }
+
+    /// <summary>A task that completes (never faults) when this future is done, whatever its outcome.</summary>
+    public Task WhenDone(CancellationToken cancellationToken = default) =>
+        Outcome.ContinueWith(static _ => { }, cancellationToken, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    /// <summary>
+    /// Runs <paramref name="callback"/> once the future is done, in the order callbacks were added;
+    /// at once if it is done already. A callback that throws is logged and does not stop the others.
+    /// </summary>
+    public void AddDoneCallback(Action<ClusterFuture> callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        lock (_lock)
+        {
+            if (_callbacks is not null)
+            {
+                _callbacks.Add(callback);
+                return;
+            }
+        }
+        Invoke(callback);
+    }
+
+    private protected void WaitDone(TimeSpan? timeout)
+    {
+        var outcome = Outcome;
+        if (!outcome.IsCompleted && !((IAsyncResult)outcome).AsyncWaitHandle.WaitOne(timeout ?? Timeout.InfiniteTimeSpan))
+        {
+            throw new TimeoutException($"Task {Id} did not finish within {timeout}.");
+        }
+    }
+
+    /// <summary>Claims the task for a submit batch; false when it was cancelled before it left.</summary>
+    internal bool TryMarkSent() => Interlocked.CompareExchange(ref _submit, Sent, Queued) == Queued;
+
+    internal void MarkAccepted() => _accepted.TrySetResult();
+
+    internal void MarkRunning() => Interlocked.CompareExchange(ref _state, (int)FutureState.Running, (int)FutureState.Pending);
+
+    /// <summary>Resolves from a streamed completion; false if the future was resolved before.</summary>
+    internal bool Resolve(Completion completion)
+    {
+        if (!Done)
+        {
+            WorkerId = completion.Worker.Length > 0 ? completion.Worker : null;
+        }
+        return ResolveOutcome(completion);
+    }
+
+    private bool ResolveOutcome(Completion completion) => completion.OutcomeCase switch
+    {
+        Completion.OutcomeOneofCase.Result => Resolve(result: completion.Result.Memory),
+        Completion.OutcomeOneofCase.Error => Resolve(error: new RemoteTaskException(Id, completion.Error.Type, completion.Error.Message, completion.Error.StackTrace, completion.Error.Attempt)),
+        Completion.OutcomeOneofCase.Cancelled => Resolve(cancelled: true),
+        _ => Resolve(error: new InvalidOperationException($"Task {Id} completed without an outcome.")),
+    };
+
+    internal bool Resolve(ReadOnlyMemory<byte> result = default, Exception? error = null, bool cancelled = false)
+    {
+        var state = cancelled ? FutureState.Cancelled : FutureState.Finished;
+        while (true)
+        {
+            var current = Volatile.Read(ref _state);
+            if (current is (int)FutureState.Finished or (int)FutureState.Cancelled)
+            {
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref _state, (int)state, current) == current)
+            {
+                break;
+            }
+        }
+        SetOutcome(result, error, cancelled);
+        _accepted.TrySetResult();
+        Executor.Forget(this);
+        List<Action<ClusterFuture>> callbacks;
+        lock (_lock)
+        {
+            callbacks = _callbacks!;
+            _callbacks = null;
+        }
+        foreach (var callback in callbacks)
+        {
+            Invoke(callback);
+        }
+        return true;
+    }
+
+    private protected abstract void SetOutcome(ReadOnlyMemory<byte> result, Exception? error, bool cancelled);
+
+    private protected void Invoke<TFuture>(Action<TFuture> callback, TFuture future)
+    {
+        try
+        {
+            callback(future);
+        }
+        catch (Exception e)
+        {
+            Executor.LogCallbackFailed(Id, e);
+        }
+    }
+
+    private void Invoke(Action<ClusterFuture> callback) => Invoke(callback, this);
+
+    public override string ToString() => $"<ClusterFuture {Id} {Name} state={State}>";
+}

@@ -1,0 +1,65 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Cluster.Contracts;
+
+namespace Cluster.Client;
+
+/// <summary>A future whose result is a <typeparamref name="T"/>, read from the task's JSON result.</summary>
+public sealed class ClusterFuture<T> : ClusterFuture
+{
+    private readonly TaskCompletionSource<T> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal ClusterFuture(ClusterExecutor executor, string id, string name)
+        : base(executor, id, name)
+    {
+    }
+
+    private protected override Task Outcome => _outcome.Task;
+
+    /// <summary>
+    /// The task's result. Waits up to <paramref name="timeout"/> (null: forever).
+    /// </summary>
+    /// <exception cref="TimeoutException">The task did not finish in time.</exception>
+    /// <exception cref="OperationCanceledException">The future was cancelled.</exception>
+    /// <exception cref="RemoteTaskException">The task's handler threw.</exception>
+    public T Result(TimeSpan? timeout = null)
+    {
+        WaitDone(timeout);
+        return _outcome.Task.GetAwaiter().GetResult();
+    }
+
+    /// <inheritdoc cref="ClusterFuture.AddDoneCallback(Action{ClusterFuture})"/>
+    public void AddDoneCallback(Action<ClusterFuture<T>> callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        base.AddDoneCallback((ClusterFuture _) => Invoke(callback, this));
+    }
+
+    public TaskAwaiter<T> GetAwaiter() => _outcome.Task.GetAwaiter();
+
+    /// <summary>The outcome as a Task: result, RemoteTaskException, or cancelled.</summary>
+    public Task<T> AsTask() => _outcome.Task;
+
+    private protected override void SetOutcome(ReadOnlyMemory<byte> result, Exception? error, bool cancelled)
+    {
+        if (cancelled)
+        {
+            _outcome.TrySetCanceled();
+        }
+        else if (error is not null)
+        {
+            _outcome.TrySetException(error);
+        }
+        else
+        {
+            try
+            {
+                _outcome.TrySetResult(JsonSerializer.Deserialize<T>(result.Span, ClusterJson.Options)!);
+            }
+            catch (JsonException e)
+            {
+                _outcome.TrySetException(new InvalidCastException($"The result of task {Id} cannot be read as {typeof(T).Name}: {e.Message}", e));
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+using Cluster.Coordinator.Internal.Store;
+using Cluster.Protocol.V1;
+using Grpc.Core;
+
+namespace Cluster.Coordinator.Internal.Services;
+
+internal sealed class AdminService(TaskStore store) : Admin.AdminBase
+{
+    public override async Task<StatusReply> Status(StatusRequest request, ServerCallContext context)
+    {
+        var reply = await store.StatusAsync().ConfigureAwait(false);
+        return reply;
+    }
+}

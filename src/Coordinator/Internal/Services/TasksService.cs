@@ -1,0 +1,116 @@
+using Cluster.Coordinator.Internal.Store;
+using Cluster.Protocol.V1;
+using Grpc.Core;
+
+namespace Cluster.Coordinator.Internal.Services;
+
+/// <summary>The client-facing service: submit, cancel, and each session's completion stream.</summary>
+internal sealed class TasksService(TaskStore store, Notifier notifier, CoordinatorOptions options) : Protocol.V1.Tasks.TasksBase
+{
+    private const int CompletionBatchSize = 1024;
+    private static readonly TimeSpan SafetyInterval = TimeSpan.FromSeconds(2);
+
+    public override async Task<SubmitReply> Submit(SubmitRequest request, ServerCallContext context)
+    {
+        RequireIdentifier("session", request.Session);
+        var reply = new SubmitReply();
+        var valid = new List<TaskSpec>(request.Tasks.Count);
+        var positions = new List<int>(request.Tasks.Count);
+        for (var i = 0; i < request.Tasks.Count; i++)
+        {
+            var task = request.Tasks[i];
+            var problem = Validation.Identifier("task id", task.Id)
+                ?? Validation.Identifier("task name", task.Name)
+                ?? Validation.JsonArguments(task.Name, task.Args.Span, options.MaxPayloadBytes);
+            if (problem is null)
+            {
+                valid.Add(task);
+                positions.Add(i);
+            }
+            else
+            {
+                reply.Rejected.Add(new Rejection { Index = i, TaskId = task.Id, Code = nameof(StatusCode.InvalidArgument), Message = problem });
+            }
+        }
+        if (valid.Count > 0)
+        {
+            foreach (var duplicate in await store.SubmitAsync(request.Session, valid).ConfigureAwait(false))
+            {
+                var task = valid[duplicate];
+                reply.Rejected.Add(new Rejection
+                {
+                    Index = positions[duplicate],
+                    TaskId = task.Id,
+                    Code = nameof(StatusCode.AlreadyExists),
+                    Message = $"task id '{task.Id}' is already in use.",
+                });
+            }
+        }
+        return reply;
+    }
+
+    public override async Task<CancelReply> Cancel(CancelRequest request, ServerCallContext context)
+    {
+        RequireIdentifier("session", request.Session);
+        foreach (var id in request.TaskIds)
+        {
+            RequireIdentifier("task id", id);
+        }
+        var reply = new CancelReply();
+        if (request.TaskIds.Count > 0)
+        {
+            reply.Cancelled.AddRange(await store.CancelAsync(request.Session, request.TaskIds).ConfigureAwait(false));
+        }
+        return reply;
+    }
+
+    public override async Task Completions(CompletionsRequest request, IServerStreamWriter<CompletionBatch> responseStream, ServerCallContext context)
+    {
+        RequireIdentifier("session", request.Session);
+        var cancellationToken = context.CancellationToken;
+        var signal = notifier.Watch(request.Session);
+        try
+        {
+            var cursor = request.AfterSeq;
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                signal.Reset();
+                var completions = await store.ReadCompletionsAsync(request.Session, cursor, CompletionBatchSize).ConfigureAwait(false);
+                if (completions.Count == 0)
+                {
+                    // Woken by the store's notice; the interval only guards against a lost notice.
+                    await signal.WaitAsync(SafetyInterval, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                var batch = new CompletionBatch();
+                batch.Completions.AddRange(completions);
+                await responseStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+                cursor = completions[^1].Seq;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client went away; its completions stay in the store until it acknowledges them.
+        }
+        finally
+        {
+            notifier.Unwatch(request.Session, signal);
+        }
+    }
+
+    public override async Task<AckReply> Ack(AckRequest request, ServerCallContext context)
+    {
+        RequireIdentifier("session", request.Session);
+        // Acknowledged: the client holds these completions, so the store may forget them.
+        await store.AckAsync(request.Session, request.UpToSeq).ConfigureAwait(false);
+        return new AckReply();
+    }
+
+    private static void RequireIdentifier(string what, string value)
+    {
+        if (Validation.Identifier(what, value) is { } problem)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, problem));
+        }
+    }
+}

@@ -1,0 +1,212 @@
+using Cluster.Coordinator.Internal.Store;
+using Cluster.Protocol.V1;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Cluster.Coordinator.Internal.Services;
+
+/// <summary>
+/// One bidirectional stream per worker process: hello, credits, heartbeats and results in;
+/// assignments and cancel requests out. When the stream breaks, the worker's leases go back to
+/// their queues at once.
+/// </summary>
+internal sealed partial class WorkersService(TaskStore store, Notifier notifier, CoordinatorOptions options, ILogger<WorkersService> logger) : Workers.WorkersBase
+{
+    private const int MaxLeaseBatch = 512;
+    private static readonly TimeSpan SafetyInterval = TimeSpan.FromSeconds(2);
+
+    public override async Task Connect(IAsyncStreamReader<WorkerMessage> requestStream, IServerStreamWriter<CoordinatorMessage> responseStream, ServerCallContext context)
+    {
+        var cancellationToken = context.CancellationToken;
+        if (!await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+        var hello = requestStream.Current.Hello ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "The first message on a worker stream must carry hello."));
+        RequireValid(hello);
+        var worker = new WorkerConnection(hello);
+        await store.HeartbeatAsync(worker.Id, hello).ConfigureAwait(false);
+        LogConnected(worker.Id, hello.Host, hello.ProcessId, hello.Handlers.Count);
+
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        notifier.Add(worker);
+        var writer = WriteLoopAsync(worker, responseStream, done.Token);
+        var leaser = LeaseLoopAsync(worker, done.Token);
+        try
+        {
+            worker.Outgoing.Writer.TryWrite(new CoordinatorMessage
+            {
+                Welcome = new Welcome
+                {
+                    Coordinator = Environment.MachineName,
+                    HeartbeatIntervalMs = (int)options.HeartbeatInterval.TotalMilliseconds,
+                    LeaseMs = (int)options.LeaseTime.TotalMilliseconds,
+                },
+            });
+            Apply(worker, requestStream.Current);
+            while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            {
+                var message = requestStream.Current;
+                if (message.Results.Count > 0)
+                {
+                    var (_, stale) = await store.CompleteAsync(worker.Id, message.Results).ConfigureAwait(false);
+                    if (stale > 0)
+                    {
+                        LogStaleResults(worker.Id, stale);
+                    }
+                }
+                if (message.Heartbeat is not null && !await store.HeartbeatAsync(worker.Id, hello).ConfigureAwait(false))
+                {
+                    LogReregistered(worker.Id);
+                }
+                Apply(worker, message);
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException || (e is RpcException r && r.StatusCode == StatusCode.Cancelled))
+        {
+            // The stream broke: the worker is gone or unreachable.
+        }
+        finally
+        {
+            notifier.Remove(worker);
+            await done.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(writer, leaser).ConfigureAwait(false);
+            await ReleaseAsync(worker).ConfigureAwait(false);
+        }
+    }
+
+    private static void Apply(WorkerConnection worker, WorkerMessage message) =>
+        worker.AddCredits(message.ThreadCredits, message.CoroutineCredits);
+
+    private async Task ReleaseAsync(WorkerConnection worker)
+    {
+        try
+        {
+            // The worker vanished: its leased tasks go back to the front of their queues now,
+            // not when its lease would have expired.
+            var (requeued, _) = await store.RequeueAsync(worker.Id, gone: true).ConfigureAwait(false);
+            LogDisconnected(worker.Id, requeued);
+        }
+        catch (RedisException e)
+        {
+            // Lease expiry (the reaper) brings them back instead.
+            LogReleaseFailed(worker.Id, e);
+        }
+    }
+
+    private async Task LeaseLoopAsync(WorkerConnection worker, CancellationToken cancellationToken)
+    {
+        var rotation = 0;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                worker.Wake.Reset();
+                var leased = await LeaseAsync(worker, worker.ThreadNames, worker.ThreadCredits, ExecutionKind.ThreadPool, rotation).ConfigureAwait(false)
+                    | await LeaseAsync(worker, worker.CoroutineNames, worker.CoroutineCredits, ExecutionKind.Coroutine, rotation).ConfigureAwait(false);
+                rotation++;
+                if (!leased)
+                {
+                    await worker.Wake.WaitAsync(SafetyInterval, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            LogLeaseLoopFailed(worker.Id, e);
+            worker.Outgoing.Writer.TryComplete(e);
+        }
+    }
+
+    private async Task<bool> LeaseAsync(WorkerConnection worker, string[] names, int credits, ExecutionKind kind, int rotation)
+    {
+        if (credits <= 0 || names.Length == 0)
+        {
+            return false;
+        }
+        List<Assignment> leased;
+        try
+        {
+            leased = await store.LeaseAsync(worker.Id, names, Math.Min(credits, MaxLeaseBatch), rotation).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (e.Message.Contains("NOWORKER", StringComparison.Ordinal))
+        {
+            // Reaped while alive (e.g. the store was away): register again, then lease.
+            await store.HeartbeatAsync(worker.Id, worker.Hello).ConfigureAwait(false);
+            return true;
+        }
+        if (leased.Count == 0)
+        {
+            return false;
+        }
+        if (kind == ExecutionKind.ThreadPool)
+        {
+            worker.AddCredits(-leased.Count, 0);
+        }
+        else
+        {
+            worker.AddCredits(0, -leased.Count);
+        }
+        var message = new CoordinatorMessage();
+        message.Assignments.AddRange(leased);
+        worker.Outgoing.Writer.TryWrite(message);
+        return true;
+    }
+
+    private static async Task WriteLoopAsync(WorkerConnection worker, IServerStreamWriter<CoordinatorMessage> stream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var message in worker.Outgoing.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await stream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
+        {
+        }
+    }
+
+    private static void RequireValid(Hello hello)
+    {
+        var problem = Validation.Identifier("worker id", hello.WorkerId);
+        if (problem is null && hello.Handlers.Count == 0)
+        {
+            problem = "hello names no task handlers.";
+        }
+        foreach (var handler in hello.Handlers)
+        {
+            problem ??= Validation.Identifier("task name", handler.Name);
+            if (problem is null && handler.Kind == ExecutionKind.Unspecified)
+            {
+                problem = $"task '{handler.Name}' has no execution kind.";
+            }
+        }
+        if (problem is not null)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, problem));
+        }
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Worker {WorkerId} connected from {Host} (pid {ProcessId}) with {HandlerCount} task names")]
+    private partial void LogConnected(string workerId, string host, int processId, int handlerCount);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Worker {WorkerId} disconnected; {Requeued} leased tasks requeued")]
+    private partial void LogDisconnected(string workerId, int requeued);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Dropped {Stale} stale results from worker {WorkerId}: their lease had moved on")]
+    private partial void LogStaleResults(string workerId, int stale);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Worker {WorkerId} had been reaped while connected; registered again")]
+    private partial void LogReregistered(string workerId);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Error, Message = "Lease loop of worker {WorkerId} failed")]
+    private partial void LogLeaseLoopFailed(string workerId, Exception exception);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Could not requeue the leases of worker {WorkerId}; lease expiry will")]
+    private partial void LogReleaseFailed(string workerId, Exception exception);
+}

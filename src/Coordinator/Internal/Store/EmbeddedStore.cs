@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Sockets;
+using Garnet;
+
+namespace Cluster.Coordinator.Internal.Store;
+
+/// <summary>
+/// A Garnet server hosted in the coordinator process on a loopback port: a real RESP server,
+/// reached through the same StackExchange.Redis code as an external Redis.
+/// </summary>
+internal sealed class EmbeddedStore : IDisposable
+{
+    private readonly GarnetServer _server;
+
+    private EmbeddedStore(GarnetServer server, int port)
+    {
+        _server = server;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string ConfigurationString => $"127.0.0.1:{Port},abortConnect=false";
+
+    public static EmbeddedStore Start(string? dataDirectory)
+    {
+        var port = FreeLoopbackPort();
+        var args = new List<string>
+        {
+            "--bind", "127.0.0.1",
+            "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Lua is off and not atomic unless asked for: every state change is one atomic script.
+            "--lua", "--lua-transaction-mode",
+            "--memory", "256m", "--index", "16m", "--page", "4m",
+            "--logger-level", "Warning", "-q",
+        };
+        if (dataDirectory is not null)
+        {
+            Directory.CreateDirectory(dataDirectory);
+            // Append-only log committed before replies, recovered at start.
+            args.AddRange(["--aof", "--aof-commit-wait", "--checkpointdir", Path.GetFullPath(dataDirectory), "--recover", "--device-type", "RandomAccess"]);
+        }
+        var server = new GarnetServer([.. args]);
+        server.Start();
+        return new EmbeddedStore(server, port);
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose() => _server.Dispose();
+}

@@ -1,0 +1,22 @@
+using StackExchange.Redis;
+
+namespace Cluster.Coordinator.Internal.Store;
+
+/// <summary>Every key of the store, under one hash tag so each script touches a single slot.</summary>
+internal sealed class Keys(string prefix)
+{
+    private readonly string _tag = "{" + prefix + "}";
+
+    public RedisKey Headers => _tag + ":h";
+    public RedisKey Args => _tag + ":a";
+    public RedisKey Names => _tag + ":names";
+    public RedisKey Workers => _tag + ":workers";
+    public RedisChannel ReadyChannel => RedisChannel.Literal(_tag + ":ready");
+    public RedisChannel DoneChannel => RedisChannel.Literal(_tag + ":done");
+
+    public RedisKey Queue(string name) => _tag + ":q:" + name;
+    public RedisKey Leased(string worker) => _tag + ":wl:" + worker;
+    public RedisKey WorkerInfo(string worker) => _tag + ":wi:" + worker;
+    public RedisKey Outbox(string session) => _tag + ":o:" + session;
+    public RedisKey OutboxSequence(string session) => _tag + ":os:" + session;
+}

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Cluster.Coordinator.Internal;
+
+/// <summary>Checks of everything a caller sends, each failing with a message that names the problem.</summary>
+internal static partial class Validation
+{
+    public const int MaxIdentifierLength = 200;
+
+    [GeneratedRegex("^[A-Za-z0-9_.:/@-]+$")]
+    private static partial Regex IdentifierPattern();
+
+    /// <summary>Null when valid; else what is wrong with it.</summary>
+    public static string? Identifier(string what, string value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return $"{what} is empty.";
+        }
+        if (value.Length > MaxIdentifierLength)
+        {
+            return $"{what} '{value[..40]}...' is {value.Length} characters long; the limit is {MaxIdentifierLength}.";
+        }
+        if (!IdentifierPattern().IsMatch(value))
+        {
+            return $"{what} '{value}' may hold only letters, digits and the characters _ . : / @ -.";
+        }
+        return null;
+    }
+
+    /// <summary>Null when the bytes are one JSON array; else what is wrong with them.</summary>
+    public static string? JsonArguments(string name, ReadOnlySpan<byte> json, int maxBytes)
+    {
+        if (json.Length > maxBytes)
+        {
+            return $"the arguments of task '{name}' are {json.Length} bytes; the limit is {maxBytes} bytes.";
+        }
+        if (json.IsEmpty)
+        {
+            return null; // no arguments
+        }
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
+            {
+                return $"the arguments of task '{name}' must be a JSON array.";
+            }
+            reader.Skip();
+            if (reader.Read())
+            {
+                return $"the arguments of task '{name}' hold data after the JSON array.";
+            }
+            return null;
+        }
+        catch (JsonException e)
+        {
+            return $"the arguments of task '{name}' are not valid JSON: {e.Message}";
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using System.Text.Json;
+using Cluster.Contracts;
+
+namespace Cluster.Worker.Internal;
+
+/// <summary>A registered delegate, bound once: how to turn JSON arguments into a call and its return into JSON.</summary>
+internal sealed class Handler
+{
+    private readonly Delegate _delegate;
+    private readonly ParameterInfo[] _parameters;
+    private readonly int _jsonParameters;
+    private readonly Type _resultType;
+    private readonly Func<object, Task>? _toTask;
+    private readonly Func<Task, object?>? _taskResult;
+
+    private Handler(string name, Delegate handler)
+    {
+        Name = name;
+        _delegate = handler;
+        _parameters = handler.Method.GetParameters();
+        _jsonParameters = _parameters.Count(p => !IsInjected(p.ParameterType));
+        var returnType = handler.Method.ReturnType;
+        if (returnType == typeof(Task) || returnType == typeof(ValueTask))
+        {
+            Executor = Executor.CoroutineLoop;
+            _resultType = typeof(object);
+            _toTask = returnType == typeof(Task) ? o => (Task)o : o => ((ValueTask)o).AsTask();
+            _taskResult = _ => null;
+        }
+        else if (returnType.IsGenericType && (returnType.GetGenericTypeDefinition() == typeof(Task<>) || returnType.GetGenericTypeDefinition() == typeof(ValueTask<>)))
+        {
+            Executor = Executor.CoroutineLoop;
+            _resultType = returnType.GetGenericArguments()[0];
+            var asTask = returnType.GetMethod(nameof(ValueTask<int>.AsTask));
+            _toTask = asTask is null ? o => (Task)o : o => (Task)asTask.Invoke(o, null)!;
+            var taskType = typeof(Task<>).MakeGenericType(_resultType);
+            var result = taskType.GetProperty(nameof(Task<int>.Result))!;
+            _taskResult = t => result.GetValue(t);
+        }
+        else
+        {
+            Executor = Executor.ThreadPool;
+            _resultType = returnType == typeof(void) ? typeof(object) : returnType;
+        }
+    }
+
+    public string Name { get; }
+
+    public Executor Executor { get; }
+
+    public static Handler Create(string name, Delegate handler) => new(name, handler);
+
+    /// <summary>Runs a synchronous handler; returns its JSON result.</summary>
+    public byte[] Invoke(TaskContext context, ReadOnlySpan<byte> args)
+    {
+        var value = Call(context, args);
+        return JsonSerializer.SerializeToUtf8Bytes(value, _resultType, ClusterJson.Options);
+    }
+
+    /// <summary>Starts an async handler on the current thread (the coroutine loop); its task gives the JSON result.</summary>
+    public async Task<byte[]> InvokeAsync(TaskContext context, ReadOnlyMemory<byte> args)
+    {
+        var task = _toTask!(Call(context, args.Span)!);
+        await task;
+        var value = _taskResult!(task);
+        return JsonSerializer.SerializeToUtf8Bytes(value, _resultType, ClusterJson.Options);
+    }
+
+    private object? Call(TaskContext context, ReadOnlySpan<byte> args)
+    {
+        var values = Bind(context, args);
+        try
+        {
+            return _delegate.DynamicInvoke(values);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw;
+        }
+    }
+
+    private object?[] Bind(TaskContext context, ReadOnlySpan<byte> args)
+    {
+        var values = new object?[_parameters.Length];
+        JsonElement[] json = [];
+        if (!args.IsEmpty)
+        {
+            using var document = JsonDocument.Parse(args.ToArray());
+            json = document.RootElement.EnumerateArray().Select(e => e.Clone()).ToArray();
+        }
+        if (json.Length > _jsonParameters)
+        {
+            throw new ArgumentException($"Task '{Name}' takes {_jsonParameters} argument(s) ({Signature()}); it was given {json.Length}.");
+        }
+        var next = 0;
+        foreach (var (parameter, i) in _parameters.Select((p, i) => (p, i)))
+        {
+            if (parameter.ParameterType == typeof(TaskContext))
+            {
+                values[i] = context;
+            }
+            else if (parameter.ParameterType == typeof(CancellationToken))
+            {
+                values[i] = context.CancellationToken;
+            }
+            else if (next < json.Length)
+            {
+                try
+                {
+                    values[i] = json[next++].Deserialize(parameter.ParameterType, ClusterJson.Options);
+                }
+                catch (JsonException e)
+                {
+                    throw new ArgumentException($"Argument '{parameter.Name}' of task '{Name}' cannot be read as {parameter.ParameterType.Name}: {e.Message}");
+                }
+            }
+            else if (parameter.HasDefaultValue)
+            {
+                values[i] = parameter.DefaultValue;
+            }
+            else
+            {
+                throw new ArgumentException($"Task '{Name}' takes {_jsonParameters} argument(s) ({Signature()}); it was given {json.Length}.");
+            }
+        }
+        return values;
+    }
+
+    private string Signature() =>
+        string.Join(", ", _parameters.Where(p => !IsInjected(p.ParameterType)).Select(p => p.Name));
+
+    private static bool IsInjected(Type type) => type == typeof(TaskContext) || type == typeof(CancellationToken);
+}

@@ -1,0 +1,75 @@
+using System.Reflection;
+using System.Runtime.Loader;
+using Cluster.Worker.Internal;
+
+namespace Cluster.Worker;
+
+/// <summary>
+/// Task handlers by name. A handler is any delegate: its parameters take the task's JSON arguments
+/// in order (a <see cref="TaskContext"/> or <see cref="CancellationToken"/> parameter is supplied
+/// instead); one that returns Task or ValueTask runs on the coroutine loop, any other on the
+/// thread pool.
+/// </summary>
+public sealed class TaskRegistry
+{
+    private readonly Dictionary<string, Handler> _handlers = new(StringComparer.Ordinal);
+
+    public IReadOnlyCollection<string> Names => _handlers.Keys;
+
+    /// <summary>Registers <paramref name="handler"/> under <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">The name is empty, malformed or taken.</exception>
+    public TaskRegistry Register(string name, Delegate handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (string.IsNullOrEmpty(name) || name.Length > 200 || !name.All(c => char.IsAsciiLetterOrDigit(c) || "_.:/@-".Contains(c)))
+        {
+            throw new ArgumentException($"Task name '{name}' must be 1 to 200 letters, digits or _ . : / @ -.", nameof(name));
+        }
+        if (!_handlers.TryAdd(name, Handler.Create(name, handler)))
+        {
+            throw new ArgumentException($"A handler for task '{name}' is registered already.", nameof(name));
+        }
+        return this;
+    }
+
+    /// <summary>Registers every <see cref="ITaskModule"/> in a task assembly.</summary>
+    /// <exception cref="ArgumentException">The file is missing or holds no task module.</exception>
+    public TaskRegistry AddAssembly(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw new ArgumentException($"Task assembly '{full}' does not exist.", nameof(path));
+        }
+        var assembly = Load(full);
+        var modules = assembly.GetExportedTypes()
+            .Where(t => typeof(ITaskModule).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false } && t.GetConstructor(Type.EmptyTypes) is not null)
+            .ToList();
+        if (modules.Count == 0)
+        {
+            throw new ArgumentException($"Task assembly '{full}' has no public {nameof(ITaskModule)} with a parameterless constructor.", nameof(path));
+        }
+        foreach (var type in modules)
+        {
+            ((ITaskModule)Activator.CreateInstance(type)!).Register(this);
+        }
+        return this;
+    }
+
+    internal bool TryGet(string name, out Handler handler) => _handlers.TryGetValue(name, out handler!);
+
+    internal IEnumerable<Handler> Handlers => _handlers.Values;
+
+    private static Assembly Load(string path)
+    {
+        var directory = Path.GetDirectoryName(path)!;
+        AssemblyLoadContext.Default.Resolving += (context, name) =>
+        {
+            var candidate = Path.Combine(directory, name.Name + ".dll");
+            return File.Exists(candidate) ? context.LoadFromAssemblyPath(candidate) : null;
+        };
+        var assemblyName = AssemblyName.GetAssemblyName(path);
+        var loaded = AssemblyLoadContext.Default.Assemblies.FirstOrDefault(a => AssemblyName.ReferenceMatchesDefinition(a.GetName(), assemblyName));
+        return loaded ?? AssemblyLoadContext.Default.LoadFromAssemblyPath(path);
+    }
+}

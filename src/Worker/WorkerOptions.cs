@@ -1,0 +1,41 @@
+namespace Cluster.Worker;
+
+/// <summary>Settings of one worker process.</summary>
+public sealed class WorkerOptions
+{
+    /// <summary>The coordinator to dial, e.g. http://127.0.0.1:5050. Required.</summary>
+    public Uri? Coordinator { get; set; }
+
+    /// <summary>Threads of the process's bounded thread pool. Default: CPU count × 5.</summary>
+    public int Threads { get; set; } = Environment.ProcessorCount * 5;
+
+    /// <summary>Async handlers in flight at once on the coroutine loop. Default: 1,000.</summary>
+    public int Coroutines { get; set; } = 1000;
+
+    /// <summary>Tasks leased ahead per thread, so a thread never waits on a round trip. Default: 1.</summary>
+    public int PrefetchPerThread { get; set; } = 1;
+
+    /// <summary>Longest pause between reconnection attempts. Default: 5 seconds.</summary>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Throws with a message naming the bad setting.</summary>
+    public void Validate()
+    {
+        if (Coordinator is null || !Coordinator.IsAbsoluteUri || (Coordinator.Scheme != Uri.UriSchemeHttp && Coordinator.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"Coordinator must be an http:// or https:// address, not '{Coordinator}'.");
+        }
+        if (Threads is < 1 or > 4096)
+        {
+            throw new ArgumentException($"Threads must be between 1 and 4096, not {Threads}.");
+        }
+        if (Coroutines is < 1 or > 1_000_000)
+        {
+            throw new ArgumentException($"Coroutines must be between 1 and 1000000, not {Coroutines}.");
+        }
+        if (PrefetchPerThread is < 0 or > 1000)
+        {
+            throw new ArgumentException($"PrefetchPerThread must be between 0 and 1000, not {PrefetchPerThread}.");
+        }
+    }
+}

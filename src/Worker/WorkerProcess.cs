@@ -1,0 +1,347 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Threading.Channels;
+using Cluster.Protocol.V1;
+using Cluster.Worker.Internal;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cluster.Worker;
+
+/// <summary>
+/// One worker process: a stream to the coordinator, a bounded thread pool for synchronous handlers
+/// and a coroutine loop for async ones. It asks for as many tasks as it has free slots (credits),
+/// sends results in batches and heartbeats from a thread of its own.
+/// </summary>
+public sealed partial class WorkerProcess : IDisposable
+{
+    private const int MaxResultsPerMessage = 1024;
+
+    private readonly WorkerOptions _options;
+    private readonly TaskRegistry _registry;
+    private readonly ILogger _logger;
+    private readonly BoundedThreadPool _pool;
+    private readonly CoroutineLoop _loop;
+    private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly Lock _slots = new();
+    private readonly int _threadSlots;
+    private readonly int _coroutineSlots;
+    private int _threadBusy;
+    private int _coroutineBusy;
+    private int _threadCredits;
+    private int _coroutineCredits;
+    private int _generation;
+    private long _heartbeatIntervalMs = 1000;
+
+    public WorkerProcess(WorkerOptions options, TaskRegistry registry, ILogger<WorkerProcess>? logger = null)
+    {
+        options.Validate();
+        if (registry.Names.Count == 0)
+        {
+            throw new ArgumentException("The task registry is empty: register at least one handler.", nameof(registry));
+        }
+        _options = options;
+        _registry = registry;
+        _logger = logger ?? NullLogger<WorkerProcess>.Instance;
+        _pool = new BoundedThreadPool(options.Threads);
+        _loop = new CoroutineLoop();
+        _threadSlots = options.Threads * (1 + options.PrefetchPerThread);
+        _coroutineSlots = options.Coroutines;
+    }
+
+    /// <summary>Id of the current connection, as the coordinator knows this process; null when not connected.</summary>
+    public string? WorkerId { get; private set; }
+
+    /// <summary>Connects, and reconnects with backoff, until the token fires.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var started = DateTime.UtcNow;
+            try
+            {
+                await RunConnectionAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogConnectionLost(_options.Coordinator!, e.Message);
+            }
+            catch (Exception)
+            {
+                break; // stopping
+            }
+            WorkerId = null;
+            if (DateTime.UtcNow - started > TimeSpan.FromSeconds(10))
+            {
+                delay = TimeSpan.FromMilliseconds(100);
+            }
+            try
+            {
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
+        }
+        await _shutdown.CancelAsync().ConfigureAwait(false);
+    }
+
+    private async Task RunConnectionAsync(CancellationToken cancellationToken)
+    {
+        using var channel = GrpcChannel.ForAddress(_options.Coordinator!, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler
+            {
+                KeepAlivePingDelay = TimeSpan.FromSeconds(10),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
+                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+                EnableMultipleHttp2Connections = true,
+            },
+            MaxReceiveMessageSize = null,
+            MaxSendMessageSize = null,
+        });
+        using var connection = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var call = new Workers.WorkersClient(channel).Connect(cancellationToken: connection.Token);
+
+        var generation = Interlocked.Increment(ref _generation);
+        var hello = new Hello
+        {
+            WorkerId = $"{Dns.GetHostName()}-{Environment.ProcessId}-{generation}-{Guid.NewGuid().ToString("N")[..6]}",
+            Host = Dns.GetHostName(),
+            ProcessId = Environment.ProcessId,
+            Threads = _options.Threads,
+            Coroutines = _options.Coroutines,
+        };
+        hello.Handlers.AddRange(_registry.Handlers.Select(h => new HandlerInfo
+        {
+            Name = h.Name,
+            Kind = h.Executor == Executor.ThreadPool ? ExecutionKind.ThreadPool : ExecutionKind.Coroutine,
+        }));
+        var first = new WorkerMessage { Hello = hello };
+        lock (_slots)
+        {
+            // A new connection starts from the slots free now; slots freed later are announced as credits.
+            first.ThreadCredits = _threadSlots - _threadBusy;
+            first.CoroutineCredits = _coroutineSlots - _coroutineBusy;
+            _threadCredits = 0;
+            _coroutineCredits = 0;
+        }
+        await call.RequestStream.WriteAsync(first, connection.Token).ConfigureAwait(false);
+        WorkerId = hello.WorkerId;
+        LogConnected(hello.WorkerId, _options.Coordinator!);
+
+        var sender = SendLoopAsync(call.RequestStream, generation, connection.Token);
+        using var heartbeat = new HeartbeatThread(this, connection.Token);
+        try
+        {
+            await foreach (var message in call.ResponseStream.ReadAllAsync(connection.Token).ConfigureAwait(false))
+            {
+                if (message.Welcome is { } welcome && welcome.HeartbeatIntervalMs > 0)
+                {
+                    Interlocked.Exchange(ref _heartbeatIntervalMs, welcome.HeartbeatIntervalMs);
+                }
+                foreach (var assignment in message.Assignments)
+                {
+                    Dispatch(assignment, generation);
+                }
+                foreach (var id in message.Cancel)
+                {
+                    if (_running.TryGetValue(id, out var cts))
+                    {
+                        cts.Cancel();
+                    }
+                }
+            }
+        }
+        finally
+        {
+            await connection.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await sender.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or RpcException or IOException or InvalidOperationException)
+            {
+            }
+        }
+    }
+
+    private void Dispatch(Assignment assignment, int generation)
+    {
+        if (!_registry.TryGet(assignment.Name, out var handler))
+        {
+            Finish(assignment, generation, Executor.ThreadPool, error: new InvalidOperationException($"No handler for task '{assignment.Name}' in this worker process."));
+            return;
+        }
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
+        _running[assignment.TaskId] = cts;
+        var context = new TaskContext(assignment.TaskId, assignment.Name, assignment.Attempt, cts.Token);
+        lock (_slots)
+        {
+            if (handler.Executor == Executor.ThreadPool)
+            {
+                _threadBusy++;
+            }
+            else
+            {
+                _coroutineBusy++;
+            }
+        }
+        if (handler.Executor == Executor.ThreadPool)
+        {
+            _pool.Enqueue(() =>
+            {
+                try
+                {
+                    Finish(assignment, generation, Executor.ThreadPool, value: handler.Invoke(context, assignment.Args.Span), cts: cts);
+                }
+                catch (Exception e)
+                {
+                    Finish(assignment, generation, Executor.ThreadPool, error: e, cts: cts);
+                }
+            });
+        }
+        else
+        {
+            _loop.Start(async () =>
+            {
+                try
+                {
+                    Finish(assignment, generation, Executor.CoroutineLoop, value: await handler.InvokeAsync(context, assignment.Args.Memory), cts: cts);
+                }
+                catch (Exception e)
+                {
+                    Finish(assignment, generation, Executor.CoroutineLoop, error: e, cts: cts);
+                }
+            });
+        }
+    }
+
+    private void Finish(Assignment assignment, int generation, Executor executor, byte[]? value = null, Exception? error = null, CancellationTokenSource? cts = null)
+    {
+        var result = new TaskResult { TaskId = assignment.TaskId, Session = assignment.Session, Attempt = assignment.Attempt };
+        if (error is OperationCanceledException && cts is { IsCancellationRequested: true })
+        {
+            result.Cancelled = new Cancelled();
+        }
+        else if (error is not null)
+        {
+            result.Error = new TaskError
+            {
+                Type = error.GetType().FullName ?? error.GetType().Name,
+                Message = error.Message,
+                StackTrace = error.StackTrace ?? string.Empty,
+                Attempt = assignment.Attempt,
+            };
+        }
+        else
+        {
+            result.Value = UnsafeByteOperations.UnsafeWrap(value ?? "null"u8.ToArray());
+        }
+        if (cts is not null)
+        {
+            _running.TryRemove(new KeyValuePair<string, CancellationTokenSource>(assignment.TaskId, cts));
+            cts.Dispose();
+        }
+        if (cts is not null)
+        {
+            lock (_slots)
+            {
+                if (executor == Executor.ThreadPool)
+                {
+                    _threadBusy--;
+                    _threadCredits++;
+                }
+                else
+                {
+                    _coroutineBusy--;
+                    _coroutineCredits++;
+                }
+            }
+        }
+        _outgoing.Writer.TryWrite(new Outgoing(result, generation));
+    }
+
+    private async Task SendLoopAsync(IClientStreamWriter<WorkerMessage> stream, int generation, CancellationToken cancellationToken)
+    {
+        var reader = _outgoing.Reader;
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var message = new WorkerMessage();
+            while (message.Results.Count < MaxResultsPerMessage && reader.TryRead(out var item))
+            {
+                if (item.Result is null)
+                {
+                    message.Heartbeat = new Heartbeat();
+                }
+                else if (item.Generation == generation)
+                {
+                    message.Results.Add(item.Result);
+                }
+                // A result of an earlier connection is dropped: that lease was handed back when the stream broke.
+            }
+            lock (_slots)
+            {
+                message.ThreadCredits = _threadCredits;
+                message.CoroutineCredits = _coroutineCredits;
+                _threadCredits = 0;
+                _coroutineCredits = 0;
+            }
+            if (message.Results.Count > 0 || message.Heartbeat is not null || message.ThreadCredits > 0 || message.CoroutineCredits > 0)
+            {
+                await stream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _shutdown.Cancel();
+        _pool.Dispose();
+        _loop.Dispose();
+        _shutdown.Dispose();
+    }
+
+    private sealed record Outgoing(TaskResult? Result, int Generation);
+
+    /// <summary>Heartbeats from a thread of its own, so a saturated thread pool cannot silence them.</summary>
+    private sealed class HeartbeatThread : IDisposable
+    {
+        private readonly ManualResetEventSlim _stop = new();
+        private readonly Thread _thread;
+
+        public HeartbeatThread(WorkerProcess owner, CancellationToken cancellationToken)
+        {
+            _thread = new Thread(() =>
+            {
+                while (!_stop.Wait(TimeSpan.FromMilliseconds(Interlocked.Read(ref owner._heartbeatIntervalMs))) && !cancellationToken.IsCancellationRequested)
+                {
+                    owner._outgoing.Writer.TryWrite(new Outgoing(null, 0));
+                }
+            })
+            { IsBackground = true, Name = "cluster-heartbeat" };
+            _thread.Start();
+        }
+
+        public void Dispose()
+        {
+            _stop.Set();
+            _thread.Join();
+            _stop.Dispose();
+        }
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Connected to {Coordinator} as {WorkerId}")]
+    private partial void LogConnected(string workerId, Uri coordinator);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Connection to {Coordinator} lost: {Reason}; reconnecting")]
+    private partial void LogConnectionLost(Uri coordinator, string reason);
+}
