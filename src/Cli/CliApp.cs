@@ -23,6 +23,7 @@ internal static class CliApp
         --redis takes host:port or a StackExchange.Redis configuration string.
         --tasks takes a task assembly (.dll with ITaskModule types); default: the sample tasks.
         --verbose logs at Information level.
+        --exit-with-parent stops the command when its standard input reaches end of file (its parent is gone).
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -45,13 +46,17 @@ internal static class CliApp
         });
         try
         {
-            var rest = args.Skip(1);
+            var rest = args.Skip(1).ToList();
+            if (rest.Remove("--exit-with-parent"))
+            {
+                ParentWatch.Start(stop);
+            }
             return args[0] switch
             {
                 "up" => await UpCommand.RunAsync(rest, stop.Token),
                 "coordinator" => await CoordinatorCommand.RunAsync(rest, stop.Token),
                 "worker" => await WorkerCommand.RunDaemonAsync(rest, stop.Token),
-                "worker-process" => await WorkerCommand.RunProcessAsync(rest, stop),
+                "worker-process" => await WorkerCommand.RunProcessAsync(rest, stop.Token),
                 "demo" => await DemoCommand.RunAsync(rest, stop.Token),
                 "status" => await StatusCommand.RunAsync(rest, stop.Token),
                 _ => throw new UsageException($"Unknown command '{args[0]}'."),

@@ -6,7 +6,7 @@ namespace Cluster.Cli.Commands;
 
 internal static class WorkerCommand
 {
-    private static readonly HashSet<string> Flags = ["verbose", "exit-with-parent"];
+    private static readonly HashSet<string> Flags = ["verbose"];
 
     /// <summary><c>cluster worker</c>: the daemon of one host.</summary>
     public static async Task<int> RunDaemonAsync(IEnumerable<string> rest, CancellationToken cancellationToken)
@@ -23,7 +23,7 @@ internal static class WorkerCommand
     }
 
     /// <summary><c>cluster worker-process</c>: one worker process, started by the daemon.</summary>
-    public static async Task<int> RunProcessAsync(IEnumerable<string> rest, CancellationTokenSource stop)
+    public static async Task<int> RunProcessAsync(IEnumerable<string> rest, CancellationToken cancellationToken)
     {
         var args = new Arguments(rest, Flags);
         var options = new WorkerOptions
@@ -34,10 +34,6 @@ internal static class WorkerCommand
         };
         var tasks = args.All("tasks");
         var verbose = args.Flag("verbose");
-        if (args.Flag("exit-with-parent"))
-        {
-            ExitWithParent(stop);
-        }
         args.RejectUnknown();
         var registry = new TaskRegistry();
         foreach (var path in tasks.Count > 0 ? tasks : [WorkerSettings.SampleTasks])
@@ -46,7 +42,7 @@ internal static class WorkerCommand
         }
         using var logging = Logging.Create(verbose);
         using var worker = new WorkerProcess(options, registry, logging.CreateLogger<WorkerProcess>());
-        await worker.RunAsync(stop.Token);
+        await worker.RunAsync(cancellationToken);
         return 0;
     }
 
@@ -82,30 +78,5 @@ internal static class WorkerCommand
         }
         info.ArgumentList.Add("--exit-with-parent");
         return info;
-    }
-
-    /// <summary>The daemon holds our standard input open; end of file means it is gone, so we go too.</summary>
-    private static void ExitWithParent(CancellationTokenSource stop)
-    {
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                using var input = Console.OpenStandardInput();
-                var buffer = new byte[64];
-                while (input.Read(buffer, 0, buffer.Length) > 0)
-                {
-                }
-            }
-            catch (IOException)
-            {
-            }
-            stop.Cancel();
-            // Leave even if a handler ignores cancellation.
-            Thread.Sleep(TimeSpan.FromSeconds(5));
-            Environment.Exit(0);
-        })
-        { IsBackground = true, Name = "cluster-parent-watch" };
-        thread.Start();
     }
 }

@@ -1,0 +1,92 @@
+using Cluster.Client;
+using Cluster.Protocol.V1;
+using Grpc.Net.Client;
+
+namespace Cluster.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A real local cluster for a group of tests: the cluster command's `up` (coordinator and worker
+/// daemon with the sample tasks) as a process, on the embedded store or on a real redis-server.
+/// </summary>
+public abstract class ClusterFixture : IAsyncLifetime
+{
+    private ChildProcess? _cluster;
+    private RedisServer? _redis;
+    private GrpcChannel? _channel;
+
+    protected ClusterFixture(int processes, bool redis)
+    {
+        Processes = processes;
+        UsesRedis = redis;
+    }
+
+    public int Processes { get; }
+
+    public bool UsesRedis { get; }
+
+    /// <summary>Why this fixture could not start (e.g. redis-server is not installed); null when it runs.</summary>
+    public string? Missing { get; private set; }
+
+    public Uri Address { get; private set; } = null!;
+
+    public int ClusterProcessId => _cluster!.Id;
+
+    public string Output => _cluster?.Output ?? string.Empty;
+
+    public Admin.AdminClient Admin => new(_channel!);
+
+    public Protocol.V1.Tasks.TasksClient Tasks => new(_channel!);
+
+    public Workers.WorkersClient Workers => new(_channel!);
+
+    /// <summary>Skips (or fails, in CI) when the fixture's requirement is missing.</summary>
+    public void Require() => Requirements.Require(Missing);
+
+    public ClusterExecutor NewExecutor() => new(Address.ToString());
+
+    public async Task InitializeAsync()
+    {
+        var arguments = new List<string> { "up", "--port", "0", "--processes", Processes.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (UsesRedis)
+        {
+            Missing = RedisServer.Missing;
+            if (Missing is not null)
+            {
+                return;
+            }
+            _redis = await RedisServer.StartAsync();
+            arguments.AddRange(["--redis", _redis.Address]);
+        }
+        _cluster = ChildProcess.StartCluster([.. arguments]);
+        var listening = await _cluster.WaitForOutputAsync(@"Coordinator listening on (\S+)", TimeSpan.FromSeconds(90));
+        Address = new Uri(listening.Groups[1].Value);
+        _channel = GrpcChannel.ForAddress(Address);
+        await WaitForWorkersAsync(Processes);
+    }
+
+    /// <summary>Waits until <paramref name="count"/> worker processes are connected.</summary>
+    public Task WaitForWorkersAsync(int count) =>
+        TaskTimeouts.Eventually(async () => (await Admin.StatusAsync(new StatusRequest())).Workers.Count == count, $"{count} worker processes are connected");
+
+    public async Task DisposeAsync()
+    {
+        _channel?.Dispose();
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Two worker processes, embedded store.</summary>
+public sealed class EmbeddedCluster() : ClusterFixture(processes: 2, redis: false);
+
+/// <summary>Two worker processes, a real redis-server.</summary>
+public sealed class RedisCluster() : ClusterFixture(processes: 2, redis: true);
+
+/// <summary>One worker process, embedded store.</summary>
+public sealed class SingleWorkerCluster() : ClusterFixture(processes: 1, redis: false);

@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Cluster.IntegrationTests.Infrastructure;
+
+/// <summary>A real redis-server on a free loopback port, append-only on, in its own temporary directory.</summary>
+internal sealed class RedisServer : IAsyncDisposable
+{
+    private readonly ChildProcess _process;
+    private readonly string _directory;
+
+    private RedisServer(ChildProcess process, string directory, int port)
+    {
+        _process = process;
+        _directory = directory;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string Address => $"127.0.0.1:{Port}";
+
+    public int ProcessId => _process.Id;
+
+    public static string? Missing => Requirements.FindOnPath("redis-server") is null ? "redis-server is not installed (apt-get install redis-server)" : null;
+
+    public static async Task<RedisServer> StartAsync(string appendFsync = "everysec")
+    {
+        var directory = Directory.CreateTempSubdirectory("cluster-redis-").FullName;
+        var port = FreeLoopbackPort();
+        var process = ChildProcess.Start(Requirements.FindOnPath("redis-server")!,
+        [
+            "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--bind", "127.0.0.1",
+            "--save", "",
+            "--appendonly", "yes",
+            "--appendfsync", appendFsync,
+            "--dir", directory,
+        ]);
+        var server = new RedisServer(process, directory, port);
+        try
+        {
+            await process.WaitForOutputAsync("Ready to accept connections", TimeSpan.FromSeconds(30));
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _process.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

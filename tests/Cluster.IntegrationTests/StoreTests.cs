@@ -1,0 +1,204 @@
+using System.Text;
+using Cluster.Coordinator;
+using Cluster.Coordinator.Internal.Store;
+using Cluster.IntegrationTests.Infrastructure;
+using Cluster.Protocol.V1;
+using Google.Protobuf;
+using StackExchange.Redis;
+
+namespace Cluster.IntegrationTests;
+
+/// <summary>
+/// The task state machine, script by script, on the real stores: durability at submit, fencing by
+/// attempt, requeue of a vanished worker's leases, cancel of queued tasks only.
+/// </summary>
+public abstract class StoreTests : IAsyncLifetime
+{
+    private IConnectionMultiplexer? _redis;
+
+    private protected TaskStore Store { get; private set; } = null!;
+
+    protected abstract Task<string?> StartStoreAsync();
+
+    protected abstract Task StopStoreAsync();
+
+    public async Task InitializeAsync()
+    {
+        var configuration = await StartStoreAsync();
+        if (configuration is null)
+        {
+            return;
+        }
+        _redis = await ConnectionMultiplexer.ConnectAsync(configuration);
+        var options = new CoordinatorOptions();
+        // A prefix per test class instance: tests may share one server.
+        Store = new TaskStore(_redis, new Keys("t" + Guid.NewGuid().ToString("N")[..8]), options);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+        await StopStoreAsync();
+    }
+
+    protected abstract void Require();
+
+    [SkippableFact]
+    public async Task ResultOfAStaleAttempt_IsDropped_AndTheTaskResolvesOnce()
+    {
+        Require();
+        await Store.SubmitAsync("s1", [Spec("s1.1", "add", "[1,2]")]);
+        await Store.HeartbeatAsync("wa", Hello("wa"));
+        await Store.HeartbeatAsync("wb", Hello("wb"));
+        var first = Assert.Single(await Store.LeaseAsync("wa", ["add"], 10, 0));
+        Assert.Equal(1, first.Attempt);
+
+        // Worker A vanishes; its lease goes back to the queue and B takes the task as attempt 2.
+        Assert.Equal((1, 0), await Store.RequeueAsync("wa", gone: true));
+        var second = Assert.Single(await Store.LeaseAsync("wb", ["add"], 10, 0));
+        Assert.Equal(2, second.Attempt);
+
+        Assert.Equal((0, 1), await Store.CompleteAsync("wa", [Result("s1.1", "s1", 1, "3")]));
+        Assert.Equal((1, 0), await Store.CompleteAsync("wb", [Result("s1.1", "s1", 2, "3")]));
+        Assert.Equal((0, 1), await Store.CompleteAsync("wb", [Result("s1.1", "s1", 2, "3")]));
+
+        var completion = Assert.Single(await Store.ReadCompletionsAsync("s1", 0, 100));
+        Assert.Equal(("s1.1", 2, "3"), (completion.TaskId, completion.Attempt, completion.Result.ToStringUtf8()));
+    }
+
+    [SkippableFact]
+    public async Task ResultFromAWorkerThatDoesNotHoldTheLease_IsDropped()
+    {
+        Require();
+        await Store.SubmitAsync("s2", [Spec("s2.1", "add", "[1,2]")]);
+        await Store.HeartbeatAsync("wa", Hello("wa"));
+        Assert.Single(await Store.LeaseAsync("wa", ["add"], 10, 0));
+
+        Assert.Equal((0, 1), await Store.CompleteAsync("intruder", [Result("s2.1", "s2", 1, "99")]));
+        Assert.Equal((0, 1), await Store.CompleteAsync("wa", [Result("s2.1", "other-session", 1, "99")]));
+        Assert.Empty(await Store.ReadCompletionsAsync("s2", 0, 100));
+    }
+
+    [SkippableFact]
+    public async Task DuplicateTaskIds_AreRefused_AndTheFirstSubmitStands()
+    {
+        Require();
+        Assert.Empty(await Store.SubmitAsync("s3", [Spec("s3.1", "echo", "[1]")]));
+
+        var duplicates = await Store.SubmitAsync("s3", [Spec("s3.2", "echo", "[2]"), Spec("s3.1", "echo", "[3]")]);
+
+        Assert.Equal([1], duplicates);
+        await Store.HeartbeatAsync("wa", Hello("wa"));
+        var leased = await Store.LeaseAsync("wa", ["echo"], 10, 0);
+        Assert.Equal(["s3.1:[1]", "s3.2:[2]"], leased.Select(a => a.TaskId + ":" + a.Args.ToStringUtf8()));
+    }
+
+    [SkippableFact]
+    public async Task Cancel_RemovesAQueuedTask_ButNotALeasedOne()
+    {
+        Require();
+        await Store.SubmitAsync("s4", [Spec("s4.1", "echo", "[1]"), Spec("s4.2", "echo", "[2]")]);
+        await Store.HeartbeatAsync("wa", Hello("wa"));
+        var leased = Assert.Single(await Store.LeaseAsync("wa", ["echo"], 1, 0));
+        Assert.Equal("s4.1", leased.TaskId);
+
+        var cancelled = await Store.CancelAsync("s4", ["s4.1", "s4.2"]);
+        var again = await Store.CancelAsync("s4", ["s4.2"]);
+        Assert.Equal(new[] { false, true }, cancelled);
+        Assert.Equal(new[] { false }, again);
+        Assert.Empty(await Store.LeaseAsync("wa", ["echo"], 10, 0));
+
+        var completion = Assert.Single(await Store.ReadCompletionsAsync("s4", 0, 100));
+        Assert.Equal(Completion.OutcomeOneofCase.Cancelled, completion.OutcomeCase);
+        Assert.Equal("s4.2", completion.TaskId);
+    }
+
+    [SkippableFact]
+    public async Task ExpiredWorkerLease_IsRequeuedByTheReaper_ButALiveOneIsNot()
+    {
+        Require();
+        await Store.SubmitAsync("s5", [Spec("s5.1", "echo", "[1]")]);
+        await Store.HeartbeatAsync("wa", Hello("wa"));
+        Assert.Single(await Store.LeaseAsync("wa", ["echo"], 10, 0));
+
+        Assert.Equal((-1, 0), await Store.RequeueAsync("wa", gone: false));
+        Assert.Empty(await Store.ExpiredWorkersAsync());
+    }
+
+    [SkippableFact]
+    public async Task Acknowledged_Completions_AreForgotten_AndTheCursorResumes()
+    {
+        Require();
+        var specs = Enumerable.Range(1, 5).Select(i => Spec($"s6.{i}", "echo", $"[{i}]")).ToList();
+        await Store.SubmitAsync("s6", specs);
+        await Store.HeartbeatAsync("wa", Hello("wa"));
+        var leased = await Store.LeaseAsync("wa", ["echo"], 10, 0);
+        await Store.CompleteAsync("wa", leased.Select(a => Result(a.TaskId, "s6", a.Attempt, a.Args.ToStringUtf8()[1..^1])).ToList());
+
+        var all = await Store.ReadCompletionsAsync("s6", 0, 100);
+        Assert.Equal([1L, 2, 3, 4, 5], all.Select(c => c.Seq));
+        var afterTwo = await Store.ReadCompletionsAsync("s6", 2, 100);
+        Assert.Equal([3L, 4, 5], afterTwo.Select(c => c.Seq));
+
+        await Store.AckAsync("s6", 4);
+        Assert.Equal([5L], (await Store.ReadCompletionsAsync("s6", 0, 100)).Select(c => c.Seq));
+    }
+
+    private static TaskSpec Spec(string id, string name, string json) =>
+        new() { Id = id, Name = name, Args = ByteString.CopyFrom(Encoding.UTF8.GetBytes(json)) };
+
+    private static TaskResult Result(string id, string session, int attempt, string json) =>
+        new() { TaskId = id, Session = session, Attempt = attempt, Value = ByteString.CopyFromUtf8(json) };
+
+    private static Hello Hello(string worker) =>
+        new() { WorkerId = worker, Host = "test", ProcessId = 1, Handlers = { new HandlerInfo { Name = "add", Kind = ExecutionKind.ThreadPool }, new HandlerInfo { Name = "echo", Kind = ExecutionKind.ThreadPool } } };
+}
+
+public sealed class EmbeddedStoreTests : StoreTests
+{
+    private EmbeddedStore? _store;
+
+    protected override Task<string?> StartStoreAsync()
+    {
+        _store = EmbeddedStore.Start(dataDirectory: null);
+        return Task.FromResult<string?>(_store.ConfigurationString);
+    }
+
+    protected override Task StopStoreAsync()
+    {
+        _store?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    protected override void Require()
+    {
+    }
+}
+
+public sealed class RedisServerStoreTests : StoreTests
+{
+    private RedisServer? _server;
+
+    protected override async Task<string?> StartStoreAsync()
+    {
+        if (RedisServer.Missing is not null)
+        {
+            return null;
+        }
+        _server = await RedisServer.StartAsync();
+        return _server.Address;
+    }
+
+    protected override async Task StopStoreAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    protected override void Require() => Requirements.Require(RedisServer.Missing);
+}

@@ -1,0 +1,72 @@
+using Cluster.Worker;
+using Cluster.Worker.Internal;
+
+namespace Cluster.Worker.Tests;
+
+public sealed class ExecutorTests
+{
+    [Fact]
+    public async Task CoroutineLoop_RunsEveryContinuationOnItsOneThread()
+    {
+        using var loop = new CoroutineLoop();
+        var threads = new System.Collections.Concurrent.ConcurrentBag<int>();
+        var executors = new System.Collections.Concurrent.ConcurrentBag<Executor>();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var remaining = 50;
+
+        for (var i = 0; i < 50; i++)
+        {
+            loop.Start(async () =>
+            {
+                for (var step = 0; step < 3; step++)
+                {
+                    threads.Add(Environment.CurrentManagedThreadId);
+                    executors.Add(TaskContext.CurrentExecutor);
+                    await Task.Delay(1);
+                }
+                if (Interlocked.Decrement(ref remaining) == 0)
+                {
+                    done.SetResult();
+                }
+            });
+        }
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Single(threads.Distinct());
+        Assert.All(executors, e => Assert.Equal(Executor.CoroutineLoop, e));
+        Assert.Equal(150, threads.Count);
+    }
+
+    [Fact]
+    public async Task BoundedThreadPool_NeverRunsMoreThanItsSize()
+    {
+        using var pool = new BoundedThreadPool(3);
+        var running = 0;
+        var peak = 0;
+        var finished = new CountdownEvent(20);
+
+        for (var i = 0; i < 20; i++)
+        {
+            pool.Enqueue(() =>
+            {
+                var now = Interlocked.Increment(ref running);
+                InterlockedMax(ref peak, now);
+                Thread.SpinWait(200_000);
+                Interlocked.Decrement(ref running);
+                finished.Signal();
+            });
+        }
+        await Task.Run(() => finished.Wait(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(0, finished.CurrentCount);
+        Assert.InRange(peak, 1, 3);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+}
