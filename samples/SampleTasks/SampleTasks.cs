@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Cluster.SampleTasks.Contracts;
 using Cluster.Worker;
 
 namespace Cluster.SampleTasks;
@@ -12,12 +13,13 @@ public sealed class SampleTasks : ITaskModule
     {
         tasks.Register("echo", (JsonElement x) => x);
         tasks.Register("add", (long a, long b) => a + b);
-        tasks.Register("fib", (int n) => Fib(n));
+        tasks.Handle(MathTasks.Fib, Fib);
         tasks.Register("spin", (int ms, CancellationToken cancellationToken) => Spin(ms, cancellationToken));
         tasks.Register("sleep", SleepAsync);
         tasks.Register("fail", (string message) => Fail(message));
-        tasks.Register("whoami", () => WhoAmI.Here());
+        tasks.Handle(MathTasks.WhoAmI, Here);
         tasks.Register("whoami_async", WhoAmIAsync);
+        tasks.Handle(MathTasks.Progress, ProgressAsync);
     }
 
     /// <summary>Recursive on purpose: CPU work.</summary>
@@ -54,14 +56,20 @@ public sealed class SampleTasks : ITaskModule
     private static async Task<WhoAmI> WhoAmIAsync()
     {
         await Task.Yield();
-        return WhoAmI.Here();
+        return Here();
     }
-}
 
-/// <summary>Where a task ran.</summary>
-/// <param name="Executor">"ThreadPool" or "CoroutineLoop": observed from the running thread, not declared.</param>
-public sealed record WhoAmI(string Host, int ProcessId, string Executor, string Thread)
-{
-    public static WhoAmI Here() =>
-        new(Dns.GetHostName(), Environment.ProcessId, TaskContext.CurrentExecutor.ToString(), System.Threading.Thread.CurrentThread.Name ?? "?");
+    private static WhoAmI Here() =>
+        new(Dns.GetHostName(), Environment.ProcessId, TaskContext.CurrentExecutor.ToString(), Thread.CurrentThread.Name ?? "?");
+
+    /// <summary>Reports progress after each step: how a long task keeps its client informed.</summary>
+    private static async Task<int> ProgressAsync(int steps, TaskContext context)
+    {
+        for (var i = 1; i <= steps; i++)
+        {
+            await Task.Delay(20, context.CancellationToken);
+            context.ReportProgress((double)i / steps, $"step {i} of {steps}");
+        }
+        return steps;
+    }
 }

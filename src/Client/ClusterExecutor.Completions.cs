@@ -23,6 +23,20 @@ public sealed partial class ClusterExecutor
                 while (await call.ResponseStream.MoveNext(token).ConfigureAwait(false))
                 {
                     delay = TimeSpan.FromMilliseconds(50);
+                    foreach (var notice in call.ResponseStream.Current.Events)
+                    {
+                        if (_futures.TryGetValue(notice.TaskId, out var running))
+                        {
+                            if (notice.KindCase == TaskEvent.KindOneofCase.Progress)
+                            {
+                                running.OnProgress(new TaskProgress(notice.Progress.Fraction, notice.Progress.Message));
+                            }
+                            else
+                            {
+                                running.MarkRunning();
+                            }
+                        }
+                    }
                     foreach (var completion in call.ResponseStream.Current.Completions)
                     {
                         // A completion seen twice (after a resume) finds its future gone or resolved: it resolves once.

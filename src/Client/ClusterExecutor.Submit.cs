@@ -27,7 +27,7 @@ public sealed partial class ClusterExecutor
                     var args = _args.TryGetValue(future.Id, out var a) ? a : ReadOnlyMemory<byte>.Empty;
                     bytes += args.Length;
                     batch.Add(future);
-                    request.Tasks.Add(new TaskSpec { Id = future.Id, Name = future.Name, Args = UnsafeByteOperations.UnsafeWrap(args) });
+                    request.Tasks.Add(new TaskSpec { Id = future.Id, Name = future.Name, Args = UnsafeByteOperations.UnsafeWrap(args), Chunked = future.Chunked });
                 }
                 if (batch.Count == 0)
                 {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Cluster.Client.Internal;
 using System.Text.Json;
 using System.Threading.Channels;
 using Cluster.Contracts;
@@ -79,24 +80,45 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
     /// </summary>
     /// <exception cref="ArgumentException">The task name is empty or malformed, or an argument cannot be written as JSON.</exception>
     /// <exception cref="InvalidOperationException">The executor has been shut down.</exception>
-    public ClusterFuture<TResult> Submit<TResult>(string task, params object?[] args)
+    public ClusterFuture<TResult> Submit<TResult>(string task, params object?[] args) =>
+        Enqueue<TResult>(task, args ?? [null], chunked: false);
+
+    /// <summary>Submits a typed task: its name, argument and result types come from <paramref name="task"/>.</summary>
+    public ClusterFuture<TResult> Submit<TArg, TResult>(TaskDef<TArg, TResult> task, TArg arg)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        return Enqueue<TResult>(task.Name, new object?[] { arg }, chunked: false);
+    }
+
+    /// <summary>Submits a typed task without arguments.</summary>
+    public ClusterFuture<TResult> Submit<TResult>(TaskDef<TResult> task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        return Enqueue<TResult>(task.Name, Array.Empty<object?>(), chunked: false);
+    }
+
+    /// <summary>One unit of work that calls <paramref name="task"/> once per argument list; its result is one entry per call.</summary>
+    internal ClusterFuture<JsonElement> SubmitChunk(string task, IReadOnlyList<object?[]> calls) =>
+        Enqueue<JsonElement>(task, calls, chunked: true);
+
+    private ClusterFuture<TResult> Enqueue<TResult>(string task, object args, bool chunked)
     {
         if (Volatile.Read(ref _shutdown) != 0)
         {
             throw new InvalidOperationException("Cannot submit after shutdown.");
         }
-        RequireTaskName(task);
+        TaskNames.Require(task);
         byte[] json;
         try
         {
-            json = JsonSerializer.SerializeToUtf8Bytes(args ?? [null], ClusterJson.Options);
+            json = JsonSerializer.SerializeToUtf8Bytes(args, args.GetType(), ClusterJson.Options);
         }
         catch (NotSupportedException e)
         {
             throw new ArgumentException($"The arguments of task '{task}' cannot be written as JSON: {e.Message}", nameof(args), e);
         }
         var id = SessionId + "." + Interlocked.Increment(ref _sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var future = new ClusterFuture<TResult>(this, id, task);
+        var future = new ClusterFuture<TResult>(this, id, task, chunked);
         _futures[id] = future;
         _args[id] = json;
         _submits.Writer.TryWrite(future);
@@ -111,7 +133,7 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
     /// executor is done; with <paramref name="cancelFutures"/>, first cancels those still queued.
     /// </summary>
     public void Shutdown(bool wait = true, bool cancelFutures = false) =>
-        ShutdownAsync(wait, cancelFutures).GetAwaiter().GetResult();
+        Blocking.Wait(ShutdownAsync(wait, cancelFutures));
 
     /// <inheritdoc cref="Shutdown"/>
     public async Task ShutdownAsync(bool wait = true, bool cancelFutures = false)
@@ -133,7 +155,7 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         }
     }
 
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+    public void Dispose() => Blocking.Wait(DisposeAsync().AsTask());
 
     public async ValueTask DisposeAsync() => await ShutdownAsync(wait: true).ConfigureAwait(false);
 
@@ -147,10 +169,10 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         }
     }
 
-    internal async Task<bool> CancelOnServerAsync(ClusterFuture future)
+    internal async Task<(bool Cancelled, bool Interrupted)> CancelOnServerAsync(ClusterFuture future, bool interrupt)
     {
-        var reply = await _client.CancelAsync(new CancelRequest { Session = SessionId, TaskIds = { future.Id } }).ConfigureAwait(false);
-        return reply.Cancelled.Count == 1 && reply.Cancelled[0];
+        var reply = await _client.CancelAsync(new CancelRequest { Session = SessionId, TaskIds = { future.Id }, Interrupt = interrupt }).ConfigureAwait(false);
+        return (reply.Cancelled.Count == 1 && reply.Cancelled[0], reply.Interrupted.Count == 1 && reply.Interrupted[0]);
     }
 
     private Task StopAsync()
@@ -168,14 +190,6 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_submitLoop, _completionLoop).ConfigureAwait(false);
         _channel.Dispose();
-    }
-
-    private static void RequireTaskName(string task)
-    {
-        if (string.IsNullOrEmpty(task) || task.Length > 200 || !task.All(c => char.IsAsciiLetterOrDigit(c) || "_.:/@-".Contains(c)))
-        {
-            throw new ArgumentException($"Task name '{task}' must be 1 to 200 letters, digits or _ . : / @ -.", nameof(task));
-        }
     }
 
     internal void LogCallbackFailed(string taskId, Exception exception) => LogCallbackThrew(taskId, exception);

@@ -1,3 +1,4 @@
+using Cluster.Client.Internal;
 using Cluster.Protocol.V1;
 using Microsoft.Extensions.Logging;
 
@@ -19,12 +20,15 @@ public abstract class ClusterFuture
     private int _state = (int)FutureState.Pending;
     private int _submit = Queued;
 
-    private protected ClusterFuture(ClusterExecutor executor, string id, string name)
+    private protected ClusterFuture(ClusterExecutor executor, string id, string name, bool chunked)
     {
         Executor = executor;
         Id = id;
         Name = name;
+        Chunked = chunked;
     }
+
+    internal bool Chunked { get; }
 
     /// <summary>The task id, unique in the cluster.</summary>
     public string Id { get; }
@@ -41,6 +45,18 @@ public abstract class ClusterFuture
 
     public bool Running => State == FutureState.Running;
 
+    /// <summary>The attempt whose outcome this is (1 unless the task ran again after its worker vanished); 0 before it is done or if it never ran.</summary>
+    public int Attempt { get; private set; }
+
+    /// <summary>The latest progress its handler reported; null before the first report.</summary>
+    public TaskProgress? Progress { get; private set; }
+
+    /// <summary>
+    /// Raised on the SDK's completion thread for each progress report that reaches this client
+    /// (coalesced at the worker: at most one every 100 ms per task). Keep handlers short.
+    /// </summary>
+    public event EventHandler<TaskProgress>? ProgressChanged;
+
     /// <summary>The worker process connection that ran the task ("host-pid-..."), once done; null if it never ran.</summary>
     public string? WorkerId { get; private set; }
 
@@ -53,12 +69,16 @@ public abstract class ClusterFuture
 
     /// <summary>
     /// Attempts to cancel the task: true if it was still queued (it will never run) or is cancelled
-    /// already; false if it is running or done.
+    /// already; false if it is running or done — it is then left alone, as in concurrent.futures.
     /// </summary>
-    public bool Cancel() => CancelAsync().GetAwaiter().GetResult();
+    public bool Cancel() => Blocking.Wait(CancelAsync());
 
-    /// <inheritdoc cref="Cancel"/>
-    public async Task<bool> CancelAsync()
+    /// <summary>
+    /// <see cref="Cancel"/>; with <paramref name="interrupt"/>, a task that is running has its
+    /// CancellationToken fired on its worker as well: the call then returns true, and the future ends
+    /// Cancelled once the handler stops by OperationCanceledException (Finished if it completes anyway).
+    /// </summary>
+    public async Task<bool> CancelAsync(bool interrupt = false)
     {
         if (Cancelled)
         {
@@ -79,8 +99,12 @@ public abstract class ClusterFuture
         {
             return Cancelled;
         }
-        var cancelled = await Executor.CancelOnServerAsync(this).ConfigureAwait(false);
-        return cancelled ? Resolve(cancelled: true) || Cancelled : Cancelled;
+        var (cancelled, interrupted) = await Executor.CancelOnServerAsync(this, interrupt).ConfigureAwait(false);
+        if (cancelled)
+        {
+            return Resolve(cancelled: true) || Cancelled;
+        }
+        return interrupted || Cancelled;
     }
 
     /// <summary>
@@ -136,12 +160,37 @@ public abstract class ClusterFuture
 
     internal void MarkRunning() => Interlocked.CompareExchange(ref _state, (int)FutureState.Running, (int)FutureState.Pending);
 
+    internal void OnProgress(TaskProgress progress)
+    {
+        if (Done)
+        {
+            return;
+        }
+        MarkRunning();
+        Progress = progress;
+        try
+        {
+            ProgressChanged?.Invoke(this, progress);
+        }
+        catch (Exception e)
+        {
+            Executor.LogCallbackFailed(Id, e);
+        }
+    }
+
+    /// <summary>Completes when the future is done; never faults.</summary>
+    internal Task DoneTask => Outcome;
+
+    /// <summary>Done with an exception (not cancelled).</summary>
+    internal bool Failed => Outcome.IsFaulted;
+
     /// <summary>Resolves from a streamed completion; false if the future was resolved before.</summary>
     internal bool Resolve(Completion completion)
     {
         if (!Done)
         {
             WorkerId = completion.Worker.Length > 0 ? completion.Worker : null;
+            Attempt = completion.Attempt;
         }
         return ResolveOutcome(completion);
     }

@@ -3,12 +3,15 @@ namespace Cluster.Worker;
 /// <summary>What a handler knows about the task it runs. Declare a parameter of this type to receive it.</summary>
 public sealed class TaskContext
 {
-    internal TaskContext(string taskId, string name, int attempt, CancellationToken cancellationToken)
+    private readonly Action<double, string?>? _progress;
+
+    internal TaskContext(string taskId, string name, int attempt, CancellationToken cancellationToken, Action<double, string?>? progress = null)
     {
         TaskId = taskId;
         Name = name;
         Attempt = attempt;
         CancellationToken = cancellationToken;
+        _progress = progress;
     }
 
     public string TaskId { get; }
@@ -20,6 +23,21 @@ public sealed class TaskContext
 
     /// <summary>Fires when the task is cancelled or the worker shuts down.</summary>
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>
+    /// Tells the client how far the task has come. Cheap to call often: only the latest report
+    /// travels, at most every 100 ms.
+    /// </summary>
+    /// <param name="fraction">Between 0 and 1.</param>
+    /// <param name="message">An optional note, e.g. "resized 3 of 8".</param>
+    public void ReportProgress(double fraction, string? message = null)
+    {
+        if (double.IsNaN(fraction) || fraction < 0 || fraction > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "Progress is a fraction between 0 and 1.");
+        }
+        _progress?.Invoke(fraction, message);
+    }
 
     /// <summary>Where this handler is running right now.</summary>
     public static Executor CurrentExecutor => Internal.ExecutorThread.Current;

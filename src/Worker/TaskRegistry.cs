@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.Loader;
+using Cluster.Contracts;
 using Cluster.Worker.Internal;
 
 namespace Cluster.Worker;
@@ -21,16 +22,31 @@ public sealed class TaskRegistry
     public TaskRegistry Register(string name, Delegate handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        if (string.IsNullOrEmpty(name) || name.Length > 200 || !name.All(c => char.IsAsciiLetterOrDigit(c) || "_.:/@-".Contains(c)))
-        {
-            throw new ArgumentException($"Task name '{name}' must be 1 to 200 letters, digits or _ . : / @ -.", nameof(name));
-        }
+        TaskNames.Require(name);
         if (!_handlers.TryAdd(name, Handler.Create(name, handler)))
         {
             throw new ArgumentException($"A handler for task '{name}' is registered already.", nameof(name));
         }
         return this;
     }
+
+    /// <summary>Handles a typed task on the thread pool.</summary>
+    public TaskRegistry Handle<TArg, TResult>(TaskDef<TArg, TResult> task, Func<TArg, TResult> handler) => Register(task.Name, handler);
+
+    /// <summary>Handles a typed task on the thread pool, with its context.</summary>
+    public TaskRegistry Handle<TArg, TResult>(TaskDef<TArg, TResult> task, Func<TArg, TaskContext, TResult> handler) => Register(task.Name, handler);
+
+    /// <summary>Handles a typed task on the coroutine loop.</summary>
+    public TaskRegistry Handle<TArg, TResult>(TaskDef<TArg, TResult> task, Func<TArg, Task<TResult>> handler) => Register(task.Name, handler);
+
+    /// <summary>Handles a typed task on the coroutine loop, with its context.</summary>
+    public TaskRegistry Handle<TArg, TResult>(TaskDef<TArg, TResult> task, Func<TArg, TaskContext, Task<TResult>> handler) => Register(task.Name, handler);
+
+    /// <summary>Handles a typed task without arguments on the thread pool.</summary>
+    public TaskRegistry Handle<TResult>(TaskDef<TResult> task, Func<TResult> handler) => Register(task.Name, handler);
+
+    /// <summary>Handles a typed task without arguments on the coroutine loop.</summary>
+    public TaskRegistry Handle<TResult>(TaskDef<TResult> task, Func<Task<TResult>> handler) => Register(task.Name, handler);
 
     /// <summary>Registers every <see cref="ITaskModule"/> in a task assembly.</summary>
     /// <exception cref="ArgumentException">The file is missing or holds no task module.</exception>

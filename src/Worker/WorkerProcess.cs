@@ -19,6 +19,8 @@ namespace Cluster.Worker;
 public sealed partial class WorkerProcess : IDisposable
 {
     private const int MaxResultsPerMessage = 1024;
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
+    private static readonly TaskEvent ProgressMarker = new();
 
     private readonly WorkerOptions _options;
     private readonly TaskRegistry _registry;
@@ -37,6 +39,8 @@ public sealed partial class WorkerProcess : IDisposable
     private int _coroutineCredits;
     private int _generation;
     private long _heartbeatIntervalMs = 1000;
+    private readonly ConcurrentDictionary<string, TaskEvent> _progress = new(StringComparer.Ordinal);
+    private int _progressFlushPending;
 
     public WorkerProcess(WorkerOptions options, TaskRegistry registry, ILogger<WorkerProcess>? logger = null)
     {
@@ -183,7 +187,8 @@ public sealed partial class WorkerProcess : IDisposable
         }
         var cts = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
         _running[assignment.TaskId] = cts;
-        var context = new TaskContext(assignment.TaskId, assignment.Name, assignment.Attempt, cts.Token);
+        var context = new TaskContext(assignment.TaskId, assignment.Name, assignment.Attempt, cts.Token, (fraction, note) => OnProgress(assignment, generation, fraction, note));
+        _outgoing.Writer.TryWrite(new Outgoing(null, generation, Event(assignment, started: true)));
         lock (_slots)
         {
             if (handler.Executor == Executor.ThreadPool)
@@ -201,7 +206,8 @@ public sealed partial class WorkerProcess : IDisposable
             {
                 try
                 {
-                    Finish(assignment, generation, Executor.ThreadPool, value: handler.Invoke(context, assignment.Args.Span), cts: cts);
+                    var value = assignment.Chunked ? handler.InvokeChunk(context, assignment.Args.Span) : handler.Invoke(context, assignment.Args.Span);
+                    Finish(assignment, generation, Executor.ThreadPool, value: value, cts: cts);
                 }
                 catch (Exception e)
                 {
@@ -215,7 +221,8 @@ public sealed partial class WorkerProcess : IDisposable
             {
                 try
                 {
-                    Finish(assignment, generation, Executor.CoroutineLoop, value: await handler.InvokeAsync(context, assignment.Args.Memory), cts: cts);
+                    var value = assignment.Chunked ? await handler.InvokeChunkAsync(context, assignment.Args.Memory) : await handler.InvokeAsync(context, assignment.Args.Memory);
+                    Finish(assignment, generation, Executor.CoroutineLoop, value: value, cts: cts);
                 }
                 catch (Exception e)
                 {
@@ -251,6 +258,7 @@ public sealed partial class WorkerProcess : IDisposable
             _running.TryRemove(new KeyValuePair<string, CancellationTokenSource>(assignment.TaskId, cts));
             cts.Dispose();
         }
+        _progress.TryRemove(assignment.TaskId, out _);
         if (cts is not null)
         {
             lock (_slots)
@@ -267,27 +275,75 @@ public sealed partial class WorkerProcess : IDisposable
                 }
             }
         }
-        _outgoing.Writer.TryWrite(new Outgoing(result, generation));
+        _outgoing.Writer.TryWrite(new Outgoing(result, generation, null));
+    }
+
+    private static TaskEvent Event(Assignment assignment, bool started) => new()
+    {
+        TaskId = assignment.TaskId,
+        Session = assignment.Session,
+        Attempt = assignment.Attempt,
+        Started = started ? new Started() : null,
+    };
+
+    /// <summary>Keeps the latest report per task; one flush every 100 ms sends what is there.</summary>
+    private void OnProgress(Assignment assignment, int generation, double fraction, string? note)
+    {
+        var e = Event(assignment, started: false);
+        e.Progress = new Progress { Fraction = fraction, Message = note ?? string.Empty };
+        _progress[assignment.TaskId] = e;
+        if (Interlocked.Exchange(ref _progressFlushPending, 1) == 0)
+        {
+            _ = Task.Delay(ProgressInterval).ContinueWith(_ =>
+            {
+                Volatile.Write(ref _progressFlushPending, 0);
+                _outgoing.Writer.TryWrite(new Outgoing(null, generation, ProgressMarker));
+            }, TaskScheduler.Default);
+        }
     }
 
     private async Task SendLoopAsync(IClientStreamWriter<WorkerMessage> stream, int generation, CancellationToken cancellationToken)
     {
         var reader = _outgoing.Reader;
+        var events = new List<TaskEvent>();
+        var finished = new HashSet<string>(StringComparer.Ordinal);
         while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
             var message = new WorkerMessage();
+            events.Clear();
+            finished.Clear();
             while (message.Results.Count < MaxResultsPerMessage && reader.TryRead(out var item))
             {
-                if (item.Result is null)
+                if (item.Result is null && item.Event is null)
                 {
                     message.Heartbeat = new Heartbeat();
                 }
-                else if (item.Generation == generation)
+                else if (item.Generation != generation)
+                {
+                    // Of an earlier connection: that lease was handed back when the stream broke.
+                }
+                else if (item.Result is not null)
                 {
                     message.Results.Add(item.Result);
+                    finished.Add(item.Result.TaskId);
                 }
-                // A result of an earlier connection is dropped: that lease was handed back when the stream broke.
+                else if (ReferenceEquals(item.Event, ProgressMarker))
+                {
+                    foreach (var id in _progress.Keys)
+                    {
+                        if (_progress.TryRemove(id, out var progress))
+                        {
+                            events.Add(progress);
+                        }
+                    }
+                }
+                else
+                {
+                    events.Add(item.Event!);
+                }
             }
+            // Coalesced: a task that finished within this message needs no started or progress notice.
+            message.Events.AddRange(events.Where(e => !finished.Contains(e.TaskId)));
             lock (_slots)
             {
                 message.ThreadCredits = _threadCredits;
@@ -295,7 +351,7 @@ public sealed partial class WorkerProcess : IDisposable
                 _threadCredits = 0;
                 _coroutineCredits = 0;
             }
-            if (message.Results.Count > 0 || message.Heartbeat is not null || message.ThreadCredits > 0 || message.CoroutineCredits > 0)
+            if (message.Results.Count > 0 || message.Events.Count > 0 || message.Heartbeat is not null || message.ThreadCredits > 0 || message.CoroutineCredits > 0)
             {
                 await stream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
             }
@@ -310,7 +366,8 @@ public sealed partial class WorkerProcess : IDisposable
         _shutdown.Dispose();
     }
 
-    private sealed record Outgoing(TaskResult? Result, int Generation);
+    /// <summary>A result, a notice, or (neither) a heartbeat.</summary>
+    private sealed record Outgoing(TaskResult? Result, int Generation, TaskEvent? Event);
 
     /// <summary>Heartbeats from a thread of its own, so a saturated thread pool cannot silence them.</summary>
     private sealed class HeartbeatThread : IDisposable
@@ -324,7 +381,7 @@ public sealed partial class WorkerProcess : IDisposable
             {
                 while (!_stop.Wait(TimeSpan.FromMilliseconds(Interlocked.Read(ref owner._heartbeatIntervalMs))) && !cancellationToken.IsCancellationRequested)
                 {
-                    owner._outgoing.Writer.TryWrite(new Outgoing(null, 0));
+                    owner._outgoing.Writer.TryWrite(new Outgoing(null, 0, null));
                 }
             })
             { IsBackground = true, Name = "cluster-heartbeat" };

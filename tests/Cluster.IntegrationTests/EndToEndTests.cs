@@ -3,7 +3,7 @@ using System.Text;
 using Cluster.Client;
 using Cluster.IntegrationTests.Infrastructure;
 using Cluster.Protocol.V1;
-using Cluster.SampleTasks;
+using Cluster.SampleTasks.Contracts;
 using Google.Protobuf;
 using Grpc.Core;
 

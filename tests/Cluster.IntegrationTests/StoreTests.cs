@@ -105,10 +105,14 @@ public abstract class StoreTests : IAsyncLifetime
         var leased = Assert.Single(await Store.LeaseAsync("wa", ["echo"], 1, 0));
         Assert.Equal("s4.1", leased.TaskId);
 
-        var cancelled = await Store.CancelAsync("s4", ["s4.1", "s4.2"]);
-        var again = await Store.CancelAsync("s4", ["s4.2"]);
+        var (cancelled, interrupted) = await Store.CancelAsync("s4", ["s4.1", "s4.2"], interrupt: false);
+        var (again, _) = await Store.CancelAsync("s4", ["s4.2"], interrupt: false);
+        var (leasedOnly, interruptLeased) = await Store.CancelAsync("s4", ["s4.1"], interrupt: true);
         Assert.Equal(new[] { false, true }, cancelled);
+        Assert.Equal(new[] { false, false }, interrupted);
         Assert.Equal(new[] { false }, again);
+        Assert.Equal(new[] { false }, leasedOnly);
+        Assert.Equal(new[] { true }, interruptLeased);
         Assert.Empty(await Store.LeaseAsync("wa", ["echo"], 10, 0));
 
         var completion = Assert.Single(await Store.ReadCompletionsAsync("s4", 0, 100));

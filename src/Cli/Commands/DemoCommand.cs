@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using Cluster.Client;
-using Cluster.SampleTasks;
+using Cluster.SampleTasks.Contracts;
 
 namespace Cluster.Cli.Commands;
 
@@ -77,11 +77,9 @@ internal static class DemoCommand
         }
         Console.WriteLine($"Submitted {total:N0} tasks.");
 
-        // as_completed-style: take each future as it finishes; the callbacks have checked its result.
-        foreach (var future in futures)
+        // Take each future as it completes; its done-callback has checked its result.
+        await foreach (var _ in ClusterFutures.AsCompletedAsync(futures, cancellationToken: cancellationToken))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            await future.WhenDone(cancellationToken);
         }
         watch.Stop();
         progress.Finish();

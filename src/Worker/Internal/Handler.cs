@@ -68,6 +68,89 @@ internal sealed class Handler
         return JsonSerializer.SerializeToUtf8Bytes(value, _resultType, ClusterJson.Options);
     }
 
+    /// <summary>Runs a synchronous handler once per argument array of a chunk; one result entry each.</summary>
+    public byte[] InvokeChunk(TaskContext context, ReadOnlySpan<byte> chunk)
+    {
+        var calls = ChunkCalls(chunk);
+        return ChunkResults(calls, call => Invoke(context, call));
+    }
+
+    /// <summary>Runs an async handler once per argument array of a chunk, one after another.</summary>
+    public async Task<byte[]> InvokeChunkAsync(TaskContext context, ReadOnlyMemory<byte> chunk)
+    {
+        var calls = ChunkCalls(chunk.Span);
+        var results = new List<(byte[]? Value, Exception? Error)>(calls.Count);
+        foreach (var call in calls)
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                results.Add((await InvokeAsync(context, call), null));
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !context.CancellationToken.IsCancellationRequested)
+            {
+                results.Add((null, e));
+            }
+        }
+        return WriteChunk(results);
+    }
+
+    private static List<byte[]> ChunkCalls(ReadOnlySpan<byte> chunk)
+    {
+        using var document = JsonDocument.Parse(chunk.ToArray());
+        if (document.RootElement.ValueKind != JsonValueKind.Array || document.RootElement.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Array))
+        {
+            throw new ArgumentException("A chunk must be a JSON array of argument arrays.");
+        }
+        return document.RootElement.EnumerateArray().Select(e => JsonSerializer.SerializeToUtf8Bytes(e)).ToList();
+    }
+
+    private static byte[] ChunkResults(List<byte[]> calls, Func<byte[], byte[]> invoke)
+    {
+        var results = new List<(byte[]? Value, Exception? Error)>(calls.Count);
+        foreach (var call in calls)
+        {
+            try
+            {
+                results.Add((invoke(call), null));
+            }
+            catch (Exception e)
+            {
+                results.Add((null, e));
+            }
+        }
+        return WriteChunk(results);
+    }
+
+    private static byte[] WriteChunk(List<(byte[]? Value, Exception? Error)> results)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach (var (value, error) in results)
+            {
+                writer.WriteStartObject();
+                if (error is null)
+                {
+                    writer.WritePropertyName("ok");
+                    writer.WriteRawValue(value!, skipInputValidation: true);
+                }
+                else
+                {
+                    writer.WriteStartObject("error");
+                    writer.WriteString("type", error.GetType().FullName);
+                    writer.WriteString("message", error.Message);
+                    writer.WriteString("stackTrace", error.StackTrace ?? string.Empty);
+                    writer.WriteEndObject();
+                }
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
+        return buffer.ToArray();
+    }
+
     private object? Call(TaskContext context, ReadOnlySpan<byte> args)
     {
         var values = Bind(context, args);

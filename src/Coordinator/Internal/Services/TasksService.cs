@@ -59,7 +59,9 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
         var reply = new CancelReply();
         if (request.TaskIds.Count > 0)
         {
-            reply.Cancelled.AddRange(await store.CancelAsync(request.Session, request.TaskIds).ConfigureAwait(false));
+            var (cancelled, interrupted) = await store.CancelAsync(request.Session, request.TaskIds, request.Interrupt).ConfigureAwait(false);
+            reply.Cancelled.AddRange(cancelled);
+            reply.Interrupted.AddRange(interrupted);
         }
         return reply;
     }
@@ -68,24 +70,29 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
     {
         RequireIdentifier("session", request.Session);
         var cancellationToken = context.CancellationToken;
-        var signal = notifier.Watch(request.Session);
+        var watch = notifier.Watch(request.Session);
         try
         {
             var cursor = request.AfterSeq;
             while (!cancellationToken.IsCancellationRequested)
             {
-                signal.Reset();
+                watch.Wake.Reset();
+                var batch = new CompletionBatch();
+                // Notices first: a started notice never overtakes its task's completion.
+                watch.DrainEventsInto(batch);
                 var completions = await store.ReadCompletionsAsync(request.Session, cursor, CompletionBatchSize).ConfigureAwait(false);
-                if (completions.Count == 0)
+                batch.Completions.AddRange(completions);
+                if (batch.Completions.Count == 0 && batch.Events.Count == 0)
                 {
                     // Woken by the store's notice; the interval only guards against a lost notice.
-                    await signal.WaitAsync(SafetyInterval, cancellationToken).ConfigureAwait(false);
+                    await watch.Wake.WaitAsync(SafetyInterval, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
-                var batch = new CompletionBatch();
-                batch.Completions.AddRange(completions);
                 await responseStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
-                cursor = completions[^1].Seq;
+                if (completions.Count > 0)
+                {
+                    cursor = completions[^1].Seq;
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -94,7 +101,7 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
         }
         finally
         {
-            notifier.Unwatch(request.Session, signal);
+            notifier.Unwatch(request.Session, watch);
         }
     }
 

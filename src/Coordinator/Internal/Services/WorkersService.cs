@@ -48,6 +48,10 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
             while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
             {
                 var message = requestStream.Current;
+                if (message.Events.Count > 0)
+                {
+                    await store.PublishEventsAsync(message.Events).ConfigureAwait(false);
+                }
                 if (message.Results.Count > 0)
                 {
                     var (_, stale) = await store.CompleteAsync(worker.Id, message.Results).ConfigureAwait(false);

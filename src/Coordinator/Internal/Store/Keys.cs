@@ -13,6 +13,8 @@ internal sealed class Keys(string prefix)
     public RedisKey Workers => _tag + ":workers";
     public RedisChannel ReadyChannel => RedisChannel.Literal(_tag + ":ready");
     public RedisChannel DoneChannel => RedisChannel.Literal(_tag + ":done");
+    public RedisChannel EventsChannel => RedisChannel.Literal(_tag + ":events");
+    public RedisChannel InterruptChannel => RedisChannel.Literal(_tag + ":interrupt");
 
     public RedisKey Queue(string name) => _tag + ":q:" + name;
     public RedisKey Leased(string worker) => _tag + ":wl:" + worker;

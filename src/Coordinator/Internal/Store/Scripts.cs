@@ -140,18 +140,19 @@ internal static class Scripts
         """);
 
     /// KEYS: headers, args, outbox, outbox sequence of the session.
-    /// ARGV: session, retention seconds, then (id, completion) per task.
-    /// Returns 1 per task that was queued and is now cancelled, else 0.
+    /// ARGV: session, retention seconds, interrupt ('1' or '0'), then (id, completion) per task.
+    /// Returns (code, worker) per task: code 1 when it was queued and is now cancelled; 2 when it is
+    /// leased and interrupt was asked (worker holds it); else 0.
     public static readonly Script Cancel = new("cancel", Prelude + """
         local out = {}
         local any = false
-        for i = 3, #ARGV, 2 do
+        for i = 4, #ARGV, 2 do
           local id = ARGV[i]
           local h = redis.call('HGET', KEYS[1], id)
-          local r = 0
+          local r, holder = 0, ''
           if h then
-            local st, at, se = parse(h)
-            if st == 'q' and se == ARGV[1] then
+            local st, at, se, nm, wk = parse(h)
+            if se == ARGV[1] and st == 'q' then
               -- the id stays in its queue as a tombstone: leasing skips ids without a header
               redis.call('HDEL', KEYS[1], id)
               redis.call('HDEL', KEYS[2], id)
@@ -159,9 +160,12 @@ internal static class Scripts
               redis.call('ZADD', KEYS[3], seq, ARGV[i + 1])
               any = true
               r = 1
+            elseif se == ARGV[1] and st == 'l' and ARGV[3] == '1' then
+              r, holder = 2, wk
             end
           end
           out[#out + 1] = r
+          out[#out + 1] = holder
         end
         if any then
           redis.call('EXPIRE', KEYS[3], tonumber(ARGV[2]))

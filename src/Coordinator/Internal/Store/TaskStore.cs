@@ -39,7 +39,8 @@ internal sealed class TaskStore(IConnectionMultiplexer redis, Keys keys, Coordin
         {
             args[k++] = task.Id;
             args[k++] = nameIndex[task.Name];
-            args[k++] = task.Args.Memory;
+            // A chunked task's arguments are kept behind a '*', which no JSON text starts with.
+            args[k++] = task.Chunked ? Chunked(task.Args.Span) : task.Args.Memory;
         }
         var redisKeys = new RedisKey[3 + names.Count];
         redisKeys[0] = keys.Headers;
@@ -70,11 +71,14 @@ internal sealed class TaskStore(IConnectionMultiplexer redis, Keys keys, Coordin
         var leased = new List<Assignment>(result.Length / 5);
         for (var i = 0; i + 4 < result.Length; i += 5)
         {
+            var stored = (byte[])result[i + 2]!;
+            var chunked = stored.Length > 0 && stored[0] == (byte)'*';
             leased.Add(new Assignment
             {
                 TaskId = (string)result[i]!,
                 Name = (string)result[i + 1]!,
-                Args = UnsafeByteOperations.UnsafeWrap((byte[])result[i + 2]!),
+                Args = UnsafeByteOperations.UnsafeWrap(chunked ? stored.AsMemory(1) : stored),
+                Chunked = chunked,
                 Attempt = (int)result[i + 3],
                 Session = (string)result[i + 4]!,
             });
@@ -129,24 +133,52 @@ internal sealed class TaskStore(IConnectionMultiplexer redis, Keys keys, Coordin
         return (accepted, (int)result[1]);
     }
 
-    /// <summary>Cancels queued tasks of one session; true per task that will never run.</summary>
-    public async Task<bool[]> CancelAsync(string session, IReadOnlyList<string> ids)
+    /// <summary>
+    /// Cancels queued tasks of one session (true per task that will never run); with
+    /// <paramref name="interrupt"/>, asks the workers running the others to stop them.
+    /// </summary>
+    public async Task<(bool[] Cancelled, bool[] Interrupted)> CancelAsync(string session, IReadOnlyList<string> ids, bool interrupt)
     {
-        var args = new RedisValue[2 + ids.Count * 2];
+        var args = new RedisValue[3 + ids.Count * 2];
         args[0] = session;
         args[1] = _retentionSeconds;
+        args[2] = interrupt ? "1" : "0";
         for (var i = 0; i < ids.Count; i++)
         {
-            args[2 + i * 2] = ids[i];
-            args[3 + i * 2] = new Completion { TaskId = ids[i], Cancelled = new Cancelled() }.ToByteArray();
+            args[3 + i * 2] = ids[i];
+            args[4 + i * 2] = new Completion { TaskId = ids[i], Cancelled = new Cancelled() }.ToByteArray();
         }
-        var result = await Scripts.Cancel.RunAsync(_db, [keys.Headers, keys.Args, keys.Outbox(session), keys.OutboxSequence(session)], args).ConfigureAwait(false);
-        var flags = Ints(result).Select(x => x == 1).ToArray();
-        if (flags.Any(f => f))
+        var result = (RedisResult[])(await Scripts.Cancel.RunAsync(_db, [keys.Headers, keys.Args, keys.Outbox(session), keys.OutboxSequence(session)], args).ConfigureAwait(false))!;
+        var cancelled = new bool[ids.Count];
+        var interrupted = new bool[ids.Count];
+        var interrupts = new List<string>();
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var code = (int)result[i * 2];
+            cancelled[i] = code == 1;
+            interrupted[i] = code == 2;
+            if (code == 2)
+            {
+                interrupts.Add((string)result[i * 2 + 1]! + "\t" + ids[i]);
+            }
+        }
+        if (cancelled.Any(c => c))
         {
             await PublishDoneAsync([session]).ConfigureAwait(false);
         }
-        return flags;
+        if (interrupts.Count > 0)
+        {
+            await _db.PublishAsync(keys.InterruptChannel, string.Join('\n', interrupts)).ConfigureAwait(false);
+        }
+        return (cancelled, interrupted);
+    }
+
+    /// <summary>Relays started and progress notices to whichever coordinator serves each session; not stored.</summary>
+    public Task PublishEventsAsync(IEnumerable<TaskEvent> events)
+    {
+        var batch = new CompletionBatch();
+        batch.Events.AddRange(events);
+        return batch.Events.Count == 0 ? Task.CompletedTask : _db.PublishAsync(keys.EventsChannel, batch.ToByteArray());
     }
 
     /// <summary>Registers a worker or renews its lease; false when it had been reaped meanwhile.</summary>
@@ -270,6 +302,14 @@ internal sealed class TaskStore(IConnectionMultiplexer redis, Keys keys, Coordin
                 break;
         }
         return c;
+    }
+
+    private static byte[] Chunked(ReadOnlySpan<byte> args)
+    {
+        var marked = new byte[args.Length + 1];
+        marked[0] = (byte)'*';
+        args.CopyTo(marked.AsSpan(1));
+        return marked;
     }
 
     private static int[] Ints(RedisResult result) =>
