@@ -20,6 +20,9 @@ public sealed class SampleTasks : ITaskModule
         tasks.Handle(MathTasks.WhoAmI, Here);
         tasks.Register("whoami_async", WhoAmIAsync);
         tasks.Handle(MathTasks.Progress, ProgressAsync);
+        tasks.Register("flaky", (int failures, TaskContext context) => Flaky(failures, context));
+        tasks.Register("hang", (int ms) => Hang(ms));
+        tasks.Register("crash", () => Crash());
     }
 
     /// <summary>Recursive on purpose: CPU work.</summary>
@@ -52,6 +55,24 @@ public sealed class SampleTasks : ITaskModule
     }
 
     private static int Fail(string message) => throw new InvalidOperationException(message);
+
+    /// <summary>Fails with an IOException on its first <paramref name="failures"/> attempts, then returns the attempt number.</summary>
+    private static int Flaky(int failures, TaskContext context) =>
+        context.Attempt <= failures ? throw new IOException($"flaky: attempt {context.Attempt} of {failures} failing ones") : context.Attempt;
+
+    /// <summary>Blocks a pool thread for <paramref name="ms"/>, ignoring cancellation: what a hard timeout is for.</summary>
+    private static int Hang(int ms)
+    {
+        Thread.Sleep(ms);
+        return ms;
+    }
+
+    /// <summary>Ends its worker process at once: a poison task.</summary>
+    private static int Crash()
+    {
+        Environment.FailFast("crash: a poison task ended this worker process");
+        return 0;
+    }
 
     private static async Task<WhoAmI> WhoAmIAsync()
     {

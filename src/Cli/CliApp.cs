@@ -19,6 +19,8 @@ internal static class CliApp
               runs a mixed workload on a local cluster (or on URL) and checks every result
           cluster status --coordinator URL
               workers and queue depths
+          cluster dead-letters --coordinator URL [--requeue ID | --purge] [--limit N]
+              tasks that ran past their retry or lost-run bounds, with every attempt's error
 
         --redis takes host:port or a StackExchange.Redis configuration string.
         --tasks takes a task assembly (.dll with ITaskModule types); default: the sample tasks.
@@ -59,6 +61,7 @@ internal static class CliApp
                 "worker-process" => await WorkerCommand.RunProcessAsync(rest, stop.Token),
                 "demo" => await DemoCommand.RunAsync(rest, stop.Token),
                 "status" => await StatusCommand.RunAsync(rest, stop.Token),
+                "dead-letters" => await DeadLettersCommand.RunAsync(rest, stop.Token),
                 _ => throw new UsageException($"Unknown command '{args[0]}'."),
             };
         }

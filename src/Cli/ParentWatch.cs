@@ -12,7 +12,8 @@ internal static class ParentWatch
         {
             try
             {
-                using var input = Console.OpenStandardInput();
+                // The raw descriptor, not the console stream: a thread blocked in a console read can hold up the process's exit.
+                using var input = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(0, ownsHandle: false), FileAccess.Read, 1);
                 var buffer = new byte[64];
                 while (input.Read(buffer, 0, buffer.Length) > 0)
                 {

@@ -43,7 +43,9 @@ public sealed partial class ClusterExecutor
             }
             finally
             {
-                CancelRest(futures, next + 1);
+                // From `next`: a call whose wait timed out or was cancelled is cancelled too, as in
+                // concurrent.futures (one already read is done, and cancelling it does nothing).
+                CancelRest(futures, next);
             }
         }
     }
@@ -86,7 +88,9 @@ public sealed partial class ClusterExecutor
             }
             finally
             {
-                CancelRest(futures, next + 1);
+                // From `next`: a call whose wait timed out or was cancelled is cancelled too, as in
+                // concurrent.futures (one already read is done, and cancelling it does nothing).
+                CancelRest(futures, next);
             }
         }
     }

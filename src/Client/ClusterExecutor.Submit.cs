@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Cluster.Contracts;
 using Cluster.Protocol.V1;
 using Google.Protobuf;
 using Grpc.Core;
@@ -27,7 +28,7 @@ public sealed partial class ClusterExecutor
                     var args = _args.TryGetValue(future.Id, out var a) ? a : ReadOnlyMemory<byte>.Empty;
                     bytes += args.Length;
                     batch.Add(future);
-                    request.Tasks.Add(new TaskSpec { Id = future.Id, Name = future.Name, Args = UnsafeByteOperations.UnsafeWrap(args), Chunked = future.Chunked });
+                    request.Tasks.Add(new TaskSpec { Id = future.Id, Name = future.Name, Args = UnsafeByteOperations.UnsafeWrap(args), Chunked = future.Chunked, Policy = future.Policy.ToWire() });
                 }
                 if (batch.Count == 0)
                 {

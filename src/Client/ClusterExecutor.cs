@@ -81,27 +81,34 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
     /// <exception cref="ArgumentException">The task name is empty or malformed, or an argument cannot be written as JSON.</exception>
     /// <exception cref="InvalidOperationException">The executor has been shut down.</exception>
     public ClusterFuture<TResult> Submit<TResult>(string task, params object?[] args) =>
-        Enqueue<TResult>(task, args ?? [null], chunked: false);
+        Enqueue<TResult>(task, args ?? [null], chunked: false, policy: null);
+
+    /// <summary>Submits with a retry and timeout <paramref name="policy"/> for this task alone.</summary>
+    public ClusterFuture<TResult> Submit<TResult>(TaskPolicy policy, string task, params object?[] args)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return Enqueue<TResult>(task, args ?? [null], chunked: false, policy);
+    }
 
     /// <summary>Submits a typed task: its name, argument and result types come from <paramref name="task"/>.</summary>
-    public ClusterFuture<TResult> Submit<TArg, TResult>(TaskDef<TArg, TResult> task, TArg arg)
+    public ClusterFuture<TResult> Submit<TArg, TResult>(TaskDef<TArg, TResult> task, TArg arg, TaskPolicy? policy = null)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Enqueue<TResult>(task.Name, new object?[] { arg }, chunked: false);
+        return Enqueue<TResult>(task.Name, new object?[] { arg }, chunked: false, policy);
     }
 
     /// <summary>Submits a typed task without arguments.</summary>
     public ClusterFuture<TResult> Submit<TResult>(TaskDef<TResult> task)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Enqueue<TResult>(task.Name, Array.Empty<object?>(), chunked: false);
+        return Enqueue<TResult>(task.Name, Array.Empty<object?>(), chunked: false, policy: null);
     }
 
     /// <summary>One unit of work that calls <paramref name="task"/> once per argument list; its result is one entry per call.</summary>
     internal ClusterFuture<JsonElement> SubmitChunk(string task, IReadOnlyList<object?[]> calls) =>
-        Enqueue<JsonElement>(task, calls, chunked: true);
+        Enqueue<JsonElement>(task, calls, chunked: true, policy: null);
 
-    private ClusterFuture<TResult> Enqueue<TResult>(string task, object args, bool chunked)
+    private ClusterFuture<TResult> Enqueue<TResult>(string task, object args, bool chunked, TaskPolicy? policy)
     {
         if (Volatile.Read(ref _shutdown) != 0)
         {
@@ -118,7 +125,7 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
             throw new ArgumentException($"The arguments of task '{task}' cannot be written as JSON: {e.Message}", nameof(args), e);
         }
         var id = SessionId + "." + Interlocked.Increment(ref _sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var future = new ClusterFuture<TResult>(this, id, task, chunked);
+        var future = new ClusterFuture<TResult>(this, id, task, chunked, policy);
         _futures[id] = future;
         _args[id] = json;
         _submits.Writer.TryWrite(future);

@@ -1,4 +1,5 @@
 using Cluster.Client.Internal;
+using Cluster.Contracts;
 using Cluster.Protocol.V1;
 using Microsoft.Extensions.Logging;
 
@@ -19,16 +20,20 @@ public abstract class ClusterFuture
     private List<Action<ClusterFuture>>? _callbacks = [];
     private int _state = (int)FutureState.Pending;
     private int _submit = Queued;
+    private SemaphoreSlim? _cancelGate;
 
-    private protected ClusterFuture(ClusterExecutor executor, string id, string name, bool chunked)
+    private protected ClusterFuture(ClusterExecutor executor, string id, string name, bool chunked, TaskPolicy? policy)
     {
         Executor = executor;
         Id = id;
         Name = name;
         Chunked = chunked;
+        Policy = policy;
     }
 
     internal bool Chunked { get; }
+
+    internal TaskPolicy? Policy { get; }
 
     /// <summary>The task id, unique in the cluster.</summary>
     public string Id { get; }
@@ -95,16 +100,27 @@ public abstract class ClusterFuture
             return Resolve(cancelled: true);
         }
         await Accepted.ConfigureAwait(false);
-        if (Done)
+        // One cancel call at a time per future: the coordinator answers "not cancelled" to a second
+        // call for a task the first one just cancelled, so it must see the first one's outcome.
+        var gate = LazyInitializer.EnsureInitialized(ref _cancelGate, static () => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync().ConfigureAwait(false);
+        try
         {
-            return Cancelled;
+            if (Done)
+            {
+                return Cancelled;
+            }
+            var (cancelled, interrupted) = await Executor.CancelOnServerAsync(this, interrupt).ConfigureAwait(false);
+            if (cancelled)
+            {
+                return Resolve(cancelled: true) || Cancelled;
+            }
+            return interrupted || Cancelled;
         }
-        var (cancelled, interrupted) = await Executor.CancelOnServerAsync(this, interrupt).ConfigureAwait(false);
-        if (cancelled)
+        finally
         {
-            return Resolve(cancelled: true) || Cancelled;
+            gate.Release();
         }
-        return interrupted || Cancelled;
     }
 
     /// <summary>
@@ -198,7 +214,8 @@ public abstract class ClusterFuture
     private bool ResolveOutcome(Completion completion) => completion.OutcomeCase switch
     {
         Completion.OutcomeOneofCase.Result => Resolve(result: completion.Result.Memory),
-        Completion.OutcomeOneofCase.Error => Resolve(error: new RemoteTaskException(Id, completion.Error.Type, completion.Error.Message, completion.Error.StackTrace, completion.Error.Attempt)),
+        Completion.OutcomeOneofCase.Error => Resolve(error: new RemoteTaskException(Id, completion.Error.Type, completion.Error.Message, completion.Error.StackTrace, completion.Error.Attempt,
+            completion.DeadLettered, [.. completion.Attempts.Select(a => new RemoteTaskException(Id, a.Type, a.Message, a.StackTrace, a.Attempt))])),
         Completion.OutcomeOneofCase.Cancelled => Resolve(cancelled: true),
         _ => Resolve(error: new InvalidOperationException($"Task {Id} completed without an outcome.")),
     };

@@ -9,8 +9,8 @@ public sealed class ClusterFuture<T> : ClusterFuture
 {
     private readonly TaskCompletionSource<T> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    internal ClusterFuture(ClusterExecutor executor, string id, string name, bool chunked = false)
-        : base(executor, id, name, chunked)
+    internal ClusterFuture(ClusterExecutor executor, string id, string name, bool chunked = false, TaskPolicy? policy = null)
+        : base(executor, id, name, chunked, policy)
     {
     }
 

@@ -80,7 +80,8 @@ public static class ClusterFutures
 
     private static bool Satisfied<TFuture>(HashSet<TFuture> done, int total, ReturnWhen returnWhen) where TFuture : ClusterFuture => returnWhen switch
     {
-        ReturnWhen.FirstCompleted => done.Count > 0,
+        // With no futures at all there is nothing to wait for, as concurrent.futures.wait([]).
+        ReturnWhen.FirstCompleted => done.Count > 0 || done.Count == total,
         ReturnWhen.FirstException => done.Any(f => f.Failed) || done.Count == total,
         ReturnWhen.AllCompleted => done.Count == total,
         _ => throw new ArgumentOutOfRangeException(nameof(returnWhen), returnWhen, "Unknown ReturnWhen."),

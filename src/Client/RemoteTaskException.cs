@@ -4,6 +4,11 @@ namespace Cluster.Client;
 public sealed class RemoteTaskException : Exception
 {
     public RemoteTaskException(string taskId, string remoteType, string message, string remoteStackTrace, int attempt)
+        : this(taskId, remoteType, message, remoteStackTrace, attempt, deadLettered: false, [])
+    {
+    }
+
+    public RemoteTaskException(string taskId, string remoteType, string message, string remoteStackTrace, int attempt, bool deadLettered, IReadOnlyList<RemoteTaskException> attempts)
         : base($"Task {taskId} failed on attempt {attempt}: {remoteType}: {message}")
     {
         TaskId = taskId;
@@ -11,7 +16,15 @@ public sealed class RemoteTaskException : Exception
         RemoteMessage = message;
         RemoteStackTrace = remoteStackTrace;
         Attempt = attempt;
+        DeadLettered = deadLettered;
+        Attempts = attempts;
     }
+
+    /// <summary>The task ran past its bounds (attempts, or runs lost with its worker) and is in the dead letters.</summary>
+    public bool DeadLettered { get; }
+
+    /// <summary>Every attempt's error, oldest first, when the task failed more than once; else empty.</summary>
+    public IReadOnlyList<RemoteTaskException> Attempts { get; }
 
     public string TaskId { get; }
 

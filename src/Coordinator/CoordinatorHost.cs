@@ -72,7 +72,8 @@ public sealed class CoordinatorHost : IAsyncDisposable
             builder.Services.AddSingleton(keys);
             builder.Services.AddSingleton<TaskStore>();
             builder.Services.AddSingleton<Notifier>();
-            builder.Services.AddHostedService<Reaper>();
+            builder.Services.AddSingleton<Reaper>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<Reaper>());
 
             var app = builder.Build();
             app.MapGrpcService<TasksService>();

@@ -19,11 +19,12 @@ public sealed class TaskRegistry
 
     /// <summary>Registers <paramref name="handler"/> under <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">The name is empty, malformed or taken.</exception>
-    public TaskRegistry Register(string name, Delegate handler)
+    /// <param name="policy">Retries and timeouts for every task of this name (a submit may override them).</param>
+    public TaskRegistry Register(string name, Delegate handler, TaskPolicy? policy = null)
     {
         ArgumentNullException.ThrowIfNull(handler);
         TaskNames.Require(name);
-        if (!_handlers.TryAdd(name, Handler.Create(name, handler)))
+        if (!_handlers.TryAdd(name, Handler.Create(name, handler, policy)))
         {
             throw new ArgumentException($"A handler for task '{name}' is registered already.", nameof(name));
         }

@@ -15,12 +15,15 @@ public sealed partial class WorkerDaemon
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<int, Process> _children = [];
+    private readonly TimeSpan _stopGrace;
 
     /// <param name="processes">How many worker processes to keep running.</param>
     /// <param name="startInfo">How to start worker process number i. Its standard input is redirected:
     /// the child should exit when it reaches end of file, which happens when the daemon dies.</param>
-    public WorkerDaemon(int processes, Func<int, ProcessStartInfo> startInfo, ILogger<WorkerDaemon>? logger = null)
+    /// <param name="stopGrace">How long a worker process may drain after SIGTERM before it is killed.</param>
+    public WorkerDaemon(int processes, Func<int, ProcessStartInfo> startInfo, ILogger<WorkerDaemon>? logger = null, TimeSpan? stopGrace = null)
     {
+        _stopGrace = stopGrace ?? TimeSpan.FromSeconds(40);
         if (processes is < 1 or > 1024)
         {
             throw new ArgumentException($"Processes must be between 1 and 1024, not {processes}.", nameof(processes));
@@ -94,11 +97,16 @@ public sealed partial class WorkerDaemon
         }
     }
 
+    /// <summary>SIGTERM first, so the worker process drains; past the grace period, SIGKILL to its tree.</summary>
     private void Stop(Process process)
     {
         try
         {
-            if (!process.HasExited)
+            if (process.HasExited)
+            {
+                return;
+            }
+            if (OperatingSystem.IsWindows() || Kill(process.Id, SigTerm) != 0 || !process.WaitForExit(_stopGrace))
             {
                 process.Kill(entireProcessTree: true);
                 process.WaitForExit(TimeSpan.FromSeconds(10));
@@ -109,6 +117,11 @@ public sealed partial class WorkerDaemon
             // Exited meanwhile.
         }
     }
+
+    private const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
 
     [LoggerMessage(EventId = 150, Level = LogLevel.Information, Message = "Worker process {Slot} started (pid {ProcessId})")]
     private partial void LogStarted(int slot, int processId);

@@ -15,6 +15,9 @@ public sealed class WorkerOptions
     /// <summary>Tasks leased ahead per thread, so a thread never waits on a round trip. Default: 1.</summary>
     public int PrefetchPerThread { get; set; } = 1;
 
+    /// <summary>On stop, how long running tasks get to finish before their tokens fire. Default: 30 seconds.</summary>
+    public TimeSpan DrainGrace { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Longest pause between reconnection attempts. Default: 5 seconds.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(5);
 

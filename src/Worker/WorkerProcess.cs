@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Threading.Channels;
+using Cluster.Contracts;
 using Cluster.Protocol.V1;
 using Cluster.Worker.Internal;
 using Google.Protobuf;
@@ -19,6 +20,9 @@ namespace Cluster.Worker;
 public sealed partial class WorkerProcess : IDisposable
 {
     private const int MaxResultsPerMessage = 1024;
+
+    /// <summary>The exit code of a worker process ended by a hard timeout.</summary>
+    public const int HardTimeoutExitCode = 75;
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TaskEvent ProgressMarker = new();
 
@@ -27,8 +31,10 @@ public sealed partial class WorkerProcess : IDisposable
     private readonly ILogger _logger;
     private readonly BoundedThreadPool _pool;
     private readonly CoroutineLoop _loop;
-    private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
+    // Not SingleReader: that variant cannot Count, and drain and hard timeout wait for it to empty.
+    private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>();
+    private readonly ConcurrentDictionary<string, TaskRun> _running = new(StringComparer.Ordinal);
+    private TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Lock _slots = new();
     private readonly int _threadSlots;
@@ -61,8 +67,78 @@ public sealed partial class WorkerProcess : IDisposable
     /// <summary>Id of the current connection, as the coordinator knows this process; null when not connected.</summary>
     public string? WorkerId { get; private set; }
 
-    /// <summary>Connects, and reconnects with backoff, until the token fires.</summary>
+    /// <summary>
+    /// Connects, and reconnects with backoff, until the token fires; then drains: takes no new
+    /// tasks, hands back those not started, lets running ones finish within the grace period,
+    /// and leaves (the coordinator requeues whatever is still held).
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var stop = new CancellationTokenSource();
+        using var drain = cancellationToken.Register(() => _ = DrainThenStopAsync(stop));
+        await RunUntilAsync(stop.Token).ConfigureAwait(false);
+    }
+
+    private async Task DrainThenStopAsync(CancellationTokenSource stop)
+    {
+        try
+        {
+            var released = new List<string>();
+            foreach (var run in _running.Values)
+            {
+                if (run.TryWithdraw() && _running.TryRemove(new KeyValuePair<string, TaskRun>(run.Assignment.TaskId, run)))
+                {
+                    released.Add(run.Assignment.TaskId);
+                    lock (_slots)
+                    {
+                        if (run.Executor == Executor.ThreadPool)
+                        {
+                            _threadBusy--;
+                        }
+                        else
+                        {
+                            _coroutineBusy--;
+                        }
+                    }
+                    run.Dispose();
+                }
+            }
+            _outgoing.Writer.TryWrite(new Outgoing(null, Volatile.Read(ref _generation), null, released));
+            LogDraining(released.Count, _running.Count, _options.DrainGrace);
+            Task idle;
+            lock (_slots)
+            {
+                _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (_threadBusy + _coroutineBusy == 0)
+                {
+                    _idle.TrySetResult();
+                }
+                idle = _idle.Task;
+            }
+            try
+            {
+                await idle.WaitAsync(_options.DrainGrace).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Past the grace period: fire every handler's token and give them a moment.
+                await _shutdown.CancelAsync().ConfigureAwait(false);
+                await Task.WhenAny(idle, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+            }
+            // Let the last results go out before the stream closes.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
+            while (_outgoing.Reader.Count > 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task RunUntilAsync(CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromMilliseconds(100);
         while (!cancellationToken.IsCancellationRequested)
@@ -128,6 +204,7 @@ public sealed partial class WorkerProcess : IDisposable
         {
             Name = h.Name,
             Kind = h.Executor == Executor.ThreadPool ? ExecutionKind.ThreadPool : ExecutionKind.Coroutine,
+            Policy = h.Policy.ToWire(),
         }));
         var first = new WorkerMessage { Hello = hello };
         lock (_slots)
@@ -158,9 +235,9 @@ public sealed partial class WorkerProcess : IDisposable
                 }
                 foreach (var id in message.Cancel)
                 {
-                    if (_running.TryGetValue(id, out var cts))
+                    if (_running.TryGetValue(id, out var run))
                     {
-                        cts.Cancel();
+                        run.Interrupt.Cancel();
                     }
                 }
             }
@@ -182,13 +259,12 @@ public sealed partial class WorkerProcess : IDisposable
     {
         if (!_registry.TryGet(assignment.Name, out var handler))
         {
-            Finish(assignment, generation, Executor.ThreadPool, error: new InvalidOperationException($"No handler for task '{assignment.Name}' in this worker process."));
+            Report(assignment, generation, error: new InvalidOperationException($"No handler for task '{assignment.Name}' in this worker process."));
             return;
         }
-        var cts = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
-        _running[assignment.TaskId] = cts;
-        var context = new TaskContext(assignment.TaskId, assignment.Name, assignment.Attempt, cts.Token, (fraction, note) => OnProgress(assignment, generation, fraction, note));
-        _outgoing.Writer.TryWrite(new Outgoing(null, generation, Event(assignment, started: true)));
+        var run = new TaskRun(assignment, generation, handler.Executor, _shutdown.Token);
+        _running[assignment.TaskId] = run;
+        var context = new TaskContext(assignment.TaskId, assignment.Name, assignment.Attempt, run.Interrupt.Token, (fraction, note) => OnProgress(assignment, generation, fraction, note));
         lock (_slots)
         {
             if (handler.Executor == Executor.ThreadPool)
@@ -204,14 +280,18 @@ public sealed partial class WorkerProcess : IDisposable
         {
             _pool.Enqueue(() =>
             {
+                if (!Start(run))
+                {
+                    return;
+                }
                 try
                 {
                     var value = assignment.Chunked ? handler.InvokeChunk(context, assignment.Args.Span) : handler.Invoke(context, assignment.Args.Span);
-                    Finish(assignment, generation, Executor.ThreadPool, value: value, cts: cts);
+                    Finish(run, value: value);
                 }
                 catch (Exception e)
                 {
-                    Finish(assignment, generation, Executor.ThreadPool, error: e, cts: cts);
+                    Finish(run, error: e);
                 }
             });
         }
@@ -219,23 +299,99 @@ public sealed partial class WorkerProcess : IDisposable
         {
             _loop.Start(async () =>
             {
+                if (!Start(run))
+                {
+                    return;
+                }
                 try
                 {
                     var value = assignment.Chunked ? await handler.InvokeChunkAsync(context, assignment.Args.Memory) : await handler.InvokeAsync(context, assignment.Args.Memory);
-                    Finish(assignment, generation, Executor.CoroutineLoop, value: value, cts: cts);
+                    Finish(run, value: value);
                 }
                 catch (Exception e)
                 {
-                    Finish(assignment, generation, Executor.CoroutineLoop, error: e, cts: cts);
+                    Finish(run, error: e);
                 }
             });
         }
     }
 
-    private void Finish(Assignment assignment, int generation, Executor executor, byte[]? value = null, Exception? error = null, CancellationTokenSource? cts = null)
+    /// <summary>Marks the run started (false if a drain handed it back first) and arms its hard timeout.</summary>
+    private bool Start(TaskRun run)
+    {
+        if (!run.TryStart())
+        {
+            return false;
+        }
+        _outgoing.Writer.TryWrite(new Outgoing(null, run.Generation, Event(run.Assignment, started: true)));
+        if (run.Assignment.HardTimeoutMs > 0)
+        {
+            _ = HardTimeoutAsync(run);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// .NET cannot abort a thread: a handler still running at its hard timeout fails its attempt,
+    /// and this process ends once that result is sent; the daemon starts a new one.
+    /// </summary>
+    private async Task HardTimeoutAsync(TaskRun run)
+    {
+        await Task.Delay(run.Assignment.HardTimeoutMs).ConfigureAwait(false);
+        if (!_running.TryGetValue(run.Assignment.TaskId, out var current) || !ReferenceEquals(current, run))
+        {
+            return;
+        }
+        LogHardTimeout(run.Assignment.TaskId, run.Assignment.HardTimeoutMs);
+        Finish(run, error: new HardTimeoutException($"Task {run.Assignment.TaskId} ran past its hard timeout of {run.Assignment.HardTimeoutMs} ms; its worker process was ended."));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (_outgoing.Reader.Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+        // Let the sender finish its write of the result.
+        await Task.Delay(200).ConfigureAwait(false);
+        // At once, without exit handlers: a handler thread is stuck, and nothing here may wait on it.
+        ExitNow(HardTimeoutExitCode);
+    }
+
+    private void Finish(TaskRun run, byte[]? value = null, Exception? error = null)
+    {
+        if (!_running.TryRemove(new KeyValuePair<string, TaskRun>(run.Assignment.TaskId, run)))
+        {
+            return; // reported already (a hard timeout)
+        }
+        if (error is OperationCanceledException && run.TimedOut)
+        {
+            error = new TimeoutException($"Task {run.Assignment.TaskId} ran past its soft timeout of {run.Assignment.SoftTimeoutMs} ms.");
+        }
+        var cancelled = error is OperationCanceledException && run.Interrupt.IsCancellationRequested;
+        run.Dispose();
+        _progress.TryRemove(run.Assignment.TaskId, out _);
+        lock (_slots)
+        {
+            if (run.Executor == Executor.ThreadPool)
+            {
+                _threadBusy--;
+                _threadCredits++;
+            }
+            else
+            {
+                _coroutineBusy--;
+                _coroutineCredits++;
+            }
+            if (_threadBusy + _coroutineBusy == 0)
+            {
+                _idle.TrySetResult();
+            }
+        }
+        Report(run.Assignment, run.Generation, value, cancelled ? null : error, cancelled);
+    }
+
+    private void Report(Assignment assignment, int generation, byte[]? value = null, Exception? error = null, bool cancelled = false)
     {
         var result = new TaskResult { TaskId = assignment.TaskId, Session = assignment.Session, Attempt = assignment.Attempt };
-        if (error is OperationCanceledException && cts is { IsCancellationRequested: true })
+        if (cancelled)
         {
             result.Cancelled = new Cancelled();
         }
@@ -243,7 +399,7 @@ public sealed partial class WorkerProcess : IDisposable
         {
             result.Error = new TaskError
             {
-                Type = error.GetType().FullName ?? error.GetType().Name,
+                Type = error is HardTimeoutException ? HardTimeoutException.RemoteType : error.GetType().FullName ?? error.GetType().Name,
                 Message = error.Message,
                 StackTrace = error.StackTrace ?? string.Empty,
                 Attempt = assignment.Attempt,
@@ -252,28 +408,6 @@ public sealed partial class WorkerProcess : IDisposable
         else
         {
             result.Value = UnsafeByteOperations.UnsafeWrap(value ?? "null"u8.ToArray());
-        }
-        if (cts is not null)
-        {
-            _running.TryRemove(new KeyValuePair<string, CancellationTokenSource>(assignment.TaskId, cts));
-            cts.Dispose();
-        }
-        _progress.TryRemove(assignment.TaskId, out _);
-        if (cts is not null)
-        {
-            lock (_slots)
-            {
-                if (executor == Executor.ThreadPool)
-                {
-                    _threadBusy--;
-                    _threadCredits++;
-                }
-                else
-                {
-                    _coroutineBusy--;
-                    _coroutineCredits++;
-                }
-            }
         }
         _outgoing.Writer.TryWrite(new Outgoing(result, generation, null));
     }
@@ -314,7 +448,15 @@ public sealed partial class WorkerProcess : IDisposable
             finished.Clear();
             while (message.Results.Count < MaxResultsPerMessage && reader.TryRead(out var item))
             {
-                if (item.Result is null && item.Event is null)
+                if (item.Released is not null)
+                {
+                    message.Draining = true;
+                    if (item.Generation == generation)
+                    {
+                        message.Released.AddRange(item.Released);
+                    }
+                }
+                else if (item.Result is null && item.Event is null)
                 {
                     message.Heartbeat = new Heartbeat();
                 }
@@ -351,7 +493,7 @@ public sealed partial class WorkerProcess : IDisposable
                 _threadCredits = 0;
                 _coroutineCredits = 0;
             }
-            if (message.Results.Count > 0 || message.Events.Count > 0 || message.Heartbeat is not null || message.ThreadCredits > 0 || message.CoroutineCredits > 0)
+            if (message.Results.Count > 0 || message.Events.Count > 0 || message.Heartbeat is not null || message.Draining || message.ThreadCredits > 0 || message.CoroutineCredits > 0)
             {
                 await stream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
             }
@@ -366,8 +508,8 @@ public sealed partial class WorkerProcess : IDisposable
         _shutdown.Dispose();
     }
 
-    /// <summary>A result, a notice, or (neither) a heartbeat.</summary>
-    private sealed record Outgoing(TaskResult? Result, int Generation, TaskEvent? Event);
+    /// <summary>A result, a notice, a drain (with the tasks handed back), or (none of them) a heartbeat.</summary>
+    private sealed record Outgoing(TaskResult? Result, int Generation, TaskEvent? Event, IReadOnlyList<string>? Released = null);
 
     /// <summary>Heartbeats from a thread of its own, so a saturated thread pool cannot silence them.</summary>
     private sealed class HeartbeatThread : IDisposable
@@ -395,6 +537,15 @@ public sealed partial class WorkerProcess : IDisposable
             _stop.Dispose();
         }
     }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "_exit")]
+    private static partial void ExitNow(int code);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Draining: {Released} unstarted tasks handed back, {Running} running get up to {Grace} to finish")]
+    private partial void LogDraining(int released, int running, TimeSpan grace);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Task {TaskId} ran past its hard timeout of {HardTimeoutMs} ms; ending this worker process")]
+    private partial void LogHardTimeout(string taskId, int hardTimeoutMs);
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Connected to {Coordinator} as {WorkerId}")]
     private partial void LogConnected(string workerId, Uri coordinator);

@@ -121,8 +121,14 @@ public abstract class EndToEndTests<TFixture>(TFixture cluster) where TFixture :
         Assert.All(rejected.Values.Where(r => r.Index < 6), r => Assert.Equal("InvalidArgument", r.Code));
 
         using var stream = Cluster.Tasks.Completions(new CompletionsRequest { Session = session });
-        Assert.True(await stream.ResponseStream.MoveNext(CancellationToken.None).WithTimeout());
-        var completion = Assert.Single(stream.ResponseStream.Current.Completions);
+        var completions = new List<Completion>();
+        while (completions.Count == 0)
+        {
+            // Started notices may come first, in batches of their own.
+            Assert.True(await stream.ResponseStream.MoveNext(CancellationToken.None).WithTimeout());
+            completions.AddRange(stream.ResponseStream.Current.Completions);
+        }
+        var completion = Assert.Single(completions);
         Assert.Equal(session + ".1", completion.TaskId);
         Assert.Equal("3", completion.Result.ToStringUtf8());
     }

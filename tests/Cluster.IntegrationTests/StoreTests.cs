@@ -61,9 +61,9 @@ public abstract class StoreTests : IAsyncLifetime
         var second = Assert.Single(await Store.LeaseAsync("wb", ["add"], 10, 0));
         Assert.Equal(2, second.Attempt);
 
-        Assert.Equal((0, 1), await Store.CompleteAsync("wa", [Result("s1.1", "s1", 1, "3")]));
-        Assert.Equal((1, 0), await Store.CompleteAsync("wb", [Result("s1.1", "s1", 2, "3")]));
-        Assert.Equal((0, 1), await Store.CompleteAsync("wb", [Result("s1.1", "s1", 2, "3")]));
+        Assert.Equal(new CompleteOutcome(0, 1, 0, 0), await Store.CompleteAsync("wa", [Result("s1.1", "s1", 1, "3")]));
+        Assert.Equal(new CompleteOutcome(1, 0, 0, 0), await Store.CompleteAsync("wb", [Result("s1.1", "s1", 2, "3")]));
+        Assert.Equal(new CompleteOutcome(0, 1, 0, 0), await Store.CompleteAsync("wb", [Result("s1.1", "s1", 2, "3")]));
 
         var completion = Assert.Single(await Store.ReadCompletionsAsync("s1", 0, 100));
         Assert.Equal(("s1.1", 2, "3"), (completion.TaskId, completion.Attempt, completion.Result.ToStringUtf8()));
@@ -77,8 +77,8 @@ public abstract class StoreTests : IAsyncLifetime
         await Store.HeartbeatAsync("wa", Hello("wa"));
         Assert.Single(await Store.LeaseAsync("wa", ["add"], 10, 0));
 
-        Assert.Equal((0, 1), await Store.CompleteAsync("intruder", [Result("s2.1", "s2", 1, "99")]));
-        Assert.Equal((0, 1), await Store.CompleteAsync("wa", [Result("s2.1", "other-session", 1, "99")]));
+        Assert.Equal(new CompleteOutcome(0, 1, 0, 0), await Store.CompleteAsync("intruder", [Result("s2.1", "s2", 1, "99")]));
+        Assert.Equal(new CompleteOutcome(0, 1, 0, 0), await Store.CompleteAsync("wa", [Result("s2.1", "other-session", 1, "99")]));
         Assert.Empty(await Store.ReadCompletionsAsync("s2", 0, 100));
     }
 
@@ -129,7 +129,7 @@ public abstract class StoreTests : IAsyncLifetime
         Assert.Single(await Store.LeaseAsync("wa", ["echo"], 10, 0));
 
         Assert.Equal((-1, 0), await Store.RequeueAsync("wa", gone: false));
-        Assert.Empty(await Store.ExpiredWorkersAsync());
+        Assert.Empty((await Store.DueAsync()).Expired);
     }
 
     [SkippableFact]
@@ -150,6 +150,78 @@ public abstract class StoreTests : IAsyncLifetime
         await Store.AckAsync("s6", 4);
         Assert.Equal([5L], (await Store.ReadCompletionsAsync("s6", 0, 100)).Select(c => c.Seq));
     }
+
+    [SkippableFact]
+    public async Task RetryableError_RunsAgain_ThenDeadLettersWithEveryAttemptsError()
+    {
+        Require();
+        var spec = Spec("s7.1", "echo", "[1]");
+        spec.Policy = new RetryPolicy { MaxAttempts = 2, RetryOn = { "System.IO.IOException" }, BackoffMs = 1, BackoffMaxMs = 1 };
+        await Store.SubmitAsync("s7", [spec]);
+        await Store.HeartbeatAsync("wa", Hello("wa"));
+
+        var first = Assert.Single(await Store.LeaseAsync("wa", ["echo"], 10, 0));
+        Assert.Equal(new CompleteOutcome(1, 0, 1, 0), await Store.CompleteAsync("wa", [Failure("s7.1", "s7", first.Attempt, "System.IO.IOException", "disk")]));
+        Assert.Empty(await Store.ReadCompletionsAsync("s7", 0, 100));
+        await TaskTimeouts.Eventually(async () => await Store.PromoteAsync() == 1, "the retry is due and promoted");
+        var second = Assert.Single(await Store.LeaseAsync("wa", ["echo"], 10, 0));
+        Assert.Equal(2, second.Attempt);
+        Assert.Equal(new CompleteOutcome(1, 0, 0, 1), await Store.CompleteAsync("wa", [Failure("s7.1", "s7", second.Attempt, "System.IO.IOException", "disk again")]));
+
+        var completion = Assert.Single(await Store.ReadCompletionsAsync("s7", 0, 100));
+        Assert.True(completion.DeadLettered);
+        Assert.Equal(["disk", "disk again"], completion.Attempts.Select(a => a.Message));
+        Assert.StartsWith("dead-lettered: failed on each of its 2 attempts", completion.Error.Message, StringComparison.Ordinal);
+        var letters = await Store.DeadLettersAsync(new DeadLettersRequest());
+        var letter = Assert.Single(letters.Letters);
+        Assert.Equal(("s7.1", "echo", "[1]", 2), (letter.TaskId, letter.Name, letter.Args.ToStringUtf8(), letter.Errors.Count));
+
+        Assert.Equal(1, (await Store.DeadLettersAsync(new DeadLettersRequest { Requeue = "s7.1" })).Requeued);
+        Assert.Empty((await Store.DeadLettersAsync(new DeadLettersRequest())).Letters);
+        Assert.Equal("s7.1", Assert.Single(await Store.LeaseAsync("wa", ["echo"], 10, 0)).TaskId);
+    }
+
+    [SkippableFact]
+    public async Task ErrorNotInRetryOn_FailsAtOnce_WithoutDeadLetter()
+    {
+        Require();
+        var spec = Spec("s8.1", "echo", "[1]");
+        spec.Policy = new RetryPolicy { MaxAttempts = 5, RetryOn = { "System.IO.IOException" } };
+        await Store.SubmitAsync("s8", [spec]);
+        await Store.HeartbeatAsync("wa", Hello("wa"));
+        var leased = Assert.Single(await Store.LeaseAsync("wa", ["echo"], 10, 0));
+
+        Assert.Equal(new CompleteOutcome(1, 0, 0, 0), await Store.CompleteAsync("wa", [Failure("s8.1", "s8", leased.Attempt, "System.InvalidOperationException", "bug")]));
+
+        var completion = Assert.Single(await Store.ReadCompletionsAsync("s8", 0, 100));
+        Assert.False(completion.DeadLettered);
+        Assert.Equal("bug", completion.Error.Message);
+        Assert.Empty((await Store.DeadLettersAsync(new DeadLettersRequest())).Letters);
+    }
+
+    [SkippableFact]
+    public async Task WorkerVanishingMoreThanTheBound_DeadLettersTheTask()
+    {
+        Require();
+        var spec = Spec("s9.1", "echo", "[1]");
+        spec.Policy = new RetryPolicy { MaxLostRuns = 1 };
+        await Store.SubmitAsync("s9", [spec]);
+        for (var run = 1; run <= 2; run++)
+        {
+            var worker = "w" + run;
+            await Store.HeartbeatAsync(worker, Hello(worker));
+            Assert.Single(await Store.LeaseAsync(worker, ["echo"], 10, 0));
+            Assert.Equal(run == 1 ? (1, 0) : (0, 1), await Store.RequeueAsync(worker, gone: true));
+        }
+
+        var completion = Assert.Single(await Store.ReadCompletionsAsync("s9", 0, 100));
+        Assert.True(completion.DeadLettered);
+        Assert.Equal("Cluster.WorkerLost", completion.Error.Type);
+        Assert.Contains("its worker vanished 2 times (limit 1 re-runs)", completion.Error.Message, StringComparison.Ordinal);
+    }
+
+    private static TaskResult Failure(string id, string session, int attempt, string type, string message) =>
+        new() { TaskId = id, Session = session, Attempt = attempt, Error = new TaskError { Type = type, Message = message, Attempt = attempt } };
 
     private static TaskSpec Spec(string id, string name, string json) =>
         new() { Id = id, Name = name, Args = ByteString.CopyFrom(Encoding.UTF8.GetBytes(json)) };

@@ -5,36 +5,55 @@ using Microsoft.Extensions.Logging;
 namespace Cluster.Coordinator.Internal;
 
 /// <summary>
-/// Brings back the tasks of workers whose lease expired unnoticed (their coordinator died too).
-/// Runs on every coordinator; the requeue script re-checks expiry, so parallel reapers are safe.
+/// Brings back the tasks of workers whose lease expired unnoticed (their coordinator died too), and
+/// moves tasks whose retry backoff has passed back into their queues. Runs on every coordinator;
+/// the scripts re-check expiry and due times by the store's clock, so parallel reapers are safe.
 /// </summary>
 internal sealed partial class Reaper(TaskStore store, CoordinatorOptions options, ILogger<Reaper> logger) : BackgroundService
 {
+    /// <summary>Woken when this coordinator schedules a retry, so a short backoff is not rounded up to a full pass.</summary>
+    public Signal Wake { get; } = new();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.HeartbeatInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        while (!stoppingToken.IsCancellationRequested)
         {
+            var wait = options.HeartbeatInterval;
+            Wake.Reset();
             try
             {
-                foreach (var worker in await store.ExpiredWorkersAsync().ConfigureAwait(false))
+                var (expired, due, next) = await store.DueAsync().ConfigureAwait(false);
+                foreach (var worker in expired)
                 {
-                    var (requeued, _) = await store.RequeueAsync(worker, gone: false).ConfigureAwait(false);
+                    var (requeued, dead) = await store.RequeueAsync(worker, gone: false).ConfigureAwait(false);
                     if (requeued >= 0)
                     {
-                        LogReaped(worker, requeued);
+                        LogReaped(worker, requeued, dead);
                     }
+                }
+                if (due > 0)
+                {
+                    await store.PromoteAsync().ConfigureAwait(false);
+                    wait = TimeSpan.Zero;
+                }
+                else if (next is { } soon && soon < wait)
+                {
+                    wait = soon;
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 LogFailed(e);
             }
+            if (wait > TimeSpan.Zero)
+            {
+                await Wake.WaitAsync(wait, stoppingToken).ConfigureAwait(false);
+            }
         }
     }
 
-    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Lease of worker {WorkerId} expired; {Requeued} tasks requeued")]
-    private partial void LogReaped(string workerId, int requeued);
+    [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Lease of worker {WorkerId} expired; {Requeued} tasks requeued, {DeadLettered} dead-lettered")]
+    private partial void LogReaped(string workerId, int requeued, int deadLettered);
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "Reaper pass failed")]
     private partial void LogFailed(Exception exception);

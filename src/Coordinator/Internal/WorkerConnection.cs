@@ -22,6 +22,13 @@ internal sealed class WorkerConnection(Hello hello)
     /// <summary>Messages to the worker; one loop writes them to the stream.</summary>
     public Channel<CoordinatorMessage> Outgoing { get; } = Channel.CreateUnbounded<CoordinatorMessage>(new UnboundedChannelOptions { SingleReader = true });
 
+    private volatile bool _draining;
+
+    /// <summary>The worker takes no new tasks: it is finishing what it has.</summary>
+    public bool Draining => _draining;
+
+    public void Drain() => _draining = true;
+
     public int ThreadCredits => Volatile.Read(ref _threadCredits);
 
     public int CoroutineCredits => Volatile.Read(ref _coroutineCredits);

@@ -15,9 +15,10 @@ internal sealed class Handler
     private readonly Func<object, Task>? _toTask;
     private readonly Func<Task, object?>? _taskResult;
 
-    private Handler(string name, Delegate handler)
+    private Handler(string name, Delegate handler, TaskPolicy? policy)
     {
         Name = name;
+        Policy = policy;
         _delegate = handler;
         _parameters = handler.Method.GetParameters();
         _jsonParameters = _parameters.Count(p => !IsInjected(p.ParameterType));
@@ -50,7 +51,9 @@ internal sealed class Handler
 
     public Executor Executor { get; }
 
-    public static Handler Create(string name, Delegate handler) => new(name, handler);
+    public static Handler Create(string name, Delegate handler, TaskPolicy? policy = null) => new(name, handler, policy);
+
+    public TaskPolicy? Policy { get; }
 
     /// <summary>Runs a synchronous handler; returns its JSON result.</summary>
     public byte[] Invoke(TaskContext context, ReadOnlySpan<byte> args)

@@ -11,4 +11,13 @@ internal sealed class AdminService(TaskStore store) : Admin.AdminBase
         var reply = await store.StatusAsync().ConfigureAwait(false);
         return reply;
     }
+
+    public override async Task<DeadLettersReply> DeadLetters(DeadLettersRequest request, ServerCallContext context)
+    {
+        if (request.Requeue.Length > 0 && Validation.Identifier("task id", request.Requeue) is { } problem)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, problem));
+        }
+        return await store.DeadLettersAsync(request).ConfigureAwait(false);
+    }
 }

@@ -21,7 +21,8 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
             var task = request.Tasks[i];
             var problem = Validation.Identifier("task id", task.Id)
                 ?? Validation.Identifier("task name", task.Name)
-                ?? Validation.JsonArguments(task.Name, task.Args.Span, options.MaxPayloadBytes);
+                ?? Validation.JsonArguments(task.Name, task.Args.Span, options.MaxPayloadBytes)
+                ?? Policies.Problem(task.Policy);
             if (problem is null)
             {
                 valid.Add(task);

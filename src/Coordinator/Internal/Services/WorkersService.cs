@@ -11,7 +11,7 @@ namespace Cluster.Coordinator.Internal.Services;
 /// assignments and cancel requests out. When the stream breaks, the worker's leases go back to
 /// their queues at once.
 /// </summary>
-internal sealed partial class WorkersService(TaskStore store, Notifier notifier, CoordinatorOptions options, ILogger<WorkersService> logger) : Workers.WorkersBase
+internal sealed partial class WorkersService(TaskStore store, Notifier notifier, Reaper reaper, CoordinatorOptions options, ILogger<WorkersService> logger) : Workers.WorkersBase
 {
     private const int MaxLeaseBatch = 512;
     private static readonly TimeSpan SafetyInterval = TimeSpan.FromSeconds(2);
@@ -26,6 +26,7 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
         var hello = requestStream.Current.Hello ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "The first message on a worker stream must carry hello."));
         RequireValid(hello);
         var worker = new WorkerConnection(hello);
+        await store.RegisterPoliciesAsync(hello).ConfigureAwait(false);
         await store.HeartbeatAsync(worker.Id, hello).ConfigureAwait(false);
         LogConnected(worker.Id, hello.Host, hello.ProcessId, hello.Handlers.Count);
 
@@ -54,11 +55,24 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
                 }
                 if (message.Results.Count > 0)
                 {
-                    var (_, stale) = await store.CompleteAsync(worker.Id, message.Results).ConfigureAwait(false);
-                    if (stale > 0)
+                    var outcome = await store.CompleteAsync(worker.Id, message.Results).ConfigureAwait(false);
+                    if (outcome.Stale > 0)
                     {
-                        LogStaleResults(worker.Id, stale);
+                        LogStaleResults(worker.Id, outcome.Stale);
                     }
+                    if (outcome.Retrying > 0)
+                    {
+                        reaper.Wake.Set();
+                    }
+                }
+                if (message.Released.Count > 0)
+                {
+                    // Handed back unstarted by a draining worker: not a lost run.
+                    await store.ReleaseAsync(worker.Id, [.. worker.ThreadNames, .. worker.CoroutineNames], message.Released).ConfigureAwait(false);
+                }
+                if (message.Draining)
+                {
+                    worker.Drain();
                 }
                 if (message.Heartbeat is not null && !await store.HeartbeatAsync(worker.Id, hello).ConfigureAwait(false))
                 {
@@ -89,8 +103,8 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
         {
             // The worker vanished: its leased tasks go back to the front of their queues now,
             // not when its lease would have expired.
-            var (requeued, _) = await store.RequeueAsync(worker.Id, gone: true).ConfigureAwait(false);
-            LogDisconnected(worker.Id, requeued);
+            var (requeued, dead) = await store.RequeueAsync(worker.Id, gone: true).ConfigureAwait(false);
+            LogDisconnected(worker.Id, requeued, dead);
         }
         catch (RedisException e)
         {
@@ -128,7 +142,7 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
 
     private async Task<bool> LeaseAsync(WorkerConnection worker, string[] names, int credits, ExecutionKind kind, int rotation)
     {
-        if (credits <= 0 || names.Length == 0)
+        if (credits <= 0 || names.Length == 0 || worker.Draining)
         {
             return false;
         }
@@ -184,7 +198,7 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
         }
         foreach (var handler in hello.Handlers)
         {
-            problem ??= Validation.Identifier("task name", handler.Name);
+            problem ??= Validation.Identifier("task name", handler.Name) ?? Policies.Problem(handler.Policy);
             if (problem is null && handler.Kind == ExecutionKind.Unspecified)
             {
                 problem = $"task '{handler.Name}' has no execution kind.";
@@ -199,8 +213,8 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Worker {WorkerId} connected from {Host} (pid {ProcessId}) with {HandlerCount} task names")]
     private partial void LogConnected(string workerId, string host, int processId, int handlerCount);
 
-    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Worker {WorkerId} disconnected; {Requeued} leased tasks requeued")]
-    private partial void LogDisconnected(string workerId, int requeued);
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Worker {WorkerId} disconnected; {Requeued} leased tasks requeued, {DeadLettered} dead-lettered")]
+    private partial void LogDisconnected(string workerId, int requeued, int deadLettered);
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Dropped {Stale} stale results from worker {WorkerId}: their lease had moved on")]
     private partial void LogStaleResults(string workerId, int stale);

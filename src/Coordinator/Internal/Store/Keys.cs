@@ -10,6 +10,11 @@ internal sealed class Keys(string prefix)
     public RedisKey Headers => _tag + ":h";
     public RedisKey Args => _tag + ":a";
     public RedisKey Names => _tag + ":names";
+    public RedisKey Policies => _tag + ":pol";
+    public RedisKey NamePolicies => _tag + ":npol";
+    public RedisKey Errors => _tag + ":err";
+    public RedisKey Delayed => _tag + ":delayed";
+    public RedisKey DeadLetters => _tag + ":dead";
     public RedisKey Workers => _tag + ":workers";
     public RedisChannel ReadyChannel => RedisChannel.Literal(_tag + ":ready");
     public RedisChannel DoneChannel => RedisChannel.Literal(_tag + ":done");
@@ -17,6 +22,20 @@ internal sealed class Keys(string prefix)
     public RedisChannel InterruptChannel => RedisChannel.Literal(_tag + ":interrupt");
 
     public RedisKey Queue(string name) => _tag + ":q:" + name;
+
+    /// <summary>The seven keys every task script starts with, then <paramref name="extra"/> more slots to fill.</summary>
+    public RedisKey[] TaskKeys(int extra)
+    {
+        var list = new RedisKey[7 + extra];
+        list[0] = Headers;
+        list[1] = Args;
+        list[2] = Policies;
+        list[3] = NamePolicies;
+        list[4] = Errors;
+        list[5] = Delayed;
+        list[6] = DeadLetters;
+        return list;
+    }
     public RedisKey Leased(string worker) => _tag + ":wl:" + worker;
     public RedisKey WorkerInfo(string worker) => _tag + ":wi:" + worker;
     public RedisKey Outbox(string session) => _tag + ":o:" + session;

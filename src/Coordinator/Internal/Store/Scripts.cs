@@ -5,14 +5,20 @@ namespace Cluster.Coordinator.Internal.Store;
 /// in KEYS, and all keys share one hash tag, so they run atomically on Redis, Redis Cluster and Garnet.
 /// </summary>
 /// <remarks>
-/// A task is two hash fields: its header in the headers hash, "state|attempt|session|name|worker"
-/// (state q = queued, l = leased), and its JSON arguments in the args hash. A finished or cancelled
-/// task has neither; its id may linger in a queue list as a tombstone that leasing skips.
+/// A task is a few hash fields under its id: its header in the headers hash,
+/// "state|attempt|session|name|worker|lost|failed" (state q = queued, l = leased, r = waiting to
+/// retry), its JSON arguments, and — only when set — its policy and its errors so far. A finished,
+/// cancelled or dead-lettered task has none of them; its id may linger in a queue list as a
+/// tombstone that leasing skips. Every task script starts with the same seven keys (see
+/// <see cref="TaskStore"/>): headers, args, policies, name policies, errors, delayed, dead letters.
 /// </remarks>
 internal static class Scripts
 {
     private const string Prelude = """
         local unpack = table.unpack or unpack
+        local H, A, P, NP, E, D, DEAD = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+        -- maxAttempts|maxLostRuns|backoffMs|backoffMaxMs|softTimeoutMs|hardTimeoutMs|retryOn
+        local DEFAULT_POLICY = '1|3|1000|60000|0|0|'
         local function now_ms()
           local t = redis.call('TIME')
           return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -24,27 +30,68 @@ internal static class Scripts
           return r
         end
         local function parse(h)
-          return string.match(h, '^(%a)|(%d+)|([^|]*)|([^|]*)|(.*)$')
+          local st, at, se, nm, wk, lost, failed = string.match(h, '^(%a)|(%d+)|([^|]*)|([^|]*)|([^|]*)|(%d+)|(%d+)$')
+          return st, at, se, nm, wk, tonumber(lost), tonumber(failed)
+        end
+        local function header(st, at, se, nm, wk, lost, failed)
+          return st .. '|' .. at .. '|' .. se .. '|' .. nm .. '|' .. wk .. '|' .. lost .. '|' .. failed
+        end
+        local function policy(id, nm)
+          local raw = redis.call('HGET', P, id) or redis.call('HGET', NP, nm) or DEFAULT_POLICY
+          local ma, ml, b, bm, soft, hard, retry = string.match(raw, '^(%d+)|(%d+)|(%d+)|(%d+)|(%d+)|(%d+)|(.*)$')
+          return { raw = raw, maxAttempts = tonumber(ma), maxLost = tonumber(ml), backoff = tonumber(b), backoffMax = tonumber(bm), retryOn = retry }
+        end
+        local function retries(p, errtype)
+          if p.retryOn == '*' then return true end
+          return string.find(',' .. p.retryOn .. ',', ',' .. errtype .. ',', 1, true) ~= nil
+        end
+        local function forget(id)
+          redis.call('HDEL', H, id)
+          redis.call('HDEL', A, id)
+          redis.call('HDEL', P, id)
+          redis.call('HDEL', E, id)
+        end
+        local function add_error(id, json)
+          local errors = redis.call('HGET', E, id)
+          if errors then errors = string.sub(errors, 1, -2) .. ',' .. json .. ']' else errors = '[' .. json .. ']' end
+          redis.call('HSET', E, id, errors)
+          return errors
+        end
+        local function emit(outbox, seqkey, ttl, entry)
+          local seq = redis.call('INCR', seqkey)
+          redis.call('ZADD', outbox, seq, entry)
+          redis.call('EXPIRE', outbox, ttl)
+          redis.call('EXPIRE', seqkey, ttl)
+        end
+        -- Over its bound: the task goes to the dead letters with every attempt's error, and its
+        -- client gets a completion ('D' + JSON) that says so.
+        local function dead_letter(id, at, se, nm, wk, reason, errors, outbox, seqkey, ttl)
+          local args = redis.call('HGET', A, id) or '[]'
+          redis.call('HSET', DEAD, id, '{"id":' .. cjson.encode(id) .. ',"name":' .. cjson.encode(nm) .. ',"session":' .. cjson.encode(se)
+            .. ',"attempt":' .. at .. ',"reason":' .. cjson.encode(reason) .. ',"at":' .. now_ms() .. ',"args":' .. cjson.encode(args) .. ',"errors":' .. errors .. '}')
+          emit(outbox, seqkey, ttl, 'D{"taskId":' .. cjson.encode(id) .. ',"attempt":' .. at .. ',"worker":' .. cjson.encode(wk)
+            .. ',"reason":' .. cjson.encode(reason) .. ',"errors":' .. errors .. '}')
+          forget(id)
         end
 
         """;
 
-    /// KEYS: headers, args, names, queue of name 1..n.
-    /// ARGV: session, n, name 1..n, then (id, name index, args) per task.
+    /// KEYS: the seven task keys, names, queue of name 1..n.
+    /// ARGV: session, n, name 1..n, then (id, name index, args, policy or '') per task.
     /// Returns the indexes of tasks whose id exists already.
     public static readonly Script Submit = new("submit", Prelude + """
         local session = ARGV[1]
         local nn = tonumber(ARGV[2])
-        local base = 3 + nn
         local pending = {}
         local dups = {}
         local k = 0
-        for i = base, #ARGV, 3 do
+        for i = 3 + nn, #ARGV, 4 do
           local id = ARGV[i]
           local ni = tonumber(ARGV[i + 1])
           -- durable: the task is in the store before the submit is acknowledged
-          if redis.call('HSETNX', KEYS[1], id, 'q|0|' .. session .. '|' .. ARGV[2 + ni] .. '|') == 1 then
-            redis.call('HSET', KEYS[2], id, ARGV[i + 2])
+          if redis.call('HSETNX', H, id, header('q', 0, session, ARGV[2 + ni], '', 0, 0)) == 1 then
+            redis.call('HSET', A, id, ARGV[i + 2])
+            if ARGV[i + 3] ~= '' then redis.call('HSET', P, id, ARGV[i + 3]) end
             local p = pending[ni]
             if not p then p = {}; pending[ni] = p end
             p[#p + 1] = id
@@ -55,46 +102,47 @@ internal static class Scripts
         end
         for ni, ids in pairs(pending) do
           for s = 1, #ids, 1000 do
-            redis.call('RPUSH', KEYS[3 + ni], unpack(ids, s, math.min(s + 999, #ids)))
+            redis.call('RPUSH', KEYS[8 + ni], unpack(ids, s, math.min(s + 999, #ids)))
           end
         end
-        redis.call('SADD', KEYS[3], unpack(ARGV, 3, 2 + nn))
+        redis.call('SADD', KEYS[8], unpack(ARGV, 3, 2 + nn))
         return dups
         """);
 
-    /// KEYS: headers, args, the worker's leased set, workers, queue 1..n.
+    /// KEYS: the seven task keys, the worker's leased set, workers, queue 1..n.
     /// ARGV: worker, max tasks, rotation.
-    /// Returns (id, name, args, attempt, session) per leased task.
+    /// Returns (id, name, args, attempt, session, policy) per leased task.
     public static readonly Script Lease = new("lease", Prelude + """
-        if not redis.call('ZSCORE', KEYS[4], ARGV[1]) then
+        if not redis.call('ZSCORE', KEYS[9], ARGV[1]) then
           return redis.error_reply('NOWORKER worker ' .. ARGV[1] .. ' is not registered')
         end
         local want = tonumber(ARGV[2])
-        local nq = #KEYS - 4
+        local nq = #KEYS - 9
         local start = tonumber(ARGV[3]) % nq
         local out = {}
         local got = 0
         for j = 0, nq - 1 do
           if got >= want then break end
-          local q = KEYS[5 + (start + j) % nq]
+          local q = KEYS[10 + (start + j) % nq]
           while got < want do
             local ids = lpop(q, want - got)
             if not ids then break end
             for _, id in ipairs(ids) do
-              local h = redis.call('HGET', KEYS[1], id)
+              local h = redis.call('HGET', H, id)
               if h then
-                local st, at, se, nm = parse(h)
+                local st, at, se, nm, wk, lost, failed = parse(h)
                 if st == 'q' then
                   -- leased: the attempt number is the fencing token of this lease
                   at = tonumber(at) + 1
-                  redis.call('HSET', KEYS[1], id, 'l|' .. at .. '|' .. se .. '|' .. nm .. '|' .. ARGV[1])
-                  redis.call('SADD', KEYS[3], id)
+                  redis.call('HSET', H, id, header('l', at, se, nm, ARGV[1], lost, failed))
+                  redis.call('SADD', KEYS[8], id)
                   got = got + 1
                   out[#out + 1] = id
                   out[#out + 1] = nm
-                  out[#out + 1] = redis.call('HGET', KEYS[2], id)
+                  out[#out + 1] = redis.call('HGET', A, id)
                   out[#out + 1] = at
                   out[#out + 1] = se
+                  out[#out + 1] = policy(id, nm).raw
                 end
               end
             end
@@ -103,62 +151,73 @@ internal static class Scripts
         return out
         """);
 
-    /// KEYS: headers, args, the worker's leased set, then (outbox, outbox sequence) per session.
-    /// ARGV: worker, retention seconds, number of sessions, session 1..n, then (id, attempt, session index, completion) per result.
-    /// Returns (accepted, stale).
+    /// KEYS: the seven task keys, the worker's leased set, then (outbox, outbox sequence) per session.
+    /// ARGV: worker, retention seconds, jitter (0..1), number of sessions, session 1..n, then per result
+    /// (id, attempt, session index, completion, error type or '', error JSON or '').
+    /// Returns (accepted, stale, retrying, dead-lettered).
     public static readonly Script Complete = new("complete", Prelude + """
-        local ns = tonumber(ARGV[3])
         local ttl = tonumber(ARGV[2])
-        local accepted, stale = 0, 0
-        local touched = {}
-        for i = 4 + ns, #ARGV, 4 do
+        local jitter = tonumber(ARGV[3])
+        local ns = tonumber(ARGV[4])
+        local accepted, stale, retrying, dead = 0, 0, 0, 0
+        for i = 5 + ns, #ARGV, 6 do
           local id = ARGV[i]
           local si = tonumber(ARGV[i + 2])
-          local h = redis.call('HGET', KEYS[1], id)
+          local h = redis.call('HGET', H, id)
           local ok = false
           if h then
-            local st, at, se, nm, wk = parse(h)
+            local st, at, se, nm, wk, lost, failed = parse(h)
             -- fenced: only the current attempt of the current lease holder may finish the task
-            if st == 'l' and at == ARGV[i + 1] and wk == ARGV[1] and se == ARGV[3 + si] then
-              redis.call('HDEL', KEYS[1], id)
-              redis.call('HDEL', KEYS[2], id)
-              redis.call('SREM', KEYS[3], id)
-              local seq = redis.call('INCR', KEYS[3 + 2 * si])
-              redis.call('ZADD', KEYS[2 + 2 * si], seq, ARGV[i + 3])
-              touched[si] = true
-              accepted = accepted + 1
+            if st == 'l' and at == ARGV[i + 1] and wk == ARGV[1] and se == ARGV[4 + si] then
               ok = true
+              accepted = accepted + 1
+              redis.call('SREM', KEYS[8], id)
+              local outbox, seqkey = KEYS[7 + 2 * si], KEYS[8 + 2 * si]
+              local errtype = ARGV[i + 4]
+              if errtype == '' then
+                emit(outbox, seqkey, ttl, ARGV[i + 3])
+                forget(id)
+              else
+                local p = policy(id, nm)
+                local errors = add_error(id, ARGV[i + 5])
+                if retries(p, errtype) and failed + 1 < p.maxAttempts then
+                  -- a real failure with attempts left: run again after a backoff
+                  local delay = math.min(p.backoffMax, p.backoff * 2 ^ failed) * (0.5 + jitter / 2)
+                  redis.call('HSET', H, id, header('r', at, se, nm, '', lost, failed + 1))
+                  redis.call('ZADD', D, now_ms() + math.floor(delay), id)
+                  retrying = retrying + 1
+                elseif retries(p, errtype) then
+                  dead_letter(id, at, se, nm, wk, 'failed on each of its ' .. (failed + 1) .. ' attempts', errors, outbox, seqkey, ttl)
+                  dead = dead + 1
+                else
+                  emit(outbox, seqkey, ttl, ARGV[i + 3])
+                  forget(id)
+                end
+              end
             end
           end
           if not ok then stale = stale + 1 end
         end
-        for si, _ in pairs(touched) do
-          redis.call('EXPIRE', KEYS[2 + 2 * si], ttl)
-          redis.call('EXPIRE', KEYS[3 + 2 * si], ttl)
-        end
-        return { accepted, stale }
+        return { accepted, stale, retrying, dead }
         """);
 
-    /// KEYS: headers, args, outbox, outbox sequence of the session.
+    /// KEYS: the seven task keys, outbox, outbox sequence of the session.
     /// ARGV: session, retention seconds, interrupt ('1' or '0'), then (id, completion) per task.
-    /// Returns (code, worker) per task: code 1 when it was queued and is now cancelled; 2 when it is
-    /// leased and interrupt was asked (worker holds it); else 0.
+    /// Returns (code, worker) per task: code 1 when it was queued or waiting to retry and is now
+    /// cancelled; 2 when it is leased and interrupt was asked (worker holds it); else 0.
     public static readonly Script Cancel = new("cancel", Prelude + """
         local out = {}
-        local any = false
         for i = 4, #ARGV, 2 do
           local id = ARGV[i]
-          local h = redis.call('HGET', KEYS[1], id)
+          local h = redis.call('HGET', H, id)
           local r, holder = 0, ''
           if h then
             local st, at, se, nm, wk = parse(h)
-            if se == ARGV[1] and st == 'q' then
+            if se == ARGV[1] and (st == 'q' or st == 'r') then
               -- the id stays in its queue as a tombstone: leasing skips ids without a header
-              redis.call('HDEL', KEYS[1], id)
-              redis.call('HDEL', KEYS[2], id)
-              local seq = redis.call('INCR', KEYS[4])
-              redis.call('ZADD', KEYS[3], seq, ARGV[i + 1])
-              any = true
+              redis.call('ZREM', D, id)
+              forget(id)
+              emit(KEYS[8], KEYS[9], tonumber(ARGV[2]), ARGV[i + 1])
               r = 1
             elseif se == ARGV[1] and st == 'l' and ARGV[3] == '1' then
               r, holder = 2, wk
@@ -167,21 +226,16 @@ internal static class Scripts
           out[#out + 1] = r
           out[#out + 1] = holder
         end
-        if any then
-          redis.call('EXPIRE', KEYS[3], tonumber(ARGV[2]))
-          redis.call('EXPIRE', KEYS[4], tonumber(ARGV[2]))
-        end
         return out
         """);
 
     /// KEYS: workers, the worker's info.
-    /// ARGV: worker, lease ms, info ('' for a heartbeat).
+    /// ARGV: worker, lease ms, info.
     /// Returns 1 while the worker is registered, 0 when it had been reaped (a heartbeat registers it again).
-    public static readonly Script Heartbeat = new("heartbeat", Prelude + """
-        local deadline = now_ms() + tonumber(ARGV[2])
-        if ARGV[3] ~= '' then
-          redis.call('SET', KEYS[2], ARGV[3])
-        end
+    public static readonly Script Heartbeat = new("heartbeat", """
+        local t = redis.call('TIME')
+        local deadline = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
+        redis.call('SET', KEYS[2], ARGV[3])
         local known = redis.call('ZSCORE', KEYS[1], ARGV[1])
         -- the lease of every task this worker holds lives until this deadline, by the store's clock
         redis.call('ZADD', KEYS[1], deadline, ARGV[1])
@@ -189,47 +243,137 @@ internal static class Scripts
         return 0
         """);
 
-    /// KEYS: workers. Returns up to 100 workers whose lease has expired by the store's clock.
-    public static readonly Script Expired = new("expired", Prelude + """
-        return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms(), 'LIMIT', 0, 100)
+    /// KEYS: workers, delayed. Returns (workers whose lease has expired by the store's clock, up to 100;
+    /// the number of delayed tasks due now; milliseconds until the next one is due, or -1).
+    public static readonly Script Due = new("due", """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 100)
+        local due = redis.call('ZCOUNT', KEYS[2], '-inf', now)
+        local next = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+        local wait = -1
+        if next[2] then wait = math.max(0, tonumber(next[2]) - now) end
+        return { expired, due, wait }
         """);
 
-    /// KEYS: headers, the worker's leased set, workers, the worker's info, queue 1..n.
-    /// ARGV: worker, gone ('1' when its stream broke; else only if its lease expired), name 1..n.
-    /// Returns (requeued, left) — left counts tasks whose queue was not among KEYS; -1 when the worker is alive.
+    /// KEYS: the seven task keys, the worker's leased set, workers, the worker's info, queue 1..n,
+    /// then (outbox, outbox sequence) per session.
+    /// ARGV: worker, gone ('1' when its stream broke; else only if its lease expired), retention
+    /// seconds, n, name 1..n, m, session 1..m.
+    /// Returns (requeued, dead-lettered, left) — left counts tasks whose keys were not declared; -1 when the worker is alive.
     public static readonly Script Requeue = new("requeue", Prelude + """
         if ARGV[2] ~= '1' then
-          local score = redis.call('ZSCORE', KEYS[3], ARGV[1])
-          if score and tonumber(score) > now_ms() then return { -1, 0 } end
+          local score = redis.call('ZSCORE', KEYS[9], ARGV[1])
+          if score and tonumber(score) > now_ms() then return { -1, 0, 0 } end
         end
-        local queues = {}
-        for i = 3, #ARGV do queues[ARGV[i]] = KEYS[2 + i] end
-        local n, left = 0, 0
-        for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-          local h = redis.call('HGET', KEYS[1], id)
+        local ttl = tonumber(ARGV[3])
+        local nn = tonumber(ARGV[4])
+        local queues, outboxes = {}, {}
+        for i = 1, nn do queues[ARGV[4 + i]] = KEYS[10 + i] end
+        for i = 1, tonumber(ARGV[5 + nn]) do outboxes[ARGV[5 + nn + i]] = i end
+        local n, dead, left = 0, 0, 0
+        for _, id in ipairs(redis.call('SMEMBERS', KEYS[8])) do
+          local h = redis.call('HGET', H, id)
           local keep = false
           if h then
-            local st, at, se, nm, wk = parse(h)
+            local st, at, se, nm, wk, lost, failed = parse(h)
             if st == 'l' and wk == ARGV[1] then
-              local q = queues[nm]
-              if q then
-                -- the lease holder vanished: back to the front of its queue, to run again
-                redis.call('HSET', KEYS[1], id, 'q|' .. at .. '|' .. se .. '|' .. nm .. '|')
-                redis.call('LPUSH', q, id)
-                n = n + 1
-              else
+              local q, si = queues[nm], outboxes[se]
+              if not q or not si then
                 keep = true
                 left = left + 1
+              else
+                local p = policy(id, nm)
+                local errors = add_error(id, '{"type":"Cluster.WorkerLost","message":' .. cjson.encode('worker ' .. wk .. ' vanished while running attempt ' .. at) .. ',"stackTrace":"","attempt":' .. at .. '}')
+                if lost + 1 > p.maxLost then
+                  local base = 10 + nn + 2 * si
+                  dead_letter(id, at, se, nm, wk, 'its worker vanished ' .. (lost + 1) .. ' times (limit ' .. p.maxLost .. ' re-runs)', errors, KEYS[base - 1], KEYS[base], ttl)
+                  dead = dead + 1
+                else
+                  -- the lease holder vanished: back to the front of its queue, to run again
+                  redis.call('HSET', H, id, header('q', at, se, nm, '', lost + 1, failed))
+                  redis.call('LPUSH', q, id)
+                  n = n + 1
+                end
               end
             end
           end
-          if not keep then redis.call('SREM', KEYS[2], id) end
+          if not keep then redis.call('SREM', KEYS[8], id) end
         end
         if left == 0 then
-          redis.call('DEL', KEYS[2])
-          redis.call('ZREM', KEYS[3], ARGV[1])
-          redis.call('DEL', KEYS[4])
+          redis.call('DEL', KEYS[8])
+          redis.call('ZREM', KEYS[9], ARGV[1])
+          redis.call('DEL', KEYS[10])
+        end
+        return { n, dead, left }
+        """);
+
+    /// KEYS: the seven task keys, the worker's leased set, queue 1..n.
+    /// ARGV: worker, n, name 1..n, then task ids the worker hands back unstarted (it is draining).
+    /// Returns how many went back to the front of their queues; not counted as runs lost.
+    public static readonly Script Release = new("release", Prelude + """
+        local nn = tonumber(ARGV[2])
+        local queues = {}
+        for i = 1, nn do queues[ARGV[2 + i]] = KEYS[8 + i] end
+        local n = 0
+        for i = 3 + nn, #ARGV do
+          local id = ARGV[i]
+          local h = redis.call('HGET', H, id)
+          if h then
+            local st, at, se, nm, wk, lost, failed = parse(h)
+            if st == 'l' and wk == ARGV[1] and queues[nm] then
+              redis.call('HSET', H, id, header('q', at, se, nm, '', lost, failed))
+              redis.call('LPUSH', queues[nm], id)
+              redis.call('SREM', KEYS[8], id)
+              n = n + 1
+            end
+          end
+        end
+        return n
+        """);
+
+    /// KEYS: the seven task keys, queue 1..n.
+    /// ARGV: name 1..n.
+    /// Moves up to 1,000 tasks whose retry backoff has passed to the back of their queues.
+    /// Returns (moved, left) — left: due tasks whose queue was not among KEYS.
+    public static readonly Script Promote = new("promote", Prelude + """
+        local queues = {}
+        for i = 1, #ARGV do queues[ARGV[i]] = KEYS[7 + i] end
+        local n, left = 0, 0
+        for _, id in ipairs(redis.call('ZRANGEBYSCORE', D, '-inf', now_ms(), 'LIMIT', 0, 1000)) do
+          local h = redis.call('HGET', H, id)
+          if not h then
+            redis.call('ZREM', D, id)
+          else
+            local st, at, se, nm, wk, lost, failed = parse(h)
+            if st ~= 'r' then
+              redis.call('ZREM', D, id)
+            elseif queues[nm] then
+              redis.call('HSET', H, id, header('q', at, se, nm, '', lost, failed))
+              redis.call('RPUSH', queues[nm], id)
+              redis.call('ZREM', D, id)
+              n = n + 1
+            else
+              left = left + 1
+            end
+          end
         end
         return { n, left }
+        """);
+
+    /// KEYS: the seven task keys, names, the queue of the dead letter's task name.
+    /// ARGV: id, name (as read beforehand).
+    /// Puts a dead-lettered task back in its queue with fresh counters. Returns 1, or 0 when there is no such dead letter.
+    public static readonly Script Resurrect = new("resurrect", Prelude + """
+        local record = redis.call('HGET', DEAD, ARGV[1])
+        if not record then return 0 end
+        local letter = cjson.decode(record)
+        if letter.name ~= ARGV[2] then return redis.error_reply('STALE the dead letter changed; read it again') end
+        redis.call('HSET', H, ARGV[1], header('q', string.format('%d', letter.attempt), letter.session, letter.name, '', 0, 0))
+        redis.call('HSET', A, ARGV[1], letter.args)
+        redis.call('RPUSH', KEYS[9], ARGV[1])
+        redis.call('SADD', KEYS[8], letter.name)
+        redis.call('HDEL', DEAD, ARGV[1])
+        return 1
         """);
 }

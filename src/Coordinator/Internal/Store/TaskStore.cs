@@ -6,7 +6,7 @@ using StackExchange.Redis;
 namespace Cluster.Coordinator.Internal.Store;
 
 /// <summary>Task state in Redis: each method is one atomic script call over one batch.</summary>
-internal sealed class TaskStore(IConnectionMultiplexer redis, Keys keys, CoordinatorOptions options)
+internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys, CoordinatorOptions options)
 {
     private readonly IDatabase _db = redis.GetDatabase();
     private readonly long _retentionSeconds = (long)options.SessionRetention.TotalSeconds;
@@ -27,7 +27,7 @@ internal sealed class TaskStore(IConnectionMultiplexer redis, Keys keys, Coordin
                 nameIndex[task.Name] = names.Count;
             }
         }
-        var args = new RedisValue[2 + names.Count + tasks.Count * 3];
+        var args = new RedisValue[2 + names.Count + tasks.Count * 4];
         var k = 0;
         args[k++] = session;
         args[k++] = names.Count;
@@ -41,14 +41,13 @@ internal sealed class TaskStore(IConnectionMultiplexer redis, Keys keys, Coordin
             args[k++] = nameIndex[task.Name];
             // A chunked task's arguments are kept behind a '*', which no JSON text starts with.
             args[k++] = task.Chunked ? Chunked(task.Args.Span) : task.Args.Memory;
+            args[k++] = Policies.Encode(task.Policy);
         }
-        var redisKeys = new RedisKey[3 + names.Count];
-        redisKeys[0] = keys.Headers;
-        redisKeys[1] = keys.Args;
-        redisKeys[2] = keys.Names;
+        var redisKeys = keys.TaskKeys(1 + names.Count);
+        redisKeys[7] = keys.Names;
         for (var i = 0; i < names.Count; i++)
         {
-            redisKeys[3 + i] = keys.Queue(names[i]);
+            redisKeys[8 + i] = keys.Queue(names[i]);
         }
         var result = await Scripts.Submit.RunAsync(_db, redisKeys, args).ConfigureAwait(false);
         await PublishReadyAsync(names).ConfigureAwait(false);
@@ -58,21 +57,20 @@ internal sealed class TaskStore(IConnectionMultiplexer redis, Keys keys, Coordin
     /// <summary>Leases up to <paramref name="max"/> queued tasks of the given names to a worker.</summary>
     public async Task<List<Assignment>> LeaseAsync(string worker, IReadOnlyList<string> names, int max, int rotation)
     {
-        var redisKeys = new RedisKey[4 + names.Count];
-        redisKeys[0] = keys.Headers;
-        redisKeys[1] = keys.Args;
-        redisKeys[2] = keys.Leased(worker);
-        redisKeys[3] = keys.Workers;
+        var redisKeys = keys.TaskKeys(2 + names.Count);
+        redisKeys[7] = keys.Leased(worker);
+        redisKeys[8] = keys.Workers;
         for (var i = 0; i < names.Count; i++)
         {
-            redisKeys[4 + i] = keys.Queue(names[i]);
+            redisKeys[9 + i] = keys.Queue(names[i]);
         }
         var result = (RedisResult[])(await Scripts.Lease.RunAsync(_db, redisKeys, [worker, max, rotation]).ConfigureAwait(false))!;
-        var leased = new List<Assignment>(result.Length / 5);
-        for (var i = 0; i + 4 < result.Length; i += 5)
+        var leased = new List<Assignment>(result.Length / 6);
+        for (var i = 0; i + 5 < result.Length; i += 6)
         {
             var stored = (byte[])result[i + 2]!;
             var chunked = stored.Length > 0 && stored[0] == (byte)'*';
+            var (soft, hard) = Policies.Timeouts((string)result[i + 5]!);
             leased.Add(new Assignment
             {
                 TaskId = (string)result[i]!,
@@ -81,13 +79,18 @@ internal sealed class TaskStore(IConnectionMultiplexer redis, Keys keys, Coordin
                 Chunked = chunked,
                 Attempt = (int)result[i + 3],
                 Session = (string)result[i + 4]!,
+                SoftTimeoutMs = soft,
+                HardTimeoutMs = hard,
             });
         }
         return leased;
     }
 
-    /// <summary>Commits a worker's results, fenced by attempt; returns how many were accepted and how many were stale.</summary>
-    public async Task<(int Accepted, int Stale)> CompleteAsync(string worker, IReadOnlyList<TaskResult> results)
+    /// <summary>
+    /// Commits a worker's results, fenced by attempt: a value or a final error completes the task;
+    /// an error its policy retries sends it to wait out a backoff; one past its bound dead-letters it.
+    /// </summary>
+    public async Task<CompleteOutcome> CompleteAsync(string worker, IReadOnlyList<TaskResult> results)
     {
         var sessions = new List<string>();
         var sessionIndex = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -99,19 +102,18 @@ internal sealed class TaskStore(IConnectionMultiplexer redis, Keys keys, Coordin
                 sessionIndex[r.Session] = sessions.Count;
             }
         }
-        var redisKeys = new RedisKey[3 + sessions.Count * 2];
-        redisKeys[0] = keys.Headers;
-        redisKeys[1] = keys.Args;
-        redisKeys[2] = keys.Leased(worker);
+        var redisKeys = keys.TaskKeys(1 + sessions.Count * 2);
+        redisKeys[7] = keys.Leased(worker);
         for (var i = 0; i < sessions.Count; i++)
         {
-            redisKeys[3 + i * 2] = keys.Outbox(sessions[i]);
-            redisKeys[4 + i * 2] = keys.OutboxSequence(sessions[i]);
+            redisKeys[8 + i * 2] = keys.Outbox(sessions[i]);
+            redisKeys[9 + i * 2] = keys.OutboxSequence(sessions[i]);
         }
-        var args = new RedisValue[3 + sessions.Count + results.Count * 4];
+        var args = new RedisValue[4 + sessions.Count + results.Count * 6];
         var k = 0;
         args[k++] = worker;
         args[k++] = _retentionSeconds;
+        args[k++] = Random.Shared.NextDouble().ToString("0.000", CultureInfo.InvariantCulture);
         args[k++] = sessions.Count;
         foreach (var s in sessions)
         {
@@ -123,14 +125,16 @@ internal sealed class TaskStore(IConnectionMultiplexer redis, Keys keys, Coordin
             args[k++] = r.Attempt.ToString(CultureInfo.InvariantCulture);
             args[k++] = sessionIndex[r.Session];
             args[k++] = ToCompletion(r, worker).ToByteArray();
+            args[k++] = r.Error?.Type ?? string.Empty;
+            args[k++] = r.Error is null ? string.Empty : ErrorJson(r.Error);
         }
         var result = (RedisResult[])(await Scripts.Complete.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
-        var accepted = (int)result[0];
-        if (accepted > 0)
+        var outcome = new CompleteOutcome((int)result[0], (int)result[1], (int)result[2], (int)result[3]);
+        if (outcome.Accepted > outcome.Retrying)
         {
             await PublishDoneAsync(sessions).ConfigureAwait(false);
         }
-        return (accepted, (int)result[1]);
+        return outcome;
     }
 
     /// <summary>
@@ -148,7 +152,10 @@ internal sealed class TaskStore(IConnectionMultiplexer redis, Keys keys, Coordin
             args[3 + i * 2] = ids[i];
             args[4 + i * 2] = new Completion { TaskId = ids[i], Cancelled = new Cancelled() }.ToByteArray();
         }
-        var result = (RedisResult[])(await Scripts.Cancel.RunAsync(_db, [keys.Headers, keys.Args, keys.Outbox(session), keys.OutboxSequence(session)], args).ConfigureAwait(false))!;
+        var redisKeys = keys.TaskKeys(2);
+        redisKeys[7] = keys.Outbox(session);
+        redisKeys[8] = keys.OutboxSequence(session);
+        var result = (RedisResult[])(await Scripts.Cancel.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
         var cancelled = new bool[ids.Count];
         var interrupted = new bool[ids.Count];
         var interrupts = new List<string>();
@@ -179,102 +186,6 @@ internal sealed class TaskStore(IConnectionMultiplexer redis, Keys keys, Coordin
         var batch = new CompletionBatch();
         batch.Events.AddRange(events);
         return batch.Events.Count == 0 ? Task.CompletedTask : _db.PublishAsync(keys.EventsChannel, batch.ToByteArray());
-    }
-
-    /// <summary>Registers a worker or renews its lease; false when it had been reaped meanwhile.</summary>
-    public async Task<bool> HeartbeatAsync(string worker, Hello hello)
-    {
-        var result = await Scripts.Heartbeat.RunAsync(_db, [keys.Workers, keys.WorkerInfo(worker)], [worker, _leaseMs, hello.ToByteArray()]).ConfigureAwait(false);
-        return (int)result == 1;
-    }
-
-    public async Task<string[]> ExpiredWorkersAsync()
-    {
-        var result = await Scripts.Expired.RunAsync(_db, [keys.Workers], []).ConfigureAwait(false);
-        return (string[])result!;
-    }
-
-    /// <summary>Puts a vanished worker's leased tasks back at the front of their queues.</summary>
-    /// <param name="gone">True when the worker is known to be gone (its stream broke); false to act only if its lease expired.</param>
-    public async Task<(int Requeued, int Left)> RequeueAsync(string worker, bool gone)
-    {
-        var info = await _db.StringGetAsync(keys.WorkerInfo(worker)).ConfigureAwait(false);
-        var names = info.HasValue ? Hello.Parser.ParseFrom((byte[])info!).Handlers.Select(h => h.Name).ToArray() : [];
-        var redisKeys = new RedisKey[4 + names.Length];
-        redisKeys[0] = keys.Headers;
-        redisKeys[1] = keys.Leased(worker);
-        redisKeys[2] = keys.Workers;
-        redisKeys[3] = keys.WorkerInfo(worker);
-        var args = new RedisValue[2 + names.Length];
-        args[0] = worker;
-        args[1] = gone ? "1" : "0";
-        for (var i = 0; i < names.Length; i++)
-        {
-            redisKeys[4 + i] = keys.Queue(names[i]);
-            args[2 + i] = names[i];
-        }
-        var result = Ints(await Scripts.Requeue.RunAsync(_db, redisKeys, args).ConfigureAwait(false));
-        if (result[0] > 0)
-        {
-            await PublishReadyAsync(names).ConfigureAwait(false);
-        }
-        return (result[0], result[1]);
-    }
-
-    /// <summary>Reads a session's completions after a cursor, oldest first.</summary>
-    public async Task<List<Completion>> ReadCompletionsAsync(string session, long afterSeq, int max)
-    {
-        var entries = await _db.SortedSetRangeByScoreWithScoresAsync(keys.Outbox(session), afterSeq, double.PositiveInfinity, Exclude.Start, Order.Ascending, 0, max).ConfigureAwait(false);
-        var list = new List<Completion>(entries.Length);
-        foreach (var e in entries)
-        {
-            var c = Completion.Parser.ParseFrom((byte[])e.Element!);
-            c.Seq = (long)e.Score;
-            list.Add(c);
-        }
-        return list;
-    }
-
-    /// <summary>Forgets completions the client has acknowledged.</summary>
-    public Task AckAsync(string session, long upToSeq) =>
-        _db.SortedSetRemoveRangeByScoreAsync(keys.Outbox(session), double.NegativeInfinity, upToSeq);
-
-    public async Task<StatusReply> StatusAsync()
-    {
-        var reply = new StatusReply();
-        var handled = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in await _db.SortedSetRangeByRankWithScoresAsync(keys.Workers).ConfigureAwait(false))
-        {
-            var worker = (string)entry.Element!;
-            var info = await _db.StringGetAsync(keys.WorkerInfo(worker)).ConfigureAwait(false);
-            if (!info.HasValue)
-            {
-                continue;
-            }
-            var hello = Hello.Parser.ParseFrom((byte[])info!);
-            var status = new WorkerStatus
-            {
-                WorkerId = worker,
-                Host = hello.Host,
-                ProcessId = hello.ProcessId,
-                Threads = hello.Threads,
-                Coroutines = hello.Coroutines,
-                Leased = await _db.SetLengthAsync(keys.Leased(worker)).ConfigureAwait(false),
-            };
-            status.Tasks.AddRange(hello.Handlers.Select(h => h.Name));
-            handled.UnionWith(status.Tasks);
-            reply.Workers.Add(status);
-        }
-        foreach (var name in (await _db.SetMembersAsync(keys.Names).ConfigureAwait(false)).Select(n => (string)n!).Order(StringComparer.Ordinal))
-        {
-            reply.Queues.Add(new QueueStatus
-            {
-                Name = name,
-                Queued = await _db.ListLengthAsync(keys.Queue(name)).ConfigureAwait(false),
-                Waiting = !handled.Contains(name),
-            });
-        }
-        return reply;
     }
 
     private Task PublishReadyAsync(IEnumerable<string> names) =>
@@ -311,6 +222,9 @@ internal sealed class TaskStore(IConnectionMultiplexer redis, Keys keys, Coordin
         args.CopyTo(marked.AsSpan(1));
         return marked;
     }
+
+    private static string ErrorJson(TaskError error) =>
+        System.Text.Json.JsonSerializer.Serialize(new ErrorRecord(error.Type, error.Message, error.StackTrace, error.Attempt), ErrorRecord.Json);
 
     private static int[] Ints(RedisResult result) =>
         result.IsNull ? [] : ((RedisResult[])result!).Select(x => (int)x).ToArray();

@@ -1,0 +1,148 @@
+using System.Globalization;
+using Cluster.Bench.Infrastructure;
+
+namespace Cluster.Bench;
+
+/// <summary>The command line: <c>&lt;scenario&gt;[,&lt;scenario&gt;...]|all [--store embedded|redis|both] [--tasks N] ...</c></summary>
+internal sealed class BenchOptions
+{
+    public const string Usage = """
+        usage: dotnet run -c Release --project bench/Cluster.Bench -- <scenario>[,<scenario>...]|all [options]
+
+        scenarios:
+          throughput   N no-op `add` tasks from one client: tasks/s, CPU per task of each process   (default N 100,000)
+          latency      sequential single-task round trips after a warm-up: p50/p90/p99/p99.9       (default N 5,000)
+          coroutines   N concurrent sleep(0.1) on one worker process: wall time, peak threads      (default N 10,000)
+          threads      N CPU-bound spin(ms) tasks on 1 worker process vs P (--threads 1 each)      (default N 200)
+          backlog      N tasks queued with no worker: store bytes per task, coordinator RSS,
+                       then time to drain with `cluster worker --processes P`                      (default N 1,000,000)
+          clients      8 clients in this process submitting N/8 each at once: rates, fairness      (default N 100,000)
+          all          every scenario above, in that order
+
+        options:
+          --store embedded|redis|both   the store (default embedded); redis starts its own redis-server (on PATH)
+          --tasks N                     the scenario's task count (see defaults above)
+          --processes N                 worker processes (default: the cluster's default, one per core;
+                                        coroutines always uses 1; threads compares 1 with N, default 2)
+          --warmup N                    warm-up tasks before measuring (default 1,000; latency 500)
+          --spin-ms MS                  threads: milliseconds of CPU per spin task (default 20)
+          --sleep S                     coroutines: seconds each task sleeps (default 0.1)
+          --clients N                   clients: executors submitting at once (default 8)
+          --timeout S                   give up waiting for a scenario's results after S seconds (default 600)
+          --json                        also print all results as one JSON document (after the tables, in a ```json block)
+          --json-file PATH              write that JSON document to PATH
+        """;
+
+    public required IReadOnlyList<string> Scenarios { get; init; }
+
+    public required IReadOnlyList<StoreKind> Stores { get; init; }
+
+    public int? Tasks { get; init; }
+
+    public int? Processes { get; init; }
+
+    public int? Warmup { get; init; }
+
+    public int SpinMs { get; init; } = 20;
+
+    public double SleepSeconds { get; init; } = 0.1;
+
+    public int Clients { get; init; } = 8;
+
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(600);
+
+    public bool Json { get; init; }
+
+    public string? JsonFile { get; init; }
+
+    public static readonly string[] AllScenarios = ["throughput", "latency", "coroutines", "threads", "backlog", "clients"];
+
+    public static BenchOptions Parse(string[] args)
+    {
+        if (args.Length == 0 || args[0].StartsWith('-'))
+        {
+            throw new UsageException("Name a scenario first.");
+        }
+        var scenarios = args[0] == "all" ? AllScenarios : args[0].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var s in scenarios.Where(s => !AllScenarios.Contains(s)))
+        {
+            throw new UsageException($"Unknown scenario '{s}'.");
+        }
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var flags = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 1; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new UsageException($"Unexpected argument '{arg}'.");
+            }
+            var name = arg[2..];
+            if (name is "json")
+            {
+                flags.Add(name);
+                continue;
+            }
+            if (i + 1 >= args.Length)
+            {
+                throw new UsageException($"Option --{name} needs a value.");
+            }
+            values[name] = args[++i];
+        }
+        var known = new HashSet<string>(["store", "tasks", "processes", "warmup", "spin-ms", "sleep", "clients", "timeout", "json-file"], StringComparer.Ordinal);
+        foreach (var name in values.Keys.Where(k => !known.Contains(k)))
+        {
+            throw new UsageException($"Unknown option --{name}.");
+        }
+        var stores = (values.GetValueOrDefault("store") ?? "embedded") switch
+        {
+            "embedded" => new[] { StoreKind.Embedded },
+            "redis" => [StoreKind.Redis],
+            "both" => [StoreKind.Embedded, StoreKind.Redis],
+            var other => throw new UsageException($"--store must be embedded, redis or both, not '{other}'."),
+        };
+        return new BenchOptions
+        {
+            Scenarios = scenarios,
+            Stores = stores,
+            Tasks = Int(values, "tasks", 1, 100_000_000),
+            Processes = Int(values, "processes", 1, 256),
+            Warmup = Int(values, "warmup", 0, 10_000_000),
+            SpinMs = Int(values, "spin-ms", 1, 60_000) ?? 20,
+            SleepSeconds = Double(values, "sleep") ?? 0.1,
+            Clients = Int(values, "clients", 1, 1024) ?? 8,
+            Timeout = TimeSpan.FromSeconds(Int(values, "timeout", 1, 86_400) ?? 600),
+            Json = flags.Contains("json"),
+            JsonFile = values.GetValueOrDefault("json-file"),
+        };
+    }
+
+    private static int? Int(Dictionary<string, string> values, string name, int min, int max)
+    {
+        if (!values.TryGetValue(name, out var text))
+        {
+            return null;
+        }
+        var clean = text.Replace("_", "", StringComparison.Ordinal).Replace(",", "", StringComparison.Ordinal);
+        if (!int.TryParse(clean, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            throw new UsageException($"--{name} must be a whole number from {min} to {max}, not '{text}'.");
+        }
+        return value;
+    }
+
+    private static double? Double(Dictionary<string, string> values, string name)
+    {
+        if (!values.TryGetValue(name, out var text))
+        {
+            return null;
+        }
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value is < 0 or > 3600)
+        {
+            throw new UsageException($"--{name} must be a number of seconds from 0 to 3600, not '{text}'.");
+        }
+        return value;
+    }
+}
+
+internal sealed class UsageException(string message) : Exception(message);

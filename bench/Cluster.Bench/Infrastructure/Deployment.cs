@@ -1,0 +1,162 @@
+using System.Globalization;
+using Cluster.Protocol.V1;
+using Grpc.Net.Client;
+
+namespace Cluster.Bench.Infrastructure;
+
+/// <summary>
+/// What a scenario runs against: the cluster command as real processes from this output folder
+/// (`cluster up`, or `cluster coordinator` and later `cluster worker`), on the embedded store or
+/// on a redis-server of its own.
+/// </summary>
+internal sealed class Deployment : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(120);
+
+    private readonly List<ChildProcess> _workerDaemons = [];
+    private GrpcChannel? _channel;
+
+    private Deployment(RedisServer? redis, ChildProcess coordinator)
+    {
+        Redis = redis;
+        Coordinator = coordinator;
+    }
+
+    public RedisServer? Redis { get; }
+
+    /// <summary>The `cluster up` or `cluster coordinator` process (with the embedded store inside, unless on Redis).</summary>
+    public ChildProcess Coordinator { get; }
+
+    public Uri Address { get; private set; } = null!;
+
+    public string StoreName => Redis is null ? "embedded" : "redis";
+
+    public static string ClusterDll => Path.Combine(AppContext.BaseDirectory, "cluster.dll");
+
+    /// <summary>`cluster up`: coordinator and worker daemon in one process, the worker processes its children; waits until all have said hello.</summary>
+    public static Task<Deployment> UpAsync(StoreKind store, int processes, int? threads = null, int? coroutines = null)
+    {
+        var arguments = new List<string> { "up", "--port", "0", "--processes", Text(processes) };
+        if (threads is { } t)
+        {
+            arguments.AddRange(["--threads", Text(t)]);
+        }
+        if (coroutines is { } c)
+        {
+            arguments.AddRange(["--coroutines", Text(c)]);
+        }
+        return StartAsync(store, arguments, processes);
+    }
+
+    /// <summary>`cluster coordinator`: no worker at all until <see cref="StartWorkersAsync"/>.</summary>
+    public static Task<Deployment> CoordinatorAsync(StoreKind store) =>
+        StartAsync(store, ["coordinator", "--port", "0"], workers: 0);
+
+    private static async Task<Deployment> StartAsync(StoreKind store, List<string> arguments, int workers)
+    {
+        RedisServer? redis = null;
+        if (store == StoreKind.Redis)
+        {
+            redis = await RedisServer.StartAsync();
+            arguments.AddRange(["--redis", redis.Address]);
+        }
+        var coordinator = StartCluster(arguments);
+        var deployment = new Deployment(redis, coordinator);
+        try
+        {
+            var listening = await coordinator.WaitForOutputAsync(@"Coordinator listening on (\S+)", StartTimeout);
+            deployment.Address = new Uri(listening.Groups[1].Value);
+            deployment._channel = GrpcChannel.ForAddress(deployment.Address);
+            if (workers > 0)
+            {
+                await deployment.WaitForWorkersAsync(workers);
+            }
+            return deployment;
+        }
+        catch
+        {
+            await deployment.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts `cluster worker --coordinator URL --processes N` (a separate daemon process) and returns at once.</summary>
+    public ChildProcess StartWorkers(int processes)
+    {
+        var daemon = StartCluster(["worker", "--coordinator", Address.ToString(), "--processes", Text(processes)]);
+        _workerDaemons.Add(daemon);
+        return daemon;
+    }
+
+    public async Task<StatusReply> StatusAsync() => await new Admin.AdminClient(_channel!).StatusAsync(new StatusRequest());
+
+    /// <summary>Waits until <paramref name="count"/> worker processes are connected; returns their PIDs.</summary>
+    public async Task<IReadOnlyList<int>> WaitForWorkersAsync(int count)
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (true)
+        {
+            var status = await StatusAsync();
+            if (status.Workers.Count >= count)
+            {
+                return [.. status.Workers.Select(w => w.ProcessId).Order()];
+            }
+            if (DateTime.UtcNow > deadline || Coordinator.HasExited)
+            {
+                throw new BenchException($"{status.Workers.Count} of {count} worker processes connected within {StartTimeout.TotalSeconds:0} s. Output:{Environment.NewLine}{Coordinator.Output}");
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Tasks of <paramref name="name"/> waiting in the store's queue.</summary>
+    public async Task<long> QueuedAsync(string name) =>
+        (await StatusAsync()).Queues.FirstOrDefault(q => q.Name == name)?.Queued ?? 0;
+
+    /// <summary>The worker processes: children of the `up` process, or of the `worker` daemon(s) started here.</summary>
+    public IReadOnlyList<int> WorkerProcessIds() =>
+        _workerDaemons.Count > 0
+            ? [.. _workerDaemons.SelectMany(d => ProcFs.Children(d.Id))]
+            : ProcFs.Children(Coordinator.Id);
+
+    private static ChildProcess StartCluster(IEnumerable<string> arguments)
+    {
+        if (!File.Exists(ClusterDll))
+        {
+            throw new BenchException($"{ClusterDll} is missing: build bench/Cluster.Bench (it references src/Cli).");
+        }
+        return ChildProcess.Start(DotnetHost(), [ClusterDll, .. arguments, "--exit-with-parent"]);
+    }
+
+    private static string DotnetHost()
+    {
+        var self = Environment.ProcessPath;
+        if (self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            return self;
+        }
+        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+    }
+
+    private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel?.Dispose();
+        foreach (var daemon in _workerDaemons)
+        {
+            await daemon.DisposeAsync();
+        }
+        await Coordinator.DisposeAsync();
+        if (Redis is not null)
+        {
+            await Redis.DisposeAsync();
+        }
+    }
+}
+
+internal enum StoreKind
+{
+    Embedded,
+    Redis,
+}

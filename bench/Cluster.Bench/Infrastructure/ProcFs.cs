@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Cluster.Bench.Infrastructure;
+
+/// <summary>What Linux says about a process: CPU time, resident memory, threads, children (from /proc).</summary>
+internal static partial class ProcFs
+{
+    public const int SigTerm = 15;
+
+    private const int ScClkTck = 2;
+
+    private static readonly Lazy<double> TicksPerSecond = new(() =>
+    {
+        var ticks = SysConf(ScClkTck);
+        return ticks > 0 ? ticks : 100;
+    });
+
+    /// <summary>User plus system CPU time of a process so far, in seconds; null when it is gone.</summary>
+    public static double? CpuSeconds(int pid)
+    {
+        var fields = StatFields(pid);
+        if (fields is null)
+        {
+            return null;
+        }
+        // Fields after "(comm)": [0] state (field 3), [11] utime (field 14), [12] stime (field 15).
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return ticks / TicksPerSecond.Value;
+    }
+
+    /// <summary>Resident set size in bytes (VmRSS); null when the process is gone.</summary>
+    public static long? RssBytes(int pid) => StatusValue(pid, "VmRSS:") is { } kb ? kb * 1024 : null;
+
+    /// <summary>Threads of the process now; null when it is gone.</summary>
+    public static int? Threads(int pid) => StatusValue(pid, "Threads:") is { } n ? (int)n : null;
+
+    /// <summary>Direct children: every process whose parent is <paramref name="pid"/> (read from /proc/*/stat).</summary>
+    public static IReadOnlyList<int> Children(int pid)
+    {
+        var children = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var candidate))
+            {
+                continue;
+            }
+            var fields = StatFields(candidate);
+            // [1] is ppid (field 4).
+            if (fields is not null && int.Parse(fields[1], CultureInfo.InvariantCulture) == pid)
+            {
+                children.Add(candidate);
+            }
+        }
+        children.Sort();
+        return children;
+    }
+
+    public static void Signal(int pid, int signal) => _ = Kill(pid, signal);
+
+    private static string[]? StatFields(int pid)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        // The command name may hold spaces and parentheses: the fields start after the last ')'.
+        var close = text.LastIndexOf(')');
+        return close < 0 ? null : text[(close + 2)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    private static long? StatusValue(int pid, string key)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/status"))
+            {
+                if (line.StartsWith(key, StringComparison.Ordinal))
+                {
+                    var number = line[key.Length..].Trim().Split(' ')[0];
+                    return long.Parse(number, CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        return null;
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "sysconf")]
+    private static partial long SysConf(int name);
+}

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Cluster.Bench;
+using Cluster.Bench.Infrastructure;
+using Cluster.Bench.Scenarios;
+
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"bench: {e.Message}{Environment.NewLine}{Environment.NewLine}{BenchOptions.Usage}");
+    return 2;
+}
+
+// Whatever happens, no cluster or redis-server process outlives the benchmark (they are killed by PID).
+AppDomain.CurrentDomain.ProcessExit += (_, _) => ChildProcess.KillAll();
+Console.CancelKeyPress += (_, _) => ChildProcess.KillAll();
+
+var machine = Machine.Describe(options.Stores.Contains(StoreKind.Redis));
+Console.WriteLine("## Cluster end-to-end benchmark");
+Console.WriteLine();
+Console.WriteLine(machine.ToMarkdown());
+Console.WriteLine();
+
+var results = new List<ScenarioResult>();
+foreach (var scenario in options.Scenarios)
+{
+    foreach (var store in options.Stores)
+    {
+        var storeName = Common.Name(store);
+        var (title, run) = scenario switch
+        {
+            "throughput" => (Throughput.Title, (Func<BenchOptions, StoreKind, ScenarioResult, Task>)Throughput.RunAsync),
+            "latency" => (Latency.Title, Latency.RunAsync),
+            "coroutines" => (Coroutines.Title, Coroutines.RunAsync),
+            "threads" => (Threads.Title, Threads.RunAsync),
+            "backlog" => (Backlog.Title, Backlog.RunAsync),
+            "clients" => (Clients.Title, Clients.RunAsync),
+            _ => throw new UnreachableException(scenario),
+        };
+        var result = new ScenarioResult(scenario, storeName, title);
+        result.Parameters["load average at start"] = Machine.ReadLoadAverage();
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            await run(options, store, result);
+        }
+        catch (BenchException e)
+        {
+            result.Error = e.Message;
+        }
+        catch (Exception e)
+        {
+            result.Error = e.ToString();
+        }
+        result.Seconds = watch.Elapsed.TotalSeconds;
+        Common.Log($"{scenario}/{storeName}: {(result.Error is null ? "done" : "FAILED")} in {result.Seconds:0.0} s");
+        results.Add(result);
+        Console.WriteLine(result.ToMarkdown());
+    }
+}
+
+if (options.Json || options.JsonFile is not null)
+{
+    var document = JsonSerializer.Serialize(new
+    {
+        machine,
+        results = results.Select(r => new
+        {
+            scenario = r.Scenario,
+            store = r.Store,
+            parameters = r.Parameters,
+            metrics = r.Metrics.Select(m => new { name = m.Name, value = m.Value, unit = m.Unit, target = m.Target, met = m.Met }),
+            notes = r.Notes,
+            error = r.Error,
+            seconds = r.Seconds,
+        }),
+    }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
+    if (options.JsonFile is not null)
+    {
+        await File.WriteAllTextAsync(options.JsonFile, document);
+        Common.Log($"JSON written to {Path.GetFullPath(options.JsonFile)}");
+    }
+    if (options.Json)
+    {
+        Console.WriteLine("```json");
+        Console.WriteLine(document);
+        Console.WriteLine("```");
+    }
+}
+return results.Any(r => r.Error is not null) ? 1 : 0;

@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Globalization;
+using Cluster.Bench.Infrastructure;
+using Cluster.Client;
+
+namespace Cluster.Bench.Scenarios;
+
+/// <summary>What the scenarios share: waiting for futures with a deadline, checking results, metering CPU and sampling processes.</summary>
+internal static class Common
+{
+    public static void Log(string message) =>
+        Console.Error.WriteLine($"[{DateTime.Now.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)}] {message}");
+
+    /// <summary>Submits <paramref name="count"/> add(i, 1) tasks and checks every result (a warm-up: JIT, connections, pools).</summary>
+    public static async Task WarmUpAsync(ClusterExecutor executor, int count, TimeSpan timeout)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+        var futures = new ClusterFuture<long>[count];
+        for (var i = 0; i < count; i++)
+        {
+            futures[i] = executor.Submit<long>("add", i, 1);
+        }
+        await WaitAllAsync(futures, timeout, "warm-up tasks");
+        var wrong = CountWrong(futures, i => i + 1L, out var first);
+        if (wrong > 0)
+        {
+            throw new BenchException($"{wrong} of {count} warm-up results were wrong; first: {first}");
+        }
+    }
+
+    /// <summary>Waits until every future is done; on the deadline, fails saying how many were.</summary>
+    public static async Task WaitAllAsync<T>(IReadOnlyList<ClusterFuture<T>> futures, TimeSpan timeout, string what)
+    {
+        var all = Task.WhenAll(futures.Select(f => f.AsTask()));
+        try
+        {
+            await all.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            var done = futures.Count(f => f.Done);
+            throw new BenchException($"Only {done:N0} of {futures.Count:N0} {what} were done after {timeout.TotalSeconds:0} s (see --timeout).");
+        }
+        catch (Exception) when (all.IsCompleted)
+        {
+            // Some failed; the caller counts them.
+        }
+    }
+
+    /// <summary>Futures whose result is not <paramref name="expected"/>(index), failed or cancelled ones included.</summary>
+    public static int CountWrong<T>(IReadOnlyList<ClusterFuture<T>> futures, Func<int, T> expected, out string? first)
+    {
+        var wrong = 0;
+        first = null;
+        var comparer = EqualityComparer<T>.Default;
+        for (var i = 0; i < futures.Count; i++)
+        {
+            var task = futures[i].AsTask();
+            if (task.IsCompletedSuccessfully && comparer.Equals(task.Result, expected(i)))
+            {
+                continue;
+            }
+            wrong++;
+            first ??= task.IsCompletedSuccessfully
+                ? $"task {futures[i].Id}: {task.Result} instead of {expected(i)}"
+                : $"task {futures[i].Id}: {(task.IsCanceled ? "cancelled" : task.Exception?.InnerException?.Message ?? task.Status.ToString())}";
+        }
+        return wrong;
+    }
+
+    /// <summary>
+    /// Shuts the executor down: waits for nothing when futures are still pending (a failed run),
+    /// so a stuck scenario cannot hang the benchmark.
+    /// </summary>
+    public static async Task CloseAsync(ClusterExecutor executor)
+    {
+        if (executor.PendingCount > 0)
+        {
+            await executor.ShutdownAsync(wait: false);
+            return;
+        }
+        try
+        {
+            await executor.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException)
+        {
+            Log("warning: the executor did not shut down within 30 s; leaving it.");
+        }
+    }
+
+    public static double Percentile(double[] sorted, double p)
+    {
+        if (sorted.Length == 0)
+        {
+            return double.NaN;
+        }
+        // Nearest rank.
+        var rank = (int)Math.Ceiling(p / 100.0 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+
+    public static double Seconds(long fromTimestamp, long toTimestamp) => Stopwatch.GetElapsedTime(fromTimestamp, toTimestamp).TotalSeconds;
+
+    public static string Name(StoreKind store) => store == StoreKind.Redis ? "redis" : "embedded";
+
+    public static double Mib(long bytes) => bytes / 1024.0 / 1024.0;
+}
+
+/// <summary>CPU seconds (user + system, from /proc) that each process used between construction and <see cref="Stop"/>.</summary>
+internal sealed class CpuMeter
+{
+    private readonly List<(string Role, int Pid, double Start)> _processes = [];
+
+    public CpuMeter(IEnumerable<(string Role, int Pid)> processes)
+    {
+        foreach (var (role, pid) in processes)
+        {
+            _processes.Add((role, pid, ProcFs.CpuSeconds(pid) ?? throw new BenchException($"Process {pid} ({role}) is gone before the measurement.")));
+        }
+    }
+
+    /// <summary>CPU seconds per role (processes of one role summed).</summary>
+    public Dictionary<string, double> Stop(ScenarioResult result)
+    {
+        var used = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (role, pid, start) in _processes)
+        {
+            var end = ProcFs.CpuSeconds(pid);
+            if (end is null)
+            {
+                result.Notes.Add($"Process {pid} ({role}) exited during the measurement: its CPU time is missing.");
+                continue;
+            }
+            used[role] = used.GetValueOrDefault(role) + (end.Value - start);
+        }
+        return used;
+    }
+}
+
+/// <summary>Samples a value of a process (RSS, threads) on a thread of its own until disposed; keeps the peak.</summary>
+internal sealed class PeakSampler : IDisposable
+{
+    private readonly Func<long?> _read;
+    private readonly TimeSpan _interval;
+    private readonly Thread _thread;
+    private volatile bool _stop;
+    private long _peak = long.MinValue;
+    private int _samples;
+
+    public PeakSampler(Func<long?> read, TimeSpan interval)
+    {
+        _read = read;
+        _interval = interval;
+        _thread = new Thread(Run) { IsBackground = true, Name = "bench-sampler" };
+        _thread.Start();
+    }
+
+    public long? Peak => _samples == 0 ? null : Interlocked.Read(ref _peak);
+
+    public int Samples => _samples;
+
+    private void Run()
+    {
+        while (!_stop)
+        {
+            Sample();
+            Thread.Sleep(_interval);
+        }
+    }
+
+    private void Sample()
+    {
+        if (_read() is { } value)
+        {
+            if (value > Interlocked.Read(ref _peak))
+            {
+                Interlocked.Exchange(ref _peak, value);
+            }
+            Interlocked.Increment(ref _samples);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop = true;
+        _thread.Join();
+        Sample();
+    }
+}

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using Cluster.Bench.Infrastructure;
+using Cluster.Client;
+using static Cluster.Bench.Scenarios.Common;
+
+namespace Cluster.Bench.Scenarios;
+
+/// <summary>Sequential single-task round trips: submit add, await its result, repeat.</summary>
+internal static class Latency
+{
+    public const string Title = "Sequential round trips of one `add` task each (submit, await the result, next), after a warm-up; " +
+        "one client, nothing else in flight.";
+
+    public static async Task RunAsync(BenchOptions options, StoreKind store, ScenarioResult result)
+    {
+        var n = options.Tasks ?? 5_000;
+        var processes = options.Processes ?? Environment.ProcessorCount;
+        var warmup = options.Warmup ?? 500;
+        result.Parameters["round trips"] = n;
+        result.Parameters["worker processes"] = processes;
+        result.Parameters["warm-up round trips"] = warmup;
+
+        Log($"latency/{Name(store)}: starting cluster up --processes {processes}");
+        await using var deployment = await Deployment.UpAsync(store, processes);
+        var executor = new ClusterExecutor(deployment.Address.ToString());
+        try
+        {
+            Log($"latency/{Name(store)}: {warmup:N0} warm-up + {n:N0} measured round trips");
+            await RoundTripsAsync(executor, warmup, options.Timeout, null);
+            var samples = new double[n];
+            var start = Stopwatch.GetTimestamp();
+            await RoundTripsAsync(executor, n, options.Timeout, samples);
+            var seconds = Seconds(start, Stopwatch.GetTimestamp());
+            Array.Sort(samples);
+            result.Add("p50", Percentile(samples, 50), "ms", "0.000", "≤ 0.5 ms", v => v <= 0.5);
+            result.Add("p90", Percentile(samples, 90), "ms", "0.000");
+            result.Add("p99", Percentile(samples, 99), "ms", "0.000", "≤ 2 ms", v => v <= 2);
+            result.Add("p99.9", Percentile(samples, 99.9), "ms", "0.000");
+            result.Add("max", samples[^1], "ms", "0.000");
+            result.Add("mean", samples.Average(), "ms", "0.000");
+            result.Add("round trips per second (sequential)", n / seconds, "/s", "N0");
+        }
+        finally
+        {
+            await CloseAsync(executor);
+        }
+    }
+
+    private static async Task RoundTripsAsync(ClusterExecutor executor, int count, TimeSpan timeout, double[]? samples)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            var future = executor.Submit<long>("add", i, 1);
+            long value;
+            try
+            {
+                value = await future.AsTask().WaitAsync(timeout);
+            }
+            catch (TimeoutException)
+            {
+                throw new BenchException($"Round trip {i + 1} (task {future.Id}) did not finish within {timeout.TotalSeconds:0} s.");
+            }
+            if (samples is not null)
+            {
+                samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+            if (value != i + 1L)
+            {
+                throw new BenchException($"Round trip {i + 1} (task {future.Id}) returned {value} instead of {i + 1}.");
+            }
+        }
+    }
+}

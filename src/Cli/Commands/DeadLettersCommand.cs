@@ -1,0 +1,49 @@
+using System.Globalization;
+using Cluster.Protocol.V1;
+using Grpc.Net.Client;
+
+namespace Cluster.Cli.Commands;
+
+/// <summary><c>cluster dead-letters</c>: lists tasks that ran past their bounds; requeues one, or purges them.</summary>
+internal static class DeadLettersCommand
+{
+    public static async Task<int> RunAsync(IEnumerable<string> rest, CancellationToken cancellationToken)
+    {
+        var args = new Arguments(rest, new HashSet<string> { "purge" });
+        var coordinator = args.Url("coordinator", "http://127.0.0.1:5050");
+        var request = new DeadLettersRequest
+        {
+            Requeue = args.String("requeue") ?? string.Empty,
+            Purge = args.Flag("purge"),
+            Limit = args.Int("limit", 100, 1, 100_000),
+        };
+        args.RejectUnknown();
+        if (request.Purge && request.Requeue.Length > 0)
+        {
+            throw new UsageException("Give --requeue ID or --purge, not both.");
+        }
+        using var channel = GrpcChannel.ForAddress(coordinator);
+        var reply = await new Admin.AdminClient(channel).DeadLettersAsync(request, cancellationToken: cancellationToken);
+        if (request.Purge)
+        {
+            Console.WriteLine($"Purged {reply.Purged} dead letters.");
+            return 0;
+        }
+        if (request.Requeue.Length > 0)
+        {
+            Console.WriteLine(reply.Requeued > 0 ? $"Requeued {request.Requeue}." : $"No dead letter {request.Requeue}.");
+            return reply.Requeued > 0 ? 0 : 1;
+        }
+        Console.WriteLine($"{reply.Total} dead letters");
+        foreach (var letter in reply.Letters)
+        {
+            var at = DateTimeOffset.FromUnixTimeMilliseconds(letter.AtUnixMs).ToString("u", CultureInfo.InvariantCulture);
+            Console.WriteLine($"{letter.TaskId}  {letter.Name}  {at}  attempt {letter.Attempt}: {letter.Reason}");
+            foreach (var error in letter.Errors)
+            {
+                Console.WriteLine($"    attempt {error.Attempt}: {error.Type}: {error.Message}");
+            }
+        }
+        return 0;
+    }
+}

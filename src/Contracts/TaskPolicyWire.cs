@@ -1,0 +1,29 @@
+using Cluster.Protocol.V1;
+
+namespace Cluster.Contracts;
+
+/// <summary>Puts a <see cref="TaskPolicy"/> on the wire.</summary>
+public static class TaskPolicyWire
+{
+    public static RetryPolicy? ToWire(this TaskPolicy? policy)
+    {
+        if (policy is null)
+        {
+            return null;
+        }
+        var wire = new RetryPolicy
+        {
+            MaxAttempts = policy.MaxAttempts ?? 0,
+            MaxLostRuns = policy.MaxLostRuns ?? 0,
+            BackoffMs = Milliseconds(policy.Backoff),
+            BackoffMaxMs = Milliseconds(policy.MaxBackoff),
+            SoftTimeoutMs = Milliseconds(policy.SoftTimeout),
+            HardTimeoutMs = Milliseconds(policy.HardTimeout),
+        };
+        wire.RetryOn.AddRange(policy.RetryOn ?? []);
+        return wire;
+    }
+
+    private static int Milliseconds(TimeSpan? value) =>
+        value is null ? 0 : (int)Math.Clamp(Math.Ceiling(value.Value.TotalMilliseconds), 1, int.MaxValue);
+}

@@ -1,0 +1,49 @@
+using Cluster.Protocol.V1;
+
+namespace Cluster.Worker.Internal;
+
+/// <summary>One leased task inside a worker process, from assignment to result.</summary>
+internal sealed class TaskRun : IDisposable
+{
+    private const int Queued = 0;
+    private const int Started = 1;
+    private const int Withdrawn = 2;
+
+    private readonly CancellationTokenSource _soft;
+    private int _state;
+
+    public TaskRun(Assignment assignment, int generation, Executor executor, CancellationToken shutdown)
+    {
+        Assignment = assignment;
+        Generation = generation;
+        Executor = executor;
+        _soft = assignment.SoftTimeoutMs > 0 ? new CancellationTokenSource(assignment.SoftTimeoutMs) : new CancellationTokenSource();
+        Interrupt = CancellationTokenSource.CreateLinkedTokenSource(shutdown, _soft.Token);
+    }
+
+    public Assignment Assignment { get; }
+
+    public int Generation { get; }
+
+    public Executor Executor { get; }
+
+    /// <summary>Fires on cancel-with-interrupt, on the soft timeout, and on shutdown.</summary>
+    public CancellationTokenSource Interrupt { get; }
+
+    /// <summary>True when the soft timeout (not a cancel) fired the token.</summary>
+    public bool TimedOut => _soft.IsCancellationRequested;
+
+    public bool HasStarted => Volatile.Read(ref _state) == Started;
+
+    /// <summary>Claims the run for its executor; false when it was handed back meanwhile.</summary>
+    public bool TryStart() => Interlocked.CompareExchange(ref _state, Started, Queued) == Queued;
+
+    /// <summary>Takes back a run that has not started (the worker is draining).</summary>
+    public bool TryWithdraw() => Interlocked.CompareExchange(ref _state, Withdrawn, Queued) == Queued;
+
+    public void Dispose()
+    {
+        Interrupt.Dispose();
+        _soft.Dispose();
+    }
+}
