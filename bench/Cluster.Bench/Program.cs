@@ -44,6 +44,7 @@ foreach (var scenario in options.Scenarios)
         var result = new ScenarioResult(scenario, storeName, title);
         result.Parameters["load average at start"] = Machine.ReadLoadAverage();
         var watch = Stopwatch.StartNew();
+        Deployment.ClearLastOutput();
         try
         {
             await run(options, store, result);
@@ -55,6 +56,10 @@ foreach (var scenario in options.Scenarios)
         catch (Exception e)
         {
             result.Error = e.ToString();
+        }
+        if (result.Error is not null && Deployment.LastOutput is { } output)
+        {
+            result.Error += Environment.NewLine + "Output of the cluster processes:" + Environment.NewLine + output;
         }
         result.Seconds = watch.Elapsed.TotalSeconds;
         Common.Log($"{scenario}/{storeName}: {(result.Error is null ? "done" : "FAILED")} in {result.Seconds:0.0} s");

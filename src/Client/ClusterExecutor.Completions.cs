@@ -17,9 +17,10 @@ public sealed partial class ClusterExecutor
         var acks = AckLoopAsync(ackTimer, token);
         while (!token.IsCancellationRequested)
         {
+            var client = Client;
             try
             {
-                using var call = _client.Completions(new CompletionsRequest { Session = SessionId, AfterSeq = Interlocked.Read(ref _lastSeq) }, cancellationToken: token);
+                using var call = client.Completions(new CompletionsRequest { Session = SessionId, AfterSeq = Interlocked.Read(ref _lastSeq) }, cancellationToken: token);
                 while (await call.ResponseStream.MoveNext(token).ConfigureAwait(false))
                 {
                     delay = TimeSpan.FromMilliseconds(50);
@@ -58,6 +59,7 @@ public sealed partial class ClusterExecutor
             catch (RpcException e)
             {
                 LogStreamBroke(SessionId, e.Status.Detail, Interlocked.Read(ref _lastSeq));
+                Failover(client);
             }
             try
             {
@@ -95,7 +97,7 @@ public sealed partial class ClusterExecutor
         }
         try
         {
-            await _client.AckAsync(new AckRequest { Session = SessionId, UpToSeq = seq }).ConfigureAwait(false);
+            await Client.AckAsync(new AckRequest { Session = SessionId, UpToSeq = seq }).ConfigureAwait(false);
             Interlocked.Exchange(ref _ackedSeq, seq);
         }
         catch (RpcException)

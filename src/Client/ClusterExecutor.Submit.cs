@@ -50,9 +50,10 @@ public sealed partial class ClusterExecutor
             var delay = TimeSpan.FromMilliseconds(50);
             for (var attempt = 1; ; attempt++)
             {
+                var client = Client;
                 try
                 {
-                    var reply = await _client.SubmitAsync(request).ConfigureAwait(false);
+                    var reply = await client.SubmitAsync(request).ConfigureAwait(false);
                     foreach (var rejection in reply.Rejected)
                     {
                         var future = batch[rejection.Index];
@@ -68,6 +69,7 @@ public sealed partial class ClusterExecutor
                 catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal && !_stop.IsCancellationRequested)
                 {
                     LogSubmitRetry(batch.Count, e.StatusCode);
+                    Failover(client);
                     await Task.Delay(delay).ConfigureAwait(false);
                     delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
                 }

@@ -23,8 +23,9 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
 
     private readonly ClusterExecutorOptions _options;
     private readonly ILogger _logger;
-    private readonly GrpcChannel _channel;
-    private readonly Protocol.V1.Tasks.TasksClient _client;
+    private readonly GrpcChannel[] _channels;
+    private readonly Protocol.V1.Tasks.TasksClient[] _clients;
+    private int _current;
     private readonly Channel<ClusterFuture> _submits = Channel.CreateUnbounded<ClusterFuture>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, ClusterFuture> _futures = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ReadOnlyMemory<byte>> _args = new(StringComparer.Ordinal);
@@ -42,14 +43,31 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
 
     /// <param name="address">The coordinator, e.g. http://127.0.0.1:5050.</param>
     public ClusterExecutor(string address, ClusterExecutorOptions? options = null)
+        : this([address], options)
     {
-        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+    }
+
+    /// <param name="addresses">Coordinators of one cluster (they share its store): when the one in use
+    /// is unavailable, the executor moves on to the next, and resumes its completions there.</param>
+    public ClusterExecutor(IEnumerable<string> addresses, ClusterExecutorOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        var uris = new List<Uri>();
+        foreach (var address in addresses)
         {
-            throw new ArgumentException($"'{address}' is not a coordinator address such as http://127.0.0.1:5050.", nameof(address));
+            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new ArgumentException($"'{address}' is not a coordinator address such as http://127.0.0.1:5050.", nameof(addresses));
+            }
+            uris.Add(uri);
+        }
+        if (uris.Count == 0)
+        {
+            throw new ArgumentException("Give at least one coordinator address.", nameof(addresses));
         }
         _options = options ?? new ClusterExecutorOptions();
         _logger = _options.LoggerFactory?.CreateLogger<ClusterExecutor>() ?? NullLogger<ClusterExecutor>.Instance;
-        _channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions
+        _channels = [.. uris.Select(uri => GrpcChannel.ForAddress(uri, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler
             {
@@ -60,12 +78,25 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
             },
             MaxReceiveMessageSize = null,
             MaxSendMessageSize = null,
-        });
-        _client = new Protocol.V1.Tasks.TasksClient(_channel);
+        }))];
+        _clients = [.. _channels.Select(c => new Protocol.V1.Tasks.TasksClient(c))];
         _inFlight = new SemaphoreSlim(_options.MaxBatchesInFlight);
         SessionId = Guid.NewGuid().ToString("N")[..16];
         _submitLoop = Task.Run(SubmitLoopAsync);
         _completionLoop = Task.Run(CompletionLoopAsync);
+    }
+
+    /// <summary>The coordinator in use.</summary>
+    private Protocol.V1.Tasks.TasksClient Client => _clients[Volatile.Read(ref _current) % _clients.Length];
+
+    /// <summary>Moves on to the next coordinator after <paramref name="failed"/> proved unavailable (once per failure, however many callers saw it).</summary>
+    private void Failover(Protocol.V1.Tasks.TasksClient failed)
+    {
+        var current = Volatile.Read(ref _current);
+        if (_clients.Length > 1 && ReferenceEquals(_clients[current % _clients.Length], failed))
+        {
+            Interlocked.CompareExchange(ref _current, current + 1, current);
+        }
     }
 
     /// <summary>This executor's session: the coordinator streams it the completions of its own tasks only.</summary>
@@ -178,7 +209,7 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
 
     internal async Task<(bool Cancelled, bool Interrupted)> CancelOnServerAsync(ClusterFuture future, bool interrupt)
     {
-        var reply = await _client.CancelAsync(new CancelRequest { Session = SessionId, TaskIds = { future.Id }, Interrupt = interrupt }).ConfigureAwait(false);
+        var reply = await Client.CancelAsync(new CancelRequest { Session = SessionId, TaskIds = { future.Id }, Interrupt = interrupt }).ConfigureAwait(false);
         return (reply.Cancelled.Count == 1 && reply.Cancelled[0], reply.Interrupted.Count == 1 && reply.Interrupted[0]);
     }
 
@@ -196,7 +227,10 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         await AckAsync().ConfigureAwait(false);
         await _stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_submitLoop, _completionLoop).ConfigureAwait(false);
-        _channel.Dispose();
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
     }
 
     internal void LogCallbackFailed(string taskId, Exception exception) => LogCallbackThrew(taskId, exception);

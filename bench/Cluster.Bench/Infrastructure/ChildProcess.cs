@@ -31,6 +31,14 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public string Output => string.Join(Environment.NewLine, _output);
 
+    /// <summary>Completes when the process has exited.</summary>
+    public Task Exited => _process.WaitForExitAsync();
+
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+
+    /// <summary>The last <paramref name="lines"/> lines of output.</summary>
+    public string Tail(int lines) => string.Join(Environment.NewLine, _output.TakeLast(lines));
+
     public static ChildProcess Start(string fileName, IEnumerable<string> arguments)
     {
         var info = new ProcessStartInfo(fileName)

@@ -31,6 +31,11 @@ internal sealed class Deployment : IAsyncDisposable
 
     public string StoreName => Redis is null ? "embedded" : "redis";
 
+    /// <summary>The last output lines of every process of the deployment disposed last: for the report of a failed scenario.</summary>
+    public static string? LastOutput { get; private set; }
+
+    public static void ClearLastOutput() => LastOutput = null;
+
     public static string ClusterDll => Path.Combine(AppContext.BaseDirectory, "cluster.dll");
 
     /// <summary>`cluster up`: coordinator and worker daemon in one process, the worker processes its children; waits until all have said hello.</summary>
@@ -142,6 +147,8 @@ internal sealed class Deployment : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        LastOutput = string.Join(Environment.NewLine, new[] { Coordinator }.Concat(_workerDaemons)
+            .Select(p => $"`{p.Description}` (pid {p.Id}{(p.ExitCode is { } code ? $", exited with {code}" : "")}), last lines:{Environment.NewLine}{p.Tail(30)}"));
         _channel?.Dispose();
         foreach (var daemon in _workerDaemons)
         {

@@ -81,17 +81,14 @@ internal static class Backlog
 
             Log($"backlog/{Name(store)}: starting cluster worker --processes {processes}; draining");
             var drainStart = Stopwatch.GetTimestamp();
-            deployment.StartWorkers(processes);
-            try
+            var daemon = deployment.StartWorkers(processes);
+            var firstDone = futures[0].WhenDone();
+            var winner = await Task.WhenAny(firstDone, daemon.Exited, Task.Delay(options.Timeout));
+            if (winner != firstDone)
             {
-                await futures[0].AsTask().WaitAsync(options.Timeout);
-            }
-            catch (TimeoutException)
-            {
-                throw new BenchException($"No result within {options.Timeout.TotalSeconds:0} s of starting the workers. Output:{Environment.NewLine}{deployment.Coordinator.Output}");
-            }
-            catch (Exception) when (futures[0].Done)
-            {
+                throw new BenchException(winner == daemon.Exited
+                    ? $"The worker daemon exited (code {daemon.ExitCode}) before the first result."
+                    : $"No result within {options.Timeout.TotalSeconds:0} s of starting the workers.");
             }
             var firstResult = Stopwatch.GetTimestamp();
             await WaitAllAsync(futures, options.Timeout, "backlog tasks");
