@@ -25,7 +25,8 @@ internal sealed class BenchOptions
           --processes N                 worker processes (default: the cluster's default, one per core;
                                         coroutines always uses 1; threads compares 1 with N, default 2)
           --warmup N                    warm-up tasks before measuring (default 1,000; latency 500)
-          --spin-ms MS                  threads: milliseconds of CPU per spin task (default 20)
+          --spin-ms MS                  threads: milliseconds each spin task busy-waits (default 20)
+          --fib N                       threads: run fib(N) tasks (fixed CPU work) instead of spin (wall-clock busy-wait)
           --sleep S                     coroutines: seconds each task sleeps (default 0.1)
           --clients N                   clients: executors submitting at once (default 8)
           --timeout S                   give up waiting for a scenario's results after S seconds (default 600)
@@ -44,6 +45,8 @@ internal sealed class BenchOptions
     public int? Warmup { get; init; }
 
     public int SpinMs { get; init; } = 20;
+
+    public int? Fib { get; init; }
 
     public double SleepSeconds { get; init; } = 0.1;
 
@@ -89,7 +92,7 @@ internal sealed class BenchOptions
             }
             values[name] = args[++i];
         }
-        var known = new HashSet<string>(["store", "tasks", "processes", "warmup", "spin-ms", "sleep", "clients", "timeout", "json-file"], StringComparer.Ordinal);
+        var known = new HashSet<string>(["store", "tasks", "processes", "warmup", "spin-ms", "fib", "sleep", "clients", "timeout", "json-file"], StringComparer.Ordinal);
         foreach (var name in values.Keys.Where(k => !known.Contains(k)))
         {
             throw new UsageException($"Unknown option --{name}.");
@@ -109,6 +112,7 @@ internal sealed class BenchOptions
             Processes = Int(values, "processes", 1, 256),
             Warmup = Int(values, "warmup", 0, 10_000_000),
             SpinMs = Int(values, "spin-ms", 1, 60_000) ?? 20,
+            Fib = Int(values, "fib", 1, 92),
             SleepSeconds = Double(values, "sleep") ?? 0.1,
             Clients = Int(values, "clients", 1, 1024) ?? 8,
             Timeout = TimeSpan.FromSeconds(Int(values, "timeout", 1, 86_400) ?? 600),

@@ -11,7 +11,7 @@ internal static class CliApp
         usage:
           cluster up [--port P] [--processes N] [--threads N] [--coroutines N] [--redis ADDR] [--data DIR] [--tasks PATH]...
               a local cluster: coordinator (embedded store unless --redis) and a worker daemon; runs until Ctrl-C
-          cluster coordinator [--port P] [--host ADDR] [--redis ADDR] [--data DIR] [--prefix NAME] [--max-payload BYTES]
+          cluster coordinator [--port P] [--host ADDR] [--redis ADDR] [--data DIR] [--prefix NAME] [--max-payload BYTES] [--lease-ms MS] [--heartbeat-ms MS]
               one coordinator
           cluster worker --coordinator URL [--processes N] [--threads N] [--coroutines N] [--tasks PATH]...
               the worker daemon of this host: N worker processes, restarted when they die

@@ -16,6 +16,8 @@ internal static class CoordinatorCommand
             DataDirectory = args.String("data"),
             KeyPrefix = args.String("prefix") ?? "cluster",
             MaxPayloadBytes = args.Int("max-payload", 4 * 1024 * 1024, 1, 512 * 1024 * 1024),
+            LeaseTime = TimeSpan.FromMilliseconds(args.Int("lease-ms", 10_000, 300, 3_600_000)),
+            HeartbeatInterval = TimeSpan.FromMilliseconds(args.Int("heartbeat-ms", 1000, 100, 600_000)),
         };
         options.Validate();
         return options;

@@ -22,22 +22,27 @@ internal sealed class RedisServer : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    public static string? Missing => Requirements.FindOnPath("redis-server") is null ? "redis-server is not installed (apt-get install redis-server)" : null;
+    public string Directory => _directory;
 
-    public static async Task<RedisServer> StartAsync(string appendFsync = "everysec")
+    /// <summary>Keep the data directory when disposed (to start a server on it again).</summary>
+    public bool KeepData { get; set; }
+
+    public static string? Missing => ProgramPath.Find("redis-server") is null ? "redis-server is not installed (apt-get install redis-server)" : null;
+
+    public static async Task<RedisServer> StartAsync(string appendFsync = "everysec", string? directory = null, int? port = null)
     {
-        var directory = Directory.CreateTempSubdirectory("cluster-redis-").FullName;
-        var port = FreeLoopbackPort();
-        var process = ChildProcess.Start(Requirements.FindOnPath("redis-server")!,
+        directory ??= System.IO.Directory.CreateTempSubdirectory("cluster-redis-").FullName;
+        var listenPort = port ?? FreeLoopbackPort();
+        var process = ChildProcess.Start(ProgramPath.Find("redis-server")!,
         [
-            "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--port", listenPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--bind", "127.0.0.1",
             "--save", "",
             "--appendonly", "yes",
             "--appendfsync", appendFsync,
             "--dir", directory,
         ]);
-        var server = new RedisServer(process, directory, port);
+        var server = new RedisServer(process, directory, listenPort);
         try
         {
             await process.WaitForOutputAsync("Ready to accept connections", TimeSpan.FromSeconds(30));
@@ -60,9 +65,13 @@ internal sealed class RedisServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _process.DisposeAsync();
+        if (KeepData)
+        {
+            return;
+        }
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            System.IO.Directory.Delete(_directory, recursive: true);
         }
         catch (IOException)
         {

@@ -1,0 +1,143 @@
+using System.Globalization;
+using Cluster.IntegrationTests.Infrastructure;
+using Cluster.Protocol.V1;
+using Grpc.Net.Client;
+
+namespace Cluster.FaultSuite;
+
+/// <summary>The processes of one scenario: redis-server, coordinators, worker daemons; all stopped by PID at the end.</summary>
+internal sealed class Rig : IAsyncDisposable
+{
+    public const int LeaseMs = 3000;
+    private readonly List<ChildProcess> _processes = [];
+    private readonly HashSet<int> _seen = [];
+
+    private Rig(RedisServer redis) => Redis = redis;
+
+    public RedisServer Redis { get; private set; }
+
+    public static async Task<Rig> StartAsync() => new(await RedisServer.StartAsync("always"));
+
+    public async Task<(ChildProcess Process, string Url)> CoordinatorAsync(int? port = null)
+    {
+        var listen = port ?? RedisServer.FreeLoopbackPort();
+        var process = Track(ChildProcess.StartCluster("coordinator", "--port", listen.ToString(CultureInfo.InvariantCulture), "--redis", Redis.Address,
+            "--lease-ms", LeaseMs.ToString(CultureInfo.InvariantCulture), "--heartbeat-ms", "500"));
+        await process.WaitForOutputAsync("Coordinator listening on", TimeSpan.FromSeconds(60));
+        return (process, $"http://127.0.0.1:{listen}");
+    }
+
+    public ChildProcess WorkerDaemon(string url, int processes, int threads = 10) =>
+        Track(ChildProcess.StartCluster("worker", "--coordinator", url, "--processes", processes.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture)));
+
+    public async Task WaitForWorkersAsync(string url, int count)
+    {
+        using var channel = GrpcChannel.ForAddress(url);
+        var admin = new Admin.AdminClient(channel);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await admin.StatusAsync(new StatusRequest())).Workers.Count < count)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{count} workers did not connect to {url}.");
+            }
+            await Task.Delay(100);
+        }
+        NoteChildren();
+    }
+
+    /// <summary>Worker processes (children of the daemons) running now.</summary>
+    public List<int> WorkerProcesses(ChildProcess daemon) => ChildrenOf(daemon.Id);
+
+    public async Task RestartRedisAsync()
+    {
+        Redis.KeepData = true;
+        var (directory, port) = (Redis.Directory, Redis.Port);
+        ChildProcess.Signal(Redis.ProcessId, 9);
+        await Redis.DisposeAsync();
+        Redis = await RedisServer.StartAsync("always", directory, port);
+    }
+
+    /// <summary>Remembers every process of the rig seen so far, to check at the end that none is left.</summary>
+    public void NoteChildren()
+    {
+        foreach (var p in _processes)
+        {
+            _seen.Add(p.Id);
+            foreach (var child in ChildrenOf(p.Id))
+            {
+                _seen.Add(child);
+            }
+        }
+    }
+
+    public ChildProcess Track(ChildProcess process)
+    {
+        _processes.Add(process);
+        _seen.Add(process.Id);
+        return process;
+    }
+
+    /// <summary>Stops everything; returns how many of the rig's processes are still alive afterwards.</summary>
+    public async Task<int> StopAsync()
+    {
+        NoteChildren();
+        foreach (var process in _processes.AsEnumerable().Reverse())
+        {
+            await process.DisposeAsync();
+        }
+        await Redis.DisposeAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (_seen.Any(Alive) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+        return _seen.Count(Alive);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+
+    private static bool Alive(int pid)
+    {
+        var stat = $"/proc/{pid}/stat";
+        if (!File.Exists(stat))
+        {
+            return false;
+        }
+        try
+        {
+            // A zombie (state Z) is gone but for its parent's wait.
+            var text = File.ReadAllText(stat);
+            return text[(text.LastIndexOf(')') + 2)] != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static List<int> ChildrenOf(int parent)
+    {
+        var children = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                var text = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+                if (int.Parse(fields[1], CultureInfo.InvariantCulture) == parent)
+                {
+                    children.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+        return children;
+    }
+}
