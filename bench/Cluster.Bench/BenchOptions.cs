@@ -29,7 +29,7 @@ internal sealed class BenchOptions
           --fib N                       threads: run fib(N) tasks (fixed CPU work) instead of spin (wall-clock busy-wait)
           --sleep S                     coroutines: seconds each task sleeps (default 0.1)
           --clients N                   clients: executors submitting at once (default 8)
-          --timeout S                   give up waiting for a scenario's results after S seconds (default 600)
+          --timeout S                   fail a scenario when no result has arrived for S seconds (default 120)
           --json                        also print all results as one JSON document (after the tables, in a ```json block)
           --json-file PATH              write that JSON document to PATH
         """;
@@ -52,7 +52,8 @@ internal sealed class BenchOptions
 
     public int Clients { get; init; } = 8;
 
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(600);
+    /// <summary>How long a scenario may go without any progress (a result, a queued task) before it fails.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
 
     public bool Json { get; init; }
 
@@ -115,7 +116,7 @@ internal sealed class BenchOptions
             Fib = Int(values, "fib", 1, 92),
             SleepSeconds = Double(values, "sleep") ?? 0.1,
             Clients = Int(values, "clients", 1, 1024) ?? 8,
-            Timeout = TimeSpan.FromSeconds(Int(values, "timeout", 1, 86_400) ?? 600),
+            Timeout = TimeSpan.FromSeconds(Int(values, "timeout", 1, 86_400) ?? 120),
             Json = flags.Contains("json"),
             JsonFile = values.GetValueOrDefault("json-file"),
         };

@@ -83,7 +83,7 @@ if (options.Json || options.JsonFile is not null)
             error = r.Error,
             seconds = r.Seconds,
         }),
-    }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
+    }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     if (options.JsonFile is not null)
     {
         await File.WriteAllTextAsync(options.JsonFile, document);

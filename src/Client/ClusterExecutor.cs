@@ -159,7 +159,13 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         var future = new ClusterFuture<TResult>(this, id, task, chunked, policy);
         _futures[id] = future;
         _args[id] = json;
-        _submits.Writer.TryWrite(future);
+        if (!_submits.Writer.TryWrite(future))
+        {
+            // Shut down between the check above and here.
+            _futures.TryRemove(id, out _);
+            _args.TryRemove(id, out _);
+            throw new InvalidOperationException("Cannot submit after shutdown.");
+        }
         return future;
     }
 

@@ -19,9 +19,9 @@ internal static class Report
         text.AppendLine();
         text.AppendLine($"Each scenario runs real processes — redis-server (append-only, `appendfsync always`), coordinators, worker daemons — with leases of 3 s and heartbeats every 0.5 s, submits its tasks ({tasks} unless noted) from one client, injects its fault mid-run, and checks: every future resolved exactly once, every result right, no task lost, runs per task within the bound (1 + lost-run bound 3, plus hand-backs), no process left behind.");
         text.AppendLine();
-        text.AppendLine("*Recovery* is the time from the fault to the first result that arrived after it; *all done* from the fault to the last result. *Max runs* counts leases of a task (the attempt number of its result).");
+        text.AppendLine("*Recovery* is the outage the client saw: the longest wait for a next result from the moment of the fault on. *All done* runs from the fault to the last result. *Max runs* counts leases of a task (the attempt number of its result); a task runs again only when its worker vanished or was paused past its lease, or (drain) when it was handed back unstarted.");
         text.AppendLine();
-        text.AppendLine("| scenario | fault | tasks | faults | lost | resolved twice | wrong | max runs | recovery | all done | processes left | result |");
+        text.AppendLine("| scenario | fault | tasks | faults | lost | resolved twice | wrong | max runs | recovery (longest stall) | all done | processes left | result |");
         text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var f in figures)
         {

@@ -11,6 +11,7 @@ internal sealed class Rig : IAsyncDisposable
     public const int LeaseMs = 3000;
     private readonly List<ChildProcess> _processes = [];
     private readonly HashSet<int> _seen = [];
+    private int? _left;
 
     private Rig(RedisServer redis) => Redis = redis;
 
@@ -81,6 +82,10 @@ internal sealed class Rig : IAsyncDisposable
     /// <summary>Stops everything; returns how many of the rig's processes are still alive afterwards.</summary>
     public async Task<int> StopAsync()
     {
+        if (_left is { } done)
+        {
+            return done;
+        }
         NoteChildren();
         foreach (var process in _processes.AsEnumerable().Reverse())
         {
@@ -92,7 +97,8 @@ internal sealed class Rig : IAsyncDisposable
         {
             await Task.Delay(100);
         }
-        return _seen.Count(Alive);
+        _left = _seen.Count(Alive);
+        return _left.Value;
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();

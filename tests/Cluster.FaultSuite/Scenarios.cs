@@ -76,6 +76,7 @@ internal static class Scenarios
         }, expectedFailure: f => f.Name != "hang" ? null : f.GetException(TimeSpan.Zero) is RemoteTaskException { RemoteType: "Cluster.HardTimeout" }),
         new("cpu-saturated-long-tasks", "every pool thread busy with CPU tasks longer than the lease", SaturatedAsync),
         new("client-not-reading", "the client reads no completions until all are done", NotReadingAsync),
+        new("network-partition", "a worker host cut off from the network for twice its lease, then healed", Partition.RunAsync),
     ];
 
     /// <summary>

@@ -85,7 +85,10 @@ internal sealed class Workload(ClusterExecutor executor)
         var after = _doneAt.Where(t => t >= fault).ToList();
         if (fault >= 0 && after.Count > 0)
         {
-            recovery = TimeSpan.FromSeconds((after.Min() - fault) / (double)Stopwatch.Frequency);
+            // The outage a client saw: the longest wait for a next result, from the fault on.
+            var points = after.Order().Prepend(fault).ToList();
+            var stall = points.Zip(points.Skip(1), (a, b) => b - a).Max();
+            recovery = TimeSpan.FromSeconds(stall / (double)Stopwatch.Frequency);
             allDone = TimeSpan.FromSeconds((after.Max() - fault) / (double)Stopwatch.Frequency);
         }
         return (lost, twice, wrong, maxRuns, recovery, allDone, odd);

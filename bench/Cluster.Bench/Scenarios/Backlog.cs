@@ -145,15 +145,22 @@ internal static class Backlog
         deployment.Redis is null ? null : await deployment.Redis.UsedMemoryAsync(),
         deployment.Redis is null ? null : ProcFs.RssBytes(deployment.Redis.ProcessId));
 
-    private static async Task WaitQueuedAsync(Deployment deployment, long count, TimeSpan timeout)
+    /// <summary>Waits until the store holds <paramref name="count"/> queued tasks; fails when the count stops growing for <paramref name="stall"/>.</summary>
+    private static async Task WaitQueuedAsync(Deployment deployment, long count, TimeSpan stall)
     {
-        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        var last = -1L;
+        var lastProgress = Stopwatch.GetTimestamp();
         long queued;
         while ((queued = await deployment.QueuedAsync("add")) < count)
         {
-            if (Stopwatch.GetTimestamp() > deadline)
+            if (queued != last)
             {
-                throw new BenchException($"Only {queued:N0} of {count:N0} tasks were queued after {timeout.TotalSeconds:0} s.");
+                last = queued;
+                lastProgress = Stopwatch.GetTimestamp();
+            }
+            else if (Stopwatch.GetElapsedTime(lastProgress) > stall)
+            {
+                throw new BenchException($"Only {queued:N0} of {count:N0} tasks were queued, and none more in the last {stall.TotalSeconds:0} s.");
             }
             await Task.Delay(20);
         }

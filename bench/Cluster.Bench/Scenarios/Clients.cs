@@ -47,7 +47,7 @@ internal static class Clients
                 {
                     futures[i] = e.Submit<long>("add", i, 1);
                 }
-                await WaitAllAsync(futures, options.Timeout, "tasks of one client");
+                await WaitAllAsync(futures, options.Timeout, "tasks of one client", progress: false);
                 var end = Stopwatch.GetTimestamp();
                 var wrong = CountWrong(futures, i => i + 1L, out var first);
                 return (End: end, Wrong: wrong, First: first);

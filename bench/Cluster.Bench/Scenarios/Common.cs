@@ -31,22 +31,44 @@ internal static class Common
         }
     }
 
-    /// <summary>Waits until every future is done; on the deadline, fails saying how many were.</summary>
-    public static async Task WaitAllAsync<T>(IReadOnlyList<ClusterFuture<T>> futures, TimeSpan timeout, string what)
+    /// <summary>
+    /// Waits until every future is done, logging progress every 5 s. Fails when no future has
+    /// finished for <paramref name="stall"/> (a hang), saying how many were done.
+    /// </summary>
+    public static async Task WaitAllAsync<T>(IReadOnlyList<ClusterFuture<T>> futures, TimeSpan stall, string what, bool progress = true)
     {
         var all = Task.WhenAll(futures.Select(f => f.AsTask()));
-        try
+        var lastDone = -1;
+        var lastProgress = Stopwatch.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
+        while (true)
         {
-            await all.WaitAsync(timeout);
-        }
-        catch (TimeoutException)
-        {
-            var done = futures.Count(f => f.Done);
-            throw new BenchException($"Only {done:N0} of {futures.Count:N0} {what} were done after {timeout.TotalSeconds:0} s (see --timeout).");
-        }
-        catch (Exception) when (all.IsCompleted)
-        {
-            // Some failed; the caller counts them.
+            await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(5)));
+            if (all.IsCompleted)
+            {
+                return; // faulted ones are counted by the caller
+            }
+            var done = 0;
+            for (var i = 0; i < futures.Count; i++)
+            {
+                if (futures[i].Done)
+                {
+                    done++;
+                }
+            }
+            if (done != lastDone)
+            {
+                lastDone = done;
+                lastProgress = Stopwatch.GetTimestamp();
+            }
+            else if (Stopwatch.GetElapsedTime(lastProgress) > stall)
+            {
+                throw new BenchException($"Only {done:N0} of {futures.Count:N0} {what} were done, and none finished in the last {stall.TotalSeconds:0} s (see --timeout).");
+            }
+            if (progress && futures.Count >= 1000)
+            {
+                Log($"  {done:N0} of {futures.Count:N0} {what} done after {Stopwatch.GetElapsedTime(started).TotalSeconds:0} s");
+            }
         }
     }
 
