@@ -58,7 +58,7 @@ public abstract class ClusterFuture
 
     /// <summary>
     /// Raised on the SDK's completion thread for each progress report that reaches this client
-    /// (coalesced at the worker: at most one every 100 ms per task). Keep handlers short.
+    /// (coalesced at the worker: at most one every 25 ms per worker process). Keep handlers short.
     /// </summary>
     public event EventHandler<TaskProgress>? ProgressChanged;
 

@@ -26,7 +26,7 @@ public sealed class TaskContext
 
     /// <summary>
     /// Tells the client how far the task has come. Cheap to call often: only the latest report
-    /// travels, at most every 100 ms.
+    /// travels, at most every 25 ms.
     /// </summary>
     /// <param name="fraction">Between 0 and 1.</param>
     /// <param name="message">An optional note, e.g. "resized 3 of 8".</param>

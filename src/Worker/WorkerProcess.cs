@@ -23,7 +23,8 @@ public sealed partial class WorkerProcess : IDisposable
 
     /// <summary>The exit code of a worker process ended by a hard timeout.</summary>
     public const int HardTimeoutExitCode = 75;
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
+    /// <summary>How long started and progress notices are held to coalesce them. Default: 25 ms.</summary>
+    private static readonly TimeSpan NoticeInterval = TimeSpan.FromMilliseconds(25);
     private static readonly TaskEvent ProgressMarker = new();
 
     private readonly WorkerOptions _options;
@@ -46,6 +47,7 @@ public sealed partial class WorkerProcess : IDisposable
     private int _generation;
     private long _heartbeatIntervalMs = 1000;
     private readonly ConcurrentDictionary<string, TaskEvent> _progress = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskEvent> _started = new(StringComparer.Ordinal);
     private int _progressFlushPending;
 
     public WorkerProcess(WorkerOptions options, TaskRegistry registry, ILogger<WorkerProcess>? logger = null)
@@ -323,7 +325,10 @@ public sealed partial class WorkerProcess : IDisposable
         {
             return false;
         }
-        _outgoing.Writer.TryWrite(new Outgoing(null, run.Generation, Event(run.Assignment, started: true)));
+        // Started notices wait for the next flush: a task that finishes by then needs none, so
+        // short tasks cost no notice at all.
+        _started[run.Assignment.TaskId] = Event(run.Assignment, started: true);
+        ScheduleFlush(run.Generation);
         if (run.Assignment.HardTimeoutMs > 0)
         {
             _ = HardTimeoutAsync(run);
@@ -368,6 +373,7 @@ public sealed partial class WorkerProcess : IDisposable
         var cancelled = error is OperationCanceledException && run.Interrupt.IsCancellationRequested;
         run.Dispose();
         _progress.TryRemove(run.Assignment.TaskId, out _);
+        _started.TryRemove(run.Assignment.TaskId, out _);
         lock (_slots)
         {
             if (run.Executor == Executor.ThreadPool)
@@ -420,15 +426,21 @@ public sealed partial class WorkerProcess : IDisposable
         Started = started ? new Started() : null,
     };
 
-    /// <summary>Keeps the latest report per task; one flush every 100 ms sends what is there.</summary>
+    /// <summary>Keeps the latest report per task; the next flush sends what is there.</summary>
     private void OnProgress(Assignment assignment, int generation, double fraction, string? note)
     {
         var e = Event(assignment, started: false);
         e.Progress = new Progress { Fraction = fraction, Message = note ?? string.Empty };
         _progress[assignment.TaskId] = e;
+        ScheduleFlush(generation);
+    }
+
+    /// <summary>At most one flush of notices per interval, however many tasks start or report.</summary>
+    private void ScheduleFlush(int generation)
+    {
         if (Interlocked.Exchange(ref _progressFlushPending, 1) == 0)
         {
-            _ = Task.Delay(ProgressInterval).ContinueWith(_ =>
+            _ = Task.Delay(NoticeInterval).ContinueWith(_ =>
             {
                 Volatile.Write(ref _progressFlushPending, 0);
                 _outgoing.Writer.TryWrite(new Outgoing(null, generation, ProgressMarker));
@@ -471,6 +483,13 @@ public sealed partial class WorkerProcess : IDisposable
                 }
                 else if (ReferenceEquals(item.Event, ProgressMarker))
                 {
+                    foreach (var id in _started.Keys)
+                    {
+                        if (_started.TryRemove(id, out var started))
+                        {
+                            events.Add(started);
+                        }
+                    }
                     foreach (var id in _progress.Keys)
                     {
                         if (_progress.TryRemove(id, out var progress))
