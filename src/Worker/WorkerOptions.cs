@@ -13,7 +13,7 @@ public sealed class WorkerOptions
     public int Coroutines { get; set; } = 1000;
 
     /// <summary>Tasks leased ahead per thread, so a thread never waits on a round trip. Default: 1.</summary>
-    public int PrefetchPerThread { get; set; } = 1;
+    public int PrefetchPerThread { get; set; } = 10;
 
     /// <summary>On stop, how long running tasks get to finish before their tokens fire. Default: 30 seconds.</summary>
     public TimeSpan DrainGrace { get; set; } = TimeSpan.FromSeconds(30);

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Cluster.Coordinator.Internal.Store;
 using Cluster.Protocol.V1;
 using Grpc.Core;
@@ -14,6 +15,7 @@ namespace Cluster.Coordinator.Internal.Services;
 internal sealed partial class WorkersService(TaskStore store, Notifier notifier, Reaper reaper, CoordinatorOptions options, ILogger<WorkersService> logger) : Workers.WorkersBase
 {
     private const int MaxLeaseBatch = 512;
+    private const int MaxCompleteBatch = 1024;
     private static readonly TimeSpan SafetyInterval = TimeSpan.FromSeconds(2);
 
     public override async Task Connect(IAsyncStreamReader<WorkerMessage> requestStream, IServerStreamWriter<CoordinatorMessage> responseStream, ServerCallContext context)
@@ -34,6 +36,9 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
         notifier.Add(worker);
         var writer = WriteLoopAsync(worker, responseStream, done.Token);
         var leaser = LeaseLoopAsync(worker, done.Token);
+        // Bounded by the worker's credits: it never holds more results than tasks leased to it.
+        var results = Channel.CreateUnbounded<TaskResult>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var completer = CompleteLoopAsync(worker, results.Reader, done);
         try
         {
             worker.Outgoing.Writer.TryWrite(new CoordinatorMessage
@@ -46,24 +51,16 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
                 },
             });
             Apply(worker, requestStream.Current);
-            while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            while (await requestStream.MoveNext(done.Token).ConfigureAwait(false))
             {
                 var message = requestStream.Current;
                 if (message.Events.Count > 0)
                 {
                     await store.PublishEventsAsync(message.Events).ConfigureAwait(false);
                 }
-                if (message.Results.Count > 0)
+                foreach (var result in message.Results)
                 {
-                    var outcome = await store.CompleteAsync(worker.Id, message.Results).ConfigureAwait(false);
-                    if (outcome.Stale > 0)
-                    {
-                        LogStaleResults(worker.Id, outcome.Stale);
-                    }
-                    if (outcome.Retrying > 0)
-                    {
-                        reaper.Wake.Set();
-                    }
+                    results.Writer.TryWrite(result);
                 }
                 if (message.Released.Count > 0)
                 {
@@ -88,9 +85,50 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
         finally
         {
             notifier.Remove(worker);
+            // Results received are committed before the worker's other leases go back to their queues.
+            results.Writer.TryComplete();
+            await completer.ConfigureAwait(false);
             await done.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(writer, leaser).ConfigureAwait(false);
             await ReleaseAsync(worker).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Commits results in batches: whatever arrived while the previous script ran goes in the next
+    /// call. If the store fails, the stream is ended, so the worker reconnects and its leases are
+    /// requeued rather than left with a live worker that has finished them.
+    /// </summary>
+    private async Task CompleteLoopAsync(WorkerConnection worker, ChannelReader<TaskResult> results, CancellationTokenSource connection)
+    {
+        var batch = new List<TaskResult>();
+        while (await results.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < MaxCompleteBatch && results.TryRead(out var result))
+            {
+                batch.Add(result);
+            }
+            try
+            {
+                var outcome = await store.CompleteAsync(worker.Id, batch).ConfigureAwait(false);
+                if (outcome.Stale > 0)
+                {
+                    LogStaleResults(worker.Id, outcome.Stale);
+                }
+                if (outcome.Retrying > 0)
+                {
+                    reaper.Wake.Set();
+                }
+            }
+            catch (RedisException e)
+            {
+                LogCompleteFailed(worker.Id, batch.Count, e);
+                await connection.CancelAsync().ConfigureAwait(false);
+                while (results.TryRead(out _))
+                {
+                }
+            }
         }
     }
 
@@ -224,6 +262,9 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Error, Message = "Lease loop of worker {WorkerId} failed")]
     private partial void LogLeaseLoopFailed(string workerId, Exception exception);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Could not commit {Count} results of worker {WorkerId}; ending its stream so its leases are requeued")]
+    private partial void LogCompleteFailed(string workerId, int count, Exception exception);
 
     [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Could not requeue the leases of worker {WorkerId}; lease expiry will")]
     private partial void LogReleaseFailed(string workerId, Exception exception);

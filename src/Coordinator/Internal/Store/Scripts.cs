@@ -29,6 +29,20 @@ internal static class Scripts
           if type(r) == 'string' then return { r } end
           return r
         end
+        -- One call per 1,000 values (500 field/value pairs), not one per task: unpack has limits.
+        local function each_chunk(cmd, key, list)
+          for s = 1, #list, 1000 do
+            redis.call(cmd, key, unpack(list, s, math.min(s + 999, #list)))
+          end
+        end
+        local function hmget(key, ids)
+          local out = {}
+          for s = 1, #ids, 1000 do
+            local got = redis.call('HMGET', key, unpack(ids, s, math.min(s + 999, #ids)))
+            for j = 1, #got do out[s + j - 1] = got[j] end
+          end
+          return out
+        end
         local function parse(h)
           local st, at, se, nm, wk, lost, failed = string.match(h, '^(%a)|(%d+)|([^|]*)|([^|]*)|([^|]*)|(%d+)|(%d+)$')
           return st, at, se, nm, wk, tonumber(lost), tonumber(failed)
@@ -82,29 +96,37 @@ internal static class Scripts
     public static readonly Script Submit = new("submit", Prelude + """
         local session = ARGV[1]
         local nn = tonumber(ARGV[2])
-        local pending = {}
-        local dups = {}
+        local ids = {}
+        for i = 3 + nn, #ARGV, 4 do ids[#ids + 1] = ARGV[i] end
+        local existing = hmget(H, ids)
+        local headers, args, policies, pending, dups, seen = {}, {}, {}, {}, {}, {}
         local k = 0
         for i = 3 + nn, #ARGV, 4 do
+          k = k + 1
           local id = ARGV[i]
-          local ni = tonumber(ARGV[i + 1])
-          -- durable: the task is in the store before the submit is acknowledged
-          if redis.call('HSETNX', H, id, header('q', 0, session, ARGV[2 + ni], '', 0, 0)) == 1 then
-            redis.call('HSET', A, id, ARGV[i + 2])
-            if ARGV[i + 3] ~= '' then redis.call('HSET', P, id, ARGV[i + 3]) end
+          if existing[k] or seen[id] then
+            dups[#dups + 1] = k - 1
+          else
+            seen[id] = true
+            local ni = tonumber(ARGV[i + 1])
+            headers[#headers + 1] = id
+            headers[#headers + 1] = header('q', 0, session, ARGV[2 + ni], '', 0, 0)
+            args[#args + 1] = id
+            args[#args + 1] = ARGV[i + 2]
+            if ARGV[i + 3] ~= '' then
+              policies[#policies + 1] = id
+              policies[#policies + 1] = ARGV[i + 3]
+            end
             local p = pending[ni]
             if not p then p = {}; pending[ni] = p end
             p[#p + 1] = id
-          else
-            dups[#dups + 1] = k
-          end
-          k = k + 1
-        end
-        for ni, ids in pairs(pending) do
-          for s = 1, #ids, 1000 do
-            redis.call('RPUSH', KEYS[8 + ni], unpack(ids, s, math.min(s + 999, #ids)))
           end
         end
+        -- durable: the tasks are in the store before the submit is acknowledged
+        each_chunk('HSET', H, headers)
+        each_chunk('HSET', A, args)
+        each_chunk('HSET', P, policies)
+        for ni, list in pairs(pending) do each_chunk('RPUSH', KEYS[8 + ni], list) end
         redis.call('SADD', KEYS[8], unpack(ARGV, 3, 2 + nn))
         return dups
         """);
@@ -119,35 +141,52 @@ internal static class Scripts
         local want = tonumber(ARGV[2])
         local nq = #KEYS - 9
         local start = tonumber(ARGV[3]) % nq
-        local out = {}
-        local got = 0
+        local ids, parts = {}, {}
         for j = 0, nq - 1 do
-          if got >= want then break end
+          if #ids >= want then break end
           local q = KEYS[10 + (start + j) % nq]
-          while got < want do
-            local ids = lpop(q, want - got)
-            if not ids then break end
-            for _, id in ipairs(ids) do
-              local h = redis.call('HGET', H, id)
-              if h then
-                local st, at, se, nm, wk, lost, failed = parse(h)
+          while #ids < want do
+            local batch = lpop(q, want - #ids)
+            if not batch then break end
+            local heads = redis.call('HMGET', H, unpack(batch))
+            for x, id in ipairs(batch) do
+              if heads[x] then
+                local st, at, se, nm, wk, lost, failed = parse(heads[x])
+                -- ids without a header, or not queued, are tombstones: skipped
                 if st == 'q' then
-                  -- leased: the attempt number is the fencing token of this lease
-                  at = tonumber(at) + 1
-                  redis.call('HSET', H, id, header('l', at, se, nm, ARGV[1], lost, failed))
-                  redis.call('SADD', KEYS[8], id)
-                  got = got + 1
-                  out[#out + 1] = id
-                  out[#out + 1] = nm
-                  out[#out + 1] = redis.call('HGET', A, id)
-                  out[#out + 1] = at
-                  out[#out + 1] = se
-                  out[#out + 1] = policy(id, nm).raw
+                  ids[#ids + 1] = id
+                  parts[#parts + 1] = { tonumber(at) + 1, se, nm, lost, failed }
                 end
               end
             end
           end
         end
+        if #ids == 0 then return {} end
+        local args = redis.call('HMGET', A, unpack(ids))
+        local policies = redis.call('HMGET', P, unpack(ids))
+        local by_name, headers, out = {}, {}, {}
+        for x, id in ipairs(ids) do
+          local t = parts[x]
+          -- leased: the attempt number is the fencing token of this lease
+          headers[#headers + 1] = id
+          headers[#headers + 1] = header('l', t[1], t[2], t[3], ARGV[1], t[4], t[5])
+          local policy = policies[x]
+          if not policy then
+            policy = by_name[t[3]]
+            if not policy then
+              policy = redis.call('HGET', NP, t[3]) or DEFAULT_POLICY
+              by_name[t[3]] = policy
+            end
+          end
+          out[#out + 1] = id
+          out[#out + 1] = t[3]
+          out[#out + 1] = args[x]
+          out[#out + 1] = t[1]
+          out[#out + 1] = t[2]
+          out[#out + 1] = policy
+        end
+        redis.call('HSET', H, unpack(headers))
+        redis.call('SADD', KEYS[8], unpack(ids))
         return out
         """);
 
@@ -160,24 +199,26 @@ internal static class Scripts
         local jitter = tonumber(ARGV[3])
         local ns = tonumber(ARGV[4])
         local accepted, stale, retrying, dead = 0, 0, 0, 0
+        local ids = {}
+        for i = 5 + ns, #ARGV, 6 do ids[#ids + 1] = ARGV[i] end
+        local heads = hmget(H, ids)
+        local released, finished, outboxes = {}, {}, {}
+        local x = 0
         for i = 5 + ns, #ARGV, 6 do
+          x = x + 1
           local id = ARGV[i]
           local si = tonumber(ARGV[i + 2])
-          local h = redis.call('HGET', H, id)
           local ok = false
-          if h then
-            local st, at, se, nm, wk, lost, failed = parse(h)
+          if heads[x] then
+            local st, at, se, nm, wk, lost, failed = parse(heads[x])
             -- fenced: only the current attempt of the current lease holder may finish the task
             if st == 'l' and at == ARGV[i + 1] and wk == ARGV[1] and se == ARGV[4 + si] then
               ok = true
               accepted = accepted + 1
-              redis.call('SREM', KEYS[8], id)
-              local outbox, seqkey = KEYS[7 + 2 * si], KEYS[8 + 2 * si]
+              released[#released + 1] = id
               local errtype = ARGV[i + 4]
-              if errtype == '' then
-                emit(outbox, seqkey, ttl, ARGV[i + 3])
-                forget(id)
-              else
+              local final = true
+              if errtype ~= '' then
                 local p = policy(id, nm)
                 local errors = add_error(id, ARGV[i + 5])
                 if retries(p, errtype) and failed + 1 < p.maxAttempts then
@@ -186,18 +227,40 @@ internal static class Scripts
                   redis.call('HSET', H, id, header('r', at, se, nm, '', lost, failed + 1))
                   redis.call('ZADD', D, now_ms() + math.floor(delay), id)
                   retrying = retrying + 1
+                  final = false
                 elseif retries(p, errtype) then
-                  dead_letter(id, at, se, nm, wk, 'failed on each of its ' .. (failed + 1) .. ' attempts', errors, outbox, seqkey, ttl)
+                  dead_letter(id, at, se, nm, wk, 'failed on each of its ' .. (failed + 1) .. ' attempts', errors, KEYS[7 + 2 * si], KEYS[8 + 2 * si], ttl)
                   dead = dead + 1
-                else
-                  emit(outbox, seqkey, ttl, ARGV[i + 3])
-                  forget(id)
+                  final = false
                 end
+              end
+              if final then
+                local list = outboxes[si]
+                if not list then list = {}; outboxes[si] = list end
+                list[#list + 1] = ARGV[i + 3]
+                finished[#finished + 1] = id
               end
             end
           end
           if not ok then stale = stale + 1 end
         end
+        each_chunk('SREM', KEYS[8], released)
+        for si, list in pairs(outboxes) do
+          -- one sequence range and one ZADD per session and batch
+          local last = redis.call('INCRBY', KEYS[8 + 2 * si], #list)
+          local entries = {}
+          for j, entry in ipairs(list) do
+            entries[#entries + 1] = last - #list + j
+            entries[#entries + 1] = entry
+          end
+          each_chunk('ZADD', KEYS[7 + 2 * si], entries)
+          redis.call('EXPIRE', KEYS[7 + 2 * si], ttl)
+          redis.call('EXPIRE', KEYS[8 + 2 * si], ttl)
+        end
+        each_chunk('HDEL', H, finished)
+        each_chunk('HDEL', A, finished)
+        each_chunk('HDEL', P, finished)
+        each_chunk('HDEL', E, finished)
         return { accepted, stale, retrying, dead }
         """);
 
