@@ -171,48 +171,69 @@ internal sealed class Handler
     private object?[] Bind(TaskContext context, ReadOnlySpan<byte> args)
     {
         var values = new object?[_parameters.Length];
-        JsonElement[] json = [];
-        if (!args.IsEmpty)
+        var reader = new Utf8JsonReader(args);
+        var inArray = !args.IsEmpty && reader.Read();
+        if (inArray && reader.TokenType != JsonTokenType.StartArray)
         {
-            using var document = JsonDocument.Parse(args.ToArray());
-            json = document.RootElement.EnumerateArray().Select(e => e.Clone()).ToArray();
+            throw new ArgumentException($"The arguments of task '{Name}' must be a JSON array.");
         }
-        if (json.Length > _jsonParameters)
+        var given = 0;
+        for (var i = 0; i < _parameters.Length; i++)
         {
-            throw new ArgumentException($"Task '{Name}' takes {_jsonParameters} argument(s) ({Signature()}); it was given {json.Length}.");
-        }
-        var next = 0;
-        foreach (var (parameter, i) in _parameters.Select((p, i) => (p, i)))
-        {
+            var parameter = _parameters[i];
             if (parameter.ParameterType == typeof(TaskContext))
             {
                 values[i] = context;
+                continue;
             }
-            else if (parameter.ParameterType == typeof(CancellationToken))
+            if (parameter.ParameterType == typeof(CancellationToken))
             {
                 values[i] = context.CancellationToken;
+                continue;
             }
-            else if (next < json.Length)
+            if (inArray && reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
+                given++;
                 try
                 {
-                    values[i] = json[next++].Deserialize(parameter.ParameterType, ClusterJson.Options);
+                    // Read straight from the payload: no document, no copies.
+                    values[i] = JsonSerializer.Deserialize(ref reader, parameter.ParameterType, ClusterJson.Options);
                 }
                 catch (JsonException e)
                 {
                     throw new ArgumentException($"Argument '{parameter.Name}' of task '{Name}' cannot be read as {parameter.ParameterType.Name}: {e.Message}");
                 }
+                continue;
             }
-            else if (parameter.HasDefaultValue)
+            inArray = false;
+            if (parameter.HasDefaultValue)
             {
                 values[i] = parameter.DefaultValue;
+                continue;
             }
-            else
+            throw new ArgumentException($"Task '{Name}' takes {_jsonParameters} argument(s) ({Signature()}); it was given {given + CountRest(ref reader)}.");
+        }
+        if (inArray)
+        {
+            var extra = CountRest(ref reader);
+            if (extra > 0)
             {
-                throw new ArgumentException($"Task '{Name}' takes {_jsonParameters} argument(s) ({Signature()}); it was given {json.Length}.");
+                throw new ArgumentException($"Task '{Name}' takes {_jsonParameters} argument(s) ({Signature()}); it was given {given + extra}.");
             }
         }
         return values;
+    }
+
+    /// <summary>Counts the array elements left after the reader's position.</summary>
+    private static int CountRest(ref Utf8JsonReader reader)
+    {
+        var count = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            reader.Skip();
+            count++;
+        }
+        return count;
     }
 
     private string Signature() =>

@@ -9,7 +9,7 @@ internal sealed class TaskRun : IDisposable
     private const int Started = 1;
     private const int Withdrawn = 2;
 
-    private readonly CancellationTokenSource _soft;
+    private readonly CancellationTokenSource? _soft;
     private int _state;
 
     public TaskRun(Assignment assignment, int generation, Executor executor, CancellationToken shutdown)
@@ -17,8 +17,16 @@ internal sealed class TaskRun : IDisposable
         Assignment = assignment;
         Generation = generation;
         Executor = executor;
-        _soft = assignment.SoftTimeoutMs > 0 ? new CancellationTokenSource(assignment.SoftTimeoutMs) : new CancellationTokenSource();
-        Interrupt = CancellationTokenSource.CreateLinkedTokenSource(shutdown, _soft.Token);
+        // One token source per task; a second only when the task has a soft timeout.
+        if (assignment.SoftTimeoutMs > 0)
+        {
+            _soft = new CancellationTokenSource(assignment.SoftTimeoutMs);
+            Interrupt = CancellationTokenSource.CreateLinkedTokenSource(shutdown, _soft.Token);
+        }
+        else
+        {
+            Interrupt = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        }
     }
 
     public Assignment Assignment { get; }
@@ -31,7 +39,7 @@ internal sealed class TaskRun : IDisposable
     public CancellationTokenSource Interrupt { get; }
 
     /// <summary>True when the soft timeout (not a cancel) fired the token.</summary>
-    public bool TimedOut => _soft.IsCancellationRequested;
+    public bool TimedOut => _soft?.IsCancellationRequested == true;
 
     public bool HasStarted => Volatile.Read(ref _state) == Started;
 
@@ -44,6 +52,6 @@ internal sealed class TaskRun : IDisposable
     public void Dispose()
     {
         Interrupt.Dispose();
-        _soft.Dispose();
+        _soft?.Dispose();
     }
 }
