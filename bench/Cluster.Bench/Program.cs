@@ -49,7 +49,7 @@ foreach (var scenario in options.Scenarios)
         {
             await run(options, store, result);
         }
-        catch (BenchException e)
+        catch (Exception e) when (e is BenchException or TimeoutException)
         {
             result.Error = e.Message;
         }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Cluster.Client;
-using Cluster.IntegrationTests.Infrastructure;
+using Cluster.Testing;
 
 namespace Cluster.FaultSuite;
 

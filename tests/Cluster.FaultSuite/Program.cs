@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Cluster.FaultSuite;
-using Cluster.IntegrationTests.Infrastructure;
+using Cluster.Testing;
 
 // The fault suite: each scenario runs real coordinator, worker daemon and redis-server processes,
 // injects one fault mid-run and checks that every accepted task resolves exactly once, right.

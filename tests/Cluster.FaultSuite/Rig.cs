@@ -1,5 +1,5 @@
 using System.Globalization;
-using Cluster.IntegrationTests.Infrastructure;
+using Cluster.Testing;
 using Cluster.Protocol.V1;
 using Grpc.Net.Client;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using Cluster.Client;
 using Cluster.Contracts;
-using Cluster.IntegrationTests.Infrastructure;
+using Cluster.Testing;
 using Cluster.Protocol.V1;
 using Google.Protobuf;
 using Grpc.Net.Client;

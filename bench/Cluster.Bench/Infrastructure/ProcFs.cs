@@ -6,8 +6,6 @@ namespace Cluster.Bench.Infrastructure;
 /// <summary>What Linux says about a process: CPU time, resident memory, threads, children (from /proc).</summary>
 internal static partial class ProcFs
 {
-    public const int SigTerm = 15;
-
     private const int ScClkTck = 2;
 
     private static readonly Lazy<double> TicksPerSecond = new(() =>
@@ -56,8 +54,6 @@ internal static partial class ProcFs
         return children;
     }
 
-    public static void Signal(int pid, int signal) => _ = Kill(pid, signal);
-
     private static string[]? StatFields(int pid)
     {
         string text;
@@ -92,9 +88,6 @@ internal static partial class ProcFs
         }
         return null;
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 
     [LibraryImport("libc", EntryPoint = "sysconf")]
     private static partial long SysConf(int name);

@@ -40,7 +40,7 @@ internal sealed class Notifier
     public void Unwatch(string session, SessionWatch watch) =>
         _sessions.TryRemove(new KeyValuePair<string, SessionWatch>(session, watch));
 
-    private void OnReady(string message)
+    public void OnReady(string message)
     {
         var names = message.Split('\n');
         foreach (var worker in _workers.Values)
@@ -52,7 +52,7 @@ internal sealed class Notifier
         }
     }
 
-    private void OnDone(string message)
+    public void OnDone(string message)
     {
         foreach (var session in message.Split('\n'))
         {

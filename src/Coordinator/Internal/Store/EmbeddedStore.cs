@@ -11,11 +11,13 @@ namespace Cluster.Coordinator.Internal.Store;
 internal sealed class EmbeddedStore : IDisposable
 {
     private readonly GarnetServer _server;
+    private readonly string? _scratch;
 
-    private EmbeddedStore(GarnetServer server, int port)
+    private EmbeddedStore(GarnetServer server, int port, string? scratch)
     {
         _server = server;
         Port = port;
+        _scratch = scratch;
     }
 
     public int Port { get; }
@@ -34,15 +36,20 @@ internal sealed class EmbeddedStore : IDisposable
             "--memory", "256m", "--index", "16m", "--page", "4m",
             "--logger-level", "Warning", "-q",
         };
+        // Records past the in-memory budget spill to disk (tiered storage), so a large backlog is
+        // bounded by disk, not memory; without --data the spill directory is scratch, removed at stop.
+        var scratch = dataDirectory is null ? Directory.CreateTempSubdirectory("cluster-store-").FullName : null;
+        var storage = Path.GetFullPath(dataDirectory ?? scratch!);
+        Directory.CreateDirectory(storage);
+        args.AddRange(["--storage-tier", "--logdir", storage, "--device-type", "RandomAccess"]);
         if (dataDirectory is not null)
         {
-            Directory.CreateDirectory(dataDirectory);
             // Append-only log committed before replies, recovered at start.
-            args.AddRange(["--aof", "--aof-commit-wait", "--checkpointdir", Path.GetFullPath(dataDirectory), "--recover", "--device-type", "RandomAccess"]);
+            args.AddRange(["--aof", "--aof-commit-wait", "--checkpointdir", storage, "--recover"]);
         }
         var server = new GarnetServer([.. args]);
         server.Start();
-        return new EmbeddedStore(server, port);
+        return new EmbeddedStore(server, port, scratch);
     }
 
     private static int FreeLoopbackPort()
@@ -52,5 +59,18 @@ internal sealed class EmbeddedStore : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public void Dispose() => _server.Dispose();
+    public void Dispose()
+    {
+        _server.Dispose();
+        if (_scratch is not null)
+        {
+            try
+            {
+                Directory.Delete(_scratch, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
 }

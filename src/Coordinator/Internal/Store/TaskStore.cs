@@ -6,7 +6,7 @@ using StackExchange.Redis;
 namespace Cluster.Coordinator.Internal.Store;
 
 /// <summary>Task state in Redis: each method is one atomic script call over one batch.</summary>
-internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys, CoordinatorOptions options)
+internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys, CoordinatorOptions options, Notifier? local = null)
 {
     private readonly IDatabase _db = redis.GetDatabase();
     private readonly long _retentionSeconds = (long)options.SessionRetention.TotalSeconds;
@@ -188,11 +188,24 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
         return batch.Events.Count == 0 ? Task.CompletedTask : _db.PublishAsync(keys.EventsChannel, batch.ToByteArray());
     }
 
-    private Task PublishReadyAsync(IEnumerable<string> names) =>
-        _db.PublishAsync(keys.ReadyChannel, string.Join('\n', names));
+    /// <summary>
+    /// Tells every coordinator that tasks of these names are ready: this one at once, the others
+    /// through the store's pub/sub (a second wake-up here is harmless).
+    /// </summary>
+    private Task PublishReadyAsync(IEnumerable<string> names)
+    {
+        var message = string.Join('\n', names);
+        local?.OnReady(message);
+        return _db.PublishAsync(keys.ReadyChannel, message);
+    }
 
-    private Task PublishDoneAsync(IEnumerable<string> sessions) =>
-        _db.PublishAsync(keys.DoneChannel, string.Join('\n', sessions));
+    /// <summary>Tells the coordinator holding each session's stream that it has new completions.</summary>
+    private Task PublishDoneAsync(IEnumerable<string> sessions)
+    {
+        var message = string.Join('\n', sessions);
+        local?.OnDone(message);
+        return _db.PublishAsync(keys.DoneChannel, message);
+    }
 
     private static Completion ToCompletion(TaskResult r, string worker)
     {

@@ -3,22 +3,18 @@ using System.Net;
 using System.Net.Sockets;
 using StackExchange.Redis;
 
-namespace Cluster.Bench.Infrastructure;
+namespace Cluster.Testing;
 
-/// <summary>
-/// A redis-server of the benchmark's own on a free loopback port, append-only (fsync every
-/// second) and no snapshots, in a temporary directory removed afterwards.
-/// </summary>
-internal sealed class RedisServer : IAsyncDisposable
+/// <summary>A real redis-server on a free loopback port, append-only on, in its own temporary directory.</summary>
+public sealed class RedisServer : IAsyncDisposable
 {
     private readonly ChildProcess _process;
-    private readonly string _directory;
     private ConnectionMultiplexer? _connection;
 
     private RedisServer(ChildProcess process, string directory, int port)
     {
         _process = process;
-        _directory = directory;
+        Directory = directory;
         Port = port;
     }
 
@@ -28,27 +24,33 @@ internal sealed class RedisServer : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    public static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
+    /// <summary>Where it keeps its append-only file.</summary>
+    public string Directory { get; }
 
-    public static async Task<RedisServer> StartAsync()
+    /// <summary>Keep the data directory when disposed (to start a server on it again).</summary>
+    public bool KeepData { get; set; }
+
+    /// <summary>Why no redis-server can start here; null when one can.</summary>
+    public static string? Missing => ProgramPath.Find("redis-server") is null ? "redis-server is not installed (apt-get install redis-server)" : null;
+
+    /// <param name="appendFsync">always, everysec or no.</param>
+    /// <param name="directory">Data directory; a new temporary one when null.</param>
+    /// <param name="port">Port; a free one when null.</param>
+    public static async Task<RedisServer> StartAsync(string appendFsync = "everysec", string? directory = null, int? port = null)
     {
-        var executable = FindOnPath("redis-server") ?? throw new BenchException("--store redis needs redis-server on PATH (apt-get install redis-server).");
-        var directory = Directory.CreateTempSubdirectory("cluster-bench-redis-").FullName;
-        var port = FreeLoopbackPort();
+        var executable = ProgramPath.Find("redis-server") ?? throw new InvalidOperationException(Missing);
+        directory ??= System.IO.Directory.CreateTempSubdirectory("cluster-redis-").FullName;
+        var listen = port ?? FreeLoopbackPort();
         var process = ChildProcess.Start(executable,
         [
-            "--port", port.ToString(CultureInfo.InvariantCulture),
+            "--port", listen.ToString(CultureInfo.InvariantCulture),
             "--bind", "127.0.0.1",
             "--save", "",
             "--appendonly", "yes",
-            "--appendfsync", "everysec",
+            "--appendfsync", appendFsync,
             "--dir", directory,
         ]);
-        var server = new RedisServer(process, directory, port);
+        var server = new RedisServer(process, directory, listen);
         try
         {
             await process.WaitForOutputAsync("Ready to accept connections", TimeSpan.FromSeconds(30));
@@ -73,7 +75,7 @@ internal sealed class RedisServer : IAsyncDisposable
                 return long.Parse(line["used_memory:".Length..].Trim(), CultureInfo.InvariantCulture);
             }
         }
-        throw new BenchException("INFO memory has no used_memory line.");
+        throw new InvalidOperationException("INFO memory has no used_memory line.");
     }
 
     public static int FreeLoopbackPort()
@@ -90,9 +92,13 @@ internal sealed class RedisServer : IAsyncDisposable
             await _connection.DisposeAsync();
         }
         await _process.DisposeAsync();
+        if (KeepData)
+        {
+            return;
+        }
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            System.IO.Directory.Delete(Directory, recursive: true);
         }
         catch (IOException)
         {

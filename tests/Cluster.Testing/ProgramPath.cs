@@ -1,7 +1,7 @@
-namespace Cluster.IntegrationTests.Infrastructure;
+namespace Cluster.Testing;
 
 /// <summary>Finds a program on PATH.</summary>
-internal static class ProgramPath
+public static class ProgramPath
 {
     public static string? Find(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
