@@ -84,6 +84,19 @@ internal sealed class Arguments
         return uri;
     }
 
+    /// <summary>Every value of a repeatable address option; at least one.</summary>
+    public IReadOnlyList<Uri> Urls(string name)
+    {
+        var texts = All(name);
+        if (texts.Count == 0)
+        {
+            return [Url(name)];
+        }
+        return texts.Select(text => Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? uri
+            : throw new UsageException($"--{name} must be an http:// address such as http://127.0.0.1:5050, not '{text}'.")).ToList();
+    }
+
     /// <summary>Fails on any option the command did not read: a typo must not be ignored silently.</summary>
     public void RejectUnknown()
     {

@@ -13,8 +13,9 @@ internal static class CliApp
               a local cluster: coordinator (embedded store unless --redis) and a worker daemon; runs until Ctrl-C
           cluster coordinator [--port P] [--host ADDR] [--redis ADDR] [--data DIR] [--prefix NAME] [--max-payload BYTES] [--lease-ms MS] [--heartbeat-ms MS]
               one coordinator
-          cluster worker --coordinator URL [--processes N] [--threads N] [--coroutines N] [--tasks PATH]...
-              the worker daemon of this host: N worker processes, restarted when they die
+          cluster worker --coordinator URL [--coordinator URL]... [--processes N] [--threads N] [--coroutines N] [--tasks PATH]...
+              the worker daemon of this host: N worker processes, restarted when they die; with several
+              coordinators, a worker whose connection breaks dials the next
           cluster demo [--coordinator URL] [--tasks N] [--processes N]
               runs a mixed workload on a local cluster (or on URL) and checks every result
           cluster status --coordinator URL

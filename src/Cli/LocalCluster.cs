@@ -28,7 +28,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     public static async Task<LocalCluster> StartAsync(CoordinatorOptions coordinator, WorkerSettings workers, ILoggerFactory logging, bool verbose, CancellationToken cancellationToken)
     {
         var host = await CoordinatorHost.StartAsync(coordinator, verbose ? LogLevel.Information : LogLevel.Warning, cancellationToken);
-        var daemon = new WorkerDaemon(workers.Processes, _ => WorkerCommand.ChildStartInfo(host.Address, workers), logging.CreateLogger<WorkerDaemon>());
+        var daemon = new WorkerDaemon(workers.Processes, _ => WorkerCommand.ChildStartInfo([host.Address], workers), logging.CreateLogger<WorkerDaemon>());
         return new LocalCluster(host, daemon);
     }
 

@@ -3,8 +3,14 @@ namespace Cluster.Worker;
 /// <summary>Settings of one worker process.</summary>
 public sealed class WorkerOptions
 {
-    /// <summary>The coordinator to dial, e.g. http://127.0.0.1:5050. Required.</summary>
+    /// <summary>The coordinator to dial, e.g. http://127.0.0.1:5050. Required (or <see cref="Coordinators"/>).</summary>
     public Uri? Coordinator { get; set; }
+
+    /// <summary>More coordinators of the same cluster: after a broken connection the worker dials the next one. Default: none.</summary>
+    public IList<Uri> Coordinators { get; } = [];
+
+    /// <summary>Every address, <see cref="Coordinator"/> first.</summary>
+    internal IReadOnlyList<Uri> Addresses => Coordinator is null ? [.. Coordinators] : [Coordinator, .. Coordinators.Where(c => c != Coordinator)];
 
     /// <summary>Threads of the process's bounded thread pool. Default: CPU count × 5.</summary>
     public int Threads { get; set; } = Environment.ProcessorCount * 5;
@@ -24,9 +30,16 @@ public sealed class WorkerOptions
     /// <summary>Throws with a message naming the bad setting.</summary>
     public void Validate()
     {
-        if (Coordinator is null || !Coordinator.IsAbsoluteUri || (Coordinator.Scheme != Uri.UriSchemeHttp && Coordinator.Scheme != Uri.UriSchemeHttps))
+        if (Addresses.Count == 0)
         {
-            throw new ArgumentException($"Coordinator must be an http:// or https:// address, not '{Coordinator}'.");
+            throw new ArgumentException("Coordinator must be set: an http:// or https:// address.");
+        }
+        foreach (var address in Addresses)
+        {
+            if (!address.IsAbsoluteUri || (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new ArgumentException($"Coordinator must be an http:// or https:// address, not '{address}'.");
+            }
         }
         if (Threads is < 1 or > 4096)
         {

@@ -66,6 +66,10 @@ public sealed partial class WorkerProcess : IDisposable
         _coroutineSlots = options.Coroutines;
     }
 
+    private int _address;
+
+    private Uri Address => _options.Addresses[_address % _options.Addresses.Count];
+
     /// <summary>Id of the current connection, as the coordinator knows this process; null when not connected.</summary>
     public string? WorkerId { get; private set; }
 
@@ -152,7 +156,9 @@ public sealed partial class WorkerProcess : IDisposable
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                LogConnectionLost(_options.Coordinator!, e.Message);
+                LogConnectionLost(Address, e.Message);
+                // The next connection goes to the next coordinator, if there are several.
+                _address++;
             }
             catch (Exception)
             {
@@ -178,7 +184,7 @@ public sealed partial class WorkerProcess : IDisposable
 
     private async Task RunConnectionAsync(CancellationToken cancellationToken)
     {
-        using var channel = GrpcChannel.ForAddress(_options.Coordinator!, new GrpcChannelOptions
+        using var channel = GrpcChannel.ForAddress(Address, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler
             {
@@ -219,7 +225,7 @@ public sealed partial class WorkerProcess : IDisposable
         }
         await call.RequestStream.WriteAsync(first, connection.Token).ConfigureAwait(false);
         WorkerId = hello.WorkerId;
-        LogConnected(hello.WorkerId, _options.Coordinator!);
+        LogConnected(hello.WorkerId, Address);
 
         var sender = SendLoopAsync(call.RequestStream, generation, connection.Token);
         using var heartbeat = new HeartbeatThread(this, connection.Token);

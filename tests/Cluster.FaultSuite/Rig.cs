@@ -28,8 +28,13 @@ internal sealed class Rig : IAsyncDisposable
         return (process, $"http://127.0.0.1:{listen}");
     }
 
-    public ChildProcess WorkerDaemon(string url, int processes, int threads = 10) =>
-        Track(ChildProcess.StartCluster("worker", "--coordinator", url, "--processes", processes.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture)));
+    public ChildProcess WorkerDaemon(string url, int processes, int threads = 10) => WorkerDaemon([url], processes, threads);
+
+    /// <summary>A worker daemon that knows several coordinators: a worker whose connection breaks dials the next.</summary>
+    public ChildProcess WorkerDaemon(IReadOnlyList<string> urls, int processes, int threads = 10) =>
+        Track(ChildProcess.StartCluster([
+            "worker", .. urls.SelectMany(u => new[] { "--coordinator", u }),
+            "--processes", processes.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture)]));
 
     public async Task WaitForWorkersAsync(string url, int count)
     {

@@ -41,7 +41,7 @@ internal static class Scenarios
             s.Coordinators[0] = await s.Rig.CoordinatorAsync(new Uri(url).Port);
             return 1;
         }),
-        Standard("coordinator-failover", "two coordinators; kill -9 the client's", daemons: 2, processes: 1, async s =>
+        Standard("coordinator-failover", "two coordinators; kill -9 one (clients and workers move to the other)", daemons: 2, processes: 1, async s =>
         {
             ChildProcess.Signal(s.Coordinators[0].Process.Id, 9);
             return 1;
@@ -98,8 +98,9 @@ internal static class Scenarios
                 }
                 for (var i = 0; i < daemons; i++)
                 {
-                    // With two coordinators, the daemons spread over them.
-                    stage.Daemons.Add(rig.WorkerDaemon(stage.Coordinators[i % coordinators].Url, processes));
+                    // With two coordinators, the daemons spread over them, each knowing the other as its next.
+                    var urls = Enumerable.Range(0, coordinators).Select(c => stage.Coordinators[(i + c) % coordinators].Url).ToList();
+                    stage.Daemons.Add(rig.WorkerDaemon(urls, processes));
                 }
                 // All coordinators share the store, so any of them sees every worker.
                 await rig.WaitForWorkersAsync(stage.Coordinators[0].Url, processes * daemons);

@@ -12,12 +12,12 @@ internal static class WorkerCommand
     public static async Task<int> RunDaemonAsync(IEnumerable<string> rest, CancellationToken cancellationToken)
     {
         var args = new Arguments(rest, Flags);
-        var coordinator = args.Url("coordinator");
+        var coordinators = args.Urls("coordinator");
         var settings = WorkerSettings.From(args);
         args.RejectUnknown();
         using var logging = Logging.Create(settings.Verbose);
-        var daemon = new WorkerDaemon(settings.Processes, _ => ChildStartInfo(coordinator, settings), logging.CreateLogger<WorkerDaemon>());
-        Console.WriteLine($"Worker daemon: {settings.Processes} worker processes × ({settings.Threads} threads + {settings.Coroutines} coroutines) → {coordinator}");
+        var daemon = new WorkerDaemon(settings.Processes, _ => ChildStartInfo(coordinators, settings), logging.CreateLogger<WorkerDaemon>());
+        Console.WriteLine($"Worker daemon: {settings.Processes} worker processes × ({settings.Threads} threads + {settings.Coroutines} coroutines) → {string.Join(", ", coordinators)}");
         await daemon.RunAsync(cancellationToken);
         return 0;
     }
@@ -26,12 +26,17 @@ internal static class WorkerCommand
     public static async Task<int> RunProcessAsync(IEnumerable<string> rest, CancellationToken cancellationToken)
     {
         var args = new Arguments(rest, Flags);
+        var coordinators = args.Urls("coordinator");
         var options = new WorkerOptions
         {
-            Coordinator = args.Url("coordinator"),
+            Coordinator = coordinators[0],
             Threads = args.Int("threads", Environment.ProcessorCount * 5, 1, 4096),
             Coroutines = args.Int("coroutines", 1000, 1, 1_000_000),
         };
+        foreach (var extra in coordinators.Skip(1))
+        {
+            options.Coordinators.Add(extra);
+        }
         var tasks = args.All("tasks");
         var verbose = args.Flag("verbose");
         args.RejectUnknown();
@@ -47,7 +52,7 @@ internal static class WorkerCommand
     }
 
     /// <summary>How the daemon starts one worker process: this same program, command worker-process.</summary>
-    public static ProcessStartInfo ChildStartInfo(Uri coordinator, WorkerSettings settings)
+    public static ProcessStartInfo ChildStartInfo(IReadOnlyList<Uri> coordinators, WorkerSettings settings)
     {
         var info = new ProcessStartInfo();
         var self = Environment.ProcessPath!;
@@ -61,8 +66,11 @@ internal static class WorkerCommand
             info.FileName = self;
         }
         info.ArgumentList.Add("worker-process");
-        info.ArgumentList.Add("--coordinator");
-        info.ArgumentList.Add(coordinator.ToString());
+        foreach (var coordinator in coordinators)
+        {
+            info.ArgumentList.Add("--coordinator");
+            info.ArgumentList.Add(coordinator.ToString());
+        }
         info.ArgumentList.Add("--threads");
         info.ArgumentList.Add(settings.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
         info.ArgumentList.Add("--coroutines");
