@@ -566,7 +566,7 @@ public sealed partial class WorkerProcess : IDisposable
     [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "_exit")]
     private static partial void ExitNow(int code);
 
-    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Draining: {Released} unstarted tasks handed back, {Running} running get up to {Grace} to finish")]
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Draining: {Released} unstarted tasks handed back, {Running} running get up to {Grace} to finish")]
     private partial void LogDraining(int released, int running, TimeSpan grace);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Task {TaskId} ran past its hard timeout of {HardTimeoutMs} ms; ending this worker process")]
