@@ -18,6 +18,8 @@ public abstract class StoreTests : IAsyncLifetime
 
     private protected TaskStore Store { get; private set; } = null!;
 
+    private protected IConnectionMultiplexer Redis => _redis!;
+
     protected abstract Task<string?> StartStoreAsync();
 
     protected abstract Task StopStoreAsync();
@@ -218,6 +220,26 @@ public abstract class StoreTests : IAsyncLifetime
         Assert.True(completion.DeadLettered);
         Assert.Equal("Cluster.WorkerLost", completion.Error.Type);
         Assert.Contains("its worker vanished 2 times (limit 1 re-runs)", completion.Error.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task LeaseThatNoRegisteredWorkerHolds_IsSweptBackToItsQueue()
+    {
+        Require();
+        await Store.SubmitAsync("s10", [Spec("s10.1", "echo", "[1]")]);
+        await Store.HeartbeatAsync("wa", Hello("wa"));
+        Assert.Single(await Store.LeaseAsync("wa", ["echo"], 10, 0));
+        // What a store restored from an inconsistent point can hold: the lease, but no trace of its worker.
+        var db = Redis.GetDatabase();
+        await db.KeyDeleteAsync(Store.Keys.Leased("wa"));
+        await db.SortedSetRemoveAsync(Store.Keys.Workers, "wa");
+
+        Assert.Equal(1, await Store.SweepOrphanedLeasesAsync());
+
+        await Store.HeartbeatAsync("wb", Hello("wb"));
+        var again = Assert.Single(await Store.LeaseAsync("wb", ["echo"], 10, 0));
+        Assert.Equal(("s10.1", 2), (again.TaskId, again.Attempt));
+        Assert.Equal(0, await Store.SweepOrphanedLeasesAsync());
     }
 
     private static TaskResult Failure(string id, string session, int attempt, string type, string message) =>

@@ -14,14 +14,26 @@ internal sealed partial class Reaper(TaskStore store, CoordinatorOptions options
     /// <summary>Woken when this coordinator schedules a retry, so a short backoff is not rounded up to a full pass.</summary>
     public Signal Wake { get; } = new();
 
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var lastSweep = DateTime.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             var wait = options.HeartbeatInterval;
             Wake.Reset();
             try
             {
+                // At start and then now and again: leases that no registered worker holds.
+                if (DateTime.UtcNow - lastSweep > SweepInterval)
+                {
+                    lastSweep = DateTime.UtcNow;
+                    if (await store.SweepOrphanedLeasesAsync().ConfigureAwait(false) is > 0 and var swept)
+                    {
+                        LogSwept(swept);
+                    }
+                }
                 var (expired, due, next) = await store.DueAsync().ConfigureAwait(false);
                 foreach (var worker in expired)
                 {
@@ -54,6 +66,9 @@ internal sealed partial class Reaper(TaskStore store, CoordinatorOptions options
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "Lease of worker {WorkerId} expired; {Requeued} tasks requeued, {DeadLettered} dead-lettered")]
     private partial void LogReaped(string workerId, int requeued, int deadLettered);
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Warning, Message = "Requeued {Swept} leased tasks that no registered worker held")]
+    private partial void LogSwept(int swept);
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "Reaper pass failed")]
     private partial void LogFailed(Exception exception);

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Cluster.Client;
 using Cluster.IntegrationTests.Infrastructure;
 
@@ -13,13 +12,14 @@ public sealed class CoordinatorFaultTests
 {
     private const int Tasks = 2000;
 
-    [Fact]
-    public async Task CoordinatorKilledAndRestarted_OnItsEmbeddedStoresData_NothingIsLostOrResolvedTwice()
+    [SkippableFact]
+    public async Task CoordinatorKilledAndRestarted_NothingIsLostOrResolvedTwice()
     {
-        var data = Directory.CreateTempSubdirectory("cluster-data-").FullName;
+        Requirements.Require(RedisServer.Missing);
+        await using var redis = await RedisServer.StartAsync("always");
         var port = RedisServer.FreeLoopbackPort();
         var address = $"http://127.0.0.1:{port}";
-        var coordinator = await StartCoordinatorAsync(port, "--data", data);
+        var coordinator = await StartCoordinatorAsync(port, "--redis", redis.Address);
         await using var worker = ChildProcess.StartCluster("worker", "--coordinator", address, "--processes", "1");
         try
         {
@@ -30,16 +30,13 @@ public sealed class CoordinatorFaultTests
             ChildProcess.Signal(coordinator.Id, 9);
             await coordinator.WaitForExitAsync(TimeSpan.FromSeconds(30));
             await coordinator.DisposeAsync();
-            var watch = Stopwatch.StartNew();
-            coordinator = await StartCoordinatorAsync(port, "--data", data);
+            coordinator = await StartCoordinatorAsync(port, "--redis", redis.Address);
 
             await AssertAllResolvedOnceAsync(futures, resolutions);
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"recovery took {watch.Elapsed}");
         }
         finally
         {
             await coordinator.DisposeAsync();
-            Directory.Delete(data, recursive: true);
         }
     }
 
