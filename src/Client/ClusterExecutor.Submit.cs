@@ -28,7 +28,7 @@ public sealed partial class ClusterExecutor
                     var args = _args.TryGetValue(future.Id, out var a) ? a : ReadOnlyMemory<byte>.Empty;
                     bytes += args.Length;
                     batch.Add(future);
-                    request.Tasks.Add(new TaskSpec { Id = future.Id, Name = future.Name, Args = UnsafeByteOperations.UnsafeWrap(args), Chunked = future.Chunked, Policy = future.Policy.ToWire() });
+                    request.Tasks.Add(new TaskSpec { Id = future.Id, Name = future.Name, Args = UnsafeByteOperations.UnsafeWrap(args), Chunked = future.Chunked, Policy = future.Policy.ToWire(), IdempotencyKey = future.IdempotencyKey ?? string.Empty });
                 }
                 if (batch.Count == 0)
                 {
@@ -62,7 +62,7 @@ public sealed partial class ClusterExecutor
                         {
                             continue;
                         }
-                        future.Resolve(error: new TaskRejectedException(future.Id, rejection.Code, rejection.Message));
+                        future.Resolve(error: new TaskRejectedException(future.Id, rejection.Code, rejection.Message, rejection.ExistingTaskId.Length > 0 ? rejection.ExistingTaskId : null));
                     }
                     break;
                 }

@@ -35,6 +35,7 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
     private readonly Task _completionLoop;
     private readonly TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _stopLock = new();
+    private readonly Dictionary<string, ClusterFuture> _keyed = new(StringComparer.Ordinal);
     private Task? _stopped;
     private long _sequence;
     private long _lastSeq;
@@ -114,6 +115,28 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
     public ClusterFuture<TResult> Submit<TResult>(string task, params object?[] args) =>
         Enqueue<TResult>(task, args ?? [null], chunked: false, policy: null);
 
+    /// <summary>Submits with <paramref name="options"/>: a policy for this task alone, an idempotency key.</summary>
+    /// <exception cref="InvalidOperationException">The idempotency key was used in this executor for a future of another result type.</exception>
+    public ClusterFuture<TResult> Submit<TResult>(SubmitOptions options, string task, params object?[] args)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.IdempotencyKey is not { Length: > 0 } key)
+        {
+            return Enqueue<TResult>(task, args ?? [null], chunked: false, options.Policy);
+        }
+        lock (_keyed)
+        {
+            if (_keyed.TryGetValue(key, out var earlier))
+            {
+                return earlier as ClusterFuture<TResult>
+                    ?? throw new InvalidOperationException($"Idempotency key '{key}' was used for a task with a result of another type.");
+            }
+            var future = Enqueue<TResult>(task, args ?? [null], chunked: false, options.Policy, key);
+            _keyed[key] = future;
+            return future;
+        }
+    }
+
     /// <summary>Submits with a retry and timeout <paramref name="policy"/> for this task alone.</summary>
     public ClusterFuture<TResult> Submit<TResult>(TaskPolicy policy, string task, params object?[] args)
     {
@@ -139,7 +162,7 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
     internal ClusterFuture<JsonElement> SubmitChunk(string task, IReadOnlyList<object?[]> calls) =>
         Enqueue<JsonElement>(task, calls, chunked: true, policy: null);
 
-    private ClusterFuture<TResult> Enqueue<TResult>(string task, object args, bool chunked, TaskPolicy? policy)
+    private ClusterFuture<TResult> Enqueue<TResult>(string task, object args, bool chunked, TaskPolicy? policy, string? idempotencyKey = null)
     {
         if (Volatile.Read(ref _shutdown) != 0)
         {
@@ -156,7 +179,7 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
             throw new ArgumentException($"The arguments of task '{task}' cannot be written as JSON: {e.Message}", nameof(args), e);
         }
         var id = SessionId + "." + Interlocked.Increment(ref _sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var future = new ClusterFuture<TResult>(this, id, task, chunked, policy);
+        var future = new ClusterFuture<TResult>(this, id, task, chunked, policy) { IdempotencyKey = idempotencyKey };
         _futures[id] = future;
         _args[id] = json;
         if (!_submits.Writer.TryWrite(future))

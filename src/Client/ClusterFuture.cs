@@ -35,6 +35,8 @@ public abstract class ClusterFuture
 
     internal TaskPolicy? Policy { get; }
 
+    internal string? IdempotencyKey { get; init; }
+
     /// <summary>The task id, unique in the cluster.</summary>
     public string Id { get; }
 

@@ -1,10 +1,13 @@
 namespace Cluster.Client;
 
 /// <summary>The coordinator refused a task at submit (bad name, bad arguments, payload too large...); retrying the same submit will not help.</summary>
-public sealed class TaskRejectedException(string taskId, string code, string message)
+public sealed class TaskRejectedException(string taskId, string code, string message, string? existingTaskId = null)
     : Exception($"Task {taskId} was rejected ({code}): {message}")
 {
     public string TaskId { get; } = taskId;
+
+    /// <summary>With AlreadyExists for an idempotency key: the task that holds the key.</summary>
+    public string? ExistingTaskId { get; } = existingTaskId;
 
     /// <summary>The gRPC status code name, e.g. InvalidArgument.</summary>
     public string Code { get; } = code;

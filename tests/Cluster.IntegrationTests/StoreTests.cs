@@ -92,10 +92,29 @@ public abstract class StoreTests : IAsyncLifetime
 
         var duplicates = await Store.SubmitAsync("s3", [Spec("s3.2", "echo", "[2]"), Spec("s3.1", "echo", "[3]")]);
 
-        Assert.Equal([1], duplicates);
+        Assert.Equal([(1, "")], duplicates);
         await Store.HeartbeatAsync("wa", Hello("wa"));
         var leased = await Store.LeaseAsync("wa", ["echo"], 10, 0);
         Assert.Equal(["s3.1:[1]", "s3.2:[2]"], leased.Select(a => a.TaskId + ":" + a.Args.ToStringUtf8()));
+    }
+
+    [SkippableFact]
+    public async Task IdempotencyKey_TakenOnce_RefusesLaterTasks_NamingTheHolder()
+    {
+        Require();
+        var first = Spec("s11.1", "echo", "[1]");
+        first.IdempotencyKey = "k-11";
+        var second = Spec("s11.2", "echo", "[2]");
+        second.IdempotencyKey = "k-11";
+        var other = Spec("s11.3", "echo", "[3]");
+        other.IdempotencyKey = "k-other";
+
+        Assert.Empty(await Store.SubmitAsync("s11", [first]));
+        var refused = await Store.SubmitAsync("s12", [second, other]);
+
+        Assert.Equal([(0, "s11.1")], refused);
+        await Store.HeartbeatAsync("wa", Hello("wa"));
+        Assert.Equal(["s11.1", "s11.3"], (await Store.LeaseAsync("wa", ["echo"], 10, 0)).Select(a => a.TaskId));
     }
 
     [SkippableFact]

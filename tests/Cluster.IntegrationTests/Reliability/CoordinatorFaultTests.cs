@@ -65,6 +65,34 @@ public sealed class CoordinatorFaultTests
         }
     }
 
+    [SkippableFact]
+    public async Task SigtermOnACoordinator_StopsItCleanly_AndItsWorkersAndClientsMoveToTheOther()
+    {
+        Requirements.Require(RedisServer.Missing);
+        await using var redis = await RedisServer.StartAsync();
+        var (portA, portB) = (RedisServer.FreeLoopbackPort(), RedisServer.FreeLoopbackPort());
+        var (urlA, urlB) = ($"http://127.0.0.1:{portA}", $"http://127.0.0.1:{portB}");
+        var a = await StartCoordinatorAsync(portA, "--redis", redis.Address);
+        await using var b = await StartCoordinatorAsync(portB, "--redis", redis.Address);
+        await using var worker = ChildProcess.StartCluster("worker", "--coordinator", urlA, "--coordinator", urlB, "--processes", "1");
+        try
+        {
+            await using var executor = new ClusterExecutor([urlA, urlB]);
+            var (futures, resolutions) = SubmitCounted(executor);
+            await TaskTimeouts.Eventually(() => Task.FromResult(futures.Count(f => f.Done) >= 200), "200 tasks are done");
+
+            a.Terminate();
+
+            Assert.Equal(0, await a.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Contains("Coordinator stopping.", a.Output, StringComparison.Ordinal);
+            await AssertAllResolvedOnceAsync(futures, resolutions);
+        }
+        finally
+        {
+            await a.DisposeAsync();
+        }
+    }
+
     private static async Task<ChildProcess> StartCoordinatorAsync(int port, params string[] store)
     {
         var process = ChildProcess.StartCluster(["coordinator", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. store]);

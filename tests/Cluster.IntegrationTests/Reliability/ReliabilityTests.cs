@@ -126,6 +126,25 @@ public sealed class ReliabilityTests(EmbeddedCluster cluster) : IClassFixture<Em
         }, "the drained worker process has exited and been replaced");
     }
 
+    [Fact]
+    public async Task IdempotencyKey_ReturnsTheSameFuture_InOneExecutor_AndCreatesNoSecondTaskFromAnother()
+    {
+        await using var first = cluster.NewExecutor();
+        await using var second = cluster.NewExecutor();
+        var key = "order-" + Guid.NewGuid().ToString("N");
+
+        var original = first.Submit<long>(new SubmitOptions { IdempotencyKey = key }, "add", 1, 2);
+        var repeated = first.Submit<long>(new SubmitOptions { IdempotencyKey = key }, "add", 1, 2);
+        Assert.Same(original, repeated);
+        Assert.Equal(3, await original.AsTask().WithTimeout());
+
+        var elsewhere = second.Submit<long>(new SubmitOptions { IdempotencyKey = key }, "add", 1, 2);
+        var error = await Assert.ThrowsAsync<TaskRejectedException>(() => elsewhere.AsTask().WithTimeout());
+        Assert.Equal("AlreadyExists", error.Code);
+        Assert.Equal(original.Id, error.ExistingTaskId);
+        Assert.Contains($"idempotency key '{key}' belongs to task '{original.Id}'", error.Message, StringComparison.Ordinal);
+    }
+
     private async Task<HashSet<int>> WorkerPidsAsync() =>
         (await cluster.Admin.StatusAsync(new StatusRequest())).Workers.Select(w => w.ProcessId).ToHashSet();
 

@@ -22,7 +22,8 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
             var problem = Validation.Identifier("task id", task.Id)
                 ?? Validation.Identifier("task name", task.Name)
                 ?? Validation.JsonArguments(task.Name, task.Args.Span, options.MaxPayloadBytes)
-                ?? Policies.Problem(task.Policy);
+                ?? Policies.Problem(task.Policy)
+                ?? (task.IdempotencyKey.Length > 0 ? Validation.Identifier("idempotency key", task.IdempotencyKey) : null);
             if (problem is null)
             {
                 valid.Add(task);
@@ -35,7 +36,7 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
         }
         if (valid.Count > 0)
         {
-            foreach (var duplicate in await store.SubmitAsync(request.Session, valid).ConfigureAwait(false))
+            foreach (var (duplicate, holder) in await store.SubmitAsync(request.Session, valid).ConfigureAwait(false))
             {
                 var task = valid[duplicate];
                 reply.Rejected.Add(new Rejection
@@ -43,7 +44,10 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                     Index = positions[duplicate],
                     TaskId = task.Id,
                     Code = nameof(StatusCode.AlreadyExists),
-                    Message = $"task id '{task.Id}' is already in use.",
+                    ExistingTaskId = holder,
+                    Message = holder.Length > 0
+                        ? $"idempotency key '{task.IdempotencyKey}' belongs to task '{holder}'; no second task was created."
+                        : $"task id '{task.Id}' is already in use.",
                 });
             }
         }

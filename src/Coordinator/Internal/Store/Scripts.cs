@@ -90,27 +90,39 @@ internal static class Scripts
 
         """;
 
-    /// KEYS: the seven task keys, names, queue of name 1..n.
-    /// ARGV: session, n, name 1..n, then (id, name index, args, policy or '') per task.
-    /// Returns the indexes of tasks whose id exists already.
+    /// KEYS: the seven task keys, names, queue of name 1..n, then one key per idempotency key.
+    /// ARGV: session, retention seconds, n, name 1..n, then (id, name index, args, policy or '',
+    /// idempotency key index or 0) per task.
+    /// Returns (index, existing task id or '') per task refused: its id, or its idempotency key, is taken.
     public static readonly Script Submit = new("submit", Prelude + """
         local session = ARGV[1]
-        local nn = tonumber(ARGV[2])
+        local ttl = tonumber(ARGV[2])
+        local nn = tonumber(ARGV[3])
         local ids = {}
-        for i = 3 + nn, #ARGV, 4 do ids[#ids + 1] = ARGV[i] end
+        for i = 4 + nn, #ARGV, 5 do ids[#ids + 1] = ARGV[i] end
         local existing = hmget(H, ids)
         local headers, args, policies, pending, dups, seen = {}, {}, {}, {}, {}, {}
         local k = 0
-        for i = 3 + nn, #ARGV, 4 do
+        for i = 4 + nn, #ARGV, 5 do
           k = k + 1
           local id = ARGV[i]
+          local ki = tonumber(ARGV[i + 4])
+          local holder = false
+          if ki > 0 and not existing[k] and not seen[id] then
+            holder = redis.call('GET', KEYS[ki])
+            if not holder then redis.call('SET', KEYS[ki], id, 'EX', ttl) end
+          end
           if existing[k] or seen[id] then
             dups[#dups + 1] = k - 1
+            dups[#dups + 1] = ''
+          elseif holder then
+            dups[#dups + 1] = k - 1
+            dups[#dups + 1] = holder
           else
             seen[id] = true
             local ni = tonumber(ARGV[i + 1])
             headers[#headers + 1] = id
-            headers[#headers + 1] = header('q', 0, session, ARGV[2 + ni], '', 0, 0)
+            headers[#headers + 1] = header('q', 0, session, ARGV[3 + ni], '', 0, 0)
             args[#args + 1] = id
             args[#args + 1] = ARGV[i + 2]
             if ARGV[i + 3] ~= '' then
@@ -127,7 +139,7 @@ internal static class Scripts
         each_chunk('HSET', A, args)
         each_chunk('HSET', P, policies)
         for ni, list in pairs(pending) do each_chunk('RPUSH', KEYS[8 + ni], list) end
-        redis.call('SADD', KEYS[8], unpack(ARGV, 3, 2 + nn))
+        redis.call('SADD', KEYS[8], unpack(ARGV, 4, 3 + nn))
         return dups
         """);
 

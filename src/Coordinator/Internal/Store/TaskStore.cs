@@ -14,11 +14,15 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
 
     public Keys Keys => keys;
 
-    /// <summary>Stores a batch of validated tasks; returns the positions (in <paramref name="tasks"/>) of ids already taken.</summary>
-    public async Task<IReadOnlyList<int>> SubmitAsync(string session, IReadOnlyList<TaskSpec> tasks)
+    /// <summary>
+    /// Stores a batch of validated tasks; returns the positions (in <paramref name="tasks"/>) of those
+    /// refused because their id, or their idempotency key (then with the task that holds it), is taken.
+    /// </summary>
+    public async Task<IReadOnlyList<(int Index, string ExistingTaskId)>> SubmitAsync(string session, IReadOnlyList<TaskSpec> tasks)
     {
         var names = new List<string>();
         var nameIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        var idempotencyKeys = new List<string>();
         foreach (var task in tasks)
         {
             if (!nameIndex.ContainsKey(task.Name))
@@ -26,15 +30,27 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
                 names.Add(task.Name);
                 nameIndex[task.Name] = names.Count;
             }
+            if (task.IdempotencyKey.Length > 0)
+            {
+                idempotencyKeys.Add(task.IdempotencyKey);
+            }
         }
-        var args = new RedisValue[2 + names.Count + tasks.Count * 4];
+        var args = new RedisValue[3 + names.Count + tasks.Count * 5];
         var k = 0;
         args[k++] = session;
+        args[k++] = _retentionSeconds;
         args[k++] = names.Count;
         foreach (var name in names)
         {
             args[k++] = name;
         }
+        var redisKeys = keys.TaskKeys(1 + names.Count + idempotencyKeys.Count);
+        redisKeys[7] = keys.Names;
+        for (var i = 0; i < names.Count; i++)
+        {
+            redisKeys[8 + i] = keys.Queue(names[i]);
+        }
+        var nextKey = 8 + names.Count;
         foreach (var task in tasks)
         {
             args[k++] = task.Id;
@@ -42,16 +58,24 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
             // A chunked task's arguments are kept behind a '*', which no JSON text starts with.
             args[k++] = task.Chunked ? Chunked(task.Args.Span) : task.Args.Memory;
             args[k++] = Policies.Encode(task.Policy);
+            if (task.IdempotencyKey.Length > 0)
+            {
+                redisKeys[nextKey] = keys.Idempotency(task.IdempotencyKey);
+                args[k++] = ++nextKey; // Lua's KEYS are 1-based
+            }
+            else
+            {
+                args[k++] = 0;
+            }
         }
-        var redisKeys = keys.TaskKeys(1 + names.Count);
-        redisKeys[7] = keys.Names;
-        for (var i = 0; i < names.Count; i++)
-        {
-            redisKeys[8 + i] = keys.Queue(names[i]);
-        }
-        var result = await Scripts.Submit.RunAsync(_db, redisKeys, args).ConfigureAwait(false);
+        var result = (RedisResult[])(await Scripts.Submit.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
         await PublishReadyAsync(names).ConfigureAwait(false);
-        return Ints(result);
+        var refused = new List<(int, string)>(result.Length / 2);
+        for (var i = 0; i + 1 < result.Length; i += 2)
+        {
+            refused.Add(((int)result[i], (string)result[i + 1]!));
+        }
+        return refused;
     }
 
     /// <summary>Leases up to <paramref name="max"/> queued tasks of the given names to a worker.</summary>
