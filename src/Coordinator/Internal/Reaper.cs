@@ -1,6 +1,7 @@
 using Cluster.Coordinator.Internal.Store;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace Cluster.Coordinator.Internal;
 
@@ -9,35 +10,46 @@ namespace Cluster.Coordinator.Internal;
 /// moves tasks whose retry backoff has passed back into their queues. Runs on every coordinator;
 /// the scripts re-check expiry and due times by the store's clock, so parallel reapers are safe.
 /// </summary>
-internal sealed partial class Reaper(TaskStore store, CoordinatorOptions options, ILogger<Reaper> logger) : BackgroundService
+internal sealed partial class Reaper : BackgroundService
 {
+    private readonly TaskStore _store;
+    private readonly CoordinatorOptions _options;
+    private readonly ILogger<Reaper> _logger;
+    private int _sweepDue = 1;
+
+    public Reaper(TaskStore store, CoordinatorOptions options, IConnectionMultiplexer redis, ILogger<Reaper> logger)
+    {
+        _store = store;
+        _options = options;
+        _logger = logger;
+        // A store that came back may have been restored from a point where leases and worker sets disagree.
+        redis.ConnectionRestored += (_, _) =>
+        {
+            Volatile.Write(ref _sweepDue, 1);
+            Wake.Set();
+        };
+    }
+
     /// <summary>Woken when this coordinator schedules a retry, so a short backoff is not rounded up to a full pass.</summary>
     public Signal Wake { get; } = new();
 
-    private static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var lastSweep = DateTime.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var wait = options.HeartbeatInterval;
+            var wait = _options.HeartbeatInterval;
             Wake.Reset();
             try
             {
-                // At start and then now and again: leases that no registered worker holds.
-                if (DateTime.UtcNow - lastSweep > SweepInterval)
+                // At start, and after the store connection comes back: leases no registered worker holds.
+                if (Interlocked.Exchange(ref _sweepDue, 0) == 1 && await _store.SweepOrphanedLeasesAsync().ConfigureAwait(false) is > 0 and var swept)
                 {
-                    lastSweep = DateTime.UtcNow;
-                    if (await store.SweepOrphanedLeasesAsync().ConfigureAwait(false) is > 0 and var swept)
-                    {
-                        LogSwept(swept);
-                    }
+                    LogSwept(swept);
                 }
-                var (expired, due, next) = await store.DueAsync().ConfigureAwait(false);
+                var (expired, due, next) = await _store.DueAsync().ConfigureAwait(false);
                 foreach (var worker in expired)
                 {
-                    var (requeued, dead) = await store.RequeueAsync(worker, gone: false).ConfigureAwait(false);
+                    var (requeued, dead) = await _store.RequeueAsync(worker, gone: false).ConfigureAwait(false);
                     if (requeued >= 0)
                     {
                         LogReaped(worker, requeued, dead);
@@ -45,7 +57,7 @@ internal sealed partial class Reaper(TaskStore store, CoordinatorOptions options
                 }
                 if (due > 0)
                 {
-                    await store.PromoteAsync().ConfigureAwait(false);
+                    await _store.PromoteAsync().ConfigureAwait(false);
                     wait = TimeSpan.Zero;
                 }
                 else if (next is { } soon && soon < wait)
