@@ -68,18 +68,7 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         }
         _options = options ?? new ClusterExecutorOptions();
         _logger = _options.LoggerFactory?.CreateLogger<ClusterExecutor>() ?? NullLogger<ClusterExecutor>.Instance;
-        _channels = [.. uris.Select(uri => GrpcChannel.ForAddress(uri, new GrpcChannelOptions
-        {
-            HttpHandler = new SocketsHttpHandler
-            {
-                KeepAlivePingDelay = TimeSpan.FromSeconds(10),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
-                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
-                EnableMultipleHttp2Connections = true,
-            },
-            MaxReceiveMessageSize = null,
-            MaxSendMessageSize = null,
-        }))];
+        _channels = [.. uris.Select(ClusterChannel.Create)];
         _clients = [.. _channels.Select(c => new Protocol.V1.Tasks.TasksClient(c))];
         _inFlight = new SemaphoreSlim(_options.MaxBatchesInFlight);
         SessionId = Guid.NewGuid().ToString("N")[..16];

@@ -132,11 +132,7 @@ public sealed partial class WorkerProcess : IDisposable
                 await Task.WhenAny(idle, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
             }
             // Let the last results go out before the stream closes.
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
-            while (_outgoing.Reader.Count > 0 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(10).ConfigureAwait(false);
-            }
+            await FlushAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         }
         finally
         {
@@ -184,18 +180,7 @@ public sealed partial class WorkerProcess : IDisposable
 
     private async Task RunConnectionAsync(CancellationToken cancellationToken)
     {
-        using var channel = GrpcChannel.ForAddress(Address, new GrpcChannelOptions
-        {
-            HttpHandler = new SocketsHttpHandler
-            {
-                KeepAlivePingDelay = TimeSpan.FromSeconds(10),
-                KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
-                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
-                EnableMultipleHttp2Connections = true,
-            },
-            MaxReceiveMessageSize = null,
-            MaxSendMessageSize = null,
-        });
+        using var channel = ClusterChannel.Create(Address);
         using var connection = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var call = new Workers.WorkersClient(channel).Connect(cancellationToken: connection.Token);
 
@@ -355,15 +340,21 @@ public sealed partial class WorkerProcess : IDisposable
         }
         LogHardTimeout(run.Assignment.TaskId, run.Assignment.HardTimeoutMs);
         Finish(run, error: new HardTimeoutException($"Task {run.Assignment.TaskId} ran past its hard timeout of {run.Assignment.HardTimeoutMs} ms; its worker process was ended."));
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (_outgoing.Reader.Count > 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10).ConfigureAwait(false);
-        }
+        await FlushAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         // Let the sender finish its write of the result.
         await Task.Delay(200).ConfigureAwait(false);
         // At once, without exit handlers: a handler thread is stuck, and nothing here may wait on it.
         ExitNow(HardTimeoutExitCode);
+    }
+
+    /// <summary>Waits (bounded) until the send loop has taken everything queued for the coordinator.</summary>
+    private async Task FlushAsync(TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (_outgoing.Reader.Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+        }
     }
 
     private void Finish(TaskRun run, byte[]? value = null, Exception? error = null)

@@ -53,7 +53,7 @@ internal sealed class Rig : IAsyncDisposable
     }
 
     /// <summary>Worker processes (children of the daemons) running now.</summary>
-    public List<int> WorkerProcesses(ChildProcess daemon) => ChildrenOf(daemon.Id);
+    public IReadOnlyList<int> WorkerProcesses(ChildProcess daemon) => ProcFs.Children(daemon.Id);
 
     public async Task RestartRedisAsync()
     {
@@ -70,7 +70,7 @@ internal sealed class Rig : IAsyncDisposable
         foreach (var p in _processes)
         {
             _seen.Add(p.Id);
-            foreach (var child in ChildrenOf(p.Id))
+            foreach (var child in ProcFs.Children(p.Id))
             {
                 _seen.Add(child);
             }
@@ -98,57 +98,13 @@ internal sealed class Rig : IAsyncDisposable
         }
         await Redis.DisposeAsync();
         var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (_seen.Any(Alive) && DateTime.UtcNow < deadline)
+        while (_seen.Any(ProcFs.IsAlive) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(100);
         }
-        _left = _seen.Count(Alive);
+        _left = _seen.Count(ProcFs.IsAlive);
         return _left.Value;
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();
-
-    private static bool Alive(int pid)
-    {
-        var stat = $"/proc/{pid}/stat";
-        if (!File.Exists(stat))
-        {
-            return false;
-        }
-        try
-        {
-            // A zombie (state Z) is gone but for its parent's wait.
-            var text = File.ReadAllText(stat);
-            return text[(text.LastIndexOf(')') + 2)] != 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-
-    private static List<int> ChildrenOf(int parent)
-    {
-        var children = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid))
-            {
-                continue;
-            }
-            try
-            {
-                var text = File.ReadAllText(Path.Combine(dir, "stat"));
-                var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-                if (int.Parse(fields[1], CultureInfo.InvariantCulture) == parent)
-                {
-                    children.Add(pid);
-                }
-            }
-            catch (IOException)
-            {
-            }
-        }
-        return children;
-    }
 }

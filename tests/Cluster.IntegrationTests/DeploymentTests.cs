@@ -7,7 +7,7 @@ public sealed class DeploymentTests
     [SkippableFact]
     public async Task ComposeFile_IsAcceptedByDockerCompose()
     {
-        var compose = Requirements.FindOnPath("docker-compose");
+        var compose = ProgramPath.Find("docker-compose");
         Requirements.Require(compose is null ? "docker-compose is not installed (apt-get install docker-compose)" : null);
         var root = RepositoryRoot();
 

@@ -5,8 +5,6 @@ internal static class Requirements
 {
     public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
-    public static string? FindOnPath(string program) => ProgramPath.Find(program);
-
     /// <summary>Skips (or, in CI, fails) when <paramref name="missing"/> is not null.</summary>
     public static void Require(string? missing)
     {

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Cluster.Bench.Infrastructure;
+namespace Cluster.Testing;
 
 /// <summary>What Linux says about a process: CPU time, resident memory, threads, children (from /proc).</summary>
-internal static partial class ProcFs
+public static partial class ProcFs
 {
     private const int ScClkTck = 2;
 
@@ -32,6 +32,9 @@ internal static partial class ProcFs
 
     /// <summary>Threads of the process now; null when it is gone.</summary>
     public static int? Threads(int pid) => StatusValue(pid, "Threads:") is { } n ? (int)n : null;
+
+    /// <summary>True while the process exists and is not a zombie (exited, waiting for its parent).</summary>
+    public static bool IsAlive(int pid) => StatFields(pid) is { } fields && fields[0] != "Z";
 
     /// <summary>Direct children: every process whose parent is <paramref name="pid"/> (read from /proc/*/stat).</summary>
     public static IReadOnlyList<int> Children(int pid)
