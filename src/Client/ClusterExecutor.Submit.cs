@@ -53,7 +53,9 @@ public sealed partial class ClusterExecutor
                 var client = Client;
                 try
                 {
+                    Cluster.Contracts.HopTrace.Mark("C1send", batch[0].Id);
                     var reply = await client.SubmitAsync(request).ConfigureAwait(false);
+                    Cluster.Contracts.HopTrace.Mark("C9reply", batch[0].Id);
                     foreach (var rejection in reply.Rejected)
                     {
                         var future = batch[rejection.Index];

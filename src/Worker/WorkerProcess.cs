@@ -250,6 +250,7 @@ public sealed partial class WorkerProcess : IDisposable
 
     private void Dispatch(Assignment assignment, int generation)
     {
+        HopTrace.Mark("W1recv", assignment.TaskId);
         if (!_registry.TryGet(assignment.Name, out var handler))
         {
             Report(assignment, generation, error: new InvalidOperationException($"No handler for task '{assignment.Name}' in this worker process."));
@@ -316,6 +317,7 @@ public sealed partial class WorkerProcess : IDisposable
         {
             return false;
         }
+        HopTrace.Mark("W2start", run.Assignment.TaskId);
         // Started notices wait for the next flush: a task that finishes by then needs none, so
         // short tasks cost no notice at all.
         _started[run.Assignment.TaskId] = Event(run.Assignment, started: true);
@@ -412,6 +414,7 @@ public sealed partial class WorkerProcess : IDisposable
         {
             result.Value = UnsafeByteOperations.UnsafeWrap(value ?? "null"u8.ToArray());
         }
+        HopTrace.Mark("W3done", assignment.TaskId);
         _outgoing.Writer.TryWrite(new Outgoing(result, generation, null));
     }
 
@@ -511,6 +514,7 @@ public sealed partial class WorkerProcess : IDisposable
             }
             if (message.Results.Count > 0 || message.Events.Count > 0 || message.Heartbeat is not null || message.Draining || message.ThreadCredits > 0 || message.CoroutineCredits > 0)
             {
+                foreach (var r in message.Results) { HopTrace.Mark("W4send", r.TaskId); }
                 await stream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -88,11 +88,11 @@ public abstract class StoreTests : IAsyncLifetime
     public async Task DuplicateTaskIds_AreRefused_AndTheFirstSubmitStands()
     {
         Require();
-        Assert.Empty(await Store.SubmitAsync("s3", [Spec("s3.1", "echo", "[1]")]));
+        Assert.Empty((await Store.SubmitAsync("s3", [Spec("s3.1", "echo", "[1]")])).Refused);
 
         var duplicates = await Store.SubmitAsync("s3", [Spec("s3.2", "echo", "[2]"), Spec("s3.1", "echo", "[3]")]);
 
-        Assert.Equal([(1, "")], duplicates);
+        Assert.Equal([(1, "")], duplicates.Refused);
         await Store.HeartbeatAsync("wa", Hello("wa"));
         var leased = await Store.LeaseAsync("wa", ["echo"], 10, 0);
         Assert.Equal(["s3.1:[1]", "s3.2:[2]"], leased.Select(a => a.TaskId + ":" + a.Args.ToStringUtf8()));
@@ -109,10 +109,10 @@ public abstract class StoreTests : IAsyncLifetime
         var other = Spec("s11.3", "echo", "[3]");
         other.IdempotencyKey = "k-other";
 
-        Assert.Empty(await Store.SubmitAsync("s11", [first]));
+        Assert.Empty((await Store.SubmitAsync("s11", [first])).Refused);
         var refused = await Store.SubmitAsync("s12", [second, other]);
 
-        Assert.Equal([(0, "s11.1")], refused);
+        Assert.Equal([(0, "s11.1")], refused.Refused);
         await Store.HeartbeatAsync("wa", Hello("wa"));
         Assert.Equal(["s11.1", "s11.3"], (await Store.LeaseAsync("wa", ["echo"], 10, 0)).Select(a => a.TaskId));
     }
@@ -259,6 +259,38 @@ public abstract class StoreTests : IAsyncLifetime
         var again = Assert.Single(await Store.LeaseAsync("wb", ["echo"], 10, 0));
         Assert.Equal(("s10.1", 2), (again.TaskId, again.Attempt));
         Assert.Equal(0, await Store.SweepOrphanedLeasesAsync());
+    }
+
+    [SkippableFact]
+    public async Task SubmitWithAHandoff_LeasesOldestFirst_UpToWhatTheWorkerCanTake()
+    {
+        Require();
+        await Store.SubmitAsync("s13", [Spec("s13.1", "echo", "[1]")]);
+        await Store.HeartbeatAsync("wa", Hello("wa"));
+
+        var outcome = await Store.SubmitAsync("s13", [Spec("s13.2", "echo", "[2]"), Spec("s13.3", "echo", "[3]")], handoffWorker: "wa", handoffMax: 2);
+
+        // The task queued before goes first; the one left over waits in the queue for any worker.
+        Assert.Empty(outcome.Refused);
+        Assert.Equal(["s13.1:1:[1]", "s13.2:1:[2]"], outcome.Handed.Select(a => $"{a.TaskId}:{a.Attempt}:{a.Args.ToStringUtf8()}"));
+        await Store.HeartbeatAsync("wb", Hello("wb"));
+        Assert.Equal("s13.3", Assert.Single(await Store.LeaseAsync("wb", ["echo"], 10, 0)).TaskId);
+        // A hand-off is a lease like any other: fenced by its attempt, and back in the queue when the worker goes.
+        Assert.Equal(new CompleteOutcome(1, 0, 0, 0), await Store.CompleteAsync("wa", [Result("s13.1", "s13", 1, "1")]));
+        Assert.Equal((1, 0), await Store.RequeueAsync("wa", gone: true));
+        var again = Assert.Single(await Store.LeaseAsync("wb", ["echo"], 10, 0));
+        Assert.Equal(("s13.2", 2), (again.TaskId, again.Attempt));
+    }
+
+    [SkippableFact]
+    public async Task SubmitWithAHandoff_ToAWorkerNoLongerRegistered_QueuesTheTasks()
+    {
+        Require();
+        var outcome = await Store.SubmitAsync("s14", [Spec("s14.1", "echo", "[1]")], handoffWorker: "gone", handoffMax: 5);
+
+        Assert.Empty(outcome.Handed);
+        await Store.HeartbeatAsync("wa", Hello("wa"));
+        Assert.Equal("s14.1", Assert.Single(await Store.LeaseAsync("wa", ["echo"], 10, 0)).TaskId);
     }
 
     private static TaskResult Failure(string id, string session, int attempt, string type, string message) =>

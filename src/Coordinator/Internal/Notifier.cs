@@ -15,20 +15,67 @@ internal sealed class Notifier
 {
     private readonly ConcurrentDictionary<string, WorkerConnection> _workers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SessionWatch> _sessions = new(StringComparer.Ordinal);
+    // Prefixes this coordinator's ready and done notices, so it skips its own when the store echoes them.
+    private readonly string _origin = Guid.NewGuid().ToString("N")[..12] + "\n";
 
     public Notifier(IConnectionMultiplexer redis, Keys keys)
     {
         var subscriber = redis.GetSubscriber();
-        subscriber.Subscribe(keys.ReadyChannel, (_, message) => OnReady(message!));
-        subscriber.Subscribe(keys.DoneChannel, (_, message) => OnDone(message!));
+        subscriber.Subscribe(keys.ReadyChannel, (_, message) => OnReady(Untag(message!)));
+        subscriber.Subscribe(keys.DoneChannel, (_, message) => OnDone(Untag(message!)));
         subscriber.Subscribe(keys.EventsChannel, (_, message) => OnEvents(message));
         subscriber.Subscribe(keys.InterruptChannel, (_, message) => OnInterrupt(message!));
     }
 
-    public void Add(WorkerConnection worker) => _workers[worker.Id] = worker;
+    /// <summary>A ready or done notice as published: with the origin of <paramref name="local"/>, if any.</summary>
+    public static string Tag(Notifier? local, string message) => (local?._origin ?? "\n") + message;
 
-    public void Remove(WorkerConnection worker) =>
+    /// <summary>The notice without its origin; empty when it is this coordinator's own.</summary>
+    private string Untag(string message)
+    {
+        var newline = message.IndexOf('\n', StringComparison.Ordinal);
+        return newline < 0 || message.StartsWith(_origin, StringComparison.Ordinal) ? string.Empty : message[(newline + 1)..];
+    }
+
+    private WorkerConnection[] _connected = [];
+    private int _rotation;
+
+    public void Add(WorkerConnection worker)
+    {
+        _workers[worker.Id] = worker;
+        Volatile.Write(ref _connected, [.. _workers.Values]);
+    }
+
+    public void Remove(WorkerConnection worker)
+    {
         _workers.TryRemove(new KeyValuePair<string, WorkerConnection>(worker.Id, worker));
+        Volatile.Write(ref _connected, [.. _workers.Values]);
+    }
+
+    /// <summary>
+    /// A worker connected here with free slots for every one of <paramref name="names"/>, taking
+    /// turns; its credits for up to <paramref name="count"/> tasks are reserved. Null when none has any.
+    /// </summary>
+    public (WorkerConnection Worker, ExecutionKind Kind, int Reserved)? BeginHandoff(IReadOnlyList<string> names, int count)
+    {
+        var connected = Volatile.Read(ref _connected);
+        var start = Interlocked.Increment(ref _rotation);
+        for (var i = 0; i < connected.Length; i++)
+        {
+            var worker = connected[(int)((uint)(start + i) % (uint)connected.Length)];
+            var kind = worker.KindOfAll(names);
+            if (kind == ExecutionKind.Unspecified)
+            {
+                continue;
+            }
+            var reserved = worker.BeginHandoff(kind, count);
+            if (reserved > 0)
+            {
+                return (worker, kind, reserved);
+            }
+        }
+        return null;
+    }
 
     public SessionWatch Watch(string session)
     {
@@ -42,25 +89,53 @@ internal sealed class Notifier
 
     public void OnReady(string message)
     {
+        if (message.Length == 0)
+        {
+            return;
+        }
         var names = message.Split('\n');
         foreach (var worker in _workers.Values)
         {
             if (worker.HandlesAny(names))
             {
-                worker.Wake.Set();
+                worker.MarkReady();
             }
         }
     }
 
+    /// <summary>Sessions with completions in the store that their stream has not been handed: it reads them.</summary>
     public void OnDone(string message)
     {
+        if (message.Length == 0)
+        {
+            return;
+        }
         foreach (var session in message.Split('\n'))
         {
             if (_sessions.TryGetValue(session, out var watch))
             {
-                watch.Wake.Set();
+                watch.MarkStale();
             }
         }
+    }
+
+    /// <summary>Hands completions just written to the outboxes to the streams of their sessions open here.</summary>
+    public void Deliver(IReadOnlyList<(string Session, Completion Completion)> written)
+    {
+        SessionWatch? last = null;
+        foreach (var (session, completion) in written)
+        {
+            if (_sessions.TryGetValue(session, out var watch))
+            {
+                watch.Offer(completion);
+                if (!ReferenceEquals(watch, last))
+                {
+                    last?.Wake.Set();
+                    last = watch;
+                }
+            }
+        }
+        last?.Wake.Set();
     }
 
     private void OnEvents(RedisValue message)

@@ -3,11 +3,21 @@ using Cluster.Protocol.V1;
 
 namespace Cluster.Coordinator.Internal;
 
-/// <summary>One open completion stream on this coordinator: its wake-up and its pending notices.</summary>
+/// <summary>
+/// One open completion stream on this coordinator: its wake-up, its pending notices, and the
+/// completions handed to it as they were written to its outbox. Those spare the stream a read of
+/// the store; whenever they do not follow on from what it has sent (written by another
+/// coordinator, by a cancel, a dead letter, or dropped past the bound), it reads the store instead.
+/// </summary>
 internal sealed class SessionWatch
 {
     private const int MaxPendingEvents = 10_000;
+    private const int MaxPendingCompletions = 100_000;
     private readonly ConcurrentQueue<TaskEvent> _events = new();
+    private readonly Lock _gate = new();
+    private List<Completion> _completions = [];
+    // A new stream starts by reading the store: it resumes after the client's cursor.
+    private bool _stale = true;
 
     public Signal Wake { get; } = new();
 
@@ -25,6 +35,77 @@ internal sealed class SessionWatch
         while (batch.Events.Count < MaxPendingEvents && _events.TryDequeue(out var e))
         {
             batch.Events.Add(e);
+        }
+    }
+
+    /// <summary>The store holds completions this stream has not been handed: read them, and wake.</summary>
+    public void MarkStale()
+    {
+        lock (_gate)
+        {
+            _stale = true;
+        }
+        Wake.Set();
+    }
+
+    /// <summary>Keeps a completion just written to the outbox (with its sequence number) for the stream.</summary>
+    public void Offer(Completion completion)
+    {
+        lock (_gate)
+        {
+            if (_completions.Count >= MaxPendingCompletions)
+            {
+                // The client is not keeping up: drop them, the store has them all.
+                _completions.Clear();
+                _stale = true;
+            }
+            _completions.Add(completion);
+        }
+    }
+
+    /// <summary>
+    /// The completions handed over that follow <paramref name="cursor"/> without a gap, oldest first
+    /// (at most <paramref name="max"/>); null when the stream must read the store instead.
+    /// </summary>
+    public List<Completion>? TakeFollowing(long cursor, int max)
+    {
+        lock (_gate)
+        {
+            if (_stale)
+            {
+                _stale = false;
+                _completions.RemoveAll(c => c.Seq <= cursor);
+                return null;
+            }
+            if (_completions.Count == 0)
+            {
+                return [];
+            }
+            _completions.Sort(static (a, b) => a.Seq.CompareTo(b.Seq));
+            var taken = new List<Completion>(Math.Min(max, _completions.Count));
+            var next = cursor + 1;
+            var i = 0;
+            for (; i < _completions.Count && taken.Count < max; i++)
+            {
+                var c = _completions[i];
+                if (c.Seq < next)
+                {
+                    continue; // sent already, after a read of the store
+                }
+                if (c.Seq != next)
+                {
+                    break;
+                }
+                taken.Add(c);
+                next++;
+            }
+            _completions.RemoveRange(0, i);
+            if (taken.Count == 0 && _completions.Count > 0)
+            {
+                // A gap: what fills it is in the store only.
+                return null;
+            }
+            return taken;
         }
     }
 }

@@ -6,7 +6,7 @@ namespace Cluster.Coordinator.Internal;
 /// </summary>
 internal sealed class Signal
 {
-    private TaskCompletionSource _source = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _source = new();
 
     public void Set() => Volatile.Read(ref _source).TrySetResult();
 
@@ -15,7 +15,7 @@ internal sealed class Signal
         var current = Volatile.Read(ref _source);
         if (current.Task.IsCompleted)
         {
-            Interlocked.CompareExchange(ref _source, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), current);
+            Interlocked.CompareExchange(ref _source, new TaskCompletionSource(), current);
         }
     }
 

@@ -8,10 +8,13 @@ namespace Cluster.Coordinator.Internal.Services;
 internal sealed class TasksService(TaskStore store, Notifier notifier, CoordinatorOptions options) : Protocol.V1.Tasks.TasksBase
 {
     private const int CompletionBatchSize = 1024;
+    // A batch of more task names than this waits in the queues (one worker rarely runs them all).
+    private const int MaxHandoffNames = 8;
     private static readonly TimeSpan SafetyInterval = TimeSpan.FromSeconds(2);
 
     public override async Task<SubmitReply> Submit(SubmitRequest request, ServerCallContext context)
     {
+        if (request.Tasks.Count > 0) { Cluster.Contracts.HopTrace.Mark("S1recv", request.Tasks[0].Id); }
         RequireIdentifier("session", request.Session);
         var reply = new SubmitReply();
         var valid = new List<TaskSpec>(request.Tasks.Count);
@@ -36,7 +39,7 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
         }
         if (valid.Count > 0)
         {
-            foreach (var (duplicate, holder) in await store.SubmitAsync(request.Session, valid).ConfigureAwait(false))
+            foreach (var (duplicate, holder) in (await StoreAsync(request.Session, valid).ConfigureAwait(false)).Refused)
             {
                 var task = valid[duplicate];
                 reply.Rejected.Add(new Rejection
@@ -51,7 +54,44 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                 });
             }
         }
+        if (request.Tasks.Count > 0) { Cluster.Contracts.HopTrace.Mark("S2stored", request.Tasks[0].Id); }
         return reply;
+    }
+
+    /// <summary>
+    /// Stores the tasks and, when a worker connected here has free slots for them, leases them to
+    /// it in the same step: they skip the queue and its wake-up.
+    /// </summary>
+    private async Task<SubmitOutcome> StoreAsync(string session, List<TaskSpec> tasks)
+    {
+        var names = new List<string>(1);
+        foreach (var task in tasks)
+        {
+            if (!names.Contains(task.Name))
+            {
+                names.Add(task.Name);
+            }
+            if (names.Count > MaxHandoffNames)
+            {
+                return await store.SubmitAsync(session, tasks).ConfigureAwait(false);
+            }
+        }
+        if (notifier.BeginHandoff(names, Math.Min(tasks.Count, WorkerConnection.MaxLeaseBatch)) is not var (worker, kind, reserved))
+        {
+            return await store.SubmitAsync(session, tasks).ConfigureAwait(false);
+        }
+        List<Assignment> handed = [];
+        try
+        {
+            var outcome = await store.SubmitAsync(session, tasks, worker.Id, reserved).ConfigureAwait(false);
+            handed = outcome.Handed;
+            return outcome;
+        }
+        finally
+        {
+            worker.Assign(handed, kind, reserved);
+            worker.EndHandoff();
+        }
     }
 
     public override async Task<CancelReply> Cancel(CancelRequest request, ServerCallContext context)
@@ -85,14 +125,27 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                 var batch = new CompletionBatch();
                 // Notices first: a started notice never overtakes its task's completion.
                 watch.DrainEventsInto(batch);
-                var completions = await store.ReadCompletionsAsync(request.Session, cursor, CompletionBatchSize).ConfigureAwait(false);
+                // Completions this coordinator wrote come handed over; the store is read only to fill a gap.
+                var completions = watch.TakeFollowing(cursor, CompletionBatchSize);
+                if (completions is null)
+                {
+                    completions = await store.ReadCompletionsAsync(request.Session, cursor, CompletionBatchSize).ConfigureAwait(false);
+                    if (completions.Count == CompletionBatchSize)
+                    {
+                        watch.MarkStale(); // more to read
+                    }
+                }
                 batch.Completions.AddRange(completions);
                 if (batch.Completions.Count == 0 && batch.Events.Count == 0)
                 {
-                    // Woken by the store's notice; the interval only guards against a lost notice.
-                    await watch.Wake.WaitAsync(SafetyInterval, cancellationToken).ConfigureAwait(false);
+                    // Woken by a hand-over or a notice; the interval only guards against a lost notice.
+                    if (!await watch.Wake.WaitAsync(SafetyInterval, cancellationToken).ConfigureAwait(false))
+                    {
+                        watch.MarkStale();
+                    }
                     continue;
                 }
+                foreach (var c in completions) { Cluster.Contracts.HopTrace.Mark("S7read", c.TaskId); }
                 await responseStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
                 if (completions.Count > 0)
                 {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Cluster.Coordinator.Internal.Store;
 using Cluster.Protocol.V1;
@@ -14,7 +15,6 @@ namespace Cluster.Coordinator.Internal.Services;
 /// </summary>
 internal sealed partial class WorkersService(TaskStore store, Notifier notifier, Reaper reaper, CoordinatorOptions options, ILogger<WorkersService> logger) : Workers.WorkersBase
 {
-    private const int MaxLeaseBatch = 512;
     private const int MaxCompleteBatch = 1024;
     private static readonly TimeSpan SafetyInterval = TimeSpan.FromSeconds(2);
 
@@ -37,7 +37,7 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
         var writer = WriteLoopAsync(worker, responseStream, done.Token);
         var leaser = LeaseLoopAsync(worker, done.Token);
         // Bounded by the worker's credits: it never holds more results than tasks leased to it.
-        var results = Channel.CreateUnbounded<TaskResult>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var results = Channel.CreateUnbounded<TaskResult>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true, AllowSynchronousContinuations = true });
         var completer = CompleteLoopAsync(worker, results.Reader, done);
         try
         {
@@ -60,6 +60,7 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
                 }
                 foreach (var result in message.Results)
                 {
+                    Cluster.Contracts.HopTrace.Mark("S5result", result.TaskId);
                     results.Writer.TryWrite(result);
                 }
                 if (message.Released.Count > 0)
@@ -85,6 +86,7 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
         finally
         {
             notifier.Remove(worker);
+            await worker.CloseAsync().ConfigureAwait(false);
             // Results received are committed before the worker's other leases go back to their queues.
             results.Writer.TryComplete();
             await completer.ConfigureAwait(false);
@@ -112,6 +114,7 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
             try
             {
                 var outcome = await store.CompleteAsync(worker.Id, batch).ConfigureAwait(false);
+                foreach (var r in batch) { Cluster.Contracts.HopTrace.Mark("S6completed", r.TaskId); }
                 if (outcome.Stale > 0)
                 {
                     LogStaleResults(worker.Id, outcome.Stale);
@@ -151,18 +154,44 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
         }
     }
 
+    /// <summary>
+    /// Leases whenever the worker has credits and its queues may hold tasks: after a ready notice
+    /// for its names, or while each lease is filled to what it asked. Credits coming back alone do
+    /// not send it to queues it found short of tasks.
+    /// </summary>
     private async Task LeaseLoopAsync(WorkerConnection worker, CancellationToken cancellationToken)
     {
         var rotation = 0;
+        // The ready version each kind's queues were last found short at; -1: look again.
+        int threadsSeen = -1, coroutinesSeen = -1;
+        var looked = Stopwatch.GetTimestamp();
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
                 worker.Wake.Reset();
-                var leased = await LeaseAsync(worker, worker.ThreadNames, worker.ThreadCredits, ExecutionKind.ThreadPool, rotation).ConfigureAwait(false)
-                    | await LeaseAsync(worker, worker.CoroutineNames, worker.CoroutineCredits, ExecutionKind.Coroutine, rotation).ConfigureAwait(false);
+                if (Stopwatch.GetElapsedTime(looked) > SafetyInterval)
+                {
+                    // Now and then look whatever the notices say, in case one was lost.
+                    threadsSeen = coroutinesSeen = -1;
+                    looked = Stopwatch.GetTimestamp();
+                }
+                var version = worker.ReadyVersion;
+                var more = false;
+                if (threadsSeen != version)
+                {
+                    var outcome = await LeaseAsync(worker, worker.ThreadNames, ExecutionKind.ThreadPool, rotation).ConfigureAwait(false);
+                    threadsSeen = outcome == LeaseOutcome.Short ? version : outcome == LeaseOutcome.Filled ? -1 : threadsSeen;
+                    more |= outcome == LeaseOutcome.Filled;
+                }
+                if (coroutinesSeen != version)
+                {
+                    var outcome = await LeaseAsync(worker, worker.CoroutineNames, ExecutionKind.Coroutine, rotation).ConfigureAwait(false);
+                    coroutinesSeen = outcome == LeaseOutcome.Short ? version : outcome == LeaseOutcome.Filled ? -1 : coroutinesSeen;
+                    more |= outcome == LeaseOutcome.Filled;
+                }
                 rotation++;
-                if (!leased)
+                if (!more)
                 {
                     await worker.Wake.WaitAsync(SafetyInterval, cancellationToken).ConfigureAwait(false);
                 }
@@ -178,39 +207,43 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
         }
     }
 
-    private async Task<bool> LeaseAsync(WorkerConnection worker, string[] names, int credits, ExecutionKind kind, int rotation)
+    private enum LeaseOutcome
     {
-        if (credits <= 0 || names.Length == 0 || worker.Draining)
+        /// <summary>Nothing asked: no credits, no names of this kind, or draining.</summary>
+        NotAsked,
+        /// <summary>Fewer tasks than asked: the queues are empty until the next ready notice.</summary>
+        Short,
+        /// <summary>As many as asked: there may be more.</summary>
+        Filled,
+    }
+
+    private async Task<LeaseOutcome> LeaseAsync(WorkerConnection worker, string[] names, ExecutionKind kind, int rotation)
+    {
+        if (names.Length == 0 || worker.Draining)
         {
-            return false;
+            return LeaseOutcome.NotAsked;
         }
-        List<Assignment> leased;
+        var want = worker.Reserve(kind, WorkerConnection.MaxLeaseBatch);
+        if (want == 0)
+        {
+            return LeaseOutcome.NotAsked;
+        }
+        List<Assignment> leased = [];
         try
         {
-            leased = await store.LeaseAsync(worker.Id, names, Math.Min(credits, MaxLeaseBatch), rotation).ConfigureAwait(false);
+            leased = await store.LeaseAsync(worker.Id, names, want, rotation).ConfigureAwait(false);
         }
         catch (RedisServerException e) when (e.Message.Contains("NOWORKER", StringComparison.Ordinal))
         {
             // Reaped while alive (e.g. the store was away): register again, then lease.
             await store.HeartbeatAsync(worker.Id, worker.Hello).ConfigureAwait(false);
-            return true;
+            return LeaseOutcome.Filled;
         }
-        if (leased.Count == 0)
+        finally
         {
-            return false;
+            worker.Assign(leased, kind, want);
         }
-        if (kind == ExecutionKind.ThreadPool)
-        {
-            worker.AddCredits(-leased.Count, 0);
-        }
-        else
-        {
-            worker.AddCredits(0, -leased.Count);
-        }
-        var message = new CoordinatorMessage();
-        message.Assignments.AddRange(leased);
-        worker.Outgoing.Writer.TryWrite(message);
-        return true;
+        return leased.Count < want ? LeaseOutcome.Short : LeaseOutcome.Filled;
     }
 
     private static async Task WriteLoopAsync(WorkerConnection worker, IServerStreamWriter<CoordinatorMessage> stream, CancellationToken cancellationToken)

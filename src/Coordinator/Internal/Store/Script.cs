@@ -23,7 +23,10 @@ internal sealed class Script
     {
         try
         {
-            return await db.ScriptEvaluateAsync(_sha, keys, args).ConfigureAwait(false);
+            Cluster.Contracts.HopTrace.Mark("X" + Name + "0", "x");
+            var r = await db.ScriptEvaluateAsync(_sha, keys, args).ConfigureAwait(false);
+            Cluster.Contracts.HopTrace.Mark("X" + Name + "1", "x");
+            return r;
         }
         catch (RedisServerException e) when (e.Message.Contains("NOSCRIPT", StringComparison.Ordinal))
         {

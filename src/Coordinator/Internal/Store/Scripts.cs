@@ -87,23 +87,78 @@ internal static class Scripts
             .. ',"reason":' .. cjson.encode(reason) .. ',"errors":' .. errors .. '}')
           forget(id)
         end
+        -- Leases up to want queued tasks to worker from the queues KEYS[first .. first + nq - 1],
+        -- starting at the rotation; leasedkey is the worker's leased set.
+        -- Returns (id, name, args, attempt, session, policy) per leased task.
+        local function lease(worker, want, rotation, first, nq, leasedkey)
+          local start = rotation % nq
+          local ids, parts = {}, {}
+          for j = 0, nq - 1 do
+            if #ids >= want then break end
+            local q = KEYS[first + (start + j) % nq]
+            while #ids < want do
+              local batch = lpop(q, want - #ids)
+              if not batch then break end
+              local heads = redis.call('HMGET', H, unpack(batch))
+              for x, id in ipairs(batch) do
+                if heads[x] then
+                  local st, at, se, nm, wk, lost, failed = parse(heads[x])
+                  -- ids without a header, or not queued, are tombstones: skipped
+                  if st == 'q' then
+                    ids[#ids + 1] = id
+                    parts[#parts + 1] = { tonumber(at) + 1, se, nm, lost, failed }
+                  end
+                end
+              end
+            end
+          end
+          if #ids == 0 then return {} end
+          local args = redis.call('HMGET', A, unpack(ids))
+          local policies = redis.call('HMGET', P, unpack(ids))
+          local by_name, headers, out = {}, {}, {}
+          for x, id in ipairs(ids) do
+            local t = parts[x]
+            -- leased: the attempt number is the fencing token of this lease
+            headers[#headers + 1] = id
+            headers[#headers + 1] = header('l', t[1], t[2], t[3], worker, t[4], t[5])
+            local policy = policies[x]
+            if not policy then
+              policy = by_name[t[3]]
+              if not policy then
+                policy = redis.call('HGET', NP, t[3]) or DEFAULT_POLICY
+                by_name[t[3]] = policy
+              end
+            end
+            out[#out + 1] = id
+            out[#out + 1] = t[3]
+            out[#out + 1] = args[x]
+            out[#out + 1] = t[1]
+            out[#out + 1] = t[2]
+            out[#out + 1] = policy
+          end
+          redis.call('HSET', H, unpack(headers))
+          redis.call('SADD', leasedkey, unpack(ids))
+          return out
+        end
 
         """;
 
-    /// KEYS: the seven task keys, names, queue of name 1..n, then one key per idempotency key.
-    /// ARGV: session, retention seconds, n, name 1..n, then (id, name index, args, policy or '',
-    /// idempotency key index or 0) per task.
-    /// Returns (index, existing task id or '') per task refused: its id, or its idempotency key, is taken.
+    /// KEYS: the seven task keys, names, queue of name 1..n, then one key per idempotency key, then
+    /// (only with a worker to hand tasks to) that worker's leased set and workers.
+    /// ARGV: session, retention seconds, n, worker to hand tasks to or '', how many at most, name 1..n,
+    /// then (id, name index, args, policy or '', idempotency key index or 0) per task.
+    /// Returns two lists: (index, existing task id or '') per task refused (its id, or its idempotency
+    /// key, is taken), and the tasks leased to the worker at once, as <see cref="Lease"/> returns them.
     public static readonly Script Submit = new("submit", Prelude + """
         local session = ARGV[1]
         local ttl = tonumber(ARGV[2])
         local nn = tonumber(ARGV[3])
         local ids = {}
-        for i = 4 + nn, #ARGV, 5 do ids[#ids + 1] = ARGV[i] end
+        for i = 6 + nn, #ARGV, 5 do ids[#ids + 1] = ARGV[i] end
         local existing = hmget(H, ids)
         local headers, args, policies, pending, dups, seen = {}, {}, {}, {}, {}, {}
         local k = 0
-        for i = 4 + nn, #ARGV, 5 do
+        for i = 6 + nn, #ARGV, 5 do
           k = k + 1
           local id = ARGV[i]
           local ki = tonumber(ARGV[i + 4])
@@ -122,7 +177,7 @@ internal static class Scripts
             seen[id] = true
             local ni = tonumber(ARGV[i + 1])
             headers[#headers + 1] = id
-            headers[#headers + 1] = header('q', 0, session, ARGV[3 + ni], '', 0, 0)
+            headers[#headers + 1] = header('q', 0, session, ARGV[5 + ni], '', 0, 0)
             args[#args + 1] = id
             args[#args + 1] = ARGV[i + 2]
             if ARGV[i + 3] ~= '' then
@@ -139,8 +194,14 @@ internal static class Scripts
         each_chunk('HSET', A, args)
         each_chunk('HSET', P, policies)
         for ni, list in pairs(pending) do each_chunk('RPUSH', KEYS[8 + ni], list) end
-        redis.call('SADD', KEYS[8], unpack(ARGV, 4, 3 + nn))
-        return dups
+        redis.call('SADD', KEYS[8], unpack(ARGV, 6, 5 + nn))
+        -- A worker waiting for these names takes them in the same step (oldest first), unless it
+        -- is no longer registered: then they wait in their queues like any other.
+        local handed = {}
+        if ARGV[4] ~= '' and redis.call('ZSCORE', KEYS[#KEYS], ARGV[4]) then
+          handed = lease(ARGV[4], tonumber(ARGV[5]), 0, 9, nn, KEYS[#KEYS - 1])
+        end
+        return { dups, handed }
         """);
 
     /// KEYS: the seven task keys, the worker's leased set, workers, queue 1..n.
@@ -150,62 +211,14 @@ internal static class Scripts
         if not redis.call('ZSCORE', KEYS[9], ARGV[1]) then
           return redis.error_reply('NOWORKER worker ' .. ARGV[1] .. ' is not registered')
         end
-        local want = tonumber(ARGV[2])
-        local nq = #KEYS - 9
-        local start = tonumber(ARGV[3]) % nq
-        local ids, parts = {}, {}
-        for j = 0, nq - 1 do
-          if #ids >= want then break end
-          local q = KEYS[10 + (start + j) % nq]
-          while #ids < want do
-            local batch = lpop(q, want - #ids)
-            if not batch then break end
-            local heads = redis.call('HMGET', H, unpack(batch))
-            for x, id in ipairs(batch) do
-              if heads[x] then
-                local st, at, se, nm, wk, lost, failed = parse(heads[x])
-                -- ids without a header, or not queued, are tombstones: skipped
-                if st == 'q' then
-                  ids[#ids + 1] = id
-                  parts[#parts + 1] = { tonumber(at) + 1, se, nm, lost, failed }
-                end
-              end
-            end
-          end
-        end
-        if #ids == 0 then return {} end
-        local args = redis.call('HMGET', A, unpack(ids))
-        local policies = redis.call('HMGET', P, unpack(ids))
-        local by_name, headers, out = {}, {}, {}
-        for x, id in ipairs(ids) do
-          local t = parts[x]
-          -- leased: the attempt number is the fencing token of this lease
-          headers[#headers + 1] = id
-          headers[#headers + 1] = header('l', t[1], t[2], t[3], ARGV[1], t[4], t[5])
-          local policy = policies[x]
-          if not policy then
-            policy = by_name[t[3]]
-            if not policy then
-              policy = redis.call('HGET', NP, t[3]) or DEFAULT_POLICY
-              by_name[t[3]] = policy
-            end
-          end
-          out[#out + 1] = id
-          out[#out + 1] = t[3]
-          out[#out + 1] = args[x]
-          out[#out + 1] = t[1]
-          out[#out + 1] = t[2]
-          out[#out + 1] = policy
-        end
-        redis.call('HSET', H, unpack(headers))
-        redis.call('SADD', KEYS[8], unpack(ids))
-        return out
+        return lease(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), 10, #KEYS - 9, KEYS[8])
         """);
 
     /// KEYS: the seven task keys, the worker's leased set, then (outbox, outbox sequence) per session.
     /// ARGV: worker, retention seconds, jitter (0..1), number of sessions, session 1..n, then per result
     /// (id, attempt, session index, completion, error type or '', error JSON or '').
-    /// Returns (accepted, stale, retrying, dead-lettered).
+    /// Returns (accepted, stale, retrying, dead-lettered), then (result index, sequence number) per
+    /// completion written to an outbox as sent, so the coordinator can hand it on without reading it back.
     public static readonly Script Complete = new("complete", Prelude + """
         local ttl = tonumber(ARGV[2])
         local jitter = tonumber(ARGV[3])
@@ -250,6 +263,7 @@ internal static class Scripts
                 local list = outboxes[si]
                 if not list then list = {}; outboxes[si] = list end
                 list[#list + 1] = ARGV[i + 3]
+                list[#list + 1] = x - 1
                 finished[#finished + 1] = id
               end
             end
@@ -257,13 +271,18 @@ internal static class Scripts
           if not ok then stale = stale + 1 end
         end
         each_chunk('SREM', KEYS[8], released)
+        local delivered = { accepted, stale, retrying, dead }
         for si, list in pairs(outboxes) do
           -- one sequence range and one ZADD per session and batch
-          local last = redis.call('INCRBY', KEYS[8 + 2 * si], #list)
+          local n = math.floor(#list / 2)
+          local last = redis.call('INCRBY', KEYS[8 + 2 * si], n)
           local entries = {}
-          for j, entry in ipairs(list) do
-            entries[#entries + 1] = last - #list + j
-            entries[#entries + 1] = entry
+          for j = 1, n do
+            local seq = last - n + j
+            entries[#entries + 1] = seq
+            entries[#entries + 1] = list[2 * j - 1]
+            delivered[#delivered + 1] = list[2 * j]
+            delivered[#delivered + 1] = seq
           end
           each_chunk('ZADD', KEYS[7 + 2 * si], entries)
           redis.call('EXPIRE', KEYS[7 + 2 * si], ttl)
@@ -273,7 +292,7 @@ internal static class Scripts
         each_chunk('HDEL', A, finished)
         each_chunk('HDEL', P, finished)
         each_chunk('HDEL', E, finished)
-        return { accepted, stale, retrying, dead }
+        return delivered
         """);
 
     /// KEYS: the seven task keys, outbox, outbox sequence of the session.

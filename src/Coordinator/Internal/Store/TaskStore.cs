@@ -15,10 +15,12 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
     public Keys Keys => keys;
 
     /// <summary>
-    /// Stores a batch of validated tasks; returns the positions (in <paramref name="tasks"/>) of those
-    /// refused because their id, or their idempotency key (then with the task that holds it), is taken.
+    /// Stores a batch of validated tasks and, when <paramref name="handoffWorker"/> is given, leases up
+    /// to <paramref name="handoffMax"/> of them to that worker in the same step. Returns the positions
+    /// (in <paramref name="tasks"/>) of those refused because their id, or their idempotency key (then
+    /// with the task that holds it), is taken; and the tasks handed to the worker.
     /// </summary>
-    public async Task<IReadOnlyList<(int Index, string ExistingTaskId)>> SubmitAsync(string session, IReadOnlyList<TaskSpec> tasks)
+    public async Task<SubmitOutcome> SubmitAsync(string session, IReadOnlyList<TaskSpec> tasks, string? handoffWorker = null, int handoffMax = 0)
     {
         var names = new List<string>();
         var nameIndex = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -35,16 +37,19 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
                 idempotencyKeys.Add(task.IdempotencyKey);
             }
         }
-        var args = new RedisValue[3 + names.Count + tasks.Count * 5];
+        var handoff = handoffWorker is not null && handoffMax > 0;
+        var args = new RedisValue[5 + names.Count + tasks.Count * 5];
         var k = 0;
         args[k++] = session;
         args[k++] = _retentionSeconds;
         args[k++] = names.Count;
+        args[k++] = handoff ? handoffWorker : string.Empty;
+        args[k++] = handoff ? handoffMax : 0;
         foreach (var name in names)
         {
             args[k++] = name;
         }
-        var redisKeys = keys.TaskKeys(1 + names.Count + idempotencyKeys.Count);
+        var redisKeys = keys.TaskKeys(1 + names.Count + idempotencyKeys.Count + (handoff ? 2 : 0));
         redisKeys[7] = keys.Names;
         for (var i = 0; i < names.Count; i++)
         {
@@ -68,14 +73,51 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
                 args[k++] = 0;
             }
         }
-        var result = (RedisResult[])(await Scripts.Submit.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
-        await PublishReadyAsync(names).ConfigureAwait(false);
-        var refused = new List<(int, string)>(result.Length / 2);
-        for (var i = 0; i + 1 < result.Length; i += 2)
+        if (handoff)
         {
-            refused.Add(((int)result[i], (string)result[i + 1]!));
+            redisKeys[^2] = keys.Leased(handoffWorker!);
+            redisKeys[^1] = keys.Workers;
         }
-        return refused;
+        var result = (RedisResult[])(await Scripts.Submit.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
+        var dups = (RedisResult[])result[0]!;
+        var refused = new List<(int, string)>(dups.Length / 2);
+        for (var i = 0; i + 1 < dups.Length; i += 2)
+        {
+            refused.Add(((int)dups[i], (string)dups[i + 1]!));
+        }
+        var handed = Assignments((RedisResult[])result[1]!);
+        if (!AllHanded(tasks, refused, handed))
+        {
+            // Some wait in their queues: wake the workers that take them.
+            await PublishReadyAsync(names).ConfigureAwait(false);
+        }
+        return new SubmitOutcome(refused, handed);
+    }
+
+    /// <summary>
+    /// Whether every task this batch stored went to the worker at once. Leasing takes each queue
+    /// from its head, so then nothing older waits either.
+    /// </summary>
+    private static bool AllHanded(IReadOnlyList<TaskSpec> tasks, List<(int Index, string ExistingTaskId)> refused, List<Assignment> handed)
+    {
+        if (handed.Count < tasks.Count - refused.Count)
+        {
+            return false;
+        }
+        var refusedAt = refused.Select(r => r.Index).ToHashSet();
+        var stored = new HashSet<string>(tasks.Count, StringComparer.Ordinal);
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            if (!refusedAt.Contains(i))
+            {
+                stored.Add(tasks[i].Id);
+            }
+        }
+        foreach (var assignment in handed)
+        {
+            stored.Remove(assignment.TaskId);
+        }
+        return stored.Count == 0;
     }
 
     /// <summary>Leases up to <paramref name="max"/> queued tasks of the given names to a worker.</summary>
@@ -89,6 +131,12 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
             redisKeys[9 + i] = keys.Queue(names[i]);
         }
         var result = (RedisResult[])(await Scripts.Lease.RunAsync(_db, redisKeys, [worker, max, rotation]).ConfigureAwait(false))!;
+        return Assignments(result);
+    }
+
+    /// <summary>The assignments of leased tasks, as the lease step returns them.</summary>
+    private static List<Assignment> Assignments(RedisResult[] result)
+    {
         var leased = new List<Assignment>(result.Length / 6);
         for (var i = 0; i + 5 < result.Length; i += 6)
         {
@@ -133,6 +181,7 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
             redisKeys[8 + i * 2] = keys.Outbox(sessions[i]);
             redisKeys[9 + i * 2] = keys.OutboxSequence(sessions[i]);
         }
+        var completions = new Completion[results.Count];
         var args = new RedisValue[4 + sessions.Count + results.Count * 6];
         var k = 0;
         args[k++] = worker;
@@ -143,20 +192,35 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
         {
             args[k++] = s;
         }
-        foreach (var r in results)
+        for (var i = 0; i < results.Count; i++)
         {
+            var r = results[i];
+            completions[i] = ToCompletion(r, worker);
             args[k++] = r.TaskId;
             args[k++] = r.Attempt.ToString(CultureInfo.InvariantCulture);
             args[k++] = sessionIndex[r.Session];
-            args[k++] = ToCompletion(r, worker).ToByteArray();
+            args[k++] = completions[i].ToByteArray();
             args[k++] = r.Error?.Type ?? string.Empty;
             args[k++] = r.Error is null ? string.Empty : ErrorJson(r.Error);
         }
         var result = (RedisResult[])(await Scripts.Complete.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
         var outcome = new CompleteOutcome((int)result[0], (int)result[1], (int)result[2], (int)result[3]);
+        if (result.Length > 4)
+        {
+            // Handed straight to this coordinator's open streams: they need not read them back.
+            var written = new (string Session, Completion Completion)[(result.Length - 4) / 2];
+            for (var i = 4; i + 1 < result.Length; i += 2)
+            {
+                var index = (int)result[i];
+                var completion = completions[index];
+                completion.Seq = (long)result[i + 1];
+                written[(i - 4) / 2] = (results[index].Session, completion);
+            }
+            local?.Deliver(written);
+        }
         if (outcome.Accepted > outcome.Retrying)
         {
-            await PublishDoneAsync(sessions).ConfigureAwait(false);
+            await PublishDoneAsync(sessions, localWake: outcome.DeadLettered > 0).ConfigureAwait(false);
         }
         return outcome;
     }
@@ -214,21 +278,28 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
 
     /// <summary>
     /// Tells every coordinator that tasks of these names are ready: this one at once, the others
-    /// through the store's pub/sub (a second wake-up here is harmless).
+    /// through the store's pub/sub (which this one ignores when the notice is its own).
     /// </summary>
     private Task PublishReadyAsync(IEnumerable<string> names)
     {
         var message = string.Join('\n', names);
         local?.OnReady(message);
-        return _db.PublishAsync(keys.ReadyChannel, message);
+        return _db.PublishAsync(keys.ReadyChannel, Notifier.Tag(local, message));
     }
 
-    /// <summary>Tells the coordinator holding each session's stream that it has new completions.</summary>
-    private Task PublishDoneAsync(IEnumerable<string> sessions)
+    /// <summary>
+    /// Tells the coordinator holding each session's stream that it has new completions to read
+    /// from the store. This one is told only when <paramref name="localWake"/>: completions it
+    /// wrote as sent it has delivered already.
+    /// </summary>
+    private Task PublishDoneAsync(IEnumerable<string> sessions, bool localWake = true)
     {
         var message = string.Join('\n', sessions);
-        local?.OnDone(message);
-        return _db.PublishAsync(keys.DoneChannel, message);
+        if (localWake)
+        {
+            local?.OnDone(message);
+        }
+        return _db.PublishAsync(keys.DoneChannel, Notifier.Tag(local, message));
     }
 
     private static Completion ToCompletion(TaskResult r, string worker)

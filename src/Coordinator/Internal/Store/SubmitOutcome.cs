@@ -1,0 +1,9 @@
+using Cluster.Protocol.V1;
+
+namespace Cluster.Coordinator.Internal.Store;
+
+/// <summary>
+/// What one submit call did: the tasks refused (position in the batch, and the task holding its
+/// idempotency key, or empty when its id was taken), and those leased at once to a waiting worker.
+/// </summary>
+internal sealed record SubmitOutcome(IReadOnlyList<(int Index, string ExistingTaskId)> Refused, List<Assignment> Handed);
