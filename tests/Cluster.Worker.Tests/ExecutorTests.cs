@@ -62,6 +62,32 @@ public sealed class ExecutorTests
         Assert.InRange(peak, 1, 3);
     }
 
+    [Fact]
+    public async Task BoundedThreadPool_RunsWorkQueuedWhileOthersBlock_OnEveryThread()
+    {
+        using var pool = new BoundedThreadPool(3);
+        // Each task blocks until all three run at once: they must be on three threads together,
+        // though queued one at a time, each after the previous one started.
+        using var allRunning = new Barrier(3);
+        var met = new int[3];
+        using var started = new SemaphoreSlim(0);
+        var finished = new CountdownEvent(3);
+        for (var i = 0; i < 3; i++)
+        {
+            var index = i;
+            pool.Enqueue(() =>
+            {
+                started.Release();
+                met[index] = allRunning.SignalAndWait(TimeSpan.FromSeconds(10)) ? 1 : 0;
+                finished.Signal();
+            });
+            Assert.True(await started.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        await Task.Run(() => finished.Wait(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal([1, 1, 1], met);
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int current;
