@@ -39,6 +39,7 @@ foreach (var scenario in options.Scenarios)
             "threads" => (Threads.Title, Threads.RunAsync),
             "backlog" => (Backlog.Title, Backlog.RunAsync),
             "clients" => (Clients.Title, Clients.RunAsync),
+            "hops" => (Hops.Title, Hops.RunAsync),
             _ => throw new UnreachableException(scenario),
         };
         var result = new ScenarioResult(scenario, storeName, title);

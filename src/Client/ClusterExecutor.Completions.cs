@@ -1,3 +1,4 @@
+using Cluster.Contracts;
 using Cluster.Protocol.V1;
 using Grpc.Core;
 
@@ -41,7 +42,7 @@ public sealed partial class ClusterExecutor
                     foreach (var completion in call.ResponseStream.Current.Completions)
                     {
                         // A completion seen twice (after a resume) finds its future gone or resolved: it resolves once.
-                        Cluster.Contracts.HopTrace.Mark("C8completion", completion.TaskId);
+                        HopTrace.Mark("client.completed", completion.TaskId);
                         if (_futures.TryGetValue(completion.TaskId, out var future))
                         {
                             future.Resolve(completion);

@@ -53,9 +53,14 @@ public sealed partial class ClusterExecutor
                 var client = Client;
                 try
                 {
-                    Cluster.Contracts.HopTrace.Mark("C1send", batch[0].Id);
+                    if (HopTrace.Enabled)
+                    {
+                        foreach (var future in batch)
+                        {
+                            HopTrace.Mark("client.send", future.Id);
+                        }
+                    }
                     var reply = await client.SubmitAsync(request).ConfigureAwait(false);
-                    Cluster.Contracts.HopTrace.Mark("C9reply", batch[0].Id);
                     foreach (var rejection in reply.Rejected)
                     {
                         var future = batch[rejection.Index];

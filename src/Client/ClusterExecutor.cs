@@ -169,7 +169,7 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         }
         var id = SessionId + "." + Interlocked.Increment(ref _sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var future = new ClusterFuture<TResult>(this, id, task, chunked, policy) { IdempotencyKey = idempotencyKey };
-        Cluster.Contracts.HopTrace.Mark("C0submit", id);
+        HopTrace.Mark("client.submit", id);
         _futures[id] = future;
         _args[id] = json;
         if (!_submits.Writer.TryWrite(future))

@@ -250,7 +250,7 @@ public sealed partial class WorkerProcess : IDisposable
 
     private void Dispatch(Assignment assignment, int generation)
     {
-        HopTrace.Mark("W1recv", assignment.TaskId);
+        HopTrace.Mark("worker.received", assignment.TaskId);
         if (!_registry.TryGet(assignment.Name, out var handler))
         {
             Report(assignment, generation, error: new InvalidOperationException($"No handler for task '{assignment.Name}' in this worker process."));
@@ -317,7 +317,7 @@ public sealed partial class WorkerProcess : IDisposable
         {
             return false;
         }
-        HopTrace.Mark("W2start", run.Assignment.TaskId);
+        HopTrace.Mark("worker.started", run.Assignment.TaskId);
         // Started notices wait for the next flush: a task that finishes by then needs none, so
         // short tasks cost no notice at all.
         _started[run.Assignment.TaskId] = Event(run.Assignment, started: true);
@@ -414,7 +414,7 @@ public sealed partial class WorkerProcess : IDisposable
         {
             result.Value = UnsafeByteOperations.UnsafeWrap(value ?? "null"u8.ToArray());
         }
-        HopTrace.Mark("W3done", assignment.TaskId);
+        HopTrace.Mark("worker.finished", assignment.TaskId);
         _outgoing.Writer.TryWrite(new Outgoing(result, generation, null));
     }
 
@@ -514,7 +514,13 @@ public sealed partial class WorkerProcess : IDisposable
             }
             if (message.Results.Count > 0 || message.Events.Count > 0 || message.Heartbeat is not null || message.Draining || message.ThreadCredits > 0 || message.CoroutineCredits > 0)
             {
-                foreach (var r in message.Results) { HopTrace.Mark("W4send", r.TaskId); }
+                if (HopTrace.Enabled)
+                {
+                    foreach (var result in message.Results)
+                    {
+                        HopTrace.Mark("worker.sent", result.TaskId);
+                    }
+                }
                 await stream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -14,16 +14,24 @@ public static partial class ProcFs
         return ticks > 0 ? ticks : 100;
     });
 
-    /// <summary>User plus system CPU time of a process so far, in seconds; null when it is gone.</summary>
-    public static double? CpuSeconds(int pid)
+    /// <summary>
+    /// User plus system CPU time of a process so far, in seconds (with <paramref name="reapedChildren"/>,
+    /// plus that of its children that have exited and been waited for); null when it is gone.
+    /// </summary>
+    public static double? CpuSeconds(int pid, bool reapedChildren = false)
     {
         var fields = StatFields(pid);
         if (fields is null)
         {
             return null;
         }
-        // Fields after "(comm)": [0] state (field 3), [11] utime (field 14), [12] stime (field 15).
+        // Fields after "(comm)": [0] state (field 3), [11] utime (field 14), [12] stime (field 15),
+        // [13] cutime (field 16), [14] cstime (field 17).
         var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        if (reapedChildren)
+        {
+            ticks += long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+        }
         return ticks / TicksPerSecond.Value;
     }
 

@@ -22,7 +22,7 @@ internal static class Clients
         }
         var n = perClient * clients;
         var processes = options.Processes ?? Environment.ProcessorCount;
-        var warmup = Math.Min(options.Warmup ?? 1_000, 1_000) / clients;
+        var warmup = Math.Min(options.Warmup ?? 16_000, 16_000) / clients;
         result.Parameters["clients"] = clients;
         result.Parameters["tasks"] = n;
         result.Parameters["tasks per client"] = perClient;

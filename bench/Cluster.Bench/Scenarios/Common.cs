@@ -132,16 +132,21 @@ internal static class Common
     public static double Mib(long bytes) => bytes / 1024.0 / 1024.0;
 }
 
-/// <summary>CPU seconds (user + system, from /proc) that each process used between construction and <see cref="Stop"/>.</summary>
+/// <summary>
+/// CPU seconds (user + system, from /proc) that each process used between construction and
+/// <see cref="Stop"/>. A redis-server's count includes the AOF rewrites it forked that finished meanwhile.
+/// </summary>
 internal sealed class CpuMeter
 {
+    public const string RedisRole = "redis-server";
+
     private readonly List<(string Role, int Pid, double Start)> _processes = [];
 
     public CpuMeter(IEnumerable<(string Role, int Pid)> processes)
     {
         foreach (var (role, pid) in processes)
         {
-            _processes.Add((role, pid, ProcFs.CpuSeconds(pid) ?? throw new BenchException($"Process {pid} ({role}) is gone before the measurement.")));
+            _processes.Add((role, pid, ProcFs.CpuSeconds(pid, role == RedisRole) ?? throw new BenchException($"Process {pid} ({role}) is gone before the measurement.")));
         }
     }
 
@@ -151,7 +156,7 @@ internal sealed class CpuMeter
         var used = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var (role, pid, start) in _processes)
         {
-            var end = ProcFs.CpuSeconds(pid);
+            var end = ProcFs.CpuSeconds(pid, role == RedisRole);
             if (end is null)
             {
                 result.Notes.Add($"Process {pid} ({role}) exited during the measurement: its CPU time is missing.");

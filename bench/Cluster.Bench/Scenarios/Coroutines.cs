@@ -18,7 +18,8 @@ internal static class Coroutines
         var n = options.Tasks ?? 10_000;
         var sleep = options.SleepSeconds;
         var coroutines = Math.Max(n, 1000);
-        var warmup = Math.Min(options.Warmup ?? 1_000, 1_000);
+        // Rounds of the measured shape, so the whole path has reached its steady state (tiered JIT).
+        var warmup = options.Warmup ?? 2 * n;
         result.Parameters["tasks"] = n;
         result.Parameters["sleep"] = $"{sleep} s";
         result.Parameters["worker processes"] = 1;
@@ -30,11 +31,14 @@ internal static class Coroutines
         var executor = new ClusterExecutor(deployment.Address.ToString());
         try
         {
-            // Warm-up: the coroutine path JIT-compiled, and the worker's connection busy once.
-            Log($"coroutines/{Name(store)}: warm-up ({warmup} × sleep(0.01))");
-            var warm = Enumerable.Range(0, warmup).Select(_ => executor.Submit(MathTasks.Sleep, 0.01)).ToArray();
-            await WaitAllAsync(warm, options.Timeout, "warm-up sleeps");
-            await Task.Delay(500);
+            Log($"coroutines/{Name(store)}: warm-up ({warmup:N0} × sleep(0.01), in rounds of {n:N0})");
+            for (var done = 0; done < warmup; done += n)
+            {
+                var warm = Enumerable.Range(0, Math.Min(n, warmup - done)).Select(_ => executor.Submit(MathTasks.Sleep, 0.01)).ToArray();
+                await WaitAllAsync(warm, options.Timeout, "warm-up sleeps");
+            }
+            // Let the JIT's background compilations of the warm-up land.
+            await Task.Delay(1000);
 
             var threadsBefore = ProcFs.Threads(worker);
             Log($"coroutines/{Name(store)}: {n:N0} × sleep({sleep})");

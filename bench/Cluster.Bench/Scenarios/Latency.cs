@@ -15,7 +15,8 @@ internal static class Latency
     {
         var n = options.Tasks ?? 5_000;
         var processes = options.Processes ?? Environment.ProcessorCount;
-        var warmup = options.Warmup ?? 500;
+        // Long enough for every process to reach its steady state (tiered JIT, pools, buffers).
+        var warmup = options.Warmup ?? 3_000;
         result.Parameters["round trips"] = n;
         result.Parameters["worker processes"] = processes;
         result.Parameters["warm-up round trips"] = warmup;
@@ -46,7 +47,7 @@ internal static class Latency
         }
     }
 
-    private static async Task RoundTripsAsync(ClusterExecutor executor, int count, TimeSpan timeout, double[]? samples)
+    internal static async Task RoundTripsAsync(ClusterExecutor executor, int count, TimeSpan timeout, double[]? samples)
     {
         for (var i = 0; i < count; i++)
         {

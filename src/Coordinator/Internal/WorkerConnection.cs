@@ -1,3 +1,4 @@
+using Cluster.Contracts;
 using System.Threading.Channels;
 using Cluster.Protocol.V1;
 
@@ -77,7 +78,13 @@ internal sealed class WorkerConnection(Hello hello)
     {
         if (leased.Count > 0)
         {
-            foreach (var a in leased) { Cluster.Contracts.HopTrace.Mark("S3leased", a.TaskId); }
+            if (HopTrace.Enabled)
+            {
+                foreach (var assignment in leased)
+                {
+                    HopTrace.Mark("coordinator.assigned", assignment.TaskId);
+                }
+            }
             var message = new CoordinatorMessage();
             message.Assignments.AddRange(leased);
             Outgoing.Writer.TryWrite(message);

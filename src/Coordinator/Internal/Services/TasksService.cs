@@ -1,3 +1,4 @@
+using Cluster.Contracts;
 using Cluster.Coordinator.Internal.Store;
 using Cluster.Protocol.V1;
 using Grpc.Core;
@@ -14,7 +15,13 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
 
     public override async Task<SubmitReply> Submit(SubmitRequest request, ServerCallContext context)
     {
-        if (request.Tasks.Count > 0) { Cluster.Contracts.HopTrace.Mark("S1recv", request.Tasks[0].Id); }
+        if (HopTrace.Enabled)
+        {
+            foreach (var task in request.Tasks)
+            {
+                HopTrace.Mark("coordinator.received", task.Id);
+            }
+        }
         RequireIdentifier("session", request.Session);
         var reply = new SubmitReply();
         var valid = new List<TaskSpec>(request.Tasks.Count);
@@ -54,7 +61,6 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                 });
             }
         }
-        if (request.Tasks.Count > 0) { Cluster.Contracts.HopTrace.Mark("S2stored", request.Tasks[0].Id); }
         return reply;
     }
 
@@ -145,7 +151,13 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                     }
                     continue;
                 }
-                foreach (var c in completions) { Cluster.Contracts.HopTrace.Mark("S7read", c.TaskId); }
+                if (HopTrace.Enabled)
+                {
+                    foreach (var completion in completions)
+                    {
+                        HopTrace.Mark("coordinator.delivered", completion.TaskId);
+                    }
+                }
                 await responseStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
                 if (completions.Count > 0)
                 {

@@ -1,3 +1,4 @@
+using Cluster.Contracts;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Cluster.Coordinator.Internal.Store;
@@ -60,7 +61,7 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
                 }
                 foreach (var result in message.Results)
                 {
-                    Cluster.Contracts.HopTrace.Mark("S5result", result.TaskId);
+                    HopTrace.Mark("coordinator.result", result.TaskId);
                     results.Writer.TryWrite(result);
                 }
                 if (message.Released.Count > 0)
@@ -114,7 +115,6 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
             try
             {
                 var outcome = await store.CompleteAsync(worker.Id, batch).ConfigureAwait(false);
-                foreach (var r in batch) { Cluster.Contracts.HopTrace.Mark("S6completed", r.TaskId); }
                 if (outcome.Stale > 0)
                 {
                     LogStaleResults(worker.Id, outcome.Stale);

@@ -23,10 +23,7 @@ internal sealed class Script
     {
         try
         {
-            Cluster.Contracts.HopTrace.Mark("X" + Name + "0", "x");
-            var r = await db.ScriptEvaluateAsync(_sha, keys, args).ConfigureAwait(false);
-            Cluster.Contracts.HopTrace.Mark("X" + Name + "1", "x");
-            return r;
+            return await db.ScriptEvaluateAsync(_sha, keys, args).ConfigureAwait(false);
         }
         catch (RedisServerException e) when (e.Message.Contains("NOSCRIPT", StringComparison.Ordinal))
         {

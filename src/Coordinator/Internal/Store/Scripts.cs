@@ -290,8 +290,9 @@ internal static class Scripts
         end
         each_chunk('HDEL', H, finished)
         each_chunk('HDEL', A, finished)
-        each_chunk('HDEL', P, finished)
-        each_chunk('HDEL', E, finished)
+        -- most tasks have no policy of their own and no errors: skip the writes (and their log) then
+        if redis.call('HLEN', P) > 0 then each_chunk('HDEL', P, finished) end
+        if redis.call('HLEN', E) > 0 then each_chunk('HDEL', E, finished) end
         return delivered
         """);
 
