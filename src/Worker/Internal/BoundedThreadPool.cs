@@ -7,17 +7,19 @@ namespace Cluster.Worker.Internal;
 /// shared pool, so CPU-bound handlers cannot starve the gRPC stream or the coroutine loop.
 /// </summary>
 /// <remarks>
-/// Work wakes one idle thread at a time, and a thread that takes work wakes the next only while
-/// more is queued: a batch of short tasks runs on the threads already awake instead of waking
-/// every thread for a task each, while long tasks still spread to every thread in turn.
+/// Work wakes one idle thread at a time — the one that went idle last, whose caches are warm — and
+/// a thread that takes work wakes the next only while more is queued: a batch of short tasks runs
+/// on the threads already awake instead of waking every thread for a task each, while long tasks
+/// still spread to every thread in turn.
 /// </remarks>
 internal sealed class BoundedThreadPool : IDisposable
 {
     private readonly ConcurrentQueue<Action> _work = new();
-    private readonly SemaphoreSlim _wake = new(0);
     private readonly Thread[] _threads;
-    // Threads asleep (or about to be) that no one has chosen to wake yet.
-    private int _sleeping;
+    private readonly SemaphoreSlim[] _wakes;
+    private readonly Lock _idleGate = new();
+    // Threads asleep, the last to go idle on top; a thread is taken off when chosen to wake.
+    private readonly Stack<int> _idle = new();
     // Threads chosen and released, not yet back at work.
     private int _waking;
     private volatile bool _disposed;
@@ -25,9 +27,12 @@ internal sealed class BoundedThreadPool : IDisposable
     public BoundedThreadPool(int threads)
     {
         _threads = new Thread[threads];
+        _wakes = new SemaphoreSlim[threads];
         for (var i = 0; i < threads; i++)
         {
-            _threads[i] = new Thread(Run) { IsBackground = true, Name = $"cluster-pool-{i}" };
+            var index = i;
+            _wakes[i] = new SemaphoreSlim(0);
+            _threads[i] = new Thread(() => Run(index)) { IsBackground = true, Name = $"cluster-pool-{i}" };
             _threads[i].Start();
         }
     }
@@ -41,34 +46,26 @@ internal sealed class BoundedThreadPool : IDisposable
         WakeOne();
     }
 
-    /// <summary>Wakes one sleeping thread, unless one is already on its way (it passes the work on).</summary>
+    /// <summary>Wakes the thread that went idle last, unless one is already on its way (it passes the work on).</summary>
     private void WakeOne()
     {
-        if (Volatile.Read(ref _waking) > 0 || !TryClaimSleeper())
+        if (Volatile.Read(ref _waking) > 0)
         {
             return;
         }
-        Interlocked.Increment(ref _waking);
-        _wake.Release();
-    }
-
-    private bool TryClaimSleeper()
-    {
-        while (true)
+        int chosen;
+        lock (_idleGate)
         {
-            var sleeping = Volatile.Read(ref _sleeping);
-            if (sleeping == 0)
+            if (!_idle.TryPop(out chosen))
             {
-                return false;
+                return;
             }
-            if (Interlocked.CompareExchange(ref _sleeping, sleeping - 1, sleeping) == sleeping)
-            {
-                return true;
-            }
+            Interlocked.Increment(ref _waking);
         }
+        _wakes[chosen].Release();
     }
 
-    private void Run()
+    private void Run(int index)
     {
         ExecutorThread.Mark(Executor.ThreadPool);
         while (true)
@@ -82,18 +79,20 @@ internal sealed class BoundedThreadPool : IDisposable
                 work();
                 continue;
             }
-            if (_disposed)
+            lock (_idleGate)
             {
-                return;
+                // Looked at again under the gate: work queued from here on finds this thread idle.
+                if (!_work.IsEmpty)
+                {
+                    continue;
+                }
+                if (_disposed)
+                {
+                    return;
+                }
+                _idle.Push(index);
             }
-            Interlocked.Increment(ref _sleeping);
-            // Queued (or disposed) between the look above and going to sleep: stay awake, unless
-            // another thread has chosen this one already; then its wake-up is on the way.
-            if ((!_work.IsEmpty || _disposed) && TryClaimSleeper())
-            {
-                continue;
-            }
-            _wake.Wait();
+            _wakes[index].Wait();
             Interlocked.Decrement(ref _waking);
         }
     }
@@ -101,12 +100,17 @@ internal sealed class BoundedThreadPool : IDisposable
     /// <summary>Takes no more work; the threads finish what is queued, then end.</summary>
     public void Dispose()
     {
-        _disposed = true;
-        var sleeping = Interlocked.Exchange(ref _sleeping, 0);
-        if (sleeping > 0)
+        List<int> sleeping;
+        lock (_idleGate)
         {
-            Interlocked.Add(ref _waking, sleeping);
-            _wake.Release(sleeping);
+            _disposed = true;
+            sleeping = [.. _idle];
+            _idle.Clear();
+            Interlocked.Add(ref _waking, sleeping.Count);
+        }
+        foreach (var index in sleeping)
+        {
+            _wakes[index].Release();
         }
     }
 }
