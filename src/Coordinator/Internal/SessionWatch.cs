@@ -15,7 +15,11 @@ internal sealed class SessionWatch
     private const int MaxPendingCompletions = 100_000;
     private readonly ConcurrentQueue<TaskEvent> _events = new();
     private readonly Lock _gate = new();
-    private List<Completion> _completions = [];
+    // Pending completions are _completions[_head..]; taken ones are dropped from the front in bulk.
+    private readonly List<Completion> _completions = [];
+    private int _head;
+    // Whether _completions[_head..] is in sequence order (completer loops of several workers interleave).
+    private bool _sorted = true;
     // A new stream starts by reading the store: it resumes after the client's cursor.
     private bool _stale = true;
 
@@ -53,11 +57,17 @@ internal sealed class SessionWatch
     {
         lock (_gate)
         {
-            if (_completions.Count >= MaxPendingCompletions)
+            if (_completions.Count - _head >= MaxPendingCompletions)
             {
                 // The client is not keeping up: drop them, the store has them all.
                 _completions.Clear();
+                _head = 0;
+                _sorted = true;
                 _stale = true;
+            }
+            if (_completions.Count > _head && completion.Seq < _completions[^1].Seq)
+            {
+                _sorted = false;
             }
             _completions.Add(completion);
         }
@@ -71,41 +81,51 @@ internal sealed class SessionWatch
     {
         lock (_gate)
         {
+            if (!_sorted)
+            {
+                _completions.Sort(_head, _completions.Count - _head, BySeq.Instance);
+                _sorted = true;
+            }
+            var taken = new List<Completion>(Math.Min(max, _completions.Count - _head));
+            var next = cursor + 1;
+            while (_head < _completions.Count && taken.Count < max)
+            {
+                var c = _completions[_head];
+                if (c.Seq >= next)
+                {
+                    if (c.Seq != next || _stale)
+                    {
+                        break;
+                    }
+                    taken.Add(c);
+                    next++;
+                }
+                // else: sent already, after a read of the store
+                _head++;
+            }
+            if (_head == _completions.Count || _head > 4096)
+            {
+                _completions.RemoveRange(0, _head);
+                _head = 0;
+            }
             if (_stale)
             {
                 _stale = false;
-                _completions.RemoveAll(c => c.Seq <= cursor);
                 return null;
             }
-            if (_completions.Count == 0)
-            {
-                return [];
-            }
-            _completions.Sort(static (a, b) => a.Seq.CompareTo(b.Seq));
-            var taken = new List<Completion>(Math.Min(max, _completions.Count));
-            var next = cursor + 1;
-            var i = 0;
-            for (; i < _completions.Count && taken.Count < max; i++)
-            {
-                var c = _completions[i];
-                if (c.Seq < next)
-                {
-                    continue; // sent already, after a read of the store
-                }
-                if (c.Seq != next)
-                {
-                    break;
-                }
-                taken.Add(c);
-                next++;
-            }
-            _completions.RemoveRange(0, i);
-            if (taken.Count == 0 && _completions.Count > 0)
+            if (taken.Count == 0 && _completions.Count > _head)
             {
                 // A gap: what fills it is in the store only.
                 return null;
             }
             return taken;
         }
+    }
+
+    private sealed class BySeq : IComparer<Completion>
+    {
+        public static readonly BySeq Instance = new();
+
+        public int Compare(Completion? x, Completion? y) => x!.Seq.CompareTo(y!.Seq);
     }
 }
