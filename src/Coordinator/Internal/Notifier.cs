@@ -15,8 +15,12 @@ internal sealed class Notifier
 {
     private readonly ConcurrentDictionary<string, WorkerConnection> _workers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SessionWatch> _sessions = new(StringComparer.Ordinal);
-    // Prefixes this coordinator's ready and done notices, so it skips its own when the store echoes them.
-    private readonly string _origin = Guid.NewGuid().ToString("N")[..12] + "\n";
+    // Prefixes this coordinator's ready and done notices, so it skips its own when the store echoes
+    // them. It starts with a character no task name or session may hold; a notice without one (from
+    // a coordinator of an earlier version) is taken whole.
+    private const char OriginMark = '\u0001';
+    private readonly string _origin = OriginMark + Guid.NewGuid().ToString("N")[..12] + "\n";
+    private readonly Lock _connectedGate = new();
 
     public Notifier(IConnectionMultiplexer redis, Keys keys)
     {
@@ -28,13 +32,21 @@ internal sealed class Notifier
     }
 
     /// <summary>A ready or done notice as published: with the origin of <paramref name="local"/>, if any.</summary>
-    public static string Tag(Notifier? local, string message) => (local?._origin ?? "\n") + message;
+    public static string Tag(Notifier? local, string message) => local is null ? message : local._origin + message;
 
     /// <summary>The notice without its origin; empty when it is this coordinator's own.</summary>
     private string Untag(string message)
     {
+        if (message.Length == 0 || message[0] != OriginMark)
+        {
+            return message;
+        }
+        if (message.StartsWith(_origin, StringComparison.Ordinal))
+        {
+            return string.Empty;
+        }
         var newline = message.IndexOf('\n', StringComparison.Ordinal);
-        return newline < 0 || message.StartsWith(_origin, StringComparison.Ordinal) ? string.Empty : message[(newline + 1)..];
+        return newline < 0 ? string.Empty : message[(newline + 1)..];
     }
 
     private WorkerConnection[] _connected = [];
@@ -42,14 +54,20 @@ internal sealed class Notifier
 
     public void Add(WorkerConnection worker)
     {
-        _workers[worker.Id] = worker;
-        Volatile.Write(ref _connected, [.. _workers.Values]);
+        lock (_connectedGate)
+        {
+            _workers[worker.Id] = worker;
+            Volatile.Write(ref _connected, [.. _workers.Values]);
+        }
     }
 
     public void Remove(WorkerConnection worker)
     {
-        _workers.TryRemove(new KeyValuePair<string, WorkerConnection>(worker.Id, worker));
-        Volatile.Write(ref _connected, [.. _workers.Values]);
+        lock (_connectedGate)
+        {
+            _workers.TryRemove(new KeyValuePair<string, WorkerConnection>(worker.Id, worker));
+            Volatile.Write(ref _connected, [.. _workers.Values]);
+        }
     }
 
     /// <summary>

@@ -49,6 +49,27 @@ internal sealed class WorkerConnection(Hello hello)
 
     public int CoroutineCredits => Volatile.Read(ref _coroutineCredits);
 
+    private CancellationTokenSource? _connection;
+
+    /// <summary>The token source that ends this worker's stream.</summary>
+    public void Attach(CancellationTokenSource connection) => _connection = connection;
+
+    /// <summary>
+    /// Ends the worker's stream; it reconnects, and every lease it holds goes back to its queue. For a
+    /// store call that failed after it may have leased tasks to the worker that it will not be sent.
+    /// </summary>
+    public void Abort()
+    {
+        try
+        {
+            _connection?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The stream has ended already, and its leases with it.
+        }
+    }
+
     private readonly Lock _handoffGate = new();
     private int _handoffs;
     private bool _closed;

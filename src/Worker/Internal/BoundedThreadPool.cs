@@ -41,8 +41,12 @@ internal sealed class BoundedThreadPool : IDisposable
 
     public void Enqueue(Action work)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _work.Enqueue(work);
+        lock (_idleGate)
+        {
+            // Under the gate: either the threads see this work before they end, or it is refused.
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _work.Enqueue(work);
+        }
         WakeOne();
     }
 

@@ -2,6 +2,7 @@ using Cluster.Contracts;
 using Cluster.Coordinator.Internal.Store;
 using Cluster.Protocol.V1;
 using Grpc.Core;
+using StackExchange.Redis;
 
 namespace Cluster.Coordinator.Internal.Services;
 
@@ -92,6 +93,13 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
             var outcome = await store.SubmitAsync(session, tasks, worker.Id, reserved).ConfigureAwait(false);
             handed = outcome.Handed;
             return outcome;
+        }
+        catch (Exception e) when (e is not RedisServerException)
+        {
+            // No reply, but the script may have run and leased tasks the worker will never be
+            // sent: end its stream, so its leases go back to their queues. The client retries.
+            worker.Abort();
+            throw;
         }
         finally
         {

@@ -34,6 +34,7 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
         LogConnected(worker.Id, hello.Host, hello.ProcessId, hello.Handlers.Count);
 
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        worker.Attach(done);
         notifier.Add(worker);
         var writer = WriteLoopAsync(worker, responseStream, done.Token);
         var leaser = LeaseLoopAsync(worker, done.Token);
@@ -202,8 +203,10 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
         }
         catch (Exception e)
         {
+            // The lease may have been stored without its reply: end the stream, so the worker's
+            // leases go back to their queues and it connects again.
             LogLeaseLoopFailed(worker.Id, e);
-            worker.Outgoing.Writer.TryComplete(e);
+            worker.Abort();
         }
     }
 

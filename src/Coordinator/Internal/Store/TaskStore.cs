@@ -88,8 +88,16 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
         var handed = Assignments((RedisResult[])result[1]!);
         if (!AllHanded(tasks, refused, handed))
         {
-            // Some wait in their queues: wake the workers that take them.
-            await PublishReadyAsync(names).ConfigureAwait(false);
+            try
+            {
+                // Some wait in their queues: wake the workers that take them.
+                await PublishReadyAsync(names).ConfigureAwait(false);
+            }
+            catch (RedisException)
+            {
+                // Stored, and handed over where they were: lease loops look at their queues at
+                // least every few seconds, so a lost notice only delays the others.
+            }
         }
         return new SubmitOutcome(refused, handed);
     }
