@@ -53,13 +53,7 @@ public sealed partial class ClusterExecutor
                 var client = Client;
                 try
                 {
-                    if (HopTrace.Enabled)
-                    {
-                        foreach (var future in batch)
-                        {
-                            HopTrace.Mark("client.send", future.Id);
-                        }
-                    }
+                    HopTrace.MarkEach("client.send", batch, static f => f.Id);
                     var reply = await client.SubmitAsync(request).ConfigureAwait(false);
                     foreach (var rejection in reply.Rejected)
                     {

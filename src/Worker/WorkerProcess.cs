@@ -514,13 +514,7 @@ public sealed partial class WorkerProcess : IDisposable
             }
             if (message.Results.Count > 0 || message.Events.Count > 0 || message.Heartbeat is not null || message.Draining || message.ThreadCredits > 0 || message.CoroutineCredits > 0)
             {
-                if (HopTrace.Enabled)
-                {
-                    foreach (var result in message.Results)
-                    {
-                        HopTrace.Mark("worker.sent", result.TaskId);
-                    }
-                }
+                HopTrace.MarkEach("worker.sent", message.Results, static r => r.TaskId);
                 await stream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -99,13 +99,7 @@ internal sealed class WorkerConnection(Hello hello)
     {
         if (leased.Count > 0)
         {
-            if (HopTrace.Enabled)
-            {
-                foreach (var assignment in leased)
-                {
-                    HopTrace.Mark("coordinator.assigned", assignment.TaskId);
-                }
-            }
+            HopTrace.MarkEach("coordinator.assigned", leased, static a => a.TaskId);
             var message = new CoordinatorMessage();
             message.Assignments.AddRange(leased);
             Outgoing.Writer.TryWrite(message);

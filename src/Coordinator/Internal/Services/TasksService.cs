@@ -16,13 +16,7 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
 
     public override async Task<SubmitReply> Submit(SubmitRequest request, ServerCallContext context)
     {
-        if (HopTrace.Enabled)
-        {
-            foreach (var task in request.Tasks)
-            {
-                HopTrace.Mark("coordinator.received", task.Id);
-            }
-        }
+        HopTrace.MarkEach("coordinator.received", request.Tasks, static t => t.Id);
         RequireIdentifier("session", request.Session);
         var reply = new SubmitReply();
         var valid = new List<TaskSpec>(request.Tasks.Count);
@@ -159,13 +153,7 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                     }
                     continue;
                 }
-                if (HopTrace.Enabled)
-                {
-                    foreach (var completion in completions)
-                    {
-                        HopTrace.Mark("coordinator.delivered", completion.TaskId);
-                    }
-                }
+                HopTrace.MarkEach("coordinator.delivered", completions, static c => c.TaskId);
                 await responseStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
                 if (completions.Count > 0)
                 {

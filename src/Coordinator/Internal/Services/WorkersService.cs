@@ -163,8 +163,9 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
     private async Task LeaseLoopAsync(WorkerConnection worker, CancellationToken cancellationToken)
     {
         var rotation = 0;
-        // The ready version each kind's queues were last found short at; -1: look again.
-        int threadsSeen = -1, coroutinesSeen = -1;
+        (ExecutionKind Kind, string[] Names)[] kinds = [(ExecutionKind.ThreadPool, worker.ThreadNames), (ExecutionKind.Coroutine, worker.CoroutineNames)];
+        // Per kind, the ready version its queues were last found short at; -1: look again.
+        int[] seen = [-1, -1];
         var looked = Stopwatch.GetTimestamp();
         try
         {
@@ -174,21 +175,24 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
                 if (Stopwatch.GetElapsedTime(looked) > SafetyInterval)
                 {
                     // Now and then look whatever the notices say, in case one was lost.
-                    threadsSeen = coroutinesSeen = -1;
+                    Array.Fill(seen, -1);
                     looked = Stopwatch.GetTimestamp();
                 }
                 var version = worker.ReadyVersion;
                 var more = false;
-                if (threadsSeen != version)
+                for (var k = 0; k < kinds.Length; k++)
                 {
-                    var outcome = await LeaseAsync(worker, worker.ThreadNames, ExecutionKind.ThreadPool, rotation).ConfigureAwait(false);
-                    threadsSeen = outcome == LeaseOutcome.Short ? version : outcome == LeaseOutcome.Filled ? -1 : threadsSeen;
-                    more |= outcome == LeaseOutcome.Filled;
-                }
-                if (coroutinesSeen != version)
-                {
-                    var outcome = await LeaseAsync(worker, worker.CoroutineNames, ExecutionKind.Coroutine, rotation).ConfigureAwait(false);
-                    coroutinesSeen = outcome == LeaseOutcome.Short ? version : outcome == LeaseOutcome.Filled ? -1 : coroutinesSeen;
+                    if (seen[k] == version)
+                    {
+                        continue;
+                    }
+                    var outcome = await LeaseAsync(worker, kinds[k].Names, kinds[k].Kind, rotation).ConfigureAwait(false);
+                    seen[k] = outcome switch
+                    {
+                        LeaseOutcome.Short => version,
+                        LeaseOutcome.Filled => -1,
+                        _ => seen[k],
+                    };
                     more |= outcome == LeaseOutcome.Filled;
                 }
                 rotation++;
