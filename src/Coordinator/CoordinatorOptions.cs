@@ -1,3 +1,5 @@
+using Cluster.Contracts;
+
 namespace Cluster.Coordinator;
 
 /// <summary>Settings of one coordinator process.</summary>
@@ -21,8 +23,22 @@ public sealed class CoordinatorOptions
     /// <summary>Prefix of every store key; also its hash tag, so all keys share one slot. Default: "cluster".</summary>
     public string KeyPrefix { get; set; } = "cluster";
 
-    /// <summary>Largest argument payload of one task, in bytes. Default: 4 MiB.</summary>
-    public int MaxPayloadBytes { get; set; } = 4 * 1024 * 1024;
+    /// <summary>
+    /// Largest argument payload of one task, in bytes; at most (and by default) 4 MiB less 64 KiB,
+    /// so that an assignment fits in a message a worker with gRPC's default limits can receive.
+    /// Default: 4,128,768.
+    /// </summary>
+    public int MaxPayloadBytes { get; set; } = WireLimits.MaxPayloadBytes;
+
+    /// <summary>
+    /// Largest result of one task, in bytes: a larger one fails its task with an error that says so.
+    /// At most (and by default) 4 MiB less 64 KiB, so that a completion fits in a message a client
+    /// with gRPC's default limits can receive. Default: 4,128,768.
+    /// </summary>
+    public int MaxResultBytes { get; set; } = WireLimits.MaxPayloadBytes;
+
+    /// <summary>Most tasks queued per task name; a submit past it is refused with ResourceExhausted. Default: 0, unlimited.</summary>
+    public long MaxQueued { get; set; }
 
     /// <summary>How long a worker's leases live without a heartbeat. Default: 10 seconds.</summary>
     public TimeSpan LeaseTime { get; set; } = TimeSpan.FromSeconds(10);
@@ -30,8 +46,14 @@ public sealed class CoordinatorOptions
     /// <summary>How often workers heartbeat. Default: 1 second.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long a client session's undelivered completions are kept. Default: 24 hours.</summary>
-    public TimeSpan SessionRetention { get; set; } = TimeSpan.FromHours(24);
+    /// <summary>
+    /// How long completions a client has not acknowledged, the ids of finished tasks and idempotency
+    /// keys are kept. Default: 24 hours.
+    /// </summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long dead letters are kept for inspection and requeue. Default: 7 days.</summary>
+    public TimeSpan DeadLetterRetention { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>Throws with a message naming the bad setting.</summary>
     public void Validate()
@@ -40,9 +62,25 @@ public sealed class CoordinatorOptions
         {
             throw new ArgumentException($"Port must be between 0 and 65535, not {Port}.");
         }
-        if (MaxPayloadBytes <= 0)
+        if (MaxPayloadBytes is <= 0 or > WireLimits.MaxPayloadBytes)
         {
-            throw new ArgumentException($"MaxPayloadBytes must be positive, not {MaxPayloadBytes}.");
+            throw new ArgumentException($"MaxPayloadBytes must be from 1 to {WireLimits.MaxPayloadBytes} (4 MiB less 64 KiB for the message around it), not {MaxPayloadBytes}.");
+        }
+        if (MaxResultBytes is <= 0 or > WireLimits.MaxPayloadBytes)
+        {
+            throw new ArgumentException($"MaxResultBytes must be from 1 to {WireLimits.MaxPayloadBytes} (4 MiB less 64 KiB for the message around it), not {MaxResultBytes}.");
+        }
+        if (MaxQueued < 0)
+        {
+            throw new ArgumentException($"MaxQueued must be 0 (unlimited) or positive, not {MaxQueued}.");
+        }
+        if (Retention < TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentException($"Retention must be at least 1 second, not {Retention}.");
+        }
+        if (DeadLetterRetention < TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentException($"DeadLetterRetention must be at least 1 second, not {DeadLetterRetention}.");
         }
         if (string.IsNullOrWhiteSpace(KeyPrefix) || KeyPrefix.IndexOfAny(['{', '}', ':']) >= 0)
         {

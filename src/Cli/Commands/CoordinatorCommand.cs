@@ -1,3 +1,4 @@
+using Cluster.Contracts;
 using Cluster.Coordinator;
 using Microsoft.Extensions.Logging;
 
@@ -15,7 +16,11 @@ internal static class CoordinatorCommand
             Redis = args.String("redis"),
             DataDirectory = args.String("data"),
             KeyPrefix = args.String("prefix") ?? "cluster",
-            MaxPayloadBytes = args.Int("max-payload", 4 * 1024 * 1024, 1, 512 * 1024 * 1024),
+            MaxPayloadBytes = args.Int("max-payload", WireLimits.MaxPayloadBytes, 1, WireLimits.MaxPayloadBytes),
+            MaxResultBytes = args.Int("max-result", WireLimits.MaxPayloadBytes, 1, WireLimits.MaxPayloadBytes),
+            MaxQueued = args.Int("max-queued", 0, 0, int.MaxValue),
+            Retention = TimeSpan.FromSeconds(args.Int("retention", 86_400, 1, int.MaxValue)),
+            DeadLetterRetention = TimeSpan.FromSeconds(args.Int("dead-letter-retention", 7 * 86_400, 1, int.MaxValue)),
             LeaseTime = TimeSpan.FromMilliseconds(args.Int("lease-ms", 10_000, 300, 3_600_000)),
             HeartbeatInterval = TimeSpan.FromMilliseconds(args.Int("heartbeat-ms", 1000, 100, 600_000)),
         };

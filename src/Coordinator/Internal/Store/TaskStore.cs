@@ -9,7 +9,7 @@ namespace Cluster.Coordinator.Internal.Store;
 internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys, CoordinatorOptions options, Notifier? local = null)
 {
     private readonly IDatabase _db = redis.GetDatabase();
-    private readonly long _retentionSeconds = (long)options.SessionRetention.TotalSeconds;
+    private readonly long _retentionSeconds = (long)options.Retention.TotalSeconds;
     private readonly long _leaseMs = (long)options.LeaseTime.TotalMilliseconds;
 
     public Keys Keys => keys;

@@ -1,0 +1,18 @@
+namespace Cluster.Contracts;
+
+/// <summary>
+/// Byte bounds of the wire contract. No stream message is larger than <see cref="MaxMessageBytes"/>
+/// (gRPC's default receive limit, which other languages' clients keep), so one payload is held to
+/// that less <see cref="EnvelopeBytes"/> of room for the message around it.
+/// </summary>
+public static class WireLimits
+{
+    /// <summary>The largest message sent on any stream: 4 MiB.</summary>
+    public const int MaxMessageBytes = 4 * 1024 * 1024;
+
+    /// <summary>Room kept for ids, errors and framing around one payload: 64 KiB.</summary>
+    public const int EnvelopeBytes = 64 * 1024;
+
+    /// <summary>The largest payload (arguments or result) of one task: 4 MiB less the envelope.</summary>
+    public const int MaxPayloadBytes = MaxMessageBytes - EnvelopeBytes;
+}
