@@ -164,12 +164,14 @@ public abstract class StoreTests : IAsyncLifetime
         await Store.CompleteAsync("wa", leased.Select(a => Result(a.TaskId, "s6", a.Attempt, a.Args.ToStringUtf8()[1..^1])).ToList());
 
         var all = await Store.ReadCompletionsAsync("s6", 0, 100);
-        Assert.Equal([1L, 2, 3, 4, 5], all.Select(c => c.Seq));
-        var afterTwo = await Store.ReadCompletionsAsync("s6", 2, 100);
-        Assert.Equal([3L, 4, 5], afterTwo.Select(c => c.Seq));
+        // A session's sequence starts from the store's clock, then counts one by one.
+        var first = all[0].Seq;
+        Assert.Equal([first, first + 1, first + 2, first + 3, first + 4], all.Select(c => c.Seq));
+        var afterTwo = await Store.ReadCompletionsAsync("s6", first + 1, 100);
+        Assert.Equal([first + 2, first + 3, first + 4], afterTwo.Select(c => c.Seq));
 
-        await Store.AckAsync("s6", 4);
-        Assert.Equal([5L], (await Store.ReadCompletionsAsync("s6", 0, 100)).Select(c => c.Seq));
+        await Store.AckAsync("s6", first + 3);
+        Assert.Equal([first + 4], (await Store.ReadCompletionsAsync("s6", 0, 100)).Select(c => c.Seq));
     }
 
     [SkippableFact]

@@ -131,16 +131,23 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
             {
                 watch.Wake.Reset();
                 var batch = new CompletionBatch();
-                // Notices first: a started notice never overtakes its task's completion.
-                watch.DrainEventsInto(batch);
-                // Completions this coordinator wrote come handed over; the store is read only to fill a gap.
-                var completions = watch.TakeFollowing(cursor, CompletionBatchSize);
-                if (completions is null)
+                // Notices first: a started notice never overtakes its task's completion (those past
+                // their share of the message go first in the next one).
+                List<Completion>? completions = [];
+                if (!watch.DrainEventsInto(batch, SessionWatch.MaxEventBytesPerBatch))
                 {
-                    completions = await store.ReadCompletionsAsync(request.Session, cursor, CompletionBatchSize).ConfigureAwait(false);
-                    if (completions.Count == CompletionBatchSize)
+                    // No message over gRPC's default limit: the rest of it holds completions (a
+                    // single one always fits, its result being bounded by MaxResultBytes).
+                    var room = WireLimits.MaxMessageBytes - batch.CalculateSize();
+                    // Completions this coordinator wrote come handed over; the store is read only to fill a gap.
+                    completions = watch.TakeFollowing(cursor, CompletionBatchSize, room);
+                    if (completions is null)
                     {
-                        watch.MarkStale(); // more to read
+                        (completions, var more) = await store.ReadCompletionBatchAsync(request.Session, cursor, CompletionBatchSize, room).ConfigureAwait(false);
+                        if (more)
+                        {
+                            watch.MarkStale(); // more to read
+                        }
                     }
                 }
                 batch.Completions.AddRange(completions);

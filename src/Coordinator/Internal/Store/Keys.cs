@@ -41,4 +41,5 @@ internal sealed class Keys(string prefix)
     public RedisKey Outbox(string session) => _tag + ":o:" + session;
     public RedisKey Idempotency(string key) => _tag + ":idem:" + key;
     public RedisKey OutboxSequence(string session) => _tag + ":os:" + session;
+    public RedisKey Finished(string session) => _tag + ":f:" + session;
 }

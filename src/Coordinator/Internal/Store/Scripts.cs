@@ -35,10 +35,10 @@ internal static class Scripts
             redis.call(cmd, key, unpack(list, s, math.min(s + 999, #list)))
           end
         end
-        local function hmget(key, ids)
+        local function hmget(key, ids, cmd)
           local out = {}
           for s = 1, #ids, 1000 do
-            local got = redis.call('HMGET', key, unpack(ids, s, math.min(s + 999, #ids)))
+            local got = redis.call(cmd or 'HMGET', key, unpack(ids, s, math.min(s + 999, #ids)))
             for j = 1, #got do out[s + j - 1] = got[j] end
           end
           return out
@@ -71,11 +71,40 @@ internal static class Scripts
           redis.call('HSET', E, id, errors)
           return errors
         end
-        local function emit(outbox, seqkey, ttl, entry)
-          local seq = redis.call('INCR', seqkey)
-          redis.call('ZADD', outbox, seq, entry)
-          redis.call('EXPIRE', outbox, ttl)
+        -- Takes n numbers of a session's completion sequence; returns the last. The counter expires
+        -- with its outbox, after the session was idle for the retention; a new one (or one the store
+        -- lost) starts from the store's clock in ms x 1000, above any number the old one gave while
+        -- it wrote fewer than 1,000 completions per ms: the sequence only grows for the session's
+        -- whole life, so a client's cursor is never ahead of it (2^53, exact in a score, is year 2255).
+        local function next_seq(seqkey, n, ttl)
+          local last = redis.call('INCRBY', seqkey, n)
+          if last == n then
+            last = now_ms() * 1000 + n
+            redis.call('SET', seqkey, string.format('%d', last))
+          end
           redis.call('EXPIRE', seqkey, ttl)
+          return last
+        end
+        local function emit(outbox, seqkey, ttl, entry)
+          local seq = next_seq(seqkey, 1, ttl)
+          redis.call('ZADD', outbox, string.format('%d', seq), entry)
+          redis.call('EXPIRE', outbox, ttl)
+        end
+        -- Remembers ids of a session that finished (completed, cancelled or dead-lettered) for the
+        -- retention, so a retried submit of one is refused instead of run again: one sorted-set entry
+        -- (id -> when, some 60 bytes plus the id) per finished task, trimmed to the retention window on
+        -- each write; the set expires a retention after its session's last finished task.
+        local function remember_finished(fkey, ids, ttl)
+          if #ids == 0 then return end
+          local now = now_ms()
+          local entries = {}
+          for _, id in ipairs(ids) do
+            entries[#entries + 1] = now
+            entries[#entries + 1] = id
+          end
+          each_chunk('ZADD', fkey, entries)
+          redis.call('ZREMRANGEBYSCORE', fkey, '-inf', '(' .. string.format('%d', now - ttl * 1000))
+          redis.call('EXPIRE', fkey, ttl)
         end
         -- Over its bound: the task goes to the dead letters with every attempt's error, and its
         -- client gets a completion ('D' + JSON) that says so.
@@ -143,12 +172,13 @@ internal static class Scripts
 
         """;
 
-    /// KEYS: the seven task keys, names, queue of name 1..n, then one key per idempotency key, then
-    /// (only with a worker to hand tasks to) that worker's leased set and workers.
+    /// KEYS: the seven task keys, names, queue of name 1..n, then one key per idempotency key, the
+    /// session's finished ids, then (only with a worker to hand tasks to) that worker's leased set and workers.
     /// ARGV: session, retention seconds, n, worker to hand tasks to or '', how many at most, name 1..n,
     /// then (id, name index, args, policy or '', idempotency key index or 0) per task.
-    /// Returns two lists: (index, existing task id or '') per task refused (its id, or its idempotency
-    /// key, is taken), and the tasks leased to the worker at once, as <see cref="Lease"/> returns them.
+    /// Returns two lists: (index, existing task id or '') per task refused (its id is taken — by a task
+    /// in the store, one of the session's finished in the retention, or a dead letter — or its
+    /// idempotency key is), and the tasks leased to the worker at once, as <see cref="Lease"/> returns them.
     public static readonly Script Submit = new("submit", Prelude + """
         local session = ARGV[1]
         local ttl = tonumber(ARGV[2])
@@ -156,6 +186,10 @@ internal static class Scripts
         local ids = {}
         for i = 6 + nn, #ARGV, 5 do ids[#ids + 1] = ARGV[i] end
         local existing = hmget(H, ids)
+        -- a finished, cancelled or dead-lettered id is taken too: a retried submit never runs it twice
+        local finished = hmget(KEYS[#KEYS - (ARGV[4] ~= '' and 2 or 0)], ids, 'ZMSCORE')
+        local lettered = hmget(DEAD, ids)
+        for j = 1, #ids do existing[j] = existing[j] or finished[j] or lettered[j] end
         local headers, args, policies, pending, dups, seen = {}, {}, {}, {}, {}, {}
         local k = 0
         for i = 6 + nn, #ARGV, 5 do
@@ -214,7 +248,7 @@ internal static class Scripts
         return lease(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), 10, #KEYS - 9, KEYS[8])
         """);
 
-    /// KEYS: the seven task keys, the worker's leased set, then (outbox, outbox sequence) per session.
+    /// KEYS: the seven task keys, the worker's leased set, then (outbox, outbox sequence, finished ids) per session.
     /// ARGV: worker, retention seconds, jitter (0..1), number of sessions, session 1..n, then per result
     /// (id, attempt, session index, completion, error type or '', error JSON or '').
     /// Returns (accepted, stale, retrying, dead-lettered), then (result index, sequence number) per
@@ -227,7 +261,7 @@ internal static class Scripts
         local ids = {}
         for i = 5 + ns, #ARGV, 6 do ids[#ids + 1] = ARGV[i] end
         local heads = hmget(H, ids)
-        local released, finished, outboxes = {}, {}, {}
+        local released, finished, outboxes, ended = {}, {}, {}, {}
         local x = 0
         for i = 5 + ns, #ARGV, 6 do
           x = x + 1
@@ -240,6 +274,7 @@ internal static class Scripts
             if st == 'l' and at == ARGV[i + 1] and wk == ARGV[1] and se == ARGV[4 + si] then
               ok = true
               accepted = accepted + 1
+              local dead_before = dead
               released[#released + 1] = id
               local errtype = ARGV[i + 4]
               local final = true
@@ -254,10 +289,15 @@ internal static class Scripts
                   retrying = retrying + 1
                   final = false
                 elseif retries(p, errtype) then
-                  dead_letter(id, at, se, nm, wk, 'failed on each of its ' .. (failed + 1) .. ' attempts', errors, KEYS[7 + 2 * si], KEYS[8 + 2 * si], ttl)
+                  dead_letter(id, at, se, nm, wk, 'failed on each of its ' .. (failed + 1) .. ' attempts', errors, KEYS[6 + 3 * si], KEYS[7 + 3 * si], ttl)
                   dead = dead + 1
                   final = false
                 end
+              end
+              if final or dead > dead_before then
+                local list = ended[si]
+                if not list then list = {}; ended[si] = list end
+                list[#list + 1] = id
               end
               if final then
                 local list = outboxes[si]
@@ -275,19 +315,19 @@ internal static class Scripts
         for si, list in pairs(outboxes) do
           -- one sequence range and one ZADD per session and batch
           local n = math.floor(#list / 2)
-          local last = redis.call('INCRBY', KEYS[8 + 2 * si], n)
+          local last = next_seq(KEYS[7 + 3 * si], n, ttl)
           local entries = {}
           for j = 1, n do
             local seq = last - n + j
-            entries[#entries + 1] = seq
+            entries[#entries + 1] = string.format('%d', seq)
             entries[#entries + 1] = list[2 * j - 1]
             delivered[#delivered + 1] = list[2 * j]
             delivered[#delivered + 1] = seq
           end
-          each_chunk('ZADD', KEYS[7 + 2 * si], entries)
-          redis.call('EXPIRE', KEYS[7 + 2 * si], ttl)
-          redis.call('EXPIRE', KEYS[8 + 2 * si], ttl)
+          each_chunk('ZADD', KEYS[6 + 3 * si], entries)
+          redis.call('EXPIRE', KEYS[6 + 3 * si], ttl)
         end
+        for si, list in pairs(ended) do remember_finished(KEYS[8 + 3 * si], list, ttl) end
         each_chunk('HDEL', H, finished)
         each_chunk('HDEL', A, finished)
         -- most tasks have no policy of their own and no errors: skip the writes (and their log) then
@@ -296,12 +336,12 @@ internal static class Scripts
         return delivered
         """);
 
-    /// KEYS: the seven task keys, outbox, outbox sequence of the session.
+    /// KEYS: the seven task keys, outbox, outbox sequence, finished ids of the session.
     /// ARGV: session, retention seconds, interrupt ('1' or '0'), then (id, completion) per task.
     /// Returns (code, worker) per task: code 1 when it was queued or waiting to retry and is now
     /// cancelled; 2 when it is leased and interrupt was asked (worker holds it); else 0.
     public static readonly Script Cancel = new("cancel", Prelude + """
-        local out = {}
+        local out, ended = {}, {}
         for i = 4, #ARGV, 2 do
           local id = ARGV[i]
           local h = redis.call('HGET', H, id)
@@ -313,6 +353,7 @@ internal static class Scripts
               redis.call('ZREM', D, id)
               forget(id)
               emit(KEYS[8], KEYS[9], tonumber(ARGV[2]), ARGV[i + 1])
+              ended[#ended + 1] = id
               r = 1
             elseif se == ARGV[1] and st == 'l' and ARGV[3] == '1' then
               r, holder = 2, wk
@@ -321,6 +362,7 @@ internal static class Scripts
           out[#out + 1] = r
           out[#out + 1] = holder
         end
+        remember_finished(KEYS[10], ended, tonumber(ARGV[2]))
         return out
         """);
 

@@ -6,19 +6,53 @@ namespace Cluster.Coordinator.Internal.Store;
 
 internal sealed partial class TaskStore
 {
+    // The first read of a batch takes few entries: a completion may be megabytes.
+    private const int FirstReadEntries = 8;
+
     /// <summary>Reads a session's completions after a cursor, oldest first.</summary>
-    public async Task<List<Completion>> ReadCompletionsAsync(string session, long afterSeq, int max)
+    public async Task<List<Completion>> ReadCompletionsAsync(string session, long afterSeq, int max) =>
+        (await ReadCompletionBatchAsync(session, afterSeq, max, int.MaxValue).ConfigureAwait(false)).Completions;
+
+    /// <summary>
+    /// Reads a session's completions after a cursor, oldest first, for one message: at most
+    /// <paramref name="max"/>, and no more than <paramref name="maxBytes"/> in the message but always
+    /// the first. <c>More</c> says the store may hold more after them.
+    /// </summary>
+    public async Task<(List<Completion> Completions, bool More)> ReadCompletionBatchAsync(string session, long afterSeq, int max, int maxBytes)
     {
-        var entries = await _db.SortedSetRangeByScoreWithScoresAsync(keys.Outbox(session), afterSeq, double.PositiveInfinity, Exclude.Start, Order.Ascending, 0, max).ConfigureAwait(false);
-        var list = new List<Completion>(entries.Length);
-        foreach (var e in entries)
+        var list = new List<Completion>();
+        var bytes = 0L;
+        var largest = 1;
+        var page = Math.Min(max, FirstReadEntries);
+        while (true)
         {
-            var bytes = (byte[])e.Element!;
-            var c = bytes.Length > 0 && bytes[0] == (byte)'D' ? DeadLetterCompletion(bytes.AsSpan(1)) : Completion.Parser.ParseFrom(bytes);
-            c.Seq = (long)e.Score;
-            list.Add(c);
+            var entries = await _db.SortedSetRangeByScoreWithScoresAsync(keys.Outbox(session), afterSeq, double.PositiveInfinity, Exclude.Start, Order.Ascending, 0, page).ConfigureAwait(false);
+            foreach (var e in entries)
+            {
+                var bytesOfEntry = (byte[])e.Element!;
+                var c = bytesOfEntry.Length > 0 && bytesOfEntry[0] == (byte)'D' ? DeadLetterCompletion(bytesOfEntry.AsSpan(1)) : Completion.Parser.ParseFrom(bytesOfEntry);
+                c.Seq = (long)e.Score;
+                var size = BatchBytes.Of(c);
+                if (list.Count > 0 && bytes + size > maxBytes)
+                {
+                    return (list, true);
+                }
+                list.Add(c);
+                bytes += size;
+                largest = Math.Max(largest, size);
+                afterSeq = c.Seq;
+                if (list.Count == max)
+                {
+                    return (list, true);
+                }
+            }
+            if (entries.Length < page)
+            {
+                return (list, false);
+            }
+            // As many as the room left holds at the largest size read so far (one more finds the end).
+            page = (int)Math.Clamp((maxBytes - bytes) / largest + 1, 1, max - list.Count);
         }
-        return list;
     }
 
     /// <summary>Forgets completions the client has acknowledged.</summary>

@@ -49,7 +49,7 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
         {
             args[k++] = name;
         }
-        var redisKeys = keys.TaskKeys(1 + names.Count + idempotencyKeys.Count + (handoff ? 2 : 0));
+        var redisKeys = keys.TaskKeys(2 + names.Count + idempotencyKeys.Count + (handoff ? 2 : 0));
         redisKeys[7] = keys.Names;
         for (var i = 0; i < names.Count; i++)
         {
@@ -73,6 +73,7 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
                 args[k++] = 0;
             }
         }
+        redisKeys[handoff ? ^3 : ^1] = keys.Finished(session);
         if (handoff)
         {
             redisKeys[^2] = keys.Leased(handoffWorker!);
@@ -182,12 +183,13 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
                 sessionIndex[r.Session] = sessions.Count;
             }
         }
-        var redisKeys = keys.TaskKeys(1 + sessions.Count * 2);
+        var redisKeys = keys.TaskKeys(1 + sessions.Count * 3);
         redisKeys[7] = keys.Leased(worker);
         for (var i = 0; i < sessions.Count; i++)
         {
-            redisKeys[8 + i * 2] = keys.Outbox(sessions[i]);
-            redisKeys[9 + i * 2] = keys.OutboxSequence(sessions[i]);
+            redisKeys[8 + i * 3] = keys.Outbox(sessions[i]);
+            redisKeys[9 + i * 3] = keys.OutboxSequence(sessions[i]);
+            redisKeys[10 + i * 3] = keys.Finished(sessions[i]);
         }
         var completions = new Completion[results.Count];
         var args = new RedisValue[4 + sessions.Count + results.Count * 6];
@@ -203,7 +205,10 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
         for (var i = 0; i < results.Count; i++)
         {
             var r = results[i];
-            completions[i] = ToCompletion(r, worker);
+            // A result over the limit fails its task (for good: running it again makes the same
+            // result), so no completion is larger than a client with gRPC's default limits receives.
+            var tooLarge = r.OutcomeCase == TaskResult.OutcomeOneofCase.Value && r.Value.Length > options.MaxResultBytes;
+            completions[i] = tooLarge ? TooLarge(r, worker, options.MaxResultBytes) : ToCompletion(r, worker);
             args[k++] = r.TaskId;
             args[k++] = r.Attempt.ToString(CultureInfo.InvariantCulture);
             args[k++] = sessionIndex[r.Session];
@@ -248,9 +253,10 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
             args[3 + i * 2] = ids[i];
             args[4 + i * 2] = new Completion { TaskId = ids[i], Cancelled = new Cancelled() }.ToByteArray();
         }
-        var redisKeys = keys.TaskKeys(2);
+        var redisKeys = keys.TaskKeys(3);
         redisKeys[7] = keys.Outbox(session);
         redisKeys[8] = keys.OutboxSequence(session);
+        redisKeys[9] = keys.Finished(session);
         var result = (RedisResult[])(await Scripts.Cancel.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
         var cancelled = new bool[ids.Count];
         var interrupted = new bool[ids.Count];
@@ -330,6 +336,19 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
         }
         return c;
     }
+
+    private static Completion TooLarge(TaskResult r, string worker, int limit) => new()
+    {
+        TaskId = r.TaskId,
+        Attempt = r.Attempt,
+        Worker = worker,
+        Error = new TaskError
+        {
+            Type = "Cluster.ResultTooLarge",
+            Message = $"the result of task {r.TaskId} is {r.Value.Length} bytes; the limit is {limit}",
+            Attempt = r.Attempt,
+        },
+    };
 
     private static byte[] Chunked(ReadOnlySpan<byte> args)
     {
