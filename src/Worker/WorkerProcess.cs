@@ -192,6 +192,7 @@ public sealed partial class WorkerProcess : IDisposable
             ProcessId = Environment.ProcessId,
             Threads = _options.Threads,
             Coroutines = _options.Coroutines,
+            ThreadSlots = _threadSlots,
         };
         hello.Handlers.AddRange(_registry.Handlers.Select(h => new HandlerInfo
         {

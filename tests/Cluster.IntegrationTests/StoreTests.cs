@@ -53,14 +53,14 @@ public abstract class StoreTests : IAsyncLifetime
     {
         Require();
         await Store.SubmitAsync("s1", [Spec("s1.1", "add", "[1,2]")]);
-        await Store.HeartbeatAsync("wa", Hello("wa"));
-        await Store.HeartbeatAsync("wb", Hello("wb"));
-        var first = Assert.Single(await Store.LeaseAsync("wa", ["add"], 10, 0));
+        await Store.RegisterAsync("wa", "wa", Hello("wa"));
+        await Store.RegisterAsync("wb", "wb", Hello("wb"));
+        var first = Assert.Single((await Store.LeaseAsync("wa", "wa", ["add"], 10, 0)).Tasks);
         Assert.Equal(1, first.Attempt);
 
         // Worker A vanishes; its lease goes back to the queue and B takes the task as attempt 2.
         Assert.Equal((1, 0), await Store.RequeueAsync("wa", gone: true));
-        var second = Assert.Single(await Store.LeaseAsync("wb", ["add"], 10, 0));
+        var second = Assert.Single((await Store.LeaseAsync("wb", "wb", ["add"], 10, 0)).Tasks);
         Assert.Equal(2, second.Attempt);
 
         Assert.Equal(new CompleteOutcome(0, 1, 0, 0), await Store.CompleteAsync("wa", [Result("s1.1", "s1", 1, "3")]));
@@ -76,8 +76,8 @@ public abstract class StoreTests : IAsyncLifetime
     {
         Require();
         await Store.SubmitAsync("s2", [Spec("s2.1", "add", "[1,2]")]);
-        await Store.HeartbeatAsync("wa", Hello("wa"));
-        Assert.Single(await Store.LeaseAsync("wa", ["add"], 10, 0));
+        await Store.RegisterAsync("wa", "wa", Hello("wa"));
+        Assert.Single((await Store.LeaseAsync("wa", "wa", ["add"], 10, 0)).Tasks);
 
         Assert.Equal(new CompleteOutcome(0, 1, 0, 0), await Store.CompleteAsync("intruder", [Result("s2.1", "s2", 1, "99")]));
         Assert.Equal(new CompleteOutcome(0, 1, 0, 0), await Store.CompleteAsync("wa", [Result("s2.1", "other-session", 1, "99")]));
@@ -93,8 +93,8 @@ public abstract class StoreTests : IAsyncLifetime
         var duplicates = await Store.SubmitAsync("s3", [Spec("s3.2", "echo", "[2]"), Spec("s3.1", "echo", "[3]")]);
 
         Assert.Equal([(1, "")], duplicates.Refused);
-        await Store.HeartbeatAsync("wa", Hello("wa"));
-        var leased = await Store.LeaseAsync("wa", ["echo"], 10, 0);
+        await Store.RegisterAsync("wa", "wa", Hello("wa"));
+        var leased = (await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks;
         Assert.Equal(["s3.1:[1]", "s3.2:[2]"], leased.Select(a => a.TaskId + ":" + a.Args.ToStringUtf8()));
     }
 
@@ -113,8 +113,8 @@ public abstract class StoreTests : IAsyncLifetime
         var refused = await Store.SubmitAsync("s12", [second, other]);
 
         Assert.Equal([(0, "s11.1")], refused.Refused);
-        await Store.HeartbeatAsync("wa", Hello("wa"));
-        Assert.Equal(["s11.1", "s11.3"], (await Store.LeaseAsync("wa", ["echo"], 10, 0)).Select(a => a.TaskId));
+        await Store.RegisterAsync("wa", "wa", Hello("wa"));
+        Assert.Equal(["s11.1", "s11.3"], ((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks).Select(a => a.TaskId));
     }
 
     [SkippableFact]
@@ -122,8 +122,8 @@ public abstract class StoreTests : IAsyncLifetime
     {
         Require();
         await Store.SubmitAsync("s4", [Spec("s4.1", "echo", "[1]"), Spec("s4.2", "echo", "[2]")]);
-        await Store.HeartbeatAsync("wa", Hello("wa"));
-        var leased = Assert.Single(await Store.LeaseAsync("wa", ["echo"], 1, 0));
+        await Store.RegisterAsync("wa", "wa", Hello("wa"));
+        var leased = Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 1, 0)).Tasks);
         Assert.Equal("s4.1", leased.TaskId);
 
         var (cancelled, interrupted) = await Store.CancelAsync("s4", ["s4.1", "s4.2"], interrupt: false);
@@ -134,7 +134,7 @@ public abstract class StoreTests : IAsyncLifetime
         Assert.Equal(new[] { false }, again);
         Assert.Equal(new[] { false }, leasedOnly);
         Assert.Equal(new[] { true }, interruptLeased);
-        Assert.Empty(await Store.LeaseAsync("wa", ["echo"], 10, 0));
+        Assert.Empty((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks);
 
         var completion = Assert.Single(await Store.ReadCompletionsAsync("s4", 0, 100));
         Assert.Equal(Completion.OutcomeOneofCase.Cancelled, completion.OutcomeCase);
@@ -146,8 +146,8 @@ public abstract class StoreTests : IAsyncLifetime
     {
         Require();
         await Store.SubmitAsync("s5", [Spec("s5.1", "echo", "[1]")]);
-        await Store.HeartbeatAsync("wa", Hello("wa"));
-        Assert.Single(await Store.LeaseAsync("wa", ["echo"], 10, 0));
+        await Store.RegisterAsync("wa", "wa", Hello("wa"));
+        Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks);
 
         Assert.Equal((-1, 0), await Store.RequeueAsync("wa", gone: false));
         Assert.Empty((await Store.DueAsync()).Expired);
@@ -159,8 +159,8 @@ public abstract class StoreTests : IAsyncLifetime
         Require();
         var specs = Enumerable.Range(1, 5).Select(i => Spec($"s6.{i}", "echo", $"[{i}]")).ToList();
         await Store.SubmitAsync("s6", specs);
-        await Store.HeartbeatAsync("wa", Hello("wa"));
-        var leased = await Store.LeaseAsync("wa", ["echo"], 10, 0);
+        await Store.RegisterAsync("wa", "wa", Hello("wa"));
+        var leased = (await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks;
         await Store.CompleteAsync("wa", leased.Select(a => Result(a.TaskId, "s6", a.Attempt, a.Args.ToStringUtf8()[1..^1])).ToList());
 
         var all = await Store.ReadCompletionsAsync("s6", 0, 100);
@@ -181,13 +181,13 @@ public abstract class StoreTests : IAsyncLifetime
         var spec = Spec("s7.1", "echo", "[1]");
         spec.Policy = new RetryPolicy { MaxAttempts = 2, RetryOn = { "System.IO.IOException" }, BackoffMs = 1, BackoffMaxMs = 1 };
         await Store.SubmitAsync("s7", [spec]);
-        await Store.HeartbeatAsync("wa", Hello("wa"));
+        await Store.RegisterAsync("wa", "wa", Hello("wa"));
 
-        var first = Assert.Single(await Store.LeaseAsync("wa", ["echo"], 10, 0));
+        var first = Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks);
         Assert.Equal(new CompleteOutcome(1, 0, 1, 0), await Store.CompleteAsync("wa", [Failure("s7.1", "s7", first.Attempt, "System.IO.IOException", "disk")]));
         Assert.Empty(await Store.ReadCompletionsAsync("s7", 0, 100));
         await TaskTimeouts.Eventually(async () => await Store.PromoteAsync() == 1, "the retry is due and promoted");
-        var second = Assert.Single(await Store.LeaseAsync("wa", ["echo"], 10, 0));
+        var second = Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks);
         Assert.Equal(2, second.Attempt);
         Assert.Equal(new CompleteOutcome(1, 0, 0, 1), await Store.CompleteAsync("wa", [Failure("s7.1", "s7", second.Attempt, "System.IO.IOException", "disk again")]));
 
@@ -201,7 +201,7 @@ public abstract class StoreTests : IAsyncLifetime
 
         Assert.Equal(1, (await Store.DeadLettersAsync(new DeadLettersRequest { Requeue = "s7.1" })).Requeued);
         Assert.Empty((await Store.DeadLettersAsync(new DeadLettersRequest())).Letters);
-        Assert.Equal("s7.1", Assert.Single(await Store.LeaseAsync("wa", ["echo"], 10, 0)).TaskId);
+        Assert.Equal("s7.1", Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks).TaskId);
     }
 
     [SkippableFact]
@@ -211,8 +211,8 @@ public abstract class StoreTests : IAsyncLifetime
         var spec = Spec("s8.1", "echo", "[1]");
         spec.Policy = new RetryPolicy { MaxAttempts = 5, RetryOn = { "System.IO.IOException" } };
         await Store.SubmitAsync("s8", [spec]);
-        await Store.HeartbeatAsync("wa", Hello("wa"));
-        var leased = Assert.Single(await Store.LeaseAsync("wa", ["echo"], 10, 0));
+        await Store.RegisterAsync("wa", "wa", Hello("wa"));
+        var leased = Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks);
 
         Assert.Equal(new CompleteOutcome(1, 0, 0, 0), await Store.CompleteAsync("wa", [Failure("s8.1", "s8", leased.Attempt, "System.InvalidOperationException", "bug")]));
 
@@ -232,8 +232,8 @@ public abstract class StoreTests : IAsyncLifetime
         for (var run = 1; run <= 2; run++)
         {
             var worker = "w" + run;
-            await Store.HeartbeatAsync(worker, Hello(worker));
-            Assert.Single(await Store.LeaseAsync(worker, ["echo"], 10, 0));
+            await Store.RegisterAsync(worker, worker, Hello(worker));
+            Assert.Single((await Store.LeaseAsync(worker, worker, ["echo"], 10, 0)).Tasks);
             Assert.Equal(run == 1 ? (1, 0) : (0, 1), await Store.RequeueAsync(worker, gone: true));
         }
 
@@ -248,8 +248,8 @@ public abstract class StoreTests : IAsyncLifetime
     {
         Require();
         await Store.SubmitAsync("s10", [Spec("s10.1", "echo", "[1]")]);
-        await Store.HeartbeatAsync("wa", Hello("wa"));
-        Assert.Single(await Store.LeaseAsync("wa", ["echo"], 10, 0));
+        await Store.RegisterAsync("wa", "wa", Hello("wa"));
+        Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks);
         // What a store restored from an inconsistent point can hold: the lease, but no trace of its worker.
         var db = Redis.GetDatabase();
         await db.KeyDeleteAsync(Store.Keys.Leased("wa"));
@@ -257,8 +257,8 @@ public abstract class StoreTests : IAsyncLifetime
 
         Assert.Equal(1, await Store.SweepOrphanedLeasesAsync());
 
-        await Store.HeartbeatAsync("wb", Hello("wb"));
-        var again = Assert.Single(await Store.LeaseAsync("wb", ["echo"], 10, 0));
+        await Store.RegisterAsync("wb", "wb", Hello("wb"));
+        var again = Assert.Single((await Store.LeaseAsync("wb", "wb", ["echo"], 10, 0)).Tasks);
         Assert.Equal(("s10.1", 2), (again.TaskId, again.Attempt));
         Assert.Equal(0, await Store.SweepOrphanedLeasesAsync());
     }
@@ -268,19 +268,19 @@ public abstract class StoreTests : IAsyncLifetime
     {
         Require();
         await Store.SubmitAsync("s13", [Spec("s13.1", "echo", "[1]")]);
-        await Store.HeartbeatAsync("wa", Hello("wa"));
+        await Store.RegisterAsync("wa", "wa", Hello("wa"));
 
         var outcome = await Store.SubmitAsync("s13", [Spec("s13.2", "echo", "[2]"), Spec("s13.3", "echo", "[3]")], handoffWorker: "wa", handoffMax: 2);
 
         // The task queued before goes first; the one left over waits in the queue for any worker.
         Assert.Empty(outcome.Refused);
         Assert.Equal(["s13.1:1:[1]", "s13.2:1:[2]"], outcome.Handed.Select(a => $"{a.TaskId}:{a.Attempt}:{a.Args.ToStringUtf8()}"));
-        await Store.HeartbeatAsync("wb", Hello("wb"));
-        Assert.Equal("s13.3", Assert.Single(await Store.LeaseAsync("wb", ["echo"], 10, 0)).TaskId);
+        await Store.RegisterAsync("wb", "wb", Hello("wb"));
+        Assert.Equal("s13.3", Assert.Single((await Store.LeaseAsync("wb", "wb", ["echo"], 10, 0)).Tasks).TaskId);
         // A hand-off is a lease like any other: fenced by its attempt, and back in the queue when the worker goes.
         Assert.Equal(new CompleteOutcome(1, 0, 0, 0), await Store.CompleteAsync("wa", [Result("s13.1", "s13", 1, "1")]));
         Assert.Equal((1, 0), await Store.RequeueAsync("wa", gone: true));
-        var again = Assert.Single(await Store.LeaseAsync("wb", ["echo"], 10, 0));
+        var again = Assert.Single((await Store.LeaseAsync("wb", "wb", ["echo"], 10, 0)).Tasks);
         Assert.Equal(("s13.2", 2), (again.TaskId, again.Attempt));
     }
 
@@ -291,8 +291,8 @@ public abstract class StoreTests : IAsyncLifetime
         var outcome = await Store.SubmitAsync("s14", [Spec("s14.1", "echo", "[1]")], handoffWorker: "gone", handoffMax: 5);
 
         Assert.Empty(outcome.Handed);
-        await Store.HeartbeatAsync("wa", Hello("wa"));
-        Assert.Equal("s14.1", Assert.Single(await Store.LeaseAsync("wa", ["echo"], 10, 0)).TaskId);
+        await Store.RegisterAsync("wa", "wa", Hello("wa"));
+        Assert.Equal("s14.1", Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks).TaskId);
     }
 
     private static TaskResult Failure(string id, string session, int attempt, string type, string message) =>

@@ -182,7 +182,7 @@ internal sealed class Notifier
             var tab = line.IndexOf('\t', StringComparison.Ordinal);
             if (tab > 0 && _workers.TryGetValue(line[..tab], out var worker))
             {
-                worker.Outgoing.Writer.TryWrite(new CoordinatorMessage { Cancel = { line[(tab + 1)..] } });
+                worker.Send(new CoordinatorMessage { Cancel = { line[(tab + 1)..] } });
             }
         }
     }

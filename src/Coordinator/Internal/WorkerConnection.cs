@@ -1,25 +1,36 @@
-using Cluster.Contracts;
-using System.Threading.Channels;
 using Cluster.Protocol.V1;
+using Grpc.Core;
 
 namespace Cluster.Coordinator.Internal;
 
-/// <summary>One worker process's stream as this coordinator sees it: its names, its free slots.</summary>
-internal sealed class WorkerConnection(Hello hello)
+/// <summary>
+/// One worker process's stream as this coordinator sees it: its names, its capacity, the tasks it
+/// holds. Split by concern: its slots and held tasks (<c>WorkerConnection.Slots.cs</c>) and the
+/// messages waiting to be written to it (<c>WorkerConnection.Outbox.cs</c>).
+/// </summary>
+internal sealed partial class WorkerConnection
 {
     /// <summary>The most tasks leased to a worker in one step.</summary>
     public const int MaxLeaseBatch = 512;
 
-    private int _threadCredits;
-    private int _coroutineCredits;
+    public WorkerConnection(Hello hello)
+    {
+        Hello = hello;
+        ThreadNames = Names(hello, ExecutionKind.ThreadPool);
+        CoroutineNames = Names(hello, ExecutionKind.Coroutine);
+        _capacity = [ThreadCapacity(hello), hello.Coroutines];
+    }
 
-    public Hello Hello { get; } = hello;
+    public Hello Hello { get; }
 
     public string Id => Hello.WorkerId;
 
-    public string[] ThreadNames { get; } = Names(hello, ExecutionKind.ThreadPool);
+    /// <summary>Names this connection's registration in the store: only the connection holding it may renew or end it.</summary>
+    public string Token { get; } = Guid.NewGuid().ToString("N");
 
-    public string[] CoroutineNames { get; } = Names(hello, ExecutionKind.Coroutine);
+    public string[] ThreadNames { get; }
+
+    public string[] CoroutineNames { get; }
 
     public Signal Wake { get; } = new();
 
@@ -35,9 +46,6 @@ internal sealed class WorkerConnection(Hello hello)
         Wake.Set();
     }
 
-    /// <summary>Messages to the worker; one loop writes them to the stream.</summary>
-    public Channel<CoordinatorMessage> Outgoing { get; } = Channel.CreateUnbounded<CoordinatorMessage>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
-
     private volatile bool _draining;
 
     /// <summary>The worker takes no new tasks: it is finishing what it has.</summary>
@@ -45,119 +53,66 @@ internal sealed class WorkerConnection(Hello hello)
 
     public void Drain() => _draining = true;
 
-    public int ThreadCredits => Volatile.Read(ref _threadCredits);
-
-    public int CoroutineCredits => Volatile.Read(ref _coroutineCredits);
-
     private CancellationTokenSource? _connection;
+    private Status? _ended;
+    private long _lastHeartbeat = Environment.TickCount64;
 
     /// <summary>The token source that ends this worker's stream.</summary>
     public void Attach(CancellationTokenSource connection) => _connection = connection;
 
-    /// <summary>
-    /// Ends the worker's stream; it reconnects, and every lease it holds goes back to its queue. For a
-    /// store call that failed after it may have leased tasks to the worker that it will not be sent.
-    /// </summary>
-    public void Abort()
+    /// <summary>Set when this coordinator ends the stream itself: the status the worker is given.</summary>
+    public Status? Ended
     {
+        get
+        {
+            lock (_slotsGate)
+            {
+                return _ended;
+            }
+        }
+    }
+
+    /// <summary>Wakes the heartbeat loop, which renews the worker's registration in the store.</summary>
+    public Signal Heartbeat { get; } = new();
+
+    /// <summary>How long since the worker's last heartbeat (or its hello).</summary>
+    public TimeSpan SinceHeartbeat => TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastHeartbeat));
+
+    public void MarkHeartbeat()
+    {
+        Interlocked.Exchange(ref _lastHeartbeat, Environment.TickCount64);
+        Heartbeat.Set();
+    }
+
+    /// <summary>
+    /// Ends the stream with <paramref name="status"/>: the reading stops, what is queued for the
+    /// worker is still written. The first call wins. With <paramref name="revoke"/>, the worker is
+    /// first told the ids of the tasks it held (as far as this connection knows them), which are
+    /// no longer its own.
+    /// </summary>
+    public void End(Status status, bool revoke = false)
+    {
+        lock (_slotsGate)
+        {
+            if (_ended is not null)
+            {
+                return;
+            }
+            _ended = status;
+            if (revoke && _held.Count > 0)
+            {
+                var message = new CoordinatorMessage();
+                message.Revoked.AddRange(_held.Keys);
+                Send(message);
+            }
+        }
         try
         {
             _connection?.Cancel();
         }
         catch (ObjectDisposedException)
         {
-            // The stream has ended already, and its leases with it.
-        }
-    }
-
-    private readonly Lock _handoffGate = new();
-    private int _handoffs;
-    private bool _closed;
-    private TaskCompletionSource? _handoffsDone;
-
-    /// <summary>Takes up to <paramref name="max"/> credits of one kind for a lease; 0 when there are none.</summary>
-    public int Reserve(ExecutionKind kind, int max)
-    {
-        ref var credits = ref kind == ExecutionKind.ThreadPool ? ref _threadCredits : ref _coroutineCredits;
-        while (true)
-        {
-            var available = Volatile.Read(ref credits);
-            if (available <= 0 || max <= 0)
-            {
-                return 0;
-            }
-            var take = Math.Min(available, max);
-            if (Interlocked.CompareExchange(ref credits, available - take, available) == available)
-            {
-                return take;
-            }
-        }
-    }
-
-    /// <summary>Sends the tasks leased with credits reserved of one kind, and gives back the credits left over.</summary>
-    public void Assign(List<Assignment> leased, ExecutionKind kind, int reserved)
-    {
-        if (leased.Count > 0)
-        {
-            HopTrace.MarkEach("coordinator.assigned", leased, static a => a.TaskId);
-            var message = new CoordinatorMessage();
-            message.Assignments.AddRange(leased);
-            Outgoing.Writer.TryWrite(message);
-        }
-        var unused = reserved - leased.Count;
-        if (unused > 0)
-        {
-            AddCredits(kind == ExecutionKind.ThreadPool ? unused : 0, kind == ExecutionKind.Coroutine ? unused : 0);
-        }
-    }
-
-    /// <summary>
-    /// Reserves credits for a submit that hands its tasks straight to this worker, unless the worker
-    /// is draining or its stream has closed; <see cref="EndHandoff"/> follows each reservation.
-    /// </summary>
-    public int BeginHandoff(ExecutionKind kind, int max)
-    {
-        lock (_handoffGate)
-        {
-            if (_closed || _draining)
-            {
-                return 0;
-            }
-            var reserved = Reserve(kind, max);
-            if (reserved > 0)
-            {
-                _handoffs++;
-            }
-            return reserved;
-        }
-    }
-
-    public void EndHandoff()
-    {
-        lock (_handoffGate)
-        {
-            if (--_handoffs == 0)
-            {
-                _handoffsDone?.TrySetResult();
-            }
-        }
-    }
-
-    /// <summary>
-    /// Takes no more hand-offs, and completes once those under way have been stored: the tasks they
-    /// leased are then in the worker's leased set, which goes back to the queues after this.
-    /// </summary>
-    public Task CloseAsync()
-    {
-        lock (_handoffGate)
-        {
-            _closed = true;
-            if (_handoffs == 0)
-            {
-                return Task.CompletedTask;
-            }
-            _handoffsDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _handoffsDone.Task;
+            // The stream has ended already.
         }
     }
 
@@ -179,22 +134,6 @@ internal sealed class WorkerConnection(Hello hello)
         return kind;
     }
 
-    public void AddCredits(int threads, int coroutines)
-    {
-        if (threads != 0)
-        {
-            Interlocked.Add(ref _threadCredits, threads);
-        }
-        if (coroutines != 0)
-        {
-            Interlocked.Add(ref _coroutineCredits, coroutines);
-        }
-        if (threads > 0 || coroutines > 0)
-        {
-            Wake.Set();
-        }
-    }
-
     public bool HandlesAny(string[] names)
     {
         foreach (var name in names)
@@ -206,6 +145,9 @@ internal sealed class WorkerConnection(Hello hello)
         }
         return false;
     }
+
+    /// <summary>The most thread-pool tasks the connection holds at once: its thread slots, else its threads.</summary>
+    public static int ThreadCapacity(Hello hello) => hello.ThreadSlots > 0 ? hello.ThreadSlots : hello.Threads;
 
     private static string[] Names(Hello hello, ExecutionKind kind) =>
         hello.Handlers.Where(h => h.Kind == kind).Select(h => h.Name).Distinct(StringComparer.Ordinal).ToArray();

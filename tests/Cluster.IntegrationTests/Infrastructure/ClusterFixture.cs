@@ -15,7 +15,9 @@ public abstract class ClusterFixture : IAsyncLifetime
     private GrpcChannel? _channel;
     private readonly string[] _extraArguments;
 
-    /// <param name="extraArguments">More options for `cluster up` (e.g. "--retention", "2").</param>
+    /// <param name="processes">Worker processes of the daemon.</param>
+    /// <param name="redis">A real redis-server instead of the embedded store.</param>
+    /// <param name="extraArguments">More arguments for `cluster up` (e.g. "--lease-ms", "900").</param>
     protected ClusterFixture(int processes, bool redis, params string[] extraArguments)
     {
         Processes = processes;
@@ -37,13 +39,16 @@ public abstract class ClusterFixture : IAsyncLifetime
 
     public int ClusterProcessId => _cluster!.Id;
 
+    /// <summary>The redis-server's PID (with a real redis-server), e.g. to pause it with SIGSTOP.</summary>
+    public int RedisProcessId => _redis!.ProcessId;
+
     public string Output => _cluster?.Output ?? string.Empty;
 
     public Admin.AdminClient Admin => new(_channel!);
 
     public Protocol.V1.Tasks.TasksClient Tasks => new(_channel!);
 
-    public Workers.WorkersClient Workers => new(_channel!);
+    public Protocol.V1.Workers.WorkersClient Workers => new(_channel!);
 
     /// <summary>Skips (or fails, in CI) when the fixture's requirement is missing.</summary>
     public void Require() => Requirements.Require(Missing);

@@ -91,8 +91,8 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
         catch (Exception e) when (e is not RedisServerException)
         {
             // No reply, but the script may have run and leased tasks the worker will never be
-            // sent: end its stream, so its leases go back to their queues. The client retries.
-            worker.Abort();
+            // sent: they go back to their queues, unsent and uncharged. The client retries.
+            worker.ReclaimUnsent();
             throw;
         }
         finally

@@ -11,13 +11,16 @@ namespace Cluster.Coordinator.Internal.Services;
 
 /// <summary>
 /// One bidirectional stream per worker process: hello, credits, heartbeats and results in;
-/// assignments and cancel requests out. When the stream breaks, the worker's leases go back to
-/// their queues at once.
+/// assignments, cancel requests and revoked leases out. When the stream breaks, the worker's leases
+/// go back to their queues at once. A store that fails is waited for, never charged to the tasks:
+/// the worker keeps its leases while results are held until they commit.
 /// </summary>
 internal sealed partial class WorkersService(TaskStore store, Notifier notifier, Reaper reaper, CoordinatorOptions options, ILogger<WorkersService> logger) : Workers.WorkersBase
 {
     private const int MaxCompleteBatch = 1024;
     private static readonly TimeSpan SafetyInterval = TimeSpan.FromSeconds(2);
+    // How long the revoked message and a final status get to reach a worker that reads slowly.
+    private static readonly TimeSpan FinalWriteGrace = TimeSpan.FromSeconds(5);
 
     public override async Task Connect(IAsyncStreamReader<WorkerMessage> requestStream, IServerStreamWriter<CoordinatorMessage> responseStream, ServerCallContext context)
     {
@@ -26,64 +29,84 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
         {
             return;
         }
-        var hello = requestStream.Current.Hello ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "The first message on a worker stream must carry hello."));
-        RequireValid(hello);
+        var first = requestStream.Current;
+        var hello = first.Hello ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "The first message on a worker stream must carry hello."));
+        if ((HelloRules.Problem(hello) ?? HelloRules.CreditsProblem(first)) is { } problem)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, problem));
+        }
         var worker = new WorkerConnection(hello);
         await store.RegisterPoliciesAsync(hello).ConfigureAwait(false);
-        await store.HeartbeatAsync(worker.Id, hello).ConfigureAwait(false);
+        if (!await store.RegisterAsync(worker.Id, worker.Token, hello).ConfigureAwait(false))
+        {
+            throw new RpcException(new Status(StatusCode.AlreadyExists, $"worker id '{worker.Id}' is held by another live connection; each connection says hello under an id of its own."));
+        }
         LogConnected(worker.Id, hello.Host, hello.ProcessId, hello.Handlers.Count);
 
-        using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        worker.Attach(done);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var writing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Store calls that must land even as the stream closes get up to a lease time after it.
+        using var closing = new CancellationTokenSource();
+        worker.Attach(reading);
         notifier.Add(worker);
-        var writer = WriteLoopAsync(worker, responseStream, done.Token);
-        var leaser = LeaseLoopAsync(worker, done.Token);
-        // Bounded by the worker's credits: it never holds more results than tasks leased to it.
-        var results = Channel.CreateUnbounded<TaskResult>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true, AllowSynchronousContinuations = true });
-        var completer = CompleteLoopAsync(worker, results.Reader, done);
+        var writer = WriteLoopAsync(worker, responseStream, writing.Token);
+        var leaser = LeaseLoopAsync(worker, reading.Token);
+        var keeper = KeepAliveLoopAsync(worker, reading.Token);
+        // At most one result per task the worker holds (a result for any other is refused), and
+        // no more than its capacity wait here: a worker that outruns the store is slowed down.
+        var capacity = Math.Max(1, WorkerConnection.ThreadCapacity(hello) + hello.Coroutines);
+        var results = Channel.CreateBounded<TaskResult>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true, AllowSynchronousContinuations = true });
+        var completer = CompleteLoopAsync(worker, results.Reader, closing.Token);
         try
         {
-            worker.Outgoing.Writer.TryWrite(new CoordinatorMessage
+            worker.Send(new CoordinatorMessage
             {
                 Welcome = new Welcome
                 {
                     Coordinator = Environment.MachineName,
                     HeartbeatIntervalMs = (int)options.HeartbeatInterval.TotalMilliseconds,
                     LeaseMs = (int)options.LeaseTime.TotalMilliseconds,
+                    MaxResultBytes = options.MaxResultBytes,
                 },
             });
-            Apply(worker, requestStream.Current);
-            while (await requestStream.MoveNext(done.Token).ConfigureAwait(false))
+            // The hello grants the first credits: those it sets, else its whole capacity.
+            worker.AddCredits(
+                first.HasThreadCredits ? first.ThreadCredits : WorkerConnection.ThreadCapacity(hello),
+                first.HasCoroutineCredits ? first.CoroutineCredits : hello.Coroutines);
+            while (await requestStream.MoveNext(reading.Token).ConfigureAwait(false))
             {
                 var message = requestStream.Current;
+                if (HelloRules.CreditsProblem(message) is { } bad)
+                {
+                    worker.End(new Status(StatusCode.InvalidArgument, bad));
+                    break;
+                }
                 if (message.Events.Count > 0)
                 {
                     await store.PublishEventsAsync(message.Events).ConfigureAwait(false);
                 }
-                foreach (var result in message.Results)
+                if (!await AcceptResultsAsync(worker, message, results.Writer, reading.Token).ConfigureAwait(false))
                 {
-                    HopTrace.Mark("coordinator.result", result.TaskId);
-                    results.Writer.TryWrite(result);
+                    break;
                 }
                 if (message.Released.Count > 0)
                 {
-                    // Handed back unstarted by a draining worker: not a lost run.
-                    await store.ReleaseAsync(worker.Id, [.. worker.ThreadNames, .. worker.CoroutineNames], message.Released).ConfigureAwait(false);
+                    await ReleaseAsync(worker, message.Released, reading.Token).ConfigureAwait(false);
                 }
                 if (message.Draining)
                 {
                     worker.Drain();
                 }
-                if (message.Heartbeat is not null && !await store.HeartbeatAsync(worker.Id, hello).ConfigureAwait(false))
+                if (message.Heartbeat is not null)
                 {
-                    LogReregistered(worker.Id);
+                    worker.MarkHeartbeat();
                 }
-                Apply(worker, message);
+                worker.AddCredits(message.ThreadCredits, message.CoroutineCredits);
             }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException || (e is RpcException r && r.StatusCode == StatusCode.Cancelled))
         {
-            // The stream broke: the worker is gone or unreachable.
+            // The stream broke (the worker is gone or unreachable), or this coordinator ended it.
         }
         finally
         {
@@ -91,19 +114,62 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
             await worker.CloseAsync().ConfigureAwait(false);
             // Results received are committed before the worker's other leases go back to their queues.
             results.Writer.TryComplete();
+            closing.CancelAfter(options.LeaseTime);
             await completer.ConfigureAwait(false);
-            await done.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(writer, leaser).ConfigureAwait(false);
-            await ReleaseAsync(worker).ConfigureAwait(false);
+            await reading.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(leaser, keeper).ConfigureAwait(false);
+            worker.CompleteOutbox();
+            if (worker.Ended is null)
+            {
+                await writing.CancelAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                writing.CancelAfter(FinalWriteGrace);
+            }
+            await writer.ConfigureAwait(false);
+            await RequeueAsync(worker, closing.Token).ConfigureAwait(false);
+        }
+        if (worker.Ended is { } status)
+        {
+            throw new RpcException(status);
+        }
+    }
+
+    /// <summary>Takes the results of one message; false (and the stream ends) when one answers a task this connection does not hold.</summary>
+    private static async Task<bool> AcceptResultsAsync(WorkerConnection worker, WorkerMessage message, ChannelWriter<TaskResult> results, CancellationToken cancellationToken)
+    {
+        foreach (var result in message.Results)
+        {
+            if (!worker.Answer(result.TaskId))
+            {
+                worker.End(new Status(StatusCode.InvalidArgument,
+                    $"a result for task '{result.TaskId}', which this connection does not hold (it holds {worker.HeldCount}): a worker answers each task it was sent, once."));
+                return false;
+            }
+            HopTrace.Mark("coordinator.result", result.TaskId);
+            await results.WriteAsync(result, cancellationToken).ConfigureAwait(false);
+        }
+        return true;
+    }
+
+    /// <summary>Tasks handed back unstarted by a draining worker: not a lost run, and no attempt used.</summary>
+    private async Task ReleaseAsync(WorkerConnection worker, IEnumerable<string> ids, CancellationToken cancellationToken)
+    {
+        var released = worker.Release(ids).Select(r => (r.TaskId, (int?)r.Attempt)).ToList();
+        if (released.Count > 0)
+        {
+            await StoreRetry.RunAsync(() => store.ReleaseAsync(worker.Id, AllNames(worker), released), logger, $"release the tasks of worker {worker.Id}", cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// Commits results in batches: whatever arrived while the previous script ran goes in the next
-    /// call. If the store fails, the stream is ended, so the worker reconnects and its leases are
-    /// requeued rather than left with a live worker that has finished them.
+    /// call. While the store fails for its own reasons the batch is held and tried again (the
+    /// worker keeps its leases meanwhile); a store that refuses the results ends the stream, so the
+    /// worker's leases are requeued rather than left with a live worker that has finished them.
     /// </summary>
-    private async Task CompleteLoopAsync(WorkerConnection worker, ChannelReader<TaskResult> results, CancellationTokenSource connection)
+    private async Task CompleteLoopAsync(WorkerConnection worker, ChannelReader<TaskResult> results, CancellationToken giveUp)
     {
         var batch = new List<TaskResult>();
         while (await results.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
@@ -115,7 +181,8 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
             }
             try
             {
-                var outcome = await store.CompleteAsync(worker.Id, batch).ConfigureAwait(false);
+                // acknowledged once the store has the batch: until then it is held here, the tasks still leased
+                var outcome = await StoreRetry.RunAsync(() => store.CompleteAsync(worker.Id, batch), logger, $"commit the results of worker {worker.Id}", giveUp).ConfigureAwait(false);
                 if (outcome.Stale > 0)
                 {
                     LogStaleResults(worker.Id, outcome.Stale);
@@ -125,30 +192,31 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
                     reaper.Wake.Set();
                 }
             }
-            catch (RedisException e)
+            catch (Exception e) when (e is RedisException or OperationCanceledException)
             {
                 LogCompleteFailed(worker.Id, batch.Count, e);
-                await connection.CancelAsync().ConfigureAwait(false);
-                while (results.TryRead(out _))
-                {
-                }
+                worker.End(new Status(StatusCode.Unavailable, $"The task store did not take this worker's results ({e.Message}); connect again."));
+            }
+            finally
+            {
+                worker.Committed(batch);
             }
         }
     }
 
-    private static void Apply(WorkerConnection worker, WorkerMessage message) =>
-        worker.AddCredits(message.ThreadCredits, message.CoroutineCredits);
-
-    private async Task ReleaseAsync(WorkerConnection worker)
+    private async Task RequeueAsync(WorkerConnection worker, CancellationToken giveUp)
     {
         try
         {
-            // The worker vanished: its leased tasks go back to the front of their queues now,
-            // not when its lease would have expired.
-            var (requeued, dead) = await store.RequeueAsync(worker.Id, gone: true).ConfigureAwait(false);
-            LogDisconnected(worker.Id, requeued, dead);
+            // The worker vanished: its leased tasks go back to the front of their queues now, not
+            // when its lease would have expired; only while this connection holds the registration.
+            var (requeued, dead) = await StoreRetry.RunAsync(() => store.RequeueAsync(worker.Id, gone: true, worker.Token), logger, $"requeue the tasks of worker {worker.Id}", giveUp).ConfigureAwait(false);
+            if (requeued >= 0)
+            {
+                LogDisconnected(worker.Id, requeued, dead);
+            }
         }
-        catch (RedisException e)
+        catch (Exception e) when (e is RedisException or OperationCanceledException)
         {
             // Lease expiry (the reaper) brings them back instead.
             LogReleaseFailed(worker.Id, e);
@@ -156,9 +224,55 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
     }
 
     /// <summary>
+    /// Renews the worker's registration in the store at each heartbeat; when the heartbeats stop for
+    /// longer than a lease, looks whether the store still holds it. When it does not (the worker was
+    /// reaped, its tasks requeued), the worker is told which tasks it lost and the stream ends.
+    /// </summary>
+    private async Task KeepAliveLoopAsync(WorkerConnection worker, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                worker.Heartbeat.Reset();
+                var beat = await worker.Heartbeat.WaitAsync(options.HeartbeatInterval, cancellationToken).ConfigureAwait(false);
+                if (!beat && worker.SinceHeartbeat < options.LeaseTime)
+                {
+                    continue;
+                }
+                var held = await StoreRetry.RunAsync(() => store.HeartbeatAsync(worker.Id, worker.Token, renew: beat), logger, $"renew the lease of worker {worker.Id}", cancellationToken).ConfigureAwait(false);
+                if (!held)
+                {
+                    Revoke(worker);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            LogKeepAliveFailed(worker.Id, e);
+            worker.End(new Status(StatusCode.Unavailable, $"The task store failed to renew this worker's lease ({e.Message}); connect again."));
+        }
+    }
+
+    /// <summary>The store no longer holds the worker's registration: its leases were taken.</summary>
+    private void Revoke(WorkerConnection worker)
+    {
+        var held = worker.HeldCount;
+        LogRevoked(worker.Id, held);
+        worker.End(new Status(StatusCode.Aborted,
+            $"the lease of worker '{worker.Id}' expired (no heartbeat for longer than {options.LeaseTime.TotalMilliseconds:0} ms); its {held} tasks went back to their queues; connect again under a new worker id."),
+            revoke: true);
+    }
+
+    /// <summary>
     /// Leases whenever the worker has credits and its queues may hold tasks: after a ready notice
     /// for its names, or while each lease is filled to what it asked. Credits coming back alone do
-    /// not send it to queues it found short of tasks.
+    /// not send it to queues it found short of tasks. Nothing is leased while the messages waiting
+    /// for the worker fill its outbox.
     /// </summary>
     private async Task LeaseLoopAsync(WorkerConnection worker, CancellationToken cancellationToken)
     {
@@ -172,6 +286,16 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
             while (!cancellationToken.IsCancellationRequested)
             {
                 worker.Wake.Reset();
+                worker.Written.Reset();
+                if (worker.TakeReclaim())
+                {
+                    await ReclaimAsync(worker, cancellationToken).ConfigureAwait(false);
+                }
+                if (worker.OutboxFull)
+                {
+                    await worker.Written.WaitAsync(SafetyInterval, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
                 if (Stopwatch.GetElapsedTime(looked) > SafetyInterval)
                 {
                     // Now and then look whatever the notices say, in case one was lost.
@@ -207,10 +331,8 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
         }
         catch (Exception e)
         {
-            // The lease may have been stored without its reply: end the stream, so the worker's
-            // leases go back to their queues and it connects again.
             LogLeaseLoopFailed(worker.Id, e);
-            worker.Abort();
+            worker.End(new Status(StatusCode.Internal, $"The coordinator could not lease tasks to this worker ({e.Message}); connect again."));
         }
     }
 
@@ -220,7 +342,7 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
         NotAsked,
         /// <summary>Fewer tasks than asked: the queues are empty until the next ready notice.</summary>
         Short,
-        /// <summary>As many as asked: there may be more.</summary>
+        /// <summary>As many as asked, or as many as one lease's bytes allow: there may be more.</summary>
         Filled,
     }
 
@@ -236,55 +358,67 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
             return LeaseOutcome.NotAsked;
         }
         List<Assignment> leased = [];
+        var more = false;
         try
         {
-            leased = await store.LeaseAsync(worker.Id, names, want, rotation).ConfigureAwait(false);
+            (leased, more) = await store.LeaseAsync(worker.Id, worker.Token, names, want, rotation).ConfigureAwait(false);
         }
         catch (RedisServerException e) when (e.Message.Contains("NOWORKER", StringComparison.Ordinal))
         {
-            // Reaped while alive (e.g. the store was away): register again, then lease.
-            await store.HeartbeatAsync(worker.Id, worker.Hello).ConfigureAwait(false);
+            // Reaped while connected: its leases were taken.
+            Revoke(worker);
+            return LeaseOutcome.NotAsked;
+        }
+        catch (Exception e) when (StoreRetry.IsTransient(e))
+        {
+            // No reply: the script may have leased tasks this connection will never send. They go
+            // back to their queues, unsent and uncharged, before the next lease.
+            LogLeaseUnanswered(worker.Id, e.Message);
+            worker.ReclaimUnsent();
             return LeaseOutcome.Filled;
         }
         finally
         {
             worker.Assign(leased, kind, want);
         }
-        return leased.Count < want ? LeaseOutcome.Short : LeaseOutcome.Filled;
+        return more || leased.Count >= want ? LeaseOutcome.Filled : LeaseOutcome.Short;
     }
+
+    /// <summary>
+    /// Puts back what the store holds leased to the worker that this connection never sent, once
+    /// the store answers. Hand-offs wait meanwhile, so every other lease to it is known here.
+    /// </summary>
+    private async Task ReclaimAsync(WorkerConnection worker, CancellationToken cancellationToken)
+    {
+        await worker.PauseHandoffsAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var reclaimed = await StoreRetry.RunAsync(() => store.ReclaimUnsentAsync(worker.Id, AllNames(worker), worker.KnownTaskIds()), logger, $"put back the unsent tasks of worker {worker.Id}", cancellationToken).ConfigureAwait(false);
+            if (reclaimed > 0)
+            {
+                LogReclaimed(worker.Id, reclaimed);
+            }
+        }
+        finally
+        {
+            worker.ResumeHandoffs();
+        }
+    }
+
+    private static string[] AllNames(WorkerConnection worker) => [.. worker.ThreadNames, .. worker.CoroutineNames];
 
     private static async Task WriteLoopAsync(WorkerConnection worker, IServerStreamWriter<CoordinatorMessage> stream, CancellationToken cancellationToken)
     {
         try
         {
-            await foreach (var message in worker.Outgoing.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var (message, bytes) in worker.Outbox.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 await stream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+                worker.MarkWritten(bytes);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
         {
-        }
-    }
-
-    private static void RequireValid(Hello hello)
-    {
-        var problem = Validation.Identifier("worker id", hello.WorkerId);
-        if (problem is null && hello.Handlers.Count == 0)
-        {
-            problem = "hello names no task handlers.";
-        }
-        foreach (var handler in hello.Handlers)
-        {
-            problem ??= Validation.Identifier("task name", handler.Name) ?? Policies.Problem(handler.Policy);
-            if (problem is null && handler.Kind == ExecutionKind.Unspecified)
-            {
-                problem = $"task '{handler.Name}' has no execution kind.";
-            }
-        }
-        if (problem is not null)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, problem));
         }
     }
 
@@ -297,15 +431,24 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
     [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Dropped {Stale} stale results from worker {WorkerId}: their lease had moved on")]
     private partial void LogStaleResults(string workerId, int stale);
 
-    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Worker {WorkerId} had been reaped while connected; registered again")]
-    private partial void LogReregistered(string workerId);
+    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Worker {WorkerId} had been reaped while connected; its {Held} tasks are revoked and its stream ends")]
+    private partial void LogRevoked(string workerId, int held);
 
     [LoggerMessage(EventId = 204, Level = LogLevel.Error, Message = "Lease loop of worker {WorkerId} failed")]
     private partial void LogLeaseLoopFailed(string workerId, Exception exception);
 
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Could not requeue the leases of worker {WorkerId}; lease expiry will")]
+    private partial void LogReleaseFailed(string workerId, Exception exception);
+
     [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Could not commit {Count} results of worker {WorkerId}; ending its stream so its leases are requeued")]
     private partial void LogCompleteFailed(string workerId, int count, Exception exception);
 
-    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Could not requeue the leases of worker {WorkerId}; lease expiry will")]
-    private partial void LogReleaseFailed(string workerId, Exception exception);
+    [LoggerMessage(EventId = 207, Level = LogLevel.Warning, Message = "A lease for worker {WorkerId} went without its reply ({Reason}); what it may have leased goes back unsent")]
+    private partial void LogLeaseUnanswered(string workerId, string reason);
+
+    [LoggerMessage(EventId = 208, Level = LogLevel.Information, Message = "Put back {Count} tasks leased to worker {WorkerId} that it was never sent")]
+    private partial void LogReclaimed(string workerId, int count);
+
+    [LoggerMessage(EventId = 209, Level = LogLevel.Error, Message = "Heartbeat loop of worker {WorkerId} failed")]
+    private partial void LogKeepAliveFailed(string workerId, Exception exception);
 }

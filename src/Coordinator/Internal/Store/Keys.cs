@@ -38,6 +38,7 @@ internal sealed class Keys(string prefix)
     }
     public RedisKey Leased(string worker) => _tag + ":wl:" + worker;
     public RedisKey WorkerInfo(string worker) => _tag + ":wi:" + worker;
+    public RedisKey WorkerOwner(string worker) => _tag + ":wo:" + worker;
     public RedisKey Outbox(string session) => _tag + ":o:" + session;
     public RedisKey Idempotency(string key) => _tag + ":idem:" + key;
     public RedisKey OutboxSequence(string session) => _tag + ":os:" + session;

@@ -14,6 +14,9 @@ internal static class Policies
     public const int DefaultBackoffMs = 1000;
     public const int DefaultBackoffMaxMs = 60_000;
 
+    /// <summary>The longest backoff a policy may ask for: one day.</summary>
+    public const int MaxBackoffMs = 86_400_000;
+
     /// <summary>The compact form, or "" when <paramref name="policy"/> is null.</summary>
     public static string Encode(RetryPolicy? policy, RetryPolicy? fallback = null)
     {
@@ -57,6 +60,10 @@ internal static class Policies
         if (policy.MaxAttempts > 1000 || policy.MaxLostRuns > 1000)
         {
             return "a retry policy allows at most 1000 attempts and 1000 lost runs.";
+        }
+        if (policy.BackoffMs > MaxBackoffMs || policy.BackoffMaxMs > MaxBackoffMs)
+        {
+            return $"a retry policy's backoff_ms ({policy.BackoffMs}) and backoff_max_ms ({policy.BackoffMaxMs}) may be at most {MaxBackoffMs} (1 day).";
         }
         foreach (var type in policy.RetryOn)
         {

@@ -117,15 +117,20 @@ internal static class Scripts
           forget(id)
         end
         -- Leases up to want queued tasks to worker from the queues KEYS[first .. first + nq - 1],
-        -- starting at the rotation; leasedkey is the worker's leased set.
-        -- Returns (id, name, args, attempt, session, policy) per leased task.
+        -- starting at the rotation; leasedkey is the worker's leased set. One lease carries at most
+        -- LEASE_BYTES of arguments (always at least one task): past them, the ids taken from a
+        -- queue and not yet looked at go back to its head, in order.
+        -- Returns (id, name, args, attempt, session, policy) per leased task, then '+' when the
+        -- byte bound stopped it (there may be more).
+        local LEASE_BYTES = 4194304
         local function lease(worker, want, rotation, first, nq, leasedkey)
           local start = rotation % nq
           local ids, parts = {}, {}
+          local bytes, full = 0, false
           for j = 0, nq - 1 do
-            if #ids >= want then break end
+            if #ids >= want or full then break end
             local q = KEYS[first + (start + j) % nq]
-            while #ids < want do
+            while #ids < want and not full do
               local batch = lpop(q, want - #ids)
               if not batch then break end
               local heads = redis.call('HMGET', H, unpack(batch))
@@ -134,6 +139,15 @@ internal static class Scripts
                   local st, at, se, nm, wk, lost, failed = parse(heads[x])
                   -- ids without a header, or not queued, are tombstones: skipped
                   if st == 'q' then
+                    local size = redis.call('HSTRLEN', A, id)
+                    if #ids > 0 and bytes + size > LEASE_BYTES then
+                      local back = {}
+                      for y = #batch, x, -1 do back[#back + 1] = batch[y] end
+                      redis.call('LPUSH', q, unpack(back))
+                      full = true
+                      break
+                    end
+                    bytes = bytes + size
                     ids[#ids + 1] = id
                     parts[#parts + 1] = { tonumber(at) + 1, se, nm, lost, failed }
                   end
@@ -167,6 +181,7 @@ internal static class Scripts
           end
           redis.call('HSET', H, unpack(headers))
           redis.call('SADD', leasedkey, unpack(ids))
+          if full then out[#out + 1] = '+' end
           return out
         end
 
@@ -238,14 +253,15 @@ internal static class Scripts
         return { dups, handed }
         """);
 
-    /// KEYS: the seven task keys, the worker's leased set, workers, queue 1..n.
-    /// ARGV: worker, max tasks, rotation.
-    /// Returns (id, name, args, attempt, session, policy) per leased task.
+    /// KEYS: the seven task keys, the worker's leased set, workers, queue 1..n, the worker's owner.
+    /// ARGV: worker, max tasks, rotation, the connection's token.
+    /// Returns (id, name, args, attempt, session, policy) per leased task, then '+' when the byte
+    /// bound of one lease stopped it; NOWORKER when the connection no longer holds the registration.
     public static readonly Script Lease = new("lease", Prelude + """
-        if not redis.call('ZSCORE', KEYS[9], ARGV[1]) then
-          return redis.error_reply('NOWORKER worker ' .. ARGV[1] .. ' is not registered')
+        if redis.call('GET', KEYS[#KEYS]) ~= ARGV[4] or not redis.call('ZSCORE', KEYS[9], ARGV[1]) then
+          return redis.error_reply('NOWORKER worker ' .. ARGV[1] .. ' is not registered to this connection')
         end
-        return lease(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), 10, #KEYS - 9, KEYS[8])
+        return lease(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), 10, #KEYS - 10, KEYS[8])
         """);
 
     /// KEYS: the seven task keys, the worker's leased set, then (outbox, outbox sequence, finished ids) per session.
@@ -366,18 +382,29 @@ internal static class Scripts
         return out
         """);
 
-    /// KEYS: workers, the worker's info.
-    /// ARGV: worker, lease ms, info.
-    /// Returns 1 while the worker is registered, 0 when it had been reaped (a heartbeat registers it again).
+    /// KEYS: workers, the worker's info, the worker's owner (the token of the connection holding its id).
+    /// ARGV: worker, lease ms, the connection's token, mode, info (with 'hello').
+    /// Modes: 'hello' registers the worker unless another connection holds its id (returns 0 then);
+    /// 'beat' renews its lease; 'check' only looks. Each returns 1 while this connection holds the
+    /// registration, 0 when it does not (it was reaped, and the id may have passed on): ids are
+    /// unique per live connection across every coordinator.
     public static readonly Script Heartbeat = new("heartbeat", """
+        local owner = redis.call('GET', KEYS[3])
+        local known = redis.call('ZSCORE', KEYS[1], ARGV[1])
+        if ARGV[4] == 'hello' then
+          if (owner and owner ~= ARGV[3]) or (not owner and known) then return 0 end
+          redis.call('SET', KEYS[3], ARGV[3])
+          redis.call('SET', KEYS[2], ARGV[5])
+        elseif owner ~= ARGV[3] or not known then
+          return 0
+        elseif ARGV[4] == 'check' then
+          return 1
+        end
         local t = redis.call('TIME')
         local deadline = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
-        redis.call('SET', KEYS[2], ARGV[3])
-        local known = redis.call('ZSCORE', KEYS[1], ARGV[1])
         -- the lease of every task this worker holds lives until this deadline, by the store's clock
         redis.call('ZADD', KEYS[1], deadline, ARGV[1])
-        if known then return 1 end
-        return 0
+        return 1
         """);
 
     /// KEYS: workers, delayed. Returns (workers whose lease has expired by the store's clock, up to 100;
@@ -394,14 +421,19 @@ internal static class Scripts
         """);
 
     /// KEYS: the seven task keys, the worker's leased set, workers, the worker's info, queue 1..n,
-    /// then (outbox, outbox sequence) per session.
-    /// ARGV: worker, gone ('1' when its stream broke; else only if its lease expired), retention
-    /// seconds, n, name 1..n, m, session 1..m.
-    /// Returns (requeued, dead-lettered, left) — left counts tasks whose keys were not declared; -1 when the worker is alive.
+    /// then (outbox, outbox sequence) per session, then the worker's owner.
+    /// ARGV: worker, when ('0': only if its lease expired; a connection's token: only while that
+    /// connection holds the registration, its stream having broken; '*': whatever the registration),
+    /// retention seconds, n, name 1..n, m, session 1..m.
+    /// Returns (requeued, dead-lettered, left) — left counts tasks whose keys were not declared; -1 when
+    /// the worker is alive, or the registration is not the given connection's.
     public static readonly Script Requeue = new("requeue", Prelude + """
-        if ARGV[2] ~= '1' then
+        if ARGV[2] == '0' then
           local score = redis.call('ZSCORE', KEYS[9], ARGV[1])
           if score and tonumber(score) > now_ms() then return { -1, 0, 0 } end
+        elseif ARGV[2] ~= '*' and redis.call('GET', KEYS[#KEYS]) ~= ARGV[2] then
+          -- a connection only ever removes itself
+          return { -1, 0, 0 }
         end
         local ttl = tonumber(ARGV[3])
         local nn = tonumber(ARGV[4])
@@ -441,25 +473,29 @@ internal static class Scripts
           redis.call('DEL', KEYS[8])
           redis.call('ZREM', KEYS[9], ARGV[1])
           redis.call('DEL', KEYS[10])
+          redis.call('DEL', KEYS[#KEYS])
         end
         return { n, dead, left }
         """);
 
     /// KEYS: the seven task keys, the worker's leased set, queue 1..n.
-    /// ARGV: worker, n, name 1..n, then task ids the worker hands back unstarted (it is draining).
-    /// Returns how many went back to the front of their queues; not counted as runs lost.
+    /// ARGV: worker, n, name 1..n, then (task id, attempt or '' for any) per task leased to the worker
+    /// that it never started: handed back by a draining worker, or never sent to it (a lease whose
+    /// reply was lost). Fenced by attempt, so calling again is harmless.
+    /// Returns how many went back to the front of their queues; neither a run lost nor an attempt used.
     public static readonly Script Release = new("release", Prelude + """
         local nn = tonumber(ARGV[2])
         local queues = {}
         for i = 1, nn do queues[ARGV[2 + i]] = KEYS[8 + i] end
         local n = 0
-        for i = 3 + nn, #ARGV do
+        for i = 3 + nn, #ARGV, 2 do
           local id = ARGV[i]
           local h = redis.call('HGET', H, id)
           if h then
             local st, at, se, nm, wk, lost, failed = parse(h)
-            if st == 'l' and wk == ARGV[1] and queues[nm] then
-              redis.call('HSET', H, id, header('q', at, se, nm, '', lost, failed))
+            if st == 'l' and wk == ARGV[1] and queues[nm] and (ARGV[i + 1] == '' or ARGV[i + 1] == at) then
+              -- unstarted: back to the front of its queue, and the lease's attempt is not used up
+              redis.call('HSET', H, id, header('q', math.max(0, tonumber(at) - 1), se, nm, '', lost, failed))
               redis.call('LPUSH', queues[nm], id)
               redis.call('SREM', KEYS[8], id)
               n = n + 1

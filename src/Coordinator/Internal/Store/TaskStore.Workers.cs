@@ -1,3 +1,4 @@
+using System.Globalization;
 using Cluster.Protocol.V1;
 using Google.Protobuf;
 using StackExchange.Redis;
@@ -6,10 +7,22 @@ namespace Cluster.Coordinator.Internal.Store;
 
 internal sealed partial class TaskStore
 {
-    /// <summary>Registers a worker or renews its lease; false when it had been reaped meanwhile.</summary>
-    public async Task<bool> HeartbeatAsync(string worker, Hello hello)
+    /// <summary>
+    /// Registers a worker for the connection <paramref name="token"/>; false when another live
+    /// connection (on any coordinator) holds the worker's id.
+    /// </summary>
+    public Task<bool> RegisterAsync(string worker, string token, Hello hello) => HeartbeatAsync(worker, token, "hello", hello.ToByteArray());
+
+    /// <summary>
+    /// Renews the lease of a worker's tasks (or, with <paramref name="renew"/> false, only looks);
+    /// false when the connection <paramref name="token"/> no longer holds the registration: the
+    /// worker was reaped and its tasks went back to their queues.
+    /// </summary>
+    public Task<bool> HeartbeatAsync(string worker, string token, bool renew = true) => HeartbeatAsync(worker, token, renew ? "beat" : "check", RedisValue.EmptyString);
+
+    private async Task<bool> HeartbeatAsync(string worker, string token, string mode, RedisValue info)
     {
-        var result = await Scripts.Heartbeat.RunAsync(_db, [keys.Workers, keys.WorkerInfo(worker)], [worker, _leaseMs, hello.ToByteArray()]).ConfigureAwait(false);
+        var result = await Scripts.Heartbeat.RunAsync(_db, [keys.Workers, keys.WorkerInfo(worker), keys.WorkerOwner(worker)], [worker, _leaseMs, token, mode, info]).ConfigureAwait(false);
         return (int)result == 1;
     }
 
@@ -32,9 +45,11 @@ internal sealed partial class TaskStore
     }
 
     /// <summary>Puts a vanished worker's leased tasks back at the front of their queues, or dead-letters those past their bound.</summary>
+    /// <param name="worker">The worker.</param>
     /// <param name="gone">True when the worker is known to be gone (its stream broke); false to act only if its lease expired.</param>
-    /// <returns>Requeued and dead-lettered counts; Requeued is -1 when the worker turned out alive.</returns>
-    public async Task<(int Requeued, int DeadLettered)> RequeueAsync(string worker, bool gone)
+    /// <param name="token">With <paramref name="gone"/>: the connection whose stream broke; it acts only while that connection holds the registration. Null: whatever the registration.</param>
+    /// <returns>Requeued and dead-lettered counts; Requeued is -1 when the worker turned out alive, or its registration not the connection's.</returns>
+    public async Task<(int Requeued, int DeadLettered)> RequeueAsync(string worker, bool gone, string? token = null)
     {
         var (requeued, dead) = (0, 0);
         for (var pass = 0; pass < 3; pass++)
@@ -59,11 +74,12 @@ internal sealed partial class TaskStore
                     }
                 }
             }
-            var redisKeys = keys.TaskKeys(3 + names.Count + sessions.Count * 2);
+            var redisKeys = keys.TaskKeys(4 + names.Count + sessions.Count * 2);
             redisKeys[7] = keys.Leased(worker);
             redisKeys[8] = keys.Workers;
             redisKeys[9] = keys.WorkerInfo(worker);
-            var args = new List<RedisValue> { worker, gone ? "1" : "0", _retentionSeconds, names.Count };
+            redisKeys[^1] = keys.WorkerOwner(worker);
+            var args = new List<RedisValue> { worker, gone ? token ?? "*" : "0", _retentionSeconds, names.Count };
             var k = 10;
             foreach (var name in names)
             {
@@ -100,8 +116,11 @@ internal sealed partial class TaskStore
         return (requeued, dead);
     }
 
-    /// <summary>Hands back leased tasks a draining worker has not started; they do not count as lost runs.</summary>
-    public async Task<int> ReleaseAsync(string worker, IReadOnlyList<string> names, IReadOnlyList<string> ids)
+    /// <summary>
+    /// Hands back leased tasks the worker never started (a draining worker's, fenced by attempt; or,
+    /// with a null attempt, tasks never sent to it); they count neither as lost runs nor as attempts.
+    /// </summary>
+    public async Task<int> ReleaseAsync(string worker, IReadOnlyList<string> names, IReadOnlyList<(string TaskId, int? Attempt)> tasks)
     {
         var redisKeys = keys.TaskKeys(1 + names.Count);
         redisKeys[7] = keys.Leased(worker);
@@ -111,13 +130,32 @@ internal sealed partial class TaskStore
             redisKeys[8 + i] = keys.Queue(names[i]);
             args.Add(names[i]);
         }
-        args.AddRange(ids.Select(id => (RedisValue)id));
+        foreach (var (id, attempt) in tasks)
+        {
+            args.Add(id);
+            args.Add(attempt is { } a ? a.ToString(CultureInfo.InvariantCulture) : string.Empty);
+        }
         var released = (int)await Scripts.Release.RunAsync(_db, redisKeys, [.. args]).ConfigureAwait(false);
         if (released > 0)
         {
             await PublishReadyAsync(names).ConfigureAwait(false);
         }
         return released;
+    }
+
+    /// <summary>
+    /// Puts back the tasks the store holds leased to a worker that its connection never sent (a lease
+    /// whose reply was lost): every task in the worker's leased set but not in <paramref name="known"/>.
+    /// Nothing else may lease to the worker meanwhile. Returns how many went back.
+    /// </summary>
+    public async Task<int> ReclaimUnsentAsync(string worker, IReadOnlyList<string> names, IReadOnlySet<string> known)
+    {
+        var unsent = (await _db.SetMembersAsync(keys.Leased(worker)).ConfigureAwait(false))
+            .Select(v => (string)v!)
+            .Where(id => !known.Contains(id))
+            .Select(id => (id, (int?)null))
+            .ToList();
+        return unsent.Count == 0 ? 0 : await ReleaseAsync(worker, names, unsent).ConfigureAwait(false);
     }
 
     /// <summary>Moves tasks whose retry backoff has passed back into their queues; returns how many.</summary>

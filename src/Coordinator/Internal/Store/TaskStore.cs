@@ -129,18 +129,23 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
         return stored.Count == 0;
     }
 
-    /// <summary>Leases up to <paramref name="max"/> queued tasks of the given names to a worker.</summary>
-    public async Task<List<Assignment>> LeaseAsync(string worker, IReadOnlyList<string> names, int max, int rotation)
+    /// <summary>
+    /// Leases up to <paramref name="max"/> queued tasks of the given names to the worker whose
+    /// registration the connection <paramref name="token"/> holds; <c>More</c> when the byte bound
+    /// of one lease stopped it short.
+    /// </summary>
+    public async Task<(List<Assignment> Tasks, bool More)> LeaseAsync(string worker, string token, IReadOnlyList<string> names, int max, int rotation)
     {
-        var redisKeys = keys.TaskKeys(2 + names.Count);
+        var redisKeys = keys.TaskKeys(3 + names.Count);
         redisKeys[7] = keys.Leased(worker);
         redisKeys[8] = keys.Workers;
         for (var i = 0; i < names.Count; i++)
         {
             redisKeys[9 + i] = keys.Queue(names[i]);
         }
-        var result = (RedisResult[])(await Scripts.Lease.RunAsync(_db, redisKeys, [worker, max, rotation]).ConfigureAwait(false))!;
-        return Assignments(result);
+        redisKeys[^1] = keys.WorkerOwner(worker);
+        var result = (RedisResult[])(await Scripts.Lease.RunAsync(_db, redisKeys, [worker, max, rotation, token]).ConfigureAwait(false))!;
+        return (Assignments(result), result.Length % 6 == 1);
     }
 
     /// <summary>The assignments of leased tasks, as the lease step returns them.</summary>
@@ -287,7 +292,8 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
     {
         var batch = new CompletionBatch();
         batch.Events.AddRange(events);
-        return batch.Events.Count == 0 ? Task.CompletedTask : _db.PublishAsync(keys.EventsChannel, batch.ToByteArray());
+        // Not awaited for a reply: a store that does not answer delays no result behind them.
+        return batch.Events.Count == 0 ? Task.CompletedTask : _db.PublishAsync(keys.EventsChannel, batch.ToByteArray(), CommandFlags.FireAndForget);
     }
 
     /// <summary>

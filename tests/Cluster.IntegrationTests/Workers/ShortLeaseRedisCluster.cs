@@ -1,0 +1,6 @@
+using Cluster.IntegrationTests.Infrastructure;
+
+namespace Cluster.IntegrationTests.Workers;
+
+/// <summary>One worker process, a real redis-server, a lease of 900 ms renewed every 300 ms: a silent worker is reaped within seconds.</summary>
+public sealed class ShortLeaseRedisCluster() : ClusterFixture(processes: 1, redis: true, "--lease-ms", "900", "--heartbeat-ms", "300");
