@@ -195,10 +195,13 @@ public sealed class EmbeddedStoreEndToEndTests(EmbeddedCluster cluster) : EndToE
         var first = await ClusterFutures_FirstDoneAsync(futures);
         var victim = int.Parse(first.WorkerId!.Split('-')[^3], System.Globalization.CultureInfo.InvariantCulture);
 
-        ChildProcess.Signal(victim, 9);
+        Assert.True(ChildProcess.Signal(victim, ChildProcess.SigKill), $"the kill reached worker process {victim}");
 
         var results = await Task.WhenAll(futures.Select(f => f.AsTask())).WithTimeout();
         Assert.All(results, r => Assert.Equal(20, r));
+        // The killed process held leased tasks: they ran again elsewhere, under a new attempt.
+        Assert.Contains(futures, f => f.Attempt > 1);
+        Assert.All(futures.Where(f => f.Attempt > 1), f => Assert.NotEqual(victim, int.Parse(f.WorkerId!.Split('-')[^3], System.Globalization.CultureInfo.InvariantCulture)));
         await TaskTimeouts.Eventually(async () =>
         {
             var now = (await Cluster.Admin.StatusAsync(new StatusRequest())).Workers.Select(w => w.ProcessId).ToHashSet();
