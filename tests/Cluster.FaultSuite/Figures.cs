@@ -40,6 +40,14 @@ internal sealed record Figures(
         {
             problems.Add($"{gaps} tasks missing from the trace");
         }
+        if (trace.UnexplainedTasks(hit).FirstOrDefault() is { Key: { } task, Value: var runs })
+        {
+            problems.Add($"{unexplained} tasks ran again with no fault to explain it, e.g. {task} began runs in processes {string.Join(", ", runs.Select(r => r.Pid))}");
+        }
+        if (trace.Wire.FirstOrDefault(w => w.Value > 1) is { Key: { } twice, Value: var arrivals })
+        {
+            problems.Add($"{trace.WireTwice} completions came twice on the wire, e.g. {twice} ({arrivals} times)");
+        }
         if (trace.MaxRuns > runBound)
         {
             problems.Add($"a task ran {trace.MaxRuns} times, the bound is {runBound}");

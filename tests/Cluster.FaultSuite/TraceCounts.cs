@@ -28,7 +28,11 @@ internal sealed record TraceCounts(IReadOnlyDictionary<string, int> Wire, IReadO
     /// by a paused process after it woke on a lease taken from it meanwhile); outside those, a
     /// task may begin one run, no more.
     /// </summary>
-    public int Unexplained(Func<Run, bool> hit) => Runs.Values.Count(r => r.Count > 1 && r.Count(run => !hit(run)) > 1);
+    public int Unexplained(Func<Run, bool> hit) => UnexplainedTasks(hit).Count();
+
+    /// <summary>The tasks <see cref="Unexplained"/> counts, with their runs.</summary>
+    public IEnumerable<KeyValuePair<string, IReadOnlyList<Run>>> UnexplainedTasks(Func<Run, bool> hit) =>
+        Runs.Where(r => r.Value.Count > 1 && r.Value.Count(run => !hit(run)) > 1);
 
     /// <summary>
     /// Tasks the trace missed: a done future whose completion was never read off the wire, or a
