@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Cluster.Client;
+using Cluster.Contracts;
 using Cluster.IntegrationTests.Infrastructure;
 using Cluster.Protocol.V1;
 using Cluster.SampleTasks.Contracts;
@@ -163,7 +164,7 @@ public abstract class EndToEndTests<TFixture>(TFixture cluster) where TFixture :
         var error = await Assert.ThrowsAsync<TaskRejectedException>(() => big.AsTask().WithTimeout());
 
         Assert.Equal("InvalidArgument", error.Code);
-        Assert.Contains("the limit is 4194304 bytes", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"the limit is {WireLimits.MaxPayloadBytes} bytes", error.Message, StringComparison.Ordinal);
         Assert.Equal("small", await small.AsTask().WithTimeout());
     }
 
