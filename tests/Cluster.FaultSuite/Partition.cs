@@ -20,7 +20,7 @@ internal static class Partition
         var (ns, outer, inner) = ("clns" + suffix, "clo" + suffix, "cli" + suffix);
         if (ProgramPath.Find("ip") is null || !Ip("netns", "add", ns))
         {
-            return new Figures(Name, Fault, 0, 0, 0, 0, 0, 0, null, null, 0, true, "skipped: needs root and iproute2 (ip netns)");
+            return Figures.Skipped(Name, Fault, "needs root and iproute2 (ip netns)");
         }
         try
         {
@@ -33,7 +33,7 @@ internal static class Partition
                 && Ip("netns", "exec", ns, "ip", "link", "set", "lo", "up");
             if (!ok)
             {
-                return new Figures(Name, Fault, 0, 0, 0, 0, 0, 0, null, null, 0, true, "skipped: could not set up the veth pair");
+                return Figures.Skipped(Name, Fault, "could not set up the veth pair");
             }
             return await RunInsideAsync(tasks, ns, outer);
         }
@@ -46,7 +46,7 @@ internal static class Partition
 
     private static async Task<Figures> RunInsideAsync(int tasks, string ns, string outer)
     {
-        var rig = await Rig.StartAsync();
+        await using var rig = await Rig.StartAsync();
         try
         {
             var port = RedisServer.FreeLoopbackPort();
@@ -56,10 +56,12 @@ internal static class Partition
             await coordinator.WaitForOutputAsync("Coordinator listening on", TimeSpan.FromSeconds(60));
             var url = $"http://10.231.0.1:{port}";
             var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? ProgramPath.Find("dotnet") ?? "dotnet";
-            rig.Track(ChildProcess.Start("ip", ["netns", "exec", ns, dotnet, Path.Combine(AppContext.BaseDirectory, "cluster.dll"),
-                "worker", "--coordinator", url, "--processes", "1", "--exit-with-parent"]));
+            var cutOff = rig.Track(ChildProcess.Start("ip", ["netns", "exec", ns, dotnet, Path.Combine(AppContext.BaseDirectory, "cluster.dll"),
+                "worker", "--coordinator", url, "--processes", "1", "--exit-with-parent"], new Dictionary<string, string>(rig.Trace.Environment)));
             rig.WorkerDaemon(url, processes: 1);
             await rig.WaitForWorkersAsync(url, 2);
+            // `ip netns exec` runs the daemon in its own place: its worker processes are the ones cut off.
+            var hit = rig.WorkerProcesses(cutOff);
 
             await using var executor = new ClusterExecutor(url);
             var work = new Workload(executor);
@@ -67,19 +69,19 @@ internal static class Partition
             await work.WaitForDoneAsync(tasks / 5);
             rig.NoteChildren();
             work.MarkFault();
-            Ip("link", "set", outer, "down");
+            var cut = Ip("link", "set", outer, "down");
             await Task.Delay(TimeSpan.FromMilliseconds(Rig.LeaseMs * 2 + 500));
-            Ip("link", "set", outer, "up");
-            var (lost, twice, wrong, maxRuns, recovery, allDone, _) = await work.FinishAsync(TimeSpan.FromSeconds(180));
+            var healed = Ip("link", "set", outer, "up");
+            var outcome = await work.FinishAsync(TimeSpan.FromSeconds(180));
             await executor.ShutdownAsync(wait: false, cancelFutures: true);
+            var trace = rig.Trace.Read();
             var left = await rig.StopAsync();
-            return new Figures(Name, Fault, tasks, 1, lost, twice, wrong, maxRuns, recovery, allDone, left,
-                lost == 0 && twice == 0 && wrong == 0 && maxRuns <= 5 && left == 0, string.Empty);
+            var injected = Injected.Hitting(cut && healed && hit.Count > 0, hit);
+            return Figures.Judge(Name, Fault, tasks, injected.Faults(trace), 1, outcome, trace, run => injected.Hit(trace, run), Scenarios.RunBound, left);
         }
         catch (Exception e)
         {
-            var left = await rig.StopAsync();
-            return new Figures(Name, Fault, tasks, 0, tasks, 0, 0, 0, null, null, left, false, "harness error: " + e.Message.Split('\n')[0]);
+            return Figures.Broken(Name, Fault, tasks, await rig.StopAsync(), e);
         }
     }
 

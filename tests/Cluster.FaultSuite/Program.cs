@@ -6,7 +6,8 @@ using Cluster.Testing;
 
 // The fault suite: each scenario runs real coordinator, worker daemon and redis-server processes,
 // injects one fault mid-run and checks that every accepted task resolves exactly once, right.
-//   dotnet run -c Release --project tests/Cluster.FaultSuite -- [--tasks N] [--out docs/reliability.md] [scenario ...]
+//   dotnet run -c Release --project tests/Cluster.FaultSuite -- [--tasks N] [--out docs/reliability.md] [--keep-trace] [scenario ...]
+// --keep-trace keeps each scenario's hop trace (hops.PID.txt of the client and every worker process) for a closer look.
 var tasks = 2000;
 string? output = null;
 var only = new List<string>();
@@ -19,6 +20,9 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--out":
             output = args[++i];
+            break;
+        case "--keep-trace":
+            RunTrace.Keep = true;
             break;
         default:
             only.Add(args[i]);

@@ -5,7 +5,10 @@ using Grpc.Net.Client;
 
 namespace Cluster.FaultSuite;
 
-/// <summary>The processes of one scenario: redis-server, coordinators, worker daemons; all stopped by PID at the end.</summary>
+/// <summary>
+/// The processes of one scenario: redis-server, coordinators, worker daemons; all stopped by PID at
+/// the end. Worker daemons and this process trace their hops into <see cref="Trace"/>.
+/// </summary>
 internal sealed class Rig : IAsyncDisposable
 {
     public const int LeaseMs = 3000;
@@ -13,11 +16,13 @@ internal sealed class Rig : IAsyncDisposable
     private readonly HashSet<int> _seen = [];
     private int? _left;
 
-    private Rig(RedisServer redis) => Redis = redis;
+    private Rig(RedisServer redis, RunTrace trace) => (Redis, Trace) = (redis, trace);
 
     public RedisServer Redis { get; private set; }
 
-    public static async Task<Rig> StartAsync() => new(await RedisServer.StartAsync("always"));
+    public RunTrace Trace { get; }
+
+    public static async Task<Rig> StartAsync() => new(await RedisServer.StartAsync("always"), RunTrace.Start());
 
     public async Task<(ChildProcess Process, string Url)> CoordinatorAsync(int? port = null)
     {
@@ -32,7 +37,7 @@ internal sealed class Rig : IAsyncDisposable
 
     /// <summary>A worker daemon that knows several coordinators: a worker whose connection breaks dials the next.</summary>
     public ChildProcess WorkerDaemon(IReadOnlyList<string> urls, int processes, int threads = 10) =>
-        Track(ChildProcess.StartCluster([
+        Track(ChildProcess.StartCluster(Trace.Environment, [
             "worker", .. urls.SelectMany(u => new[] { "--coordinator", u }),
             "--processes", processes.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture)]));
 
@@ -52,16 +57,52 @@ internal sealed class Rig : IAsyncDisposable
         NoteChildren();
     }
 
+    /// <summary>The worker connections the store holds now: each connection's id and its process.</summary>
+    public static async Task<IReadOnlyList<(string Id, int Pid)>> ConnectionsAsync(string url)
+    {
+        using var channel = GrpcChannel.ForAddress(url);
+        var status = await new Admin.AdminClient(channel).StatusAsync(new StatusRequest());
+        return [.. status.Workers.Select(w => (w.WorkerId, w.ProcessId))];
+    }
+
+    /// <summary>
+    /// Waits until each of <paramref name="processes"/> holds a connection that was not among
+    /// <paramref name="before"/>; returns that moment (<see cref="System.Diagnostics.Stopwatch"/> ticks), or null after 60 s.
+    /// </summary>
+    public static async Task<long?> WaitForReconnectAsync(string url, IReadOnlyList<int> processes, IReadOnlySet<string> before)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                var fresh = (await ConnectionsAsync(url)).Where(c => !before.Contains(c.Id)).Select(c => c.Pid).ToHashSet();
+                if (processes.All(fresh.Contains))
+                {
+                    return System.Diagnostics.Stopwatch.GetTimestamp();
+                }
+            }
+            catch (Grpc.Core.RpcException)
+            {
+                // The coordinator asked is not up yet.
+            }
+            await Task.Delay(20);
+        }
+        return null;
+    }
+
     /// <summary>Worker processes (children of the daemons) running now.</summary>
     public IReadOnlyList<int> WorkerProcesses(ChildProcess daemon) => ProcFs.Children(daemon.Id);
 
-    public async Task RestartRedisAsync()
+    /// <summary>Kills redis-server and starts it again on its data; true when the kill hit it.</summary>
+    public async Task<bool> RestartRedisAsync()
     {
         Redis.KeepData = true;
         var (directory, port) = (Redis.Directory, Redis.Port);
-        ChildProcess.Signal(Redis.ProcessId, 9);
+        var killed = await Inject.KillAsync(Redis.ProcessId);
         await Redis.DisposeAsync();
         Redis = await RedisServer.StartAsync("always", directory, port);
+        return killed;
     }
 
     /// <summary>Remembers every process of the rig seen so far, to check at the end that none is left.</summary>
@@ -84,7 +125,7 @@ internal sealed class Rig : IAsyncDisposable
         return process;
     }
 
-    /// <summary>Stops everything; returns how many of the rig's processes are still alive afterwards.</summary>
+    /// <summary>Stops everything; returns how many of the rig's processes are still alive afterwards. Read <see cref="Trace"/> after this.</summary>
     public async Task<int> StopAsync()
     {
         if (_left is { } done)
@@ -106,5 +147,9 @@ internal sealed class Rig : IAsyncDisposable
         return _left.Value;
     }
 
-    public async ValueTask DisposeAsync() => await StopAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        Trace.Dispose();
+    }
 }

@@ -17,62 +17,70 @@ internal sealed record Stage(Rig Rig, List<(ChildProcess Process, string Url)> C
 internal static class Scenarios
 {
     private const int TaskMs = 2;
-    private const int RunBound = 5;
+
+    /// <summary>Runs a task may begin: its first and the default bound of 3 lost runs (a drain's hand-back is no run).</summary>
+    internal const int RunBound = 4;
+
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(Rig.LeaseMs * 2 + 500);
 
     public static IReadOnlyList<Scenario> All { get; } =
     [
         Standard("worker-process-kill", "kill -9 one worker process", daemons: 1, processes: 2, async s =>
         {
-            ChildProcess.Signal(s.Rig.WorkerProcesses(s.Daemons[0])[0], 9);
-            return 1;
+            var victim = s.Rig.WorkerProcesses(s.Daemons[0])[0];
+            return Injected.Hitting(await Inject.KillAsync(victim), [victim]);
         }),
         Standard("worker-daemon-kill", "kill -9 a whole worker daemon (its processes follow)", daemons: 2, processes: 1, async s =>
         {
             s.Rig.NoteChildren();
-            ChildProcess.Signal(s.Daemons[0].Id, 9);
-            return 1;
+            var processes = s.Rig.WorkerProcesses(s.Daemons[0]);
+            var killed = await Inject.KillAsync(s.Daemons[0].Id);
+            var followed = await Inject.UntilAsync(() => !processes.Any(ProcFs.IsAlive));
+            return Injected.Hitting(killed && followed && processes.Count > 0, processes);
         }),
         Standard("coordinator-restart", "kill -9 the coordinator, start it again", daemons: 1, processes: 2, async s =>
         {
             var (process, url) = s.Coordinators[0];
-            ChildProcess.Signal(process.Id, 9);
-            await process.WaitForExitAsync(TimeSpan.FromSeconds(30));
+            var cutOff = s.Rig.WorkerProcesses(s.Daemons[0]);
+            var before = (await Rig.ConnectionsAsync(url)).Select(c => c.Id).ToHashSet();
+            var killed = await Inject.KillAsync(process.Id);
             s.Coordinators[0] = await s.Rig.CoordinatorAsync(new Uri(url).Port);
-            return 1;
+            return await CutOffUntilReconnectedAsync(killed, url, cutOff, before);
         }),
         Standard("coordinator-failover", "two coordinators; kill -9 one (clients and workers move to the other)", daemons: 2, processes: 1, async s =>
         {
-            ChildProcess.Signal(s.Coordinators[0].Process.Id, 9);
-            return 1;
+            // The first daemon dials the first coordinator; the second daemon, the second.
+            var cutOff = s.Rig.WorkerProcesses(s.Daemons[0]);
+            var survivor = s.Coordinators[1].Url;
+            var before = (await Rig.ConnectionsAsync(survivor)).Select(c => c.Id).ToHashSet();
+            var killed = await Inject.KillAsync(s.Coordinators[0].Process.Id);
+            return await CutOffUntilReconnectedAsync(killed, survivor, cutOff, before);
         }, coordinators: 2),
+        // The store's faults are never charged to tasks: workers keep their leases, so no task runs twice.
         Standard("redis-restart", "kill -9 redis-server (appendfsync always), start it again", daemons: 1, processes: 2, async s =>
-        {
-            await s.Rig.RestartRedisAsync();
-            return 1;
-        }),
+            Injected.Sparing(await s.Rig.RestartRedisAsync())),
         Standard("worker-sigstop", "SIGSTOP a worker process for twice its lease, then SIGCONT", daemons: 1, processes: 2, async s =>
         {
             var victim = s.Rig.WorkerProcesses(s.Daemons[0])[0];
-            ChildProcess.Signal(victim, 19);
-            await Task.Delay(Pause);
-            ChildProcess.Signal(victim, 18);
-            return 1;
+            return Injected.Hitting(await Inject.PauseAsync(victim, Pause), [victim]);
         }, taskMs: 20),
         Standard("sigterm-drain", "SIGTERM a worker daemon: drain", daemons: 2, processes: 1, async s =>
         {
-            ChildProcess.Signal(s.Daemons[0].Id, 15);
-            return 1;
+            // A drain lets running tasks finish and hands back the unstarted ones: nothing runs twice,
+            // which tells it from a kill; drained, the daemon exits by itself.
+            var daemon = s.Daemons[0];
+            var delivered = ChildProcess.Signal(daemon.Id, ChildProcess.SigTerm);
+            return Injected.Sparing(delivered && await Inject.UntilAsync(() => daemon.HasExited, TimeSpan.FromSeconds(60)));
         }, taskMs: 20),
         Standard("poison-task", "a task that ends its worker process (FailFast), bound 2 re-runs", daemons: 1, processes: 2, async s =>
         {
-            _ = s.Work.Track(s.Work.Executor.Submit<int>(new TaskPolicy { MaxLostRuns = 2 }, "crash"), -1);
-            return 1;
-        }, expectedFailure: f => f.Name != "crash" ? null : f.GetException(TimeSpan.Zero) is RemoteTaskException { DeadLettered: true, RemoteType: "Cluster.WorkerLost" }),
+            var crash = s.Work.Track(s.Work.Executor.Submit<int>(new TaskPolicy { MaxLostRuns = 2 }, "crash"), -1);
+            return EndsItsProcess(crash.Id);
+        }, faultsExpected: 3, expectedFailure: f => f.Name != "crash" ? null : f.GetException(TimeSpan.Zero) is RemoteTaskException { DeadLettered: true, RemoteType: "Cluster.WorkerLost" }),
         Standard("hard-timeout", "a hung synchronous task past its 1 s hard timeout", daemons: 1, processes: 2, async s =>
         {
-            _ = s.Work.Track(s.Work.Executor.Submit<int>(new TaskPolicy { HardTimeout = TimeSpan.FromSeconds(1) }, "hang", 600_000), -1);
-            return 1;
+            var hang = s.Work.Track(s.Work.Executor.Submit<int>(new TaskPolicy { HardTimeout = TimeSpan.FromSeconds(1) }, "hang", 600_000), -1);
+            return EndsItsProcess(hang.Id);
         }, expectedFailure: f => f.Name != "hang" ? null : f.GetException(TimeSpan.Zero) is RemoteTaskException { RemoteType: "Cluster.HardTimeout" }),
         new("cpu-saturated-long-tasks", "every pool thread busy with CPU tasks longer than the lease", SaturatedAsync),
         new("client-not-reading", "the client reads no completions until all are done", NotReadingAsync),
@@ -83,12 +91,11 @@ internal static class Scenarios
     /// A coordinator (or two) on redis-server, worker daemons, one client submitting spin tasks;
     /// the fault is injected once a fifth of them are done.
     /// </summary>
-    private static Scenario Standard(string name, string fault, int daemons, int processes, Func<Stage, Task<int>> inject,
-        int coordinators = 1, int taskMs = TaskMs, Func<ClusterFuture<int>, bool?>? expectedFailure = null) =>
+    private static Scenario Standard(string name, string fault, int daemons, int processes, Func<Stage, Task<Injected>> inject,
+        int faultsExpected = 1, int coordinators = 1, int taskMs = TaskMs, Func<ClusterFuture<int>, bool?>? expectedFailure = null) =>
         new(name, fault, async tasks =>
         {
-            var rig = await Rig.StartAsync();
-            var left = 0;
+            await using var rig = await Rig.StartAsync();
             try
             {
                 var stage = new Stage(rig, [], [], null!);
@@ -111,20 +118,32 @@ internal static class Scenarios
                 await work.WaitForDoneAsync(tasks / 5);
                 rig.NoteChildren();
                 work.MarkFault();
-                var faults = await inject(stage);
-                var (lost, twice, wrong, maxRuns, recovery, allDone, odd) = await work.FinishAsync(TimeSpan.FromSeconds(180),
+                var injected = await inject(stage);
+                var outcome = await work.FinishAsync(TimeSpan.FromSeconds(180),
                     expectedFailure is null ? null : f => expectedFailure(f) ?? (f.GetException(TimeSpan.Zero) is null && f.Result(TimeSpan.Zero) == taskMs));
                 await executor.ShutdownAsync(wait: false, cancelFutures: true);
-                left = await rig.StopAsync();
-                var passed = lost == 0 && twice == 0 && wrong == 0 && maxRuns <= RunBound && left == 0;
-                return new Figures(name, fault, work.Futures.Count, faults, lost, twice, wrong, maxRuns, recovery, allDone, left, passed, Describe(odd));
+                // Read before the rig stops: a process the fault ended is told apart from one stopped at the end.
+                var trace = rig.Trace.Read();
+                var faults = injected.Faults(trace);
+                var left = await rig.StopAsync();
+                return Figures.Judge(name, fault, work.Futures.Count, faults, faultsExpected, outcome, trace, run => injected.Hit(trace, run), RunBound, left);
             }
             catch (Exception e)
             {
-                left = await rig.StopAsync();
-                return new Figures(name, fault, tasks, 0, tasks, 0, 0, 0, null, null, left, false, "harness error: " + e.Message.Split('\n')[0]);
+                return Figures.Broken(name, fault, tasks, await rig.StopAsync(), e);
             }
         });
+
+    /// <summary>
+    /// A coordinator lost: the runs its worker processes began before they were connected again
+    /// (to <paramref name="url"/>) were cut off from it, their results possibly with them; later runs are not.
+    /// </summary>
+    private static async Task<Injected> CutOffUntilReconnectedAsync(bool killed, string url, IReadOnlyList<int> cutOff, IReadOnlySet<string> before) =>
+        Injected.Hitting(killed, cutOff, await Rig.WaitForReconnectAsync(url, cutOff, before) ?? long.MaxValue);
+
+    /// <summary>A task that ends the worker process it runs in: each of its runs is a fault, and hits that process.</summary>
+    private static Injected EndsItsProcess(string taskId) =>
+        new(t => t.ProcessesOf(taskId).Distinct().Count(pid => !ProcFs.IsAlive(pid)), (t, run) => t.ProcessesOf(taskId).Contains(run.Pid));
 
     /// <summary>20 CPU-bound tasks per worker process, each longer than the lease: nothing may run twice.</summary>
     private static async Task<Figures> SaturatedAsync(int tasks)
@@ -139,11 +158,11 @@ internal static class Scenarios
         var ms = Rig.LeaseMs + 1500;
         work.MarkFault();
         work.Spin(20, ms);
-        var (lost, twice, wrong, maxRuns, _, allDone, odd) = await work.FinishAsync(TimeSpan.FromSeconds(180));
+        var outcome = await work.FinishAsync(TimeSpan.FromSeconds(180));
+        var trace = rig.Trace.Read();
         var left = await rig.StopAsync();
-        var passed = lost == 0 && twice == 0 && wrong == 0 && maxRuns == 1 && left == 0;
-        return new Figures(Name, $"20 × spin({ms} ms) on 10 threads, 2 cores, lease {Rig.LeaseMs} ms", 20, 0, lost, twice, wrong, maxRuns, null, allDone, left, passed,
-            (maxRuns == 1 ? "no task ran twice" : "a task ran again") + Describe(odd));
+        // No fault: the longest wait for a result says nothing here.
+        return Figures.Judge(Name, $"20 × spin({ms} ms) on 10 threads, 2 cores, lease {Rig.LeaseMs} ms", 20, 0, 0, outcome with { Recovery = null }, trace, _ => false, 1, left);
     }
 
     /// <summary>A raw session submits and does not read its completions until every task is done; then it reads them all.</summary>
@@ -174,9 +193,11 @@ internal static class Scenarios
             }
             await Task.Delay(100);
         }
+        // This raw session is its own client: it counts every completion it reads, duplicates included.
         var seen = new Dictionary<string, int>();
+        var done = new List<(string Id, bool HasResult)>();
         var wrong = 0;
-        var maxRuns = 0;
+        var maxAttempt = 0;
         using (var stream = client.Completions(new CompletionsRequest { Session = session }))
         {
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -187,11 +208,10 @@ internal static class Scenarios
                     foreach (var c in stream.ResponseStream.Current.Completions)
                     {
                         seen[c.TaskId] = seen.GetValueOrDefault(c.TaskId) + 1;
-                        maxRuns = Math.Max(maxRuns, c.Attempt);
-                        if (c.OutcomeCase != Completion.OutcomeOneofCase.Result || c.Result.ToStringUtf8() != TaskMs.ToString(System.Globalization.CultureInfo.InvariantCulture))
-                        {
-                            wrong++;
-                        }
+                        maxAttempt = Math.Max(maxAttempt, c.Attempt);
+                        var right = c.OutcomeCase == Completion.OutcomeOneofCase.Result && c.Result.ToStringUtf8() == TaskMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                        wrong += right ? 0 : 1;
+                        done.Add((c.TaskId, c.OutcomeCase == Completion.OutcomeOneofCase.Result));
                     }
                 }
             }
@@ -199,13 +219,9 @@ internal static class Scenarios
             {
             }
         }
+        var trace = rig.Trace.Read() with { Wire = seen };
         var left = await rig.StopAsync();
-        var lost = tasks - seen.Count;
-        var twice = seen.Values.Count(n => n > 1);
-        return new Figures(Name, "completions wait in the store until the client reads them", tasks, 0, lost, twice, wrong, maxRuns, null, null, left,
-            lost == 0 && twice == 0 && wrong == 0 && left == 0, string.Empty);
+        var outcome = new Outcome(tasks - seen.Count, wrong, maxAttempt, null, null, [], done);
+        return Figures.Judge(Name, "completions wait in the store until the client reads them", tasks, 0, 0, outcome, trace, _ => false, 1, left);
     }
-
-    private static string Describe(List<ClusterFuture<int>> odd) =>
-        odd.Count == 0 ? string.Empty : " first odd: " + string.Join("; ", odd.Take(2).Select(f => $"{f.Id} {f.Name} {f.State} {f.GetException(TimeSpan.Zero)?.Message}"));
 }

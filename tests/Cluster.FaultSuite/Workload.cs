@@ -4,17 +4,20 @@ using Cluster.Client;
 
 namespace Cluster.FaultSuite;
 
-/// <summary>Tasks from one client, each resolution counted and timed.</summary>
+/// <summary>
+/// Tasks from one client, each resolution timed. A done-callback runs once by construction, so
+/// duplicates are counted on the wire instead (<see cref="RunTrace"/>).
+/// </summary>
 internal sealed class Workload(ClusterExecutor executor)
 {
-    private readonly ConcurrentDictionary<string, int> _resolutions = new();
+    private int _done;
     private readonly ConcurrentBag<long> _doneAt = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _faultAt = -1;
 
     public List<(ClusterFuture<int> Future, int Expected)> Futures { get; } = [];
 
-    public int Done => _resolutions.Count;
+    public int Done => Volatile.Read(ref _done);
 
     public ClusterExecutor Executor => executor;
 
@@ -31,7 +34,7 @@ internal sealed class Workload(ClusterExecutor executor)
     {
         future.AddDoneCallback(f =>
         {
-            _resolutions.AddOrUpdate(f.Id, 1, (_, n) => n + 1);
+            Interlocked.Increment(ref _done);
             _doneAt.Add(_clock.ElapsedTicks);
         });
         Futures.Add((future, expected));
@@ -50,8 +53,7 @@ internal sealed class Workload(ClusterExecutor executor)
     public void MarkFault() => Interlocked.Exchange(ref _faultAt, _clock.ElapsedTicks);
 
     /// <summary>Waits (bounded) for every future and measures.</summary>
-    public async Task<(int Lost, int Twice, int Wrong, int MaxRuns, TimeSpan? Recovery, TimeSpan? AllDone, List<ClusterFuture<int>> Odd)> FinishAsync(
-        TimeSpan timeout, Func<ClusterFuture<int>, bool>? expectedFailure = null)
+    public async Task<Outcome> FinishAsync(TimeSpan timeout, Func<ClusterFuture<int>, bool>? expectedFailure = null)
     {
         try
         {
@@ -67,19 +69,18 @@ internal sealed class Workload(ClusterExecutor executor)
             await Task.Delay(20);
         }
         var lost = Futures.Count(f => !f.Future.Done);
-        var twice = _resolutions.Values.Count(n => n > 1);
         var odd = new List<ClusterFuture<int>>();
-        var wrong = 0;
+        var done = new List<(string Id, bool HasResult)>();
         foreach (var (future, expected) in Futures.Where(f => f.Future.Done))
         {
             var ok = expectedFailure?.Invoke(future) ?? (future.GetException(TimeSpan.Zero) is null && future.Result(TimeSpan.Zero) == expected);
             if (!ok)
             {
-                wrong++;
                 odd.Add(future);
             }
+            done.Add((future.Id, !future.Cancelled && future.GetException(TimeSpan.Zero) is null));
         }
-        var maxRuns = Futures.Where(f => f.Future.Done).Select(f => f.Future.Attempt).DefaultIfEmpty(0).Max();
+        var maxAttempt = Futures.Where(f => f.Future.Done).Select(f => f.Future.Attempt).DefaultIfEmpty(0).Max();
         TimeSpan? recovery = null, allDone = null;
         var fault = Interlocked.Read(ref _faultAt);
         var after = _doneAt.Where(t => t >= fault).ToList();
@@ -91,6 +92,6 @@ internal sealed class Workload(ClusterExecutor executor)
             recovery = TimeSpan.FromSeconds(stall / (double)Stopwatch.Frequency);
             allDone = TimeSpan.FromSeconds((after.Max() - fault) / (double)Stopwatch.Frequency);
         }
-        return (lost, twice, wrong, maxRuns, recovery, allDone, odd);
+        return new Outcome(lost, odd.Count, maxAttempt, recovery, allDone, odd, done);
     }
 }

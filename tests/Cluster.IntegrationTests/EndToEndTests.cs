@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Cluster.Client;
+using Cluster.Contracts;
 using Cluster.IntegrationTests.Infrastructure;
 using Cluster.Protocol.V1;
 using Cluster.SampleTasks.Contracts;
@@ -163,7 +164,7 @@ public abstract class EndToEndTests<TFixture>(TFixture cluster) where TFixture :
         var error = await Assert.ThrowsAsync<TaskRejectedException>(() => big.AsTask().WithTimeout());
 
         Assert.Equal("InvalidArgument", error.Code);
-        Assert.Contains("the limit is 4194304 bytes", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"the limit is {WireLimits.MaxPayloadBytes} bytes", error.Message, StringComparison.Ordinal);
         Assert.Equal("small", await small.AsTask().WithTimeout());
     }
 
@@ -195,10 +196,13 @@ public sealed class EmbeddedStoreEndToEndTests(EmbeddedCluster cluster) : EndToE
         var first = await ClusterFutures_FirstDoneAsync(futures);
         var victim = int.Parse(first.WorkerId!.Split('-')[^3], System.Globalization.CultureInfo.InvariantCulture);
 
-        ChildProcess.Signal(victim, 9);
+        Assert.True(ChildProcess.Signal(victim, ChildProcess.SigKill), $"the kill reached worker process {victim}");
 
         var results = await Task.WhenAll(futures.Select(f => f.AsTask())).WithTimeout();
         Assert.All(results, r => Assert.Equal(20, r));
+        // The killed process held leased tasks: they ran again elsewhere, under a new attempt.
+        Assert.Contains(futures, f => f.Attempt > 1);
+        Assert.All(futures.Where(f => f.Attempt > 1), f => Assert.NotEqual(victim, int.Parse(f.WorkerId!.Split('-')[^3], System.Globalization.CultureInfo.InvariantCulture)));
         await TaskTimeouts.Eventually(async () =>
         {
             var now = (await Cluster.Admin.StatusAsync(new StatusRequest())).Workers.Select(w => w.ProcessId).ToHashSet();

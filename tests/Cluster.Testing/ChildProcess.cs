@@ -90,8 +90,11 @@ public sealed partial class ChildProcess : IAsyncDisposable
     /// long-lived process; the many short-lived processes of a test run start faster with the
     /// runtime's quick first compile instead (the JIT mode changes no behaviour).
     /// </remarks>
-    public static ChildProcess StartCluster(params string[] arguments) =>
-        Start(DotnetHost, [ClusterDll, .. arguments, "--exit-with-parent"], new Dictionary<string, string> { ["DOTNET_TC_QuickJit"] = "1" });
+    public static ChildProcess StartCluster(params string[] arguments) => StartCluster(new Dictionary<string, string>(), arguments);
+
+    /// <summary>Starts the cluster command with extra environment variables (its children inherit them).</summary>
+    public static ChildProcess StartCluster(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        Start(DotnetHost, [ClusterDll, .. arguments, "--exit-with-parent"], new Dictionary<string, string>(environment) { ["DOTNET_TC_QuickJit"] = "1" });
 
     /// <summary>Waits for a line of output matching <paramref name="pattern"/>.</summary>
     /// <exception cref="TimeoutException">It did not appear in time, or the process exited first; the message holds the output.</exception>
@@ -133,8 +136,11 @@ public sealed partial class ChildProcess : IAsyncDisposable
     public const int SigCont = 18;
     public const int SigStop = 19;
 
-    /// <summary>Sends a signal to any process by PID (e.g. 9 to kill a worker process, 19/18 to stop and resume it).</summary>
-    public static void Signal(int pid, int signal) => _ = Kill(pid, signal);
+    /// <summary>
+    /// Sends a signal to any process by PID (e.g. 9 to kill a worker process, 19/18 to stop and resume it);
+    /// true when it was delivered to a process that was running (not one gone or a zombie).
+    /// </summary>
+    public static bool Signal(int pid, int signal) => ProcFs.IsAlive(pid) && Kill(pid, signal) == 0;
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

@@ -44,6 +44,9 @@ public static partial class ProcFs
     /// <summary>True while the process exists and is not a zombie (exited, waiting for its parent).</summary>
     public static bool IsAlive(int pid) => StatFields(pid) is { } fields && fields[0] != "Z";
 
+    /// <summary>True while the process is stopped by a signal (SIGSTOP): state T in /proc.</summary>
+    public static bool IsStopped(int pid) => StatFields(pid) is { } fields && fields[0] == "T";
+
     /// <summary>Direct children: every process whose parent is <paramref name="pid"/> (read from /proc/*/stat).</summary>
     public static IReadOnlyList<int> Children(int pid)
     {

@@ -27,6 +27,9 @@ public abstract class ClusterFixture : IAsyncLifetime
 
     public int Processes { get; }
 
+    /// <summary>Extra environment variables for the cluster process (its worker processes inherit them).</summary>
+    protected IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
     public bool UsesRedis { get; }
 
     /// <summary>Why this fixture could not start (e.g. redis-server is not installed); null when it runs.</summary>
@@ -69,7 +72,7 @@ public abstract class ClusterFixture : IAsyncLifetime
             arguments.AddRange(["--redis", _redis.Address]);
         }
         arguments.AddRange(_extraArguments);
-        _cluster = ChildProcess.StartCluster([.. arguments]);
+        _cluster = ChildProcess.StartCluster(Environment, [.. arguments]);
         var listening = await _cluster.WaitForOutputAsync(@"Coordinator listening on (\S+)", TimeSpan.FromSeconds(90));
         Address = new Uri(listening.Groups[1].Value);
         _channel = GrpcChannel.ForAddress(Address);

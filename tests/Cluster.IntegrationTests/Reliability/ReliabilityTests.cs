@@ -7,9 +7,9 @@ namespace Cluster.IntegrationTests.Reliability;
 
 /// <summary>
 /// Retries, dead letters, timeouts, poison tasks and drain, on a real cluster (embedded store,
-/// two worker processes). Every check: each future resolves once, with the right outcome.
+/// two worker processes, hops traced). Every check: each future resolves once, with the right outcome.
 /// </summary>
-public sealed class ReliabilityTests(EmbeddedCluster cluster) : IClassFixture<EmbeddedCluster>
+public sealed class ReliabilityTests(TracedCluster cluster) : IClassFixture<TracedCluster>
 {
     private static readonly TaskPolicy RetryIo = new()
     {
@@ -114,11 +114,15 @@ public sealed class ReliabilityTests(EmbeddedCluster cluster) : IClassFixture<Em
         await TaskTimeouts.Eventually(() => Task.FromResult(futures.Any(f => f.Running)), "a spin task is running");
         var victim = await BusiestWorkerPidAsync();
 
-        ChildProcess.Signal(victim, 15);
+        Assert.True(ChildProcess.Signal(victim, ChildProcess.SigTerm), $"SIGTERM reached worker process {victim}");
 
         var results = await Task.WhenAll(futures.Select(f => f.AsTask())).WithTimeout();
         Assert.All(results, r => Assert.Equal(200, r));
         Assert.All(futures, f => Assert.Equal(FutureState.Finished, f.State));
+        // What tells a drain from a kill: the running tasks finished where they ran and the unstarted
+        // ones were handed back, so each task began exactly one run on the workers.
+        var runs = cluster.Runs();
+        Assert.All(futures, f => Assert.Equal((f.Id, 1), (f.Id, runs.GetValueOrDefault(f.Id))));
         await TaskTimeouts.Eventually(async () =>
         {
             var now = await WorkerPidsAsync();
