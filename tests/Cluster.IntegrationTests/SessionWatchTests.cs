@@ -1,5 +1,6 @@
 using Cluster.Coordinator.Internal;
 using Cluster.Protocol.V1;
+using Google.Protobuf;
 
 namespace Cluster.IntegrationTests;
 
@@ -56,6 +57,53 @@ public sealed class SessionWatchTests
 
         Assert.Null(watch.TakeFollowing(cursor: 0, max: 10));
         Assert.Empty(watch.TakeFollowing(cursor: 1, max: 10)!);
+    }
+
+    [Fact]
+    public void HandedOverCompletionsPastTheByteBound_AreDropped_AndTheStreamReadsTheStore()
+    {
+        var watch = Started();
+        // 20 results of 1 MiB: more bytes than a stream keeps in memory, far fewer than its count bound.
+        for (var seq = 1; seq <= 20; seq++)
+        {
+            watch.Offer(new Completion { TaskId = $"s.{seq}", Seq = seq, Result = ByteString.CopyFrom(new byte[1024 * 1024]) });
+        }
+
+        Assert.True(watch.PendingBytes <= SessionWatch.MaxPendingBytes, $"{watch.PendingBytes} bytes kept");
+        Assert.Null(watch.TakeFollowing(cursor: 0, max: 1000));
+    }
+
+    [Fact]
+    public void TakeFollowing_StopsAtTheByteBound_ButAlwaysTakesTheFirst()
+    {
+        var watch = Started();
+        for (var seq = 1; seq <= 3; seq++)
+        {
+            watch.Offer(new Completion { TaskId = $"s.{seq}", Seq = seq, Result = ByteString.CopyFrom(new byte[1024 * 1024]) });
+        }
+
+        Assert.Equal([1L], Seqs(watch.TakeFollowing(cursor: 0, max: 10, maxBytes: 1000)));
+        Assert.Equal([2L, 3L], Seqs(watch.TakeFollowing(cursor: 1, max: 10, maxBytes: 3 * 1024 * 1024)));
+        Assert.Equal(0, watch.PendingBytes);
+    }
+
+    [Fact]
+    public void Notices_FillTheirShareOfAMessage_AndTheRestWaitForTheNext()
+    {
+        var watch = Started();
+        for (var i = 0; i < 2000; i++)
+        {
+            watch.Add(new TaskEvent { TaskId = $"s.{i}", Session = "s", Progress = new Progress { Fraction = 0.5, Message = "half way" } });
+        }
+
+        var batch = new CompletionBatch();
+        Assert.True(watch.DrainEventsInto(batch, SessionWatch.MaxEventBytesPerBatch));
+        Assert.InRange(batch.CalculateSize(), 1, SessionWatch.MaxEventBytesPerBatch);
+        var rest = new CompletionBatch();
+        while (watch.DrainEventsInto(rest, SessionWatch.MaxEventBytesPerBatch))
+        {
+        }
+        Assert.Equal(2000, batch.Events.Count + rest.Events.Count);
     }
 
     private static SessionWatch Started()

@@ -1,4 +1,5 @@
 using Cluster.Client;
+using Cluster.IntegrationTests.Futures;
 using Cluster.IntegrationTests.Infrastructure;
 using StackExchange.Redis;
 
@@ -15,7 +16,9 @@ public abstract class SessionRetentionTests<TFixture>(TFixture cluster) where TF
     public async Task AnExecutorIdlePastTheRetention_GetsTheResultsOfItsLaterTasks()
     {
         cluster.Require();
-        await using var executor = cluster.NewExecutor();
+        // The scope's end is bounded too: a future left pending fails the test instead of hanging it.
+        await using var scope = new FutureScope(cluster);
+        var executor = scope.Executor;
         var first = Enumerable.Range(0, 3).Select(i => executor.Submit<string>("echo", $"before-{i}")).ToList();
         Assert.Equal(["before-0", "before-1", "before-2"], await Task.WhenAll(first.Select(f => f.AsTask())).WithTimeout());
 
@@ -30,7 +33,9 @@ public abstract class SessionRetentionTests<TFixture>(TFixture cluster) where TF
     public async Task AResultOverTheLimit_FailsItsTask_WithAnErrorThatSaysSo()
     {
         cluster.Require();
-        await using var executor = cluster.NewExecutor();
+        // The scope's end is bounded too: a future left pending fails the test instead of hanging it.
+        await using var scope = new FutureScope(cluster);
+        var executor = scope.Executor;
         var text = new string('x', ShortRetentionCluster.MaxResultBytes + 10);
 
         var future = executor.Submit<string>("echo", text);
@@ -41,6 +46,19 @@ public abstract class SessionRetentionTests<TFixture>(TFixture cluster) where TF
         // echo returns its argument as a JSON string: the text and its two quotes.
         Assert.Contains($"is {text.Length + 2} bytes; the limit is {ShortRetentionCluster.MaxResultBytes}", error.RemoteMessage, StringComparison.Ordinal);
         Assert.Equal("small", await small.AsTask().WithTimeout());
+    }
+
+    [SkippableFact]
+    public async Task AnErrorWithAHugeMessage_IsCutToItsBound_SoItsCompletionFitsAMessage()
+    {
+        cluster.Require();
+        await using var scope = new FutureScope(cluster);
+
+        var future = scope.Executor.Submit<int>("fail", new string('m', 1_000_000));
+
+        var error = await Assert.ThrowsAsync<RemoteTaskException>(() => future.AsTask().WithTimeout());
+        Assert.InRange(error.RemoteMessage.Length, 1, 10_000);
+        Assert.EndsWith("(cut)", error.RemoteMessage, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -136,8 +136,8 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                 List<Completion>? completions = [];
                 if (!watch.DrainEventsInto(batch, SessionWatch.MaxEventBytesPerBatch))
                 {
-                    // No message over gRPC's default limit: the rest of it holds completions (a
-                    // single one always fits, its result being bounded by MaxResultBytes).
+                    // No message over gRPC's default limit: the rest of it holds completions (a single
+                    // one always fits: results are bounded by MaxResultBytes, errors cut when committed).
                     var room = WireLimits.MaxMessageBytes - batch.CalculateSize();
                     // Completions this coordinator wrote come handed over; the store is read only to fill a gap.
                     completions = watch.TakeFollowing(cursor, CompletionBatchSize, room);

@@ -42,5 +42,11 @@ internal sealed class Keys(string prefix)
     public RedisKey Outbox(string session) => _tag + ":o:" + session;
     public RedisKey Idempotency(string key) => _tag + ":idem:" + key;
     public RedisKey OutboxSequence(string session) => _tag + ":os:" + session;
+
+    /// <summary>
+    /// The session's finished (completed, cancelled, dead-lettered) task ids → when, kept for the
+    /// retention so that a submit of one again is refused: one small sorted-set entry per finished
+    /// task (some 60 bytes and its id) for the retention window, trimmed as it is written.
+    /// </summary>
     public RedisKey Finished(string session) => _tag + ":f:" + session;
 }

@@ -6,6 +6,9 @@ namespace Cluster.Coordinator.Internal.Store;
 
 internal sealed partial class TaskStore
 {
+    // A dead letter's completion carries the errors of its last attempts, up to this many.
+    private const int MaxDeadLetterAttempts = 16;
+
     // The first read of a batch takes few entries: a completion may be megabytes.
     private const int FirstReadEntries = 8;
 
@@ -70,12 +73,17 @@ internal sealed partial class TaskStore
             Worker = letter.Worker,
             DeadLettered = true,
         };
-        completion.Attempts.AddRange(letter.Errors.Select(ToTaskError));
+        // The last attempts' errors only, each bounded (as every error is when committed): the
+        // completion fits in a message whatever the number of attempts.
+        var errors = letter.Errors.Count <= MaxDeadLetterAttempts ? letter.Errors : letter.Errors[^MaxDeadLetterAttempts..];
+        completion.Attempts.AddRange(errors.Select(ToTaskError));
         var last = letter.Errors.LastOrDefault();
         completion.Error = new TaskError
         {
             Type = last?.Type ?? "Cluster.DeadLettered",
-            Message = $"dead-lettered: {letter.Reason}. " + string.Join("; ", letter.Errors.Select(e => $"attempt {e.Attempt}: {e.Type}: {e.Message}")),
+            Message = $"dead-lettered: {letter.Reason}. "
+                + (errors.Count < letter.Errors.Count ? $"({letter.Errors.Count - errors.Count} earlier attempts left out) " : string.Empty)
+                + string.Join("; ", errors.Select(e => $"attempt {e.Attempt}: {e.Type}: {Cut(e.Message, 512)}")),
             StackTrace = last?.StackTrace ?? string.Empty,
             Attempt = letter.Attempt,
         };

@@ -11,6 +11,9 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
     private readonly IDatabase _db = redis.GetDatabase();
     private readonly long _retentionSeconds = (long)options.Retention.TotalSeconds;
     private readonly long _leaseMs = (long)options.LeaseTime.TotalMilliseconds;
+    // An error's text kept at most (in UTF-16 characters; three bytes each at worst in a message).
+    private const int MaxErrorMessageChars = 8 * 1024;
+    private const int MaxStackTraceChars = 16 * 1024;
 
     public Keys Keys => keys;
 
@@ -213,13 +216,18 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
             // A result over the limit fails its task (for good: running it again makes the same
             // result), so no completion is larger than a client with gRPC's default limits receives.
             var tooLarge = r.OutcomeCase == TaskResult.OutcomeOneofCase.Value && r.Value.Length > options.MaxResultBytes;
+            var error = r.Error is null ? null : Bounded(r.Error);
             completions[i] = tooLarge ? TooLarge(r, worker, options.MaxResultBytes) : ToCompletion(r, worker);
+            if (error is not null)
+            {
+                completions[i].Error = error;
+            }
             args[k++] = r.TaskId;
             args[k++] = r.Attempt.ToString(CultureInfo.InvariantCulture);
             args[k++] = sessionIndex[r.Session];
             args[k++] = completions[i].ToByteArray();
-            args[k++] = r.Error?.Type ?? string.Empty;
-            args[k++] = r.Error is null ? string.Empty : ErrorJson(r.Error);
+            args[k++] = error?.Type ?? string.Empty;
+            args[k++] = error is null ? string.Empty : ErrorJson(error);
         }
         var result = (RedisResult[])(await Scripts.Complete.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
         var outcome = new CompleteOutcome((int)result[0], (int)result[1], (int)result[2], (int)result[3]);
@@ -342,6 +350,17 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
         }
         return c;
     }
+
+    /// <summary>
+    /// The error with its message and stack trace cut to their bounds, so that its completion, and
+    /// a dead letter's with its last attempts' errors, fit in a message.
+    /// </summary>
+    private static TaskError Bounded(TaskError error) =>
+        error.Message.Length <= MaxErrorMessageChars && error.StackTrace.Length <= MaxStackTraceChars
+            ? error
+            : new TaskError(error) { Message = Cut(error.Message, MaxErrorMessageChars), StackTrace = Cut(error.StackTrace, MaxStackTraceChars) };
+
+    private static string Cut(string text, int max) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max), "… (cut)");
 
     private static Completion TooLarge(TaskResult r, string worker, int limit) => new()
     {
