@@ -72,6 +72,64 @@ public abstract class StoreTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task LeaseWhoseReplyWasLost_GoesBackUnsent_WithoutALostRunOrAnAttempt()
+    {
+        Require();
+        await Store.SubmitAsync("s20", [Spec("s20.1", "echo", "[1]"), Spec("s20.2", "echo", "[2]")]);
+        await Store.RegisterAsync("wa", "ta", Hello("wa"));
+        var sent = Assert.Single((await Store.LeaseAsync("wa", "ta", ["echo"], 1, 0)).Tasks);
+        // Leased in the store, but its reply never reached the coordinator: never sent to the worker.
+        Assert.Single((await Store.LeaseAsync("wa", "ta", ["echo"], 1, 0)).Tasks);
+
+        Assert.Equal(1, await Store.ReclaimUnsentAsync("wa", ["add", "echo"], new HashSet<string> { sent.TaskId }));
+        Assert.Equal(0, await Store.ReclaimUnsentAsync("wa", ["add", "echo"], new HashSet<string> { sent.TaskId }));
+
+        var again = Assert.Single((await Store.LeaseAsync("wa", "ta", ["echo"], 10, 0)).Tasks);
+        Assert.Equal(("s20.2", 1), (again.TaskId, again.Attempt));
+        Assert.Equal(new CompleteOutcome(2, 0, 0, 0), await Store.CompleteAsync("wa", [Result("s20.1", "s20", 1, "1"), Result("s20.2", "s20", 1, "2")]));
+        Assert.All(await Store.ReadCompletionsAsync("s20", 0, 100), c => Assert.Empty(c.Attempts));
+    }
+
+    [SkippableFact]
+    public async Task SecondRegistrationOfALiveWorkerId_IsRefused_AndOnlyItsOwnConnectionRemovesIt()
+    {
+        Require();
+        await Store.SubmitAsync("s21", [Spec("s21.1", "echo", "[1]")]);
+        Assert.True(await Store.RegisterAsync("wa", "ta", Hello("wa")));
+        Assert.False(await Store.RegisterAsync("wa", "tb", Hello("wa")));
+        Assert.Single((await Store.LeaseAsync("wa", "ta", ["echo"], 10, 0)).Tasks);
+
+        Assert.Equal((-1, 0), await Store.RequeueAsync("wa", gone: true, token: "tb"));
+        Assert.False(await Store.HeartbeatAsync("wa", "tb"));
+        Assert.True(await Store.HeartbeatAsync("wa", "ta"));
+        Assert.Equal(new CompleteOutcome(1, 0, 0, 0), await Store.CompleteAsync("wa", [Result("s21.1", "s21", 1, "1")]));
+
+        Assert.Equal((0, 0), await Store.RequeueAsync("wa", gone: true, token: "ta"));
+        Assert.False(await Store.HeartbeatAsync("wa", "ta", renew: false));
+        Assert.True(await Store.RegisterAsync("wa", "tb", Hello("wa")));
+    }
+
+    [SkippableFact]
+    public async Task Lease_StopsAtItsByteBound_AndPutsTheRestBackAtTheHeadOfTheQueueInOrder()
+    {
+        Require();
+        var big = "[\"" + new string('x', 1_500_000) + "\"]";
+        await Store.SubmitAsync("s22", [.. Enumerable.Range(1, 5).Select(i => Spec($"s22.{i}", "echo", big))]);
+        await Store.RegisterAsync("wa", "ta", Hello("wa"));
+
+        var first = await Store.LeaseAsync("wa", "ta", ["echo"], 10, 0);
+        var second = await Store.LeaseAsync("wa", "ta", ["echo"], 10, 0);
+        var third = await Store.LeaseAsync("wa", "ta", ["echo"], 10, 0);
+
+        Assert.Equal(["s22.1", "s22.2"], first.Tasks.Select(a => a.TaskId));
+        Assert.True(first.More);
+        Assert.Equal(["s22.3", "s22.4"], second.Tasks.Select(a => a.TaskId));
+        Assert.True(second.More);
+        Assert.Equal(["s22.5"], third.Tasks.Select(a => a.TaskId));
+        Assert.False(third.More);
+    }
+
+    [SkippableFact]
     public async Task ResultFromAWorkerThatDoesNotHoldTheLease_IsDropped()
     {
         Require();

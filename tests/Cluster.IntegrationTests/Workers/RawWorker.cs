@@ -43,7 +43,7 @@ internal sealed class RawWorker : IAsyncDisposable
     }
 
     /// <summary>A hello message for one task name of one kind; credits left unset unless given.</summary>
-    public static WorkerMessage Hello(string workerId, string name, int threads = 0, int coroutines = 0, ExecutionKind kind = ExecutionKind.ThreadPool, int? threadCredits = null)
+    public static WorkerMessage Hello(string workerId, string name, int threads = 0, int coroutines = 0, ExecutionKind kind = ExecutionKind.ThreadPool, int? threadCredits = null, int? coroutineCredits = null)
     {
         var message = new WorkerMessage
         {
@@ -53,6 +53,10 @@ internal sealed class RawWorker : IAsyncDisposable
         if (threadCredits is { } credits)
         {
             message.ThreadCredits = credits;
+        }
+        if (coroutineCredits is { } more)
+        {
+            message.CoroutineCredits = more;
         }
         return message;
     }

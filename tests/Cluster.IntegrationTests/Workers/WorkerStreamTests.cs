@@ -23,7 +23,7 @@ public abstract class WorkerStreamTests<TFixture>(TFixture cluster) where TFixtu
         Cluster.Require();
         var name = RawWorker.NewId("dup");
         var id = RawWorker.NewId("w");
-        await using var first = await RawWorker.ConnectAsync(Cluster, RawWorker.Hello(id, name, threads: 5), Heartbeat);
+        await using var first = await RawWorker.ConnectAsync(Cluster, RawWorker.Hello(id, name, threads: 5, threadCredits: 5), Heartbeat);
         var session = await SubmitAsync(name, 5);
         await TaskTimeouts.Eventually(() => Task.FromResult(first.Assigned.Count == 5), "the first connection holds 5 tasks");
 
@@ -158,7 +158,7 @@ public abstract class WorkerStreamTests<TFixture>(TFixture cluster) where TFixtu
             await SubmitAsync(name, 1, session, first: i, json);
         }
 
-        await using var worker = await RawWorker.ConnectAsync(Cluster, RawWorker.Hello(RawWorker.NewId("w"), name, threads: 20), Heartbeat);
+        await using var worker = await RawWorker.ConnectAsync(Cluster, RawWorker.Hello(RawWorker.NewId("w"), name, threads: 20, threadCredits: 20), Heartbeat);
 
         await TaskTimeouts.Eventually(() => Task.FromResult(worker.Assigned.Count == 20 || worker.Ended.IsCompleted), "the worker holds all 20 tasks");
         Assert.False(worker.Ended.IsCompleted, worker.Ended.IsCompleted ? worker.Ended.Result.ToString() : null);
@@ -173,7 +173,7 @@ public abstract class WorkerStreamTests<TFixture>(TFixture cluster) where TFixtu
     {
         Cluster.Require();
         var id = RawWorker.NewId("silent");
-        await using var silent = await RawWorker.ConnectAsync(Cluster, RawWorker.Hello(id, "echo", coroutines: 50, kind: ExecutionKind.Coroutine));
+        await using var silent = await RawWorker.ConnectAsync(Cluster, RawWorker.Hello(id, "echo", coroutines: 50, kind: ExecutionKind.Coroutine, coroutineCredits: 50));
         await using var executor = Cluster.NewExecutor();
         var futures = new List<Cluster.Client.ClusterFuture<string>>();
         await TaskTimeouts.Eventually(() =>
