@@ -13,11 +13,17 @@ public abstract class ClusterFixture : IAsyncLifetime
     private ChildProcess? _cluster;
     private RedisServer? _redis;
     private GrpcChannel? _channel;
+    private readonly string[] _arguments;
+    private readonly string[] _redisArguments;
 
-    protected ClusterFixture(int processes, bool redis)
+    /// <param name="arguments">More arguments for `cluster up`.</param>
+    /// <param name="redisArguments">More arguments for redis-server.</param>
+    protected ClusterFixture(int processes, bool redis, string[]? arguments = null, string[]? redisArguments = null)
     {
         Processes = processes;
         UsesRedis = redis;
+        _arguments = arguments ?? [];
+        _redisArguments = redisArguments ?? [];
     }
 
     public int Processes { get; }
@@ -30,6 +36,9 @@ public abstract class ClusterFixture : IAsyncLifetime
     public Uri Address { get; private set; } = null!;
 
     public int ClusterProcessId => _cluster!.Id;
+
+    /// <summary>The redis-server's address; null on the embedded store.</summary>
+    public string? RedisAddress => _redis?.Address;
 
     public string Output => _cluster?.Output ?? string.Empty;
 
@@ -54,9 +63,10 @@ public abstract class ClusterFixture : IAsyncLifetime
             {
                 return;
             }
-            _redis = await RedisServer.StartAsync();
+            _redis = await RedisServer.StartAsync(extraArguments: _redisArguments);
             arguments.AddRange(["--redis", _redis.Address]);
         }
+        arguments.AddRange(_arguments);
         _cluster = ChildProcess.StartCluster([.. arguments]);
         var listening = await _cluster.WaitForOutputAsync(@"Coordinator listening on (\S+)", TimeSpan.FromSeconds(90));
         Address = new Uri(listening.Groups[1].Value);

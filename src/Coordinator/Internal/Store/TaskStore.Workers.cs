@@ -59,7 +59,8 @@ internal sealed partial class TaskStore
                     }
                 }
             }
-            var redisKeys = keys.TaskKeys(3 + names.Count + sessions.Count * 2);
+            var redisKeys = keys.TaskKeys(4 + names.Count + sessions.Count * 2);
+            redisKeys[^1] = keys.DeadLetterIndex;
             redisKeys[7] = keys.Leased(worker);
             redisKeys[8] = keys.Workers;
             redisKeys[9] = keys.WorkerInfo(worker);
@@ -136,7 +137,8 @@ internal sealed partial class TaskStore
                 names.Add(h.Name);
             }
         }
-        var redisKeys = keys.TaskKeys(names.Count);
+        var redisKeys = keys.TaskKeys(names.Count + 1);
+        redisKeys[^1] = keys.Names;
         var k = 7;
         foreach (var name in names)
         {
