@@ -133,6 +133,30 @@ public abstract class AdminTests<TFixture>(TFixture cluster) where TFixture : Cl
         await TaskTimeouts.Eventually(async () => (await Cluster.Admin.StatusAsync(new StatusRequest())).Queues.All(q => q.Name != name), $"status no longer lists {name}");
     }
 
+    [SkippableFact]
+    public async Task DeadLetters_AreListedAPageAtATime_OverTheWire_AndByTheCommand()
+    {
+        Cluster.Require();
+        var marker = "l" + Guid.NewGuid().ToString("N")[..8];
+        var request = new SubmitRequest { Session = "s" + marker };
+        for (var i = 0; i < 3; i++)
+        {
+            // Any error is worth a retry, and there is one attempt: the first failure dead-letters it.
+            request.Tasks.Add(new TaskSpec { Id = $"{marker}.{i}", Name = "fail", Args = ByteString.CopyFromUtf8("[\"boom\"]"), Policy = new RetryPolicy { MaxAttempts = 1, RetryOn = { "*" } } });
+        }
+        Assert.Empty((await Cluster.Tasks.SubmitAsync(request)).Rejected);
+        await TaskTimeouts.Eventually(async () => (await Cluster.Admin.DeadLettersAsync(new DeadLettersRequest())).Letters.Count(l => l.TaskId.StartsWith(marker, StringComparison.Ordinal)) == 3, "three tasks are dead-lettered");
+        var all = (await Cluster.Admin.DeadLettersAsync(new DeadLettersRequest())).Letters.Select(l => l.TaskId).ToList();
+        var second = all.IndexOf(marker + ".1");
+
+        var page = await Cluster.Admin.DeadLettersAsync(new DeadLettersRequest { Limit = 1, Page = second });
+
+        Assert.Equal(marker + ".1", Assert.Single(page.Letters).TaskId);
+        await using var command = ChildProcess.StartCluster("dead-letters", "--coordinator", Cluster.Address.ToString(), "--limit", "1", "--page", (second + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await command.WaitForOutputAsync($"page {second + 1} of {all.Count}", TimeSpan.FromSeconds(60));
+        await command.WaitForOutputAsync("^" + Regex.Escape(marker + ".1") + " ", TimeSpan.FromSeconds(60));
+    }
+
     private async Task<long> QueuedAsync(string name) =>
         (await Cluster.Admin.StatusAsync(new StatusRequest())).Queues.Single(q => q.Name == name).Queued;
 
