@@ -82,6 +82,8 @@ public sealed class CoordinatorHost : IAsyncDisposable
             builder.Services.AddHostedService(sp => sp.GetRequiredService<Reaper>());
 
             var app = builder.Build();
+            var malformed = app.Services.GetRequiredService<MalformedRequests>();
+            app.Use((context, next) => MalformedFrames.RewriteAsync(context, next, malformed));
             app.MapGrpcService<TasksService>();
             app.MapGrpcService<WorkersService>();
             app.MapGrpcService<AdminService>();

@@ -53,6 +53,38 @@ public abstract class AdminTests<TFixture>(TFixture cluster) where TFixture : Cl
     }
 
     [SkippableFact]
+    public async Task Submit_OfAFrameShorterThanItsHeaderSays_FailsWithInvalidArgument_WithoutAStackTrace()
+    {
+        Cluster.Require();
+        var message = new SubmitRequest { Session = "s", Tasks = { new TaskSpec { Id = "t.1", Name = "echo", Args = ByteString.CopyFromUtf8("[1]") } } }.ToByteArray();
+        // The 5-byte gRPC frame header announces 100 bytes more than the body holds.
+        var frame = new byte[5 + message.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)message.Length + 100);
+        message.CopyTo(frame, 5);
+        using var http = new HttpClient();
+        var linesBefore = Lines(Cluster.Output).Count;
+
+        var statuses = new List<(string? Status, string? Message)>();
+        for (var i = 0; i < 20; i++)
+        {
+            using var content = new ByteArrayContent(frame);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Cluster.Address, "/cluster.v1.Tasks/Submit")) { Content = content, Version = System.Net.HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+            request.Headers.TryAddWithoutValidation("te", "trailers");
+            using var response = await http.SendAsync(request).WithTimeout();
+            await response.Content.ReadAsByteArrayAsync();
+            string? Header(string name) =>
+                response.TrailingHeaders.TryGetValues(name, out var t) ? t.First() : response.Headers.TryGetValues(name, out var h) ? h.First() : null;
+            statuses.Add((Header("grpc-status"), Uri.UnescapeDataString(Header("grpc-message") ?? string.Empty)));
+        }
+
+        Assert.All(statuses, s => Assert.Equal(("3", "The request frame of /cluster.v1.Tasks/Submit is malformed: Incomplete message."), s));
+        var output = Lines(Cluster.Output).Skip(linesBefore).ToList();
+        Assert.DoesNotContain(output, l => Regex.IsMatch(l, @"^\s+at \S+\("));
+        Assert.InRange(output.Count(l => l.Contains("malformed", StringComparison.OrdinalIgnoreCase)), 0, 2);
+    }
+
+    [SkippableFact]
     public async Task Submit_OfArgumentsWithInvalidUtf8_OrEmpty_IsRejectedPerTask_WithInvalidArgument()
     {
         Cluster.Require();

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Cluster.Coordinator.Internal.Services;
 
 /// <summary>
-/// Turns a request that does not parse (invalid UTF-8 in a string field, a truncated message) into
+/// Turns a request that does not parse (invalid UTF-8 in a string field, a truncated message or frame) into
 /// INVALID_ARGUMENT, and logs such refusals at most once a minute, with a count: a caller that
 /// sends garbage in a loop cannot flood the log.
 /// </summary>
@@ -16,9 +16,10 @@ internal sealed partial class MalformedRequests(ILogger<MalformedRequests> logge
     private int _unlogged;
 
     /// <summary>The status for the caller; logs a line only when none was logged in the last minute.</summary>
-    public RpcException Refuse(string messageType, Exception exception)
+    /// <param name="what">What was malformed, e.g. "SubmitRequest message".</param>
+    public RpcException Refuse(string what, Exception exception)
     {
-        var problem = $"The {messageType} message is malformed: {exception.Message}";
+        var problem = $"The {what} is malformed: {exception.Message}";
         var now = Stopwatch.GetTimestamp();
         var last = Volatile.Read(ref _lastLogged);
         if ((last == 0 || now - last >= Window) && Interlocked.CompareExchange(ref _lastLogged, now, last) == last)

@@ -26,7 +26,7 @@ internal sealed class StrictServiceBinder<TService>(ServiceMethodProviderContext
     private Method<TRequest, TResponse> Strict<TRequest, TResponse>(Method<TRequest, TResponse> method)
     {
         var inner = method.RequestMarshaller;
-        var messageType = typeof(TRequest).Name;
+        var what = typeof(TRequest).Name + " message";
         var marshaller = Marshallers.Create(inner.ContextualSerializer, deserializationContext =>
         {
             try
@@ -35,7 +35,7 @@ internal sealed class StrictServiceBinder<TService>(ServiceMethodProviderContext
             }
             catch (Exception e) when (e is not RpcException)
             {
-                throw malformed.Refuse(messageType, e);
+                throw malformed.Refuse(what, e);
             }
         });
         return new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, marshaller, method.ResponseMarshaller);
