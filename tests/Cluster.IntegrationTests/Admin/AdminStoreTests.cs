@@ -11,35 +11,13 @@ namespace Cluster.IntegrationTests.Administration;
 /// <summary>
 /// The admin side of the store on the real stores: dead letters paged from their index and expired
 /// after their retention, tombstones counted out of the queues, the orphaned-lease sweep one page
-/// at a time. A store per test, as in the store tests, and a key prefix per store object.
+/// at a time. One store per class; a key prefix per test.
 /// </summary>
-public abstract class AdminStoreTests : IAsyncLifetime
+public abstract class AdminStoreTests<TFixture>(TFixture fixture) where TFixture : StoreFixture
 {
-    private IConnectionMultiplexer? _redis;
+    private readonly IConnectionMultiplexer? _redis = fixture.Missing is null ? fixture.Redis : null;
 
-    protected abstract Task<string?> StartStoreAsync();
-
-    protected abstract Task StopStoreAsync();
-
-    protected abstract void Require();
-
-    public async Task InitializeAsync()
-    {
-        var configuration = await StartStoreAsync();
-        if (configuration is not null)
-        {
-            _redis = await ConnectionMultiplexer.ConnectAsync(configuration);
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-        await StopStoreAsync();
-    }
+    private void Require() => Requirements.Require(fixture.Missing);
 
     [SkippableFact]
     public async Task DeadLetters_AreListedPageByPage_OldestFirst_FromTheirIndex()
@@ -180,48 +158,6 @@ public abstract class AdminStoreTests : IAsyncLifetime
         new() { WorkerId = worker, Host = "test", ProcessId = 1, Handlers = { new HandlerInfo { Name = "echo", Kind = ExecutionKind.ThreadPool } } };
 }
 
-public sealed class EmbeddedStoreAdminStoreTests : AdminStoreTests
-{
-    private EmbeddedStore? _store;
+public sealed class EmbeddedStoreAdminStoreTests(EmbeddedStoreFixture fixture) : AdminStoreTests<EmbeddedStoreFixture>(fixture), IClassFixture<EmbeddedStoreFixture>;
 
-    protected override Task<string?> StartStoreAsync()
-    {
-        _store = EmbeddedStore.Start(dataDirectory: null);
-        return Task.FromResult<string?>(_store.ConfigurationString);
-    }
-
-    protected override Task StopStoreAsync()
-    {
-        _store?.Dispose();
-        return Task.CompletedTask;
-    }
-
-    protected override void Require()
-    {
-    }
-}
-
-public sealed class RedisServerAdminStoreTests : AdminStoreTests
-{
-    private RedisServer? _server;
-
-    protected override async Task<string?> StartStoreAsync()
-    {
-        if (RedisServer.Missing is not null)
-        {
-            return null;
-        }
-        _server = await RedisServer.StartAsync();
-        return _server.Address;
-    }
-
-    protected override async Task StopStoreAsync()
-    {
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
-
-    protected override void Require() => Requirements.Require(RedisServer.Missing);
-}
+public sealed class RedisServerAdminStoreTests(RedisStoreFixture fixture) : AdminStoreTests<RedisStoreFixture>(fixture), IClassFixture<RedisStoreFixture>;
