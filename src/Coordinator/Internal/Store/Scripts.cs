@@ -114,7 +114,8 @@ internal static class Scripts
                     ids[#ids + 1] = id
                     parts[#parts + 1] = { tonumber(at) + 1, se, nm, lost, failed }
                   end
-                else redis.call('HINCRBY', NP, q, -1) -- a cancelled task's tombstone, counted by Cancel
+                -- a cancelled task's tombstone, counted by Cancel (one from before counting began was not)
+                elseif tonumber(redis.call('HGET', NP, q) or '0') > 0 then redis.call('HINCRBY', NP, q, -1)
                 end
               end
             end
