@@ -20,7 +20,7 @@ internal static class CliApp
               runs a mixed workload on a local cluster (or on URL) and checks every result
           cluster status --coordinator URL
               workers and queue depths
-          cluster dead-letters --coordinator URL [--requeue ID | --purge] [--limit N]
+          cluster dead-letters --coordinator URL [--requeue ID | --purge] [--limit N] [--page N]
               tasks that ran past their retry or lost-run bounds, with every attempt's error
 
         --redis takes host:port or a StackExchange.Redis configuration string.

@@ -2,11 +2,13 @@ using System.Net;
 using Cluster.Coordinator.Internal;
 using Cluster.Coordinator.Internal.Services;
 using Cluster.Coordinator.Internal.Store;
+using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -66,6 +68,10 @@ public sealed class CoordinatorHost : IAsyncDisposable
                 grpc.MaxSendMessageSize = null;
                 grpc.Interceptors.Add<ErrorInterceptor>();
             });
+            // Requests that do not parse get INVALID_ARGUMENT and a rate-limited log line, not UNKNOWN and a stack trace.
+            builder.Services.RemoveAll(typeof(IServiceMethodProvider<>));
+            builder.Services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(StrictServiceMethodProvider<>));
+            builder.Services.AddSingleton<MalformedRequests>();
             var keys = new Keys(options.KeyPrefix);
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(redis);
@@ -76,6 +82,8 @@ public sealed class CoordinatorHost : IAsyncDisposable
             builder.Services.AddHostedService(sp => sp.GetRequiredService<Reaper>());
 
             var app = builder.Build();
+            var malformed = app.Services.GetRequiredService<MalformedRequests>();
+            app.Use((context, next) => MalformedFrames.RewriteAsync(context, next, malformed));
             app.MapGrpcService<TasksService>();
             app.MapGrpcService<WorkersService>();
             app.MapGrpcService<AdminService>();

@@ -313,12 +313,12 @@ public abstract class StoreTests : IAsyncLifetime
         await db.KeyDeleteAsync(Store.Keys.Leased("wa"));
         await db.SortedSetRemoveAsync(Store.Keys.Workers, "wa");
 
-        Assert.Equal(1, await Store.SweepOrphanedLeasesAsync());
+        Assert.Equal((1, 0L), await Store.SweepOrphanedLeasesAsync(cursor: 0));
 
         await Store.RegisterAsync("wb", "wb", Hello("wb"));
         var again = Assert.Single((await Store.LeaseAsync("wb", "wb", ["echo"], 10, 0)).Tasks);
         Assert.Equal(("s10.1", 2), (again.TaskId, again.Attempt));
-        Assert.Equal(0, await Store.SweepOrphanedLeasesAsync());
+        Assert.Equal((0, 0L), await Store.SweepOrphanedLeasesAsync(cursor: 0));
     }
 
     [SkippableFact]

@@ -36,7 +36,8 @@ public sealed class RedisServer : IAsyncDisposable
     /// <param name="appendFsync">always, everysec or no.</param>
     /// <param name="directory">Data directory; a new temporary one when null.</param>
     /// <param name="port">Port; a free one when null.</param>
-    public static async Task<RedisServer> StartAsync(string appendFsync = "everysec", string? directory = null, int? port = null)
+    /// <param name="extraArguments">More redis-server arguments, e.g. --maxmemory.</param>
+    public static async Task<RedisServer> StartAsync(string appendFsync = "everysec", string? directory = null, int? port = null, IReadOnlyList<string>? extraArguments = null)
     {
         var executable = ProgramPath.Find("redis-server") ?? throw new InvalidOperationException(Missing);
         directory ??= System.IO.Directory.CreateTempSubdirectory("cluster-redis-").FullName;
@@ -49,6 +50,7 @@ public sealed class RedisServer : IAsyncDisposable
             "--appendonly", "yes",
             "--appendfsync", appendFsync,
             "--dir", directory,
+            .. extraArguments ?? [],
         ]);
         var server = new RedisServer(process, directory, listen);
         try

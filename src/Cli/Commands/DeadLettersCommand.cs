@@ -16,6 +16,8 @@ internal static class DeadLettersCommand
             Requeue = args.String("requeue") ?? string.Empty,
             Purge = args.Flag("purge"),
             Limit = args.Int("limit", 100, 1, 100_000),
+            // 1 is the oldest page on the command line; 0 on the wire.
+            Page = args.Int("page", 1, 1, int.MaxValue) - 1,
         };
         args.RejectUnknown();
         if (request.Purge && request.Requeue.Length > 0)
@@ -34,7 +36,8 @@ internal static class DeadLettersCommand
             Console.WriteLine(reply.Requeued > 0 ? $"Requeued {request.Requeue}." : $"No dead letter {request.Requeue}.");
             return reply.Requeued > 0 ? 0 : 1;
         }
-        Console.WriteLine($"{reply.Total} dead letters");
+        var pages = Math.Max(1, (reply.Total + request.Limit - 1) / request.Limit);
+        Console.WriteLine($"{reply.Total} dead letters, page {request.Page + 1} of {pages} (oldest first; --page N for another)");
         foreach (var letter in reply.Letters)
         {
             var at = DateTimeOffset.FromUnixTimeMilliseconds(letter.AtUnixMs).ToString("u", CultureInfo.InvariantCulture);

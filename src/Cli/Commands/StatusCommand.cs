@@ -12,6 +12,7 @@ internal static class StatusCommand
         args.RejectUnknown();
         using var channel = GrpcChannel.ForAddress(coordinator);
         var status = await new Admin.AdminClient(channel).StatusAsync(new StatusRequest(), cancellationToken: cancellationToken);
+        Console.WriteLine($"store: {(status.Store.Length > 0 ? status.Store : "not reported")}");
         Console.WriteLine($"{status.Workers.Count} worker processes");
         Console.WriteLine($"{"worker",-40} {"host",-16} {"pid",7} {"threads",7} {"coroutines",10} {"leased",7}");
         foreach (var w in status.Workers)

@@ -7,15 +7,21 @@ namespace Cluster.Coordinator.Internal;
 
 /// <summary>
 /// Brings back the tasks of workers whose lease expired unnoticed (their coordinator died too), and
-/// moves tasks whose retry backoff has passed back into their queues. Runs on every coordinator;
-/// the scripts re-check expiry and due times by the store's clock, so parallel reapers are safe.
+/// moves tasks whose retry backoff has passed back into their queues, and drops dead letters past
+/// their retention. Runs on every coordinator; the scripts re-check expiry and due times by the
+/// store's clock, so parallel reapers are safe. Each pass does a bounded amount of work.
 /// </summary>
 internal sealed partial class Reaper : BackgroundService
 {
     private readonly TaskStore _store;
     private readonly CoordinatorOptions _options;
     private readonly ILogger<Reaper> _logger;
-    private int _sweepDue = 1;
+    // Dead letters dropped per pass at most; more wait for the next pass.
+    private const int ExpiryBatch = 500;
+    // Between two pages of a sweep: the sweep takes a small share of the store's time.
+    private static readonly TimeSpan SweepPace = TimeSpan.FromMilliseconds(200);
+    // The next page of the sweep for orphaned leases; -1 when no sweep is under way.
+    private long _sweepCursor;
 
     public Reaper(TaskStore store, CoordinatorOptions options, IConnectionMultiplexer redis, ILogger<Reaper> logger)
     {
@@ -25,7 +31,7 @@ internal sealed partial class Reaper : BackgroundService
         // A store that came back may have been restored from a point where leases and worker sets disagree.
         redis.ConnectionRestored += (_, _) =>
         {
-            Volatile.Write(ref _sweepDue, 1);
+            Interlocked.Exchange(ref _sweepCursor, 0);
             Wake.Set();
         };
     }
@@ -41,10 +47,24 @@ internal sealed partial class Reaper : BackgroundService
             Wake.Reset();
             try
             {
-                // At start, and after the store connection comes back: leases no registered worker holds.
-                if (Interlocked.Exchange(ref _sweepDue, 0) == 1 && await _store.SweepOrphanedLeasesAsync().ConfigureAwait(false) is > 0 and var swept)
+                // At start, and after the store connection comes back: leases no registered worker
+                // holds, one page a pass.
+                if (Interlocked.Read(ref _sweepCursor) is >= 0 and var cursor)
                 {
-                    LogSwept(swept);
+                    var (swept, page) = await _store.SweepOrphanedLeasesAsync(cursor).ConfigureAwait(false);
+                    Interlocked.CompareExchange(ref _sweepCursor, page == 0 ? -1 : page, cursor);
+                    if (swept > 0)
+                    {
+                        LogSwept(swept);
+                    }
+                    if (page != 0)
+                    {
+                        wait = SweepPace;
+                    }
+                }
+                if (await _store.ExpireDeadLettersAsync(ExpiryBatch).ConfigureAwait(false) >= ExpiryBatch)
+                {
+                    wait = TimeSpan.Zero;
                 }
                 var (expired, due, next) = await _store.DueAsync().ConfigureAwait(false);
                 foreach (var worker in expired)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using System.Text.RegularExpressions;
 
 namespace Cluster.Coordinator.Internal;
@@ -29,7 +30,7 @@ internal static partial class Validation
         return null;
     }
 
-    /// <summary>Null when the bytes are one JSON array; else what is wrong with them.</summary>
+    /// <summary>Null when the bytes are one JSON array in valid UTF-8; else what is wrong with them.</summary>
     public static string? JsonArguments(string name, ReadOnlySpan<byte> json, int maxBytes)
     {
         if (json.Length > maxBytes)
@@ -38,7 +39,12 @@ internal static partial class Validation
         }
         if (json.IsEmpty)
         {
-            return null; // no arguments
+            return $"the arguments of task '{name}' are empty; send a JSON array ('[]' for none).";
+        }
+        // The JSON reader passes invalid UTF-8 inside strings through; a handler would see U+FFFD.
+        if (!Utf8.IsValid(json))
+        {
+            return $"the arguments of task '{name}' are not valid UTF-8.";
         }
         try
         {

@@ -25,6 +25,9 @@ public abstract class ClusterFixture : IAsyncLifetime
         _extraArguments = extraArguments;
     }
 
+    /// <summary>More arguments for redis-server (with a real one).</summary>
+    protected string[] RedisArguments { get; init; } = [];
+
     public int Processes { get; }
 
     /// <summary>Extra environment variables for the cluster process (its worker processes inherit them).</summary>
@@ -68,7 +71,7 @@ public abstract class ClusterFixture : IAsyncLifetime
             {
                 return;
             }
-            _redis = await RedisServer.StartAsync();
+            _redis = await RedisServer.StartAsync(extraArguments: RedisArguments);
             arguments.AddRange(["--redis", _redis.Address]);
         }
         arguments.AddRange(_extraArguments);

@@ -47,6 +47,9 @@ internal sealed class ErrorInterceptor : Interceptor
     {
         RpcException => null,
         RedisConnectionException or RedisTimeoutException => new RpcException(new Status(StatusCode.Unavailable, "The task store is unavailable: " + e.Message)),
+        // Redis at its maxmemory with a no-eviction policy refuses every write: nothing was stored.
+        RedisServerException when e.Message.Contains("OOM command not allowed", StringComparison.Ordinal) =>
+            new RpcException(new Status(StatusCode.ResourceExhausted, "The task store is full: Redis used memory is over its 'maxmemory' limit, so nothing was stored. Raise maxmemory or let the queues drain. (" + e.Message + ")")),
         Google.Protobuf.InvalidProtocolBufferException => new RpcException(new Status(StatusCode.InvalidArgument, "Malformed message: " + e.Message)),
         _ => null,
     };

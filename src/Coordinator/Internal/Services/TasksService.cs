@@ -41,7 +41,18 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
         }
         if (valid.Count > 0)
         {
-            foreach (var (duplicate, holder) in (await StoreAsync(request.Session, valid).ConfigureAwait(false)).Refused)
+            var outcome = await StoreAsync(request.Session, valid).ConfigureAwait(false);
+            foreach (var (index, queued) in outcome.Full)
+            {
+                reply.Rejected.Add(new Rejection
+                {
+                    Index = positions[index],
+                    TaskId = valid[index].Id,
+                    Code = nameof(StatusCode.ResourceExhausted),
+                    Message = $"queue '{valid[index].Name}' holds {queued} tasks; the limit is {options.MaxQueued}",
+                });
+            }
+            foreach (var (duplicate, holder) in outcome.Refused)
             {
                 var task = valid[duplicate];
                 reply.Rejected.Add(new Rejection

@@ -15,6 +15,8 @@ internal sealed class Keys(string prefix)
     public RedisKey Errors => _tag + ":err";
     public RedisKey Delayed => _tag + ":delayed";
     public RedisKey DeadLetters => _tag + ":dead";
+    /// <summary>The dead letters' ids by the time each was written: pages and expiry read it, not the whole hash.</summary>
+    public RedisKey DeadLetterIndex => _tag + ":dead:at";
     public RedisKey Workers => _tag + ":workers";
     public RedisChannel ReadyChannel => RedisChannel.Literal(_tag + ":ready");
     public RedisChannel DoneChannel => RedisChannel.Literal(_tag + ":done");

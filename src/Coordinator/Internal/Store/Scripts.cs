@@ -11,6 +11,9 @@ namespace Cluster.Coordinator.Internal.Store;
 /// cancelled or dead-lettered task has none of them; its id may linger in a queue list as a
 /// tombstone that leasing skips. Every task script starts with the same seven keys (see
 /// <see cref="TaskStore"/>): headers, args, policies, name policies, errors, delayed, dead letters.
+/// The name policies hash also counts each queue's tombstones (Cancel adds one, leasing takes one
+/// off as it skips it), under the queue's key as field: no task name starts with '{'. A queue holds
+/// its length less that count.
 /// </remarks>
 internal static class Scripts
 {
@@ -107,11 +110,14 @@ internal static class Scripts
           redis.call('EXPIRE', fkey, ttl)
         end
         -- Over its bound: the task goes to the dead letters with every attempt's error, and its
-        -- client gets a completion ('D' + JSON) that says so.
+        -- client gets a completion ('D' + JSON) that says so. A script that dead-letters passes the
+        -- dead letters' index (ids by time, to page and expire them) as its last key.
         local function dead_letter(id, at, se, nm, wk, reason, errors, outbox, seqkey, ttl)
           local args = redis.call('HGET', A, id) or '[]'
+          local now = now_ms()
           redis.call('HSET', DEAD, id, '{"id":' .. cjson.encode(id) .. ',"name":' .. cjson.encode(nm) .. ',"session":' .. cjson.encode(se)
-            .. ',"attempt":' .. at .. ',"reason":' .. cjson.encode(reason) .. ',"at":' .. now_ms() .. ',"args":' .. cjson.encode(args) .. ',"errors":' .. errors .. '}')
+            .. ',"attempt":' .. at .. ',"reason":' .. cjson.encode(reason) .. ',"at":' .. now .. ',"args":' .. cjson.encode(args) .. ',"errors":' .. errors .. '}')
+          redis.call('ZADD', KEYS[#KEYS], now, id)
           emit(outbox, seqkey, ttl, 'D{"taskId":' .. cjson.encode(id) .. ',"attempt":' .. at .. ',"worker":' .. cjson.encode(wk)
             .. ',"reason":' .. cjson.encode(reason) .. ',"errors":' .. errors .. '}')
           forget(id)
@@ -151,6 +157,8 @@ internal static class Scripts
                     ids[#ids + 1] = id
                     parts[#parts + 1] = { tonumber(at) + 1, se, nm, lost, failed }
                   end
+                -- a cancelled task's tombstone, counted by Cancel (one from before counting began was not)
+                elseif tonumber(redis.call('HGET', NP, q) or '0') > 0 then redis.call('HINCRBY', NP, q, -1)
                 end
               end
             end
@@ -189,44 +197,56 @@ internal static class Scripts
 
     /// KEYS: the seven task keys, names, queue of name 1..n, then one key per idempotency key, the
     /// session's finished ids, then (only with a worker to hand tasks to) that worker's leased set and workers.
-    /// ARGV: session, retention seconds, n, worker to hand tasks to or '', how many at most, name 1..n,
-    /// then (id, name index, args, policy or '', idempotency key index or 0) per task.
-    /// Returns two lists: (index, existing task id or '') per task refused (its id is taken — by a task
+    /// ARGV: session, retention seconds, n, worker to hand tasks to or '', how many at most, most tasks
+    /// queued per name (0: no limit), name 1..n, then (id, name index, args, policy or '', idempotency
+    /// key index or 0) per task.
+    /// Returns three lists: (index, existing task id or '') per task refused (its id is taken — by a task
     /// in the store, one of the session's finished in the retention, or a dead letter — or its
-    /// idempotency key is), and the tasks leased to the worker at once, as <see cref="Lease"/> returns them.
+    /// idempotency key is), the tasks leased to the worker at once, as <see cref="Lease"/> returns them,
+    /// and (index, tasks queued) per task refused because its name's queue is full.
     public static readonly Script Submit = new("submit", Prelude + """
         local session = ARGV[1]
         local ttl = tonumber(ARGV[2])
         local nn = tonumber(ARGV[3])
         local ids = {}
-        for i = 6 + nn, #ARGV, 5 do ids[#ids + 1] = ARGV[i] end
+        for i = 7 + nn, #ARGV, 5 do ids[#ids + 1] = ARGV[i] end
         local existing = hmget(H, ids)
         -- a finished, cancelled or dead-lettered id is taken too: a retried submit never runs it twice
         local finished = hmget(KEYS[#KEYS - (ARGV[4] ~= '' and 2 or 0)], ids, 'ZMSCORE')
         local lettered = hmget(DEAD, ids)
         for j = 1, #ids do existing[j] = existing[j] or finished[j] or lettered[j] end
         local headers, args, policies, pending, dups, seen = {}, {}, {}, {}, {}, {}
+        -- queued per name: the list's length less its tombstones (cancelled tasks not yet skipped)
+        local maxq, queued, full = tonumber(ARGV[6]), {}, {}
         local k = 0
-        for i = 6 + nn, #ARGV, 5 do
+        for i = 7 + nn, #ARGV, 5 do
           k = k + 1
           local id = ARGV[i]
           local ki = tonumber(ARGV[i + 4])
+          local ni = tonumber(ARGV[i + 1])
+          if maxq > 0 and not queued[ni] then
+            queued[ni] = redis.call('LLEN', KEYS[8 + ni]) - math.max(0, tonumber(redis.call('HGET', NP, KEYS[8 + ni]) or '0'))
+          end
+          local over = maxq > 0 and queued[ni] >= maxq and not existing[k] and not seen[id]
           local holder = false
-          if ki > 0 and not existing[k] and not seen[id] then
+          if ki > 0 and not existing[k] and not seen[id] and not over then
             holder = redis.call('GET', KEYS[ki])
             if not holder then redis.call('SET', KEYS[ki], id, 'EX', ttl) end
           end
           if existing[k] or seen[id] then
             dups[#dups + 1] = k - 1
             dups[#dups + 1] = ''
+          elseif over then
+            full[#full + 1] = k - 1
+            full[#full + 1] = queued[ni]
           elseif holder then
             dups[#dups + 1] = k - 1
             dups[#dups + 1] = holder
           else
             seen[id] = true
-            local ni = tonumber(ARGV[i + 1])
+            if maxq > 0 then queued[ni] = queued[ni] + 1 end
             headers[#headers + 1] = id
-            headers[#headers + 1] = header('q', 0, session, ARGV[5 + ni], '', 0, 0)
+            headers[#headers + 1] = header('q', 0, session, ARGV[6 + ni], '', 0, 0)
             args[#args + 1] = id
             args[#args + 1] = ARGV[i + 2]
             if ARGV[i + 3] ~= '' then
@@ -243,14 +263,14 @@ internal static class Scripts
         each_chunk('HSET', A, args)
         each_chunk('HSET', P, policies)
         for ni, list in pairs(pending) do each_chunk('RPUSH', KEYS[8 + ni], list) end
-        redis.call('SADD', KEYS[8], unpack(ARGV, 6, 5 + nn))
+        redis.call('SADD', KEYS[8], unpack(ARGV, 7, 6 + nn))
         -- A worker waiting for these names takes them in the same step (oldest first), unless it
         -- is no longer registered: then they wait in their queues like any other.
         local handed = {}
         if ARGV[4] ~= '' and redis.call('ZSCORE', KEYS[#KEYS], ARGV[4]) then
           handed = lease(ARGV[4], tonumber(ARGV[5]), 0, 9, nn, KEYS[#KEYS - 1])
         end
-        return { dups, handed }
+        return { dups, handed, full }
         """);
 
     /// KEYS: the seven task keys, the worker's leased set, workers, queue 1..n, the worker's owner.
@@ -366,6 +386,7 @@ internal static class Scripts
             local st, at, se, nm, wk = parse(h)
             if se == ARGV[1] and (st == 'q' or st == 'r') then
               -- the id stays in its queue as a tombstone: leasing skips ids without a header
+              if st == 'q' then redis.call('HINCRBY', NP, string.sub(H, 1, -2) .. 'q:' .. nm, 1) end
               redis.call('ZREM', D, id)
               forget(id)
               emit(KEYS[8], KEYS[9], tonumber(ARGV[2]), ARGV[i + 1])
@@ -421,7 +442,7 @@ internal static class Scripts
         """);
 
     /// KEYS: the seven task keys, the worker's leased set, workers, the worker's info, queue 1..n,
-    /// then (outbox, outbox sequence) per session, then the worker's owner.
+    /// then (outbox, outbox sequence) per session, the worker's owner, the dead letters' index.
     /// ARGV: worker, when ('0': only if its lease expired; a connection's token: only while that
     /// connection holds the registration, its stream having broken; '*': whatever the registration),
     /// retention seconds, n, name 1..n, m, session 1..m.
@@ -431,7 +452,7 @@ internal static class Scripts
         if ARGV[2] == '0' then
           local score = redis.call('ZSCORE', KEYS[9], ARGV[1])
           if score and tonumber(score) > now_ms() then return { -1, 0, 0 } end
-        elseif ARGV[2] ~= '*' and redis.call('GET', KEYS[#KEYS]) ~= ARGV[2] then
+        elseif ARGV[2] ~= '*' and redis.call('GET', KEYS[#KEYS - 1]) ~= ARGV[2] then
           -- a connection only ever removes itself
           return { -1, 0, 0 }
         end
@@ -473,7 +494,7 @@ internal static class Scripts
           redis.call('DEL', KEYS[8])
           redis.call('ZREM', KEYS[9], ARGV[1])
           redis.call('DEL', KEYS[10])
-          redis.call('DEL', KEYS[#KEYS])
+          redis.call('DEL', KEYS[#KEYS - 1])
         end
         return { n, dead, left }
         """);
@@ -505,9 +526,10 @@ internal static class Scripts
         return n
         """);
 
-    /// KEYS: the seven task keys, queue 1..n.
+    /// KEYS: the seven task keys, queue 1..n, names.
     /// ARGV: name 1..n.
-    /// Moves up to 1,000 tasks whose retry backoff has passed to the back of their queues.
+    /// Moves up to 1,000 tasks whose retry backoff has passed to the back of their queues (and their
+    /// names back into names, which forgets a name whose queue is empty).
     /// Returns (moved, left) — left: due tasks whose queue was not among KEYS.
     public static readonly Script Promote = new("promote", Prelude + """
         local queues = {}
@@ -524,6 +546,7 @@ internal static class Scripts
             elseif queues[nm] then
               redis.call('HSET', H, id, header('q', at, se, nm, '', lost, failed))
               redis.call('RPUSH', queues[nm], id)
+              redis.call('SADD', KEYS[#KEYS], nm)
               redis.call('ZREM', D, id)
               n = n + 1
             else
@@ -534,7 +557,7 @@ internal static class Scripts
         return { n, left }
         """);
 
-    /// KEYS: the seven task keys, names, the queue of the dead letter's task name.
+    /// KEYS: the seven task keys, names, the queue of the dead letter's task name, the dead letters' index.
     /// ARGV: id, name (as read beforehand).
     /// Puts a dead-lettered task back in its queue with fresh counters. Returns 1, or 0 when there is no such dead letter.
     public static readonly Script Resurrect = new("resurrect", Prelude + """
@@ -547,6 +570,42 @@ internal static class Scripts
         redis.call('RPUSH', KEYS[9], ARGV[1])
         redis.call('SADD', KEYS[8], letter.name)
         redis.call('HDEL', DEAD, ARGV[1])
+        redis.call('ZREM', KEYS[10], ARGV[1])
         return 1
+        """);
+
+    /// KEYS: dead letters, the dead letters' index.
+    /// ARGV: retention ms, most letters to drop.
+    /// Drops the oldest dead letters kept longer than the retention, at most that many a call.
+    /// Returns how many it dropped.
+    public static readonly Script ExpireDeadLetters = new("expire-dead-letters", """
+        local unpack = table.unpack or unpack
+        local t = redis.call('TIME')
+        local cutoff = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[1])
+        local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', cutoff, 'LIMIT', 0, tonumber(ARGV[2]))
+        if #ids == 0 then return 0 end
+        redis.call('HDEL', KEYS[1], unpack(ids))
+        redis.call('ZREM', KEYS[2], unpack(ids))
+        return #ids
+        """);
+
+    /// KEYS: names, name policies, the name's queue, headers.
+    /// ARGV: name.
+    /// Forgets a task name whose queue holds no task, only tombstones (ids without a header), and
+    /// drops the queue and its tombstone count; leaves a queue of more than 1,000 ids alone.
+    /// Returns 1 when forgotten.
+    public static readonly Script ForgetName = new("forget-name", """
+        local unpack = table.unpack or unpack
+        local n = redis.call('LLEN', KEYS[3])
+        if n > 1000 then return 0 end
+        if n > 0 then
+          local heads = redis.call('HMGET', KEYS[4], unpack(redis.call('LRANGE', KEYS[3], 0, -1)))
+          for i = 1, n do
+            if heads[i] then return 0 end
+          end
+        end
+        redis.call('DEL', KEYS[3])
+        redis.call('HDEL', KEYS[2], KEYS[3])
+        return redis.call('SREM', KEYS[1], ARGV[1])
         """);
 }

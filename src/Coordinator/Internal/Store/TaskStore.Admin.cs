@@ -33,26 +33,51 @@ internal sealed partial class TaskStore
             handled.UnionWith(status.Tasks);
             reply.Workers.Add(status);
         }
-        foreach (var name in (await _db.SetMembersAsync(keys.Names).ConfigureAwait(false)).Select(n => (string)n!).Order(StringComparer.Ordinal))
+        var names = (await _db.SetMembersAsync(keys.Names).ConfigureAwait(false)).Select(n => (string)n!).Order(StringComparer.Ordinal).ToList();
+        var tombstones = names.Count == 0 ? [] : await _db.HashGetAsync(keys.NamePolicies, [.. names.Select(n => (RedisValue)(string)keys.Queue(n)!)]).ConfigureAwait(false);
+        for (var i = 0; i < names.Count; i++)
         {
-            reply.Queues.Add(new QueueStatus
+            var name = names[i];
+            var length = await _db.ListLengthAsync(keys.Queue(name)).ConfigureAwait(false);
+            // Cancelled tasks stay in the list as tombstones until leasing skips them: not queued.
+            var queued = Math.Max(0, length - (tombstones[i].TryParse(out long t) ? Math.Max(0, t) : 0));
+            var waiting = !handled.Contains(name);
+            // A name nobody serves with nothing queued is forgotten: the set stays as small as the live names.
+            if (queued == 0 && waiting && (int)await Scripts.ForgetName.RunAsync(_db, [keys.Names, keys.NamePolicies, keys.Queue(name), keys.Headers], [name]).ConfigureAwait(false) == 1)
             {
-                Name = name,
-                Queued = await _db.ListLengthAsync(keys.Queue(name)).ConfigureAwait(false),
-                Waiting = !handled.Contains(name),
-            });
+                continue;
+            }
+            reply.Queues.Add(new QueueStatus { Name = name, Queued = queued, Waiting = waiting });
         }
+        reply.Store = StoreDescription();
         return reply;
     }
 
-    /// <summary>Lists dead letters (oldest first), or requeues one, or purges them all.</summary>
+    /// <summary>"embedded Garnet at host:port" or "redis host:port (server x.y.z)".</summary>
+    private string StoreDescription()
+    {
+        var endpoints = redis.GetEndPoints();
+        var where = string.Join(", ", endpoints.Select(e => e is System.Net.DnsEndPoint dns ? $"{dns.Host}:{dns.Port}" : e.ToString()));
+        if (options.Redis is null)
+        {
+            return "embedded Garnet at " + where;
+        }
+        // Read from INFO by the connection when it connected: no round trip.
+        var version = endpoints.Length > 0 ? redis.GetServer(endpoints[0]).Version.ToString() : "unknown";
+        return $"redis {where} (server {version})";
+    }
+
+    /// <summary>
+    /// Lists a page of dead letters (oldest first) from their index by time, or requeues one, or
+    /// purges them all. Reads only the page asked for.
+    /// </summary>
     public async Task<DeadLettersReply> DeadLettersAsync(DeadLettersRequest request)
     {
         var reply = new DeadLettersReply();
         if (request.Purge)
         {
             reply.Purged = await _db.HashLengthAsync(keys.DeadLetters).ConfigureAwait(false);
-            await _db.KeyDeleteAsync(keys.DeadLetters).ConfigureAwait(false);
+            await _db.KeyDeleteAsync([keys.DeadLetters, keys.DeadLetterIndex]).ConfigureAwait(false);
             return reply;
         }
         if (request.Requeue.Length > 0)
@@ -61,9 +86,10 @@ internal sealed partial class TaskStore
             if (record.HasValue)
             {
                 var letter = Read(request.Requeue, record!);
-                var redisKeys = keys.TaskKeys(2);
+                var redisKeys = keys.TaskKeys(3);
                 redisKeys[7] = keys.Names;
                 redisKeys[8] = keys.Queue(letter.Name);
+                redisKeys[9] = keys.DeadLetterIndex;
                 reply.Requeued = (int)await Scripts.Resurrect.RunAsync(_db, redisKeys, [request.Requeue, letter.Name]).ConfigureAwait(false);
                 if (reply.Requeued > 0)
                 {
@@ -73,10 +99,31 @@ internal sealed partial class TaskStore
             return reply;
         }
         var limit = request.Limit > 0 ? request.Limit : 100;
-        var all = await _db.HashGetAllAsync(keys.DeadLetters).ConfigureAwait(false);
-        reply.Total = all.Length;
-        reply.Letters.AddRange(all.Select(e => Read((string)e.Name!, e.Value!)).OrderBy(l => l.AtUnixMs).Take(limit));
+        var first = (long)Math.Max(0, request.Page) * limit;
+        reply.Total = await _db.SortedSetLengthAsync(keys.DeadLetterIndex).ConfigureAwait(false);
+        var ids = await _db.SortedSetRangeByRankAsync(keys.DeadLetterIndex, first, first + limit - 1).ConfigureAwait(false);
+        if (ids.Length > 0)
+        {
+            var records = await _db.HashGetAsync(keys.DeadLetters, ids).ConfigureAwait(false);
+            for (var i = 0; i < ids.Length; i++)
+            {
+                if (records[i].HasValue)
+                {
+                    reply.Letters.Add(Read((string)ids[i]!, records[i]!));
+                }
+            }
+        }
         return reply;
+    }
+
+    /// <summary>
+    /// Drops dead letters older than <see cref="CoordinatorOptions.DeadLetterRetention"/>, the oldest
+    /// first, at most <paramref name="max"/> a call. Returns how many it dropped.
+    /// </summary>
+    public async Task<int> ExpireDeadLettersAsync(int max)
+    {
+        var retentionMs = (long)options.DeadLetterRetention.TotalMilliseconds;
+        return (int)await Scripts.ExpireDeadLetters.RunAsync(_db, [keys.DeadLetters, keys.DeadLetterIndex], [retentionMs, max]).ConfigureAwait(false);
     }
 
     private static DeadLetter Read(string id, string json)

@@ -74,11 +74,12 @@ internal sealed partial class TaskStore
                     }
                 }
             }
-            var redisKeys = keys.TaskKeys(4 + names.Count + sessions.Count * 2);
+            var redisKeys = keys.TaskKeys(5 + names.Count + sessions.Count * 2);
             redisKeys[7] = keys.Leased(worker);
             redisKeys[8] = keys.Workers;
             redisKeys[9] = keys.WorkerInfo(worker);
-            redisKeys[^1] = keys.WorkerOwner(worker);
+            redisKeys[^2] = keys.WorkerOwner(worker);
+            redisKeys[^1] = keys.DeadLetterIndex;
             var args = new List<RedisValue> { worker, gone ? token ?? "*" : "0", _retentionSeconds, names.Count };
             var k = 10;
             foreach (var name in names)
@@ -174,7 +175,8 @@ internal sealed partial class TaskStore
                 names.Add(h.Name);
             }
         }
-        var redisKeys = keys.TaskKeys(names.Count);
+        var redisKeys = keys.TaskKeys(names.Count + 1);
+        redisKeys[^1] = keys.Names;
         var k = 7;
         foreach (var name in names)
         {

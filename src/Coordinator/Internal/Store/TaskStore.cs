@@ -41,13 +41,14 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
             }
         }
         var handoff = handoffWorker is not null && handoffMax > 0;
-        var args = new RedisValue[5 + names.Count + tasks.Count * 5];
+        var args = new RedisValue[6 + names.Count + tasks.Count * 5];
         var k = 0;
         args[k++] = session;
         args[k++] = _retentionSeconds;
         args[k++] = names.Count;
         args[k++] = handoff ? handoffWorker : string.Empty;
         args[k++] = handoff ? handoffMax : 0;
+        args[k++] = options.MaxQueued;
         foreach (var name in names)
         {
             args[k++] = name;
@@ -103,7 +104,13 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
                 // least every few seconds, so a lost notice only delays the others.
             }
         }
-        return new SubmitOutcome(refused, handed);
+        var over = (RedisResult[])result[2]!;
+        var full = new List<(int, long)>(over.Length / 2);
+        for (var i = 0; i + 1 < over.Length; i += 2)
+        {
+            full.Add(((int)over[i], (long)over[i + 1]));
+        }
+        return new SubmitOutcome(refused, handed) { Full = full };
     }
 
     /// <summary>
@@ -191,8 +198,9 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
                 sessionIndex[r.Session] = sessions.Count;
             }
         }
-        var redisKeys = keys.TaskKeys(1 + sessions.Count * 3);
+        var redisKeys = keys.TaskKeys(2 + sessions.Count * 3);
         redisKeys[7] = keys.Leased(worker);
+        redisKeys[^1] = keys.DeadLetterIndex;
         for (var i = 0; i < sessions.Count; i++)
         {
             redisKeys[8 + i * 3] = keys.Outbox(sessions[i]);

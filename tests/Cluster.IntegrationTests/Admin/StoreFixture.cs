@@ -1,0 +1,36 @@
+using StackExchange.Redis;
+
+namespace Cluster.IntegrationTests.Administration;
+
+/// <summary>One real store for a test class, and a connection to it; tests keep apart by key prefix.</summary>
+public abstract class StoreFixture : IAsyncLifetime
+{
+    private IConnectionMultiplexer? _redis;
+
+    /// <summary>Why this store cannot start here; null when it runs.</summary>
+    public abstract string? Missing { get; }
+
+    public IConnectionMultiplexer Redis => _redis!;
+
+    /// <summary>Starts the store; returns its StackExchange.Redis configuration.</summary>
+    protected abstract Task<string> StartAsync();
+
+    protected abstract Task StopAsync();
+
+    public async Task InitializeAsync()
+    {
+        if (Missing is null)
+        {
+            _redis = await ConnectionMultiplexer.ConnectAsync(await StartAsync());
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+            await StopAsync();
+        }
+    }
+}
