@@ -90,8 +90,8 @@ public abstract class AdminStoreTests<TFixture>(TFixture fixture) where TFixture
         Assert.All(cancelled, Assert.True);
         Assert.Equal(2, await QueuedAsync(store, "echo"));
 
-        await store.HeartbeatAsync("w", Hello("w"));
-        Assert.Equal(["c.1", "c.3"], (await store.LeaseAsync("w", ["echo"], 10, 0)).Select(a => a.TaskId));
+        await store.RegisterAsync("w", "w", Hello("w"));
+        Assert.Equal(["c.1", "c.3"], (await store.LeaseAsync("w", "w", ["echo"], 10, 0)).Tasks.Select(a => a.TaskId));
 
         Assert.Equal(0, await QueuedAsync(store, "echo"));
         // Every tombstone was skipped, and each un-counted as it went.
@@ -105,8 +105,8 @@ public abstract class AdminStoreTests<TFixture>(TFixture fixture) where TFixture
         Require();
         var store = NewStore();
         await store.SubmitAsync("w", [.. Enumerable.Range(0, 3000).Select(i => Spec($"w.{i}", "echo", "[1]"))]);
-        await store.HeartbeatAsync("gone", Hello("gone"));
-        Assert.Single(await store.LeaseAsync("gone", ["echo"], 1, 0));
+        await store.RegisterAsync("gone", "gone", Hello("gone"));
+        Assert.Single((await store.LeaseAsync("gone", "gone", ["echo"], 1, 0)).Tasks);
         // A lease with no trace of its worker, as a store restored from an inconsistent point can hold.
         var db = _redis!.GetDatabase();
         await db.KeyDeleteAsync(store.Keys.Leased("gone"));
@@ -125,8 +125,8 @@ public abstract class AdminStoreTests<TFixture>(TFixture fixture) where TFixture
         Assert.Equal(1, swept);
         // A step read about one page, not the whole hash of 3,000 tasks.
         Assert.InRange(steps, 10, 3000);
-        await store.HeartbeatAsync("w2", Hello("w2"));
-        Assert.Equal(("w.0", 2), (await store.LeaseAsync("w2", ["echo"], 1, 0)).Select(a => (a.TaskId, a.Attempt)).Single());
+        await store.RegisterAsync("w2", "w2", Hello("w2"));
+        Assert.Equal(("w.0", 2), (await store.LeaseAsync("w2", "w2", ["echo"], 1, 0)).Tasks.Select(a => (a.TaskId, a.Attempt)).Single());
     }
 
     private TaskStore NewStore(CoordinatorOptions? options = null) =>
@@ -138,13 +138,13 @@ public abstract class AdminStoreTests<TFixture>(TFixture fixture) where TFixture
     /// <summary>Dead-letters <paramref name="count"/> tasks, one after another: ids prefix.0, prefix.1, ...</summary>
     private static async Task DeadLetterAsync(TaskStore store, string prefix, int count)
     {
-        await store.HeartbeatAsync("w", Hello("w"));
+        await store.RegisterAsync("w", "w", Hello("w"));
         for (var i = 0; i < count; i++)
         {
             var spec = Spec($"{prefix}.{i}", "echo", "[1]");
             spec.Policy = new RetryPolicy { MaxAttempts = 1, RetryOn = { "*" } };
             await store.SubmitAsync(prefix, [spec]);
-            var lease = Assert.Single(await store.LeaseAsync("w", ["echo"], 1, 0));
+            var lease = Assert.Single((await store.LeaseAsync("w", "w", ["echo"], 1, 0)).Tasks);
             var failure = new TaskResult { TaskId = lease.TaskId, Session = prefix, Attempt = lease.Attempt, Error = new TaskError { Type = "System.IO.IOException", Message = "disk", Attempt = lease.Attempt } };
             // Letters written in the same millisecond tie on time, and then come in id order.
             Assert.Equal(1, (await store.CompleteAsync("w", [failure])).DeadLettered);
