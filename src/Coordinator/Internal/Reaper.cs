@@ -22,6 +22,9 @@ internal sealed partial class Reaper : BackgroundService
     private static readonly TimeSpan SweepPace = TimeSpan.FromMilliseconds(200);
     // The next page of the sweep for orphaned leases; -1 when no sweep is under way.
     private long _sweepCursor;
+    // Until this time (Environment.TickCount64) expired leases are left alone: the store was away,
+    // so heartbeats could not land either, and a lease that ran out meanwhile says nothing of its worker.
+    private long _reapAfter;
 
     public Reaper(TaskStore store, CoordinatorOptions options, IConnectionMultiplexer redis, ILogger<Reaper> logger)
     {
@@ -32,9 +35,18 @@ internal sealed partial class Reaper : BackgroundService
         redis.ConnectionRestored += (_, _) =>
         {
             Interlocked.Exchange(ref _sweepCursor, 0);
+            StoreWasAway();
             Wake.Set();
         };
+        redis.ConnectionFailed += (_, _) => StoreWasAway();
     }
+
+    /// <summary>
+    /// A store outage is never charged to tasks: a worker whose lease ran out while the store could
+    /// not take its heartbeats gets one lease time, once the store is back, to renew it.
+    /// </summary>
+    private void StoreWasAway() =>
+        Interlocked.Exchange(ref _reapAfter, Environment.TickCount64 + (long)_options.LeaseTime.TotalMilliseconds);
 
     /// <summary>Woken when this coordinator schedules a retry, so a short backoff is not rounded up to a full pass.</summary>
     public Signal Wake { get; } = new();
@@ -66,7 +78,18 @@ internal sealed partial class Reaper : BackgroundService
                 {
                     wait = TimeSpan.Zero;
                 }
+                var asked = Environment.TickCount64;
                 var (expired, due, next) = await _store.DueAsync().ConfigureAwait(false);
+                if (Environment.TickCount64 - asked > _options.HeartbeatInterval.TotalMilliseconds)
+                {
+                    // The store took longer to answer than a heartbeat interval: it was away.
+                    StoreWasAway();
+                }
+                if (expired.Length > 0 && Environment.TickCount64 < Interlocked.Read(ref _reapAfter))
+                {
+                    expired = [];
+                    wait = _options.HeartbeatInterval;
+                }
                 foreach (var worker in expired)
                 {
                     var (requeued, dead) = await _store.RequeueAsync(worker, gone: false).ConfigureAwait(false);
@@ -87,6 +110,10 @@ internal sealed partial class Reaper : BackgroundService
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                if (e is RedisConnectionException or RedisTimeoutException)
+                {
+                    StoreWasAway();
+                }
                 LogFailed(e);
             }
             if (wait > TimeSpan.Zero)
