@@ -13,11 +13,14 @@ public abstract class ClusterFixture : IAsyncLifetime
     private ChildProcess? _cluster;
     private RedisServer? _redis;
     private GrpcChannel? _channel;
+    private readonly string[] _extraArguments;
 
-    protected ClusterFixture(int processes, bool redis)
+    /// <param name="extraArguments">More options for `cluster up`, e.g. --max-queued 3.</param>
+    protected ClusterFixture(int processes, bool redis, params string[] extraArguments)
     {
         Processes = processes;
         UsesRedis = redis;
+        _extraArguments = extraArguments;
     }
 
     public int Processes { get; }
@@ -57,6 +60,7 @@ public abstract class ClusterFixture : IAsyncLifetime
             _redis = await RedisServer.StartAsync();
             arguments.AddRange(["--redis", _redis.Address]);
         }
+        arguments.AddRange(_extraArguments);
         _cluster = ChildProcess.StartCluster([.. arguments]);
         var listening = await _cluster.WaitForOutputAsync(@"Coordinator listening on (\S+)", TimeSpan.FromSeconds(90));
         Address = new Uri(listening.Groups[1].Value);
