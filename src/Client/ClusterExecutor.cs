@@ -227,7 +227,7 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
     }
 
     /// <summary>The future no longer holds its arguments against the bound on unaccepted submits (accepted, or done).</summary>
-    private void ReturnPendingBytes(ClusterFuture future)
+    internal void ReturnPendingBytes(ClusterFuture future)
     {
         future.Args = default;
         var bytes = Interlocked.Exchange(ref future.PendingBytes, 0);
@@ -277,7 +277,6 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
     internal void Forget(ClusterFuture future)
     {
         _futures.TryRemove(future.Id, out _);
-        ReturnPendingBytes(future);
         if (future.IdempotencyKey is { } key)
         {
             lock (_keyed)

@@ -299,6 +299,8 @@ public abstract class ClusterFuture
             _callbacks = null;
         }
         Volatile.Read(ref _answered).TrySetResult();
+        // A submit waiting for room finds this future done.
+        Executor.ReturnPendingBytes(this);
         foreach (var callback in callbacks)
         {
             Invoke(callback);
