@@ -4,7 +4,6 @@ using Cluster.IntegrationTests.Futures;
 using Cluster.IntegrationTests.Infrastructure;
 using Cluster.Protocol.V1;
 using Google.Protobuf;
-using Microsoft.Extensions.Logging;
 
 namespace Cluster.IntegrationTests.Client;
 
@@ -38,12 +37,10 @@ public abstract class QueueLimitTests<TFixture>(TFixture cluster) where TFixture
     {
         Cluster.Require();
         await using var queued = await FillQueueAsync();
-        var logs = new LogCollector();
-        await using var scope = new FutureScope(Cluster, new ClusterExecutorOptions { WhenQueueFull = QueueFullBehavior.Wait, LoggerFactory = logs });
 
-        var waiting = scope.Hold(scope.Executor.Submit<int>(queued.Name));
+        var (scope, waiting) = await SubmitToTheFullQueueAsync(queued.Name);
 
-        await TaskTimeouts.Eventually(() => Task.FromResult(logs.Entries.Any(e => e.Id.Id == QueueFullEvent)), "the coordinator has refused the task for a full queue");
+        await using var _ = scope;
         Assert.Equal(FutureState.Pending, waiting.State);
 
         // Cancelling a queued task makes room: the waiting one is sent again and stored.
@@ -58,10 +55,8 @@ public abstract class QueueLimitTests<TFixture>(TFixture cluster) where TFixture
     {
         Cluster.Require();
         await using var queued = await FillQueueAsync();
-        var logs = new LogCollector();
-        await using var scope = new FutureScope(Cluster, new ClusterExecutorOptions { WhenQueueFull = QueueFullBehavior.Wait, LoggerFactory = logs });
-        var waiting = scope.Hold(scope.Executor.Submit<int>(queued.Name));
-        await TaskTimeouts.Eventually(() => Task.FromResult(logs.Entries.Any(e => e.Id.Id == QueueFullEvent)), "the coordinator has refused the task for a full queue");
+        var (scope, waiting) = await SubmitToTheFullQueueAsync(queued.Name);
+        await using var _ = scope;
 
         Assert.True(await waiting.CancelAsync().WithTimeout());
 
@@ -69,6 +64,24 @@ public abstract class QueueLimitTests<TFixture>(TFixture cluster) where TFixture
         // Room again: a task withdrawn here is not sent.
         Assert.True(await queued.CancelOneAsync());
         Assert.False(await CancelStoredAsync(scope.Executor.SessionId, waiting.Id));
+    }
+
+    /// <summary>An executor that waits for room, and its submit of a task of <paramref name="name"/> once the coordinator has refused it for a full queue.</summary>
+    private async Task<(FutureScope Scope, ClusterFuture<int> Waiting)> SubmitToTheFullQueueAsync(string name)
+    {
+        var logs = new LogCollector();
+        var scope = new FutureScope(Cluster, new ClusterExecutorOptions { WhenQueueFull = QueueFullBehavior.Wait, LoggerFactory = logs });
+        var waiting = scope.Hold(scope.Executor.Submit<int>(name));
+        try
+        {
+            await TaskTimeouts.Eventually(() => Task.FromResult(logs.Entries.Any(e => e.Id.Id == QueueFullEvent)), "the coordinator has refused the task for a full queue");
+        }
+        catch
+        {
+            await scope.DisposeAsync();
+            throw;
+        }
+        return (scope, waiting);
     }
 
     /// <summary>Cancels task <paramref name="id"/> at the coordinator: true only if it was stored (and queued).</summary>
