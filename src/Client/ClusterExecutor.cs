@@ -211,7 +211,8 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         // Shut down while this submit waited for room, or between the check and here.
         if (Volatile.Read(ref _shutdown) != 0 || !_submits.Writer.TryWrite(future))
         {
-            _futures.TryRemove(id, out _);
+            // Forget: a shutdown that saw this future in the map waits for it no more.
+            Forget(future);
             ReturnPendingBytes(future);
             throw new InvalidOperationException("Cannot submit after shutdown.");
         }

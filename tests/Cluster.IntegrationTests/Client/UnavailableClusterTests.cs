@@ -13,10 +13,10 @@ namespace Cluster.IntegrationTests.Client;
 public sealed class UnavailableClusterTests
 {
     [Fact]
-    public async Task Submit_FailsWithClusterUnavailable_NamingTheAddressesTried_WhenNoCoordinatorAnswers()
+    public async Task Submit_FailsWithClusterUnavailable_NamingTheAddressTried_WhenNoCoordinatorAnswers()
     {
-        string[] addresses = [DeadCoordinator.Address(), DeadCoordinator.Address()];
-        var executor = new ClusterExecutor(addresses, new ClusterExecutorOptions { UnavailableTimeout = TimeSpan.FromSeconds(1) });
+        var address = DeadCoordinator.Address();
+        var executor = new ClusterExecutor(address, new ClusterExecutorOptions { UnavailableTimeout = TimeSpan.FromSeconds(1) });
         var watch = Stopwatch.StartNew();
 
         var future = executor.Submit<long>("add", 1, 2);
@@ -25,8 +25,8 @@ public sealed class UnavailableClusterTests
         watch.Stop();
         Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(10));
         Assert.Equal(future.Id, error.TaskId);
-        Assert.Equal(addresses, error.Addresses.Order());
-        Assert.All(addresses, a => Assert.Contains(a, error.Message, StringComparison.Ordinal));
+        Assert.Equal([address], error.Addresses);
+        Assert.Contains(address, error.Message, StringComparison.Ordinal);
         Assert.Equal("Unavailable", error.LastStatus);
         Assert.Contains("retrying later may help", error.Message, StringComparison.Ordinal);
         Assert.Equal(FutureState.Finished, future.State);
