@@ -1,3 +1,4 @@
+using Cluster.Client.Internal;
 using Cluster.Contracts;
 using Cluster.Protocol.V1;
 using Grpc.Core;
@@ -13,7 +14,7 @@ public sealed partial class ClusterExecutor
     private async Task CompletionLoopAsync()
     {
         var token = _stop.Token;
-        var delay = TimeSpan.FromMilliseconds(50);
+        var backoff = new Backoff(RetryFirst, RetryMax);
         using var ackTimer = new PeriodicTimer(AckInterval);
         var acks = AckLoopAsync(ackTimer, token);
         while (!token.IsCancellationRequested)
@@ -24,7 +25,7 @@ public sealed partial class ClusterExecutor
                 using var call = client.Completions(new CompletionsRequest { Session = SessionId, AfterSeq = Interlocked.Read(ref _lastSeq) }, cancellationToken: token);
                 while (await call.ResponseStream.MoveNext(token).ConfigureAwait(false))
                 {
-                    delay = TimeSpan.FromMilliseconds(50);
+                    backoff.Reset();
                     foreach (var notice in call.ResponseStream.Current.Events)
                     {
                         if (_futures.TryGetValue(notice.TaskId, out var running))
@@ -65,13 +66,12 @@ public sealed partial class ClusterExecutor
             }
             try
             {
-                await Task.Delay(delay, token).ConfigureAwait(false);
+                await Task.Delay(backoff.Next(), token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 break;
             }
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
         }
         await acks.ConfigureAwait(false);
     }
@@ -99,7 +99,7 @@ public sealed partial class ClusterExecutor
         }
         try
         {
-            await Client.AckAsync(new AckRequest { Session = SessionId, UpToSeq = seq }).ConfigureAwait(false);
+            await Client.AckAsync(new AckRequest { Session = SessionId, UpToSeq = seq }, deadline: DateTime.UtcNow + AckDeadline).ConfigureAwait(false);
             Interlocked.Exchange(ref _ackedSeq, seq);
         }
         catch (RpcException)

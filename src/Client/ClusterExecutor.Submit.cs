@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Threading.Channels;
+using Cluster.Client.Internal;
 using Cluster.Contracts;
 using Cluster.Protocol.V1;
 using Google.Protobuf;
@@ -8,6 +10,13 @@ namespace Cluster.Client;
 
 public sealed partial class ClusterExecutor
 {
+    private static readonly TimeSpan RetryFirst = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan RetryMax = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan QueueFullFirst = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan QueueFullMax = TimeSpan.FromSeconds(2);
+    // A submit call's deadline is never shorter than this, so that a slow answer still has a chance.
+    private static readonly TimeSpan MinAttemptTime = TimeSpan.FromSeconds(1);
+
     /// <summary>Coalesces queued submits into batches: whatever is waiting goes in the next call.</summary>
     private async Task SubmitLoopAsync()
     {
@@ -17,7 +26,6 @@ public sealed partial class ClusterExecutor
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 var batch = new List<ClusterFuture>();
-                var request = new SubmitRequest { Session = SessionId };
                 var bytes = 0;
                 while (batch.Count < _options.MaxBatchTasks && bytes < _options.MaxBatchBytes && reader.TryRead(out var future))
                 {
@@ -25,17 +33,15 @@ public sealed partial class ClusterExecutor
                     {
                         continue; // cancelled before it left
                     }
-                    var args = _args.TryGetValue(future.Id, out var a) ? a : ReadOnlyMemory<byte>.Empty;
-                    bytes += args.Length;
+                    bytes += future.Args.Length;
                     batch.Add(future);
-                    request.Tasks.Add(new TaskSpec { Id = future.Id, Name = future.Name, Args = UnsafeByteOperations.UnsafeWrap(args), Chunked = future.Chunked, Policy = future.Policy.ToWire(), IdempotencyKey = future.IdempotencyKey ?? string.Empty });
                 }
                 if (batch.Count == 0)
                 {
                     continue;
                 }
                 await _inFlight.WaitAsync().ConfigureAwait(false);
-                _ = SendAsync(request, batch);
+                _ = SendAsync(batch);
             }
         }
         catch (ChannelClosedException)
@@ -43,36 +49,42 @@ public sealed partial class ClusterExecutor
         }
     }
 
-    private async Task SendAsync(SubmitRequest request, List<ClusterFuture> batch)
+    /// <summary>
+    /// Sends one batch until a coordinator answers, moving on to the next coordinator when one is
+    /// unavailable; a task no coordinator has taken within UnavailableTimeout fails its future.
+    /// </summary>
+    private async Task SendAsync(List<ClusterFuture> batch)
     {
+        var backoff = new Backoff(RetryFirst, RetryMax);
+        var tried = new List<string>();
         try
         {
-            var delay = TimeSpan.FromMilliseconds(50);
             for (var attempt = 1; ; attempt++)
             {
-                var client = Client;
+                var index = CurrentIndex;
+                var client = _clients[index];
                 try
                 {
                     HopTrace.MarkEach("client.send", batch, static f => f.Id);
-                    var reply = await client.SubmitAsync(request).ConfigureAwait(false);
-                    foreach (var rejection in reply.Rejected)
-                    {
-                        var future = batch[rejection.Index];
-                        // A retried batch may find its own tasks stored by the call that seemed to fail.
-                        if (attempt > 1 && rejection.Code == nameof(StatusCode.AlreadyExists))
-                        {
-                            continue;
-                        }
-                        future.Resolve(error: new TaskRejectedException(future.Id, rejection.Code, rejection.Message, rejection.ExistingTaskId.Length > 0 ? rejection.ExistingTaskId : null));
-                    }
-                    break;
+                    var reply = await client.SubmitAsync(Request(batch), deadline: AttemptDeadline(batch)).ConfigureAwait(false);
+                    Answered(batch, reply, attempt);
+                    return;
                 }
                 catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal && !_stop.IsCancellationRequested)
                 {
                     LogSubmitRetry(batch.Count, e.StatusCode);
                     Failover(client);
-                    await Task.Delay(delay).ConfigureAwait(false);
-                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                    if (!tried.Contains(_addresses[index]))
+                    {
+                        tried.Add(_addresses[index]);
+                    }
+                    batch = GiveUpExpired(batch, tried, e.Status);
+                    if (batch.Count == 0)
+                    {
+                        return;
+                    }
+                    var wait = backoff.Next();
+                    await Task.Delay(UntilFirstExpiry(batch) is { } left && left < wait ? left : wait).ConfigureAwait(false);
                 }
                 catch (RpcException e)
                 {
@@ -80,19 +92,152 @@ public sealed partial class ClusterExecutor
                     {
                         future.Resolve(error: new TaskRejectedException(future.Id, e.StatusCode.ToString(), e.Status.Detail));
                     }
-                    break;
+                    return;
                 }
             }
         }
         finally
         {
-            foreach (var future in batch)
-            {
-                // Accepted: the task is durable in the store from here on.
-                future.MarkAccepted();
-                _args.TryRemove(future.Id, out _);
-            }
             _inFlight.Release();
         }
+    }
+
+    private SubmitRequest Request(List<ClusterFuture> batch)
+    {
+        var request = new SubmitRequest { Session = SessionId };
+        foreach (var future in batch)
+        {
+            request.Tasks.Add(new TaskSpec { Id = future.Id, Name = future.Name, Args = UnsafeByteOperations.UnsafeWrap(future.Args), Chunked = future.Chunked, Policy = future.Policy.ToWire(), IdempotencyKey = future.IdempotencyKey ?? string.Empty });
+        }
+        return request;
+    }
+
+    /// <summary>A coordinator answered: every task it did not refuse is stored.</summary>
+    private void Answered(List<ClusterFuture> batch, SubmitReply reply, int attempt)
+    {
+        var refused = new bool[batch.Count];
+        List<ClusterFuture>? full = null;
+        foreach (var rejection in reply.Rejected)
+        {
+            var future = batch[rejection.Index];
+            // A retried batch may find its own task stored by the call that seemed to fail (the id is
+            // taken, or the key is held by this very task): its completion comes on the stream. A key
+            // held by another task is refused as on a first attempt.
+            if (attempt > 1 && rejection.Code == nameof(StatusCode.AlreadyExists) && (rejection.ExistingTaskId.Length == 0 || rejection.ExistingTaskId == future.Id))
+            {
+                continue;
+            }
+            refused[rejection.Index] = true;
+            if (rejection.Code == nameof(StatusCode.ResourceExhausted) && _options.WhenQueueFull == QueueFullBehavior.Wait)
+            {
+                (full ??= []).Add(future);
+                continue;
+            }
+            future.Resolve(error: new TaskRejectedException(future.Id, rejection.Code, rejection.Message, rejection.ExistingTaskId.Length > 0 ? rejection.ExistingTaskId : null));
+        }
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (!refused[i])
+            {
+                // Accepted: the task is durable in the store from here on.
+                batch[i].MarkAccepted();
+                ReturnPendingBytes(batch[i]);
+            }
+        }
+        if (full is not null)
+        {
+            WaitForRoom(full);
+        }
+    }
+
+    /// <summary>
+    /// The coordinator refused these tasks because their queue is full: they go back to the local
+    /// queue (Pending, and a cancel withdraws them there) and are sent again after a jittered backoff.
+    /// </summary>
+    private void WaitForRoom(List<ClusterFuture> full)
+    {
+        var answers = 0;
+        foreach (var future in full)
+        {
+            future.Requeue();
+            answers = Math.Max(answers, future.QueueFullAnswers);
+        }
+        var delay = Backoff.After(QueueFullFirst, QueueFullMax, answers);
+        LogQueueFull(full[0].Name, full.Count, delay);
+        _ = ResendAsync(full, delay);
+    }
+
+    private async Task ResendAsync(List<ClusterFuture> futures, TimeSpan delay)
+    {
+        await Task.Delay(delay).ConfigureAwait(false);
+        foreach (var future in futures)
+        {
+            // One cancelled meanwhile is skipped by the submit loop.
+            _submits.Writer.TryWrite(future);
+        }
+    }
+
+    /// <summary>
+    /// Fails, with ClusterUnavailableException, the futures no coordinator has taken for
+    /// UnavailableTimeout; returns the others, still to be sent.
+    /// </summary>
+    private List<ClusterFuture> GiveUpExpired(List<ClusterFuture> batch, List<string> tried, Status last)
+    {
+        var timeout = _options.UnavailableTimeout;
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            return batch;
+        }
+        var now = Stopwatch.GetTimestamp();
+        var left = new List<ClusterFuture>(batch.Count);
+        var expired = 0;
+        foreach (var future in batch)
+        {
+            if (future.Done)
+            {
+                continue;
+            }
+            if (Stopwatch.GetElapsedTime(future.UnansweredSince, now) < timeout)
+            {
+                left.Add(future);
+                continue;
+            }
+            expired++;
+            future.Resolve(error: new ClusterUnavailableException(future.Id, timeout, tried, last.StatusCode.ToString(), last.Detail));
+        }
+        if (expired > 0)
+        {
+            LogSubmitGaveUp(expired, timeout, last.StatusCode);
+        }
+        return left;
+    }
+
+    /// <summary>Time until the first future of <paramref name="batch"/> has gone unanswered for UnavailableTimeout.</summary>
+    private TimeSpan? UntilFirstExpiry(List<ClusterFuture> batch)
+    {
+        if (_options.UnavailableTimeout == Timeout.InfiniteTimeSpan)
+        {
+            return null;
+        }
+        var now = Stopwatch.GetTimestamp();
+        var least = batch.Min(f => _options.UnavailableTimeout - Stopwatch.GetElapsedTime(f.UnansweredSince, now));
+        return least < TimeSpan.Zero ? TimeSpan.Zero : least;
+    }
+
+    /// <summary>
+    /// A submit call waits at most until the last future of the batch has gone unanswered for
+    /// UnavailableTimeout (never less than a second): a coordinator that takes the call and never
+    /// answers is then treated as unavailable.
+    /// </summary>
+    private DateTime? AttemptDeadline(List<ClusterFuture> batch)
+    {
+        var timeout = _options.UnavailableTimeout;
+        if (timeout == Timeout.InfiniteTimeSpan || timeout > TimeSpan.FromDays(1))
+        {
+            return null;
+        }
+        var now = Stopwatch.GetTimestamp();
+        var most = batch.Max(f => timeout - Stopwatch.GetElapsedTime(f.UnansweredSince, now));
+        return DateTime.UtcNow + (most < MinAttemptTime ? MinAttemptTime : most);
     }
 }

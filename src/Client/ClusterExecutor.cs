@@ -20,15 +20,20 @@ namespace Cluster.Client;
 public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
 {
     private static readonly TimeSpan AckInterval = TimeSpan.FromMilliseconds(50);
+    // An acknowledgement is retried at the next tick: one call never waits longer than this.
+    private static readonly TimeSpan AckDeadline = TimeSpan.FromSeconds(5);
+    // What a task costs against MaxPendingBytes besides its arguments: its future and its message.
+    private const int TaskOverheadBytes = 256;
 
     private readonly ClusterExecutorOptions _options;
     private readonly ILogger _logger;
     private readonly GrpcChannel[] _channels;
+    private readonly string[] _addresses;
     private readonly Protocol.V1.Tasks.TasksClient[] _clients;
     private int _current;
     private readonly Channel<ClusterFuture> _submits = Channel.CreateUnbounded<ClusterFuture>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, ClusterFuture> _futures = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ReadOnlyMemory<byte>> _args = new(StringComparer.Ordinal);
+    private readonly PendingBytes _pending;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _inFlight;
     private readonly Task _submitLoop;
@@ -67,8 +72,11 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
             throw new ArgumentException("Give at least one coordinator address.", nameof(addresses));
         }
         _options = options ?? new ClusterExecutorOptions();
+        _options.Validate();
         _logger = _options.LoggerFactory?.CreateLogger<ClusterExecutor>() ?? NullLogger<ClusterExecutor>.Instance;
         _channels = [.. uris.Select(ClusterChannel.Create)];
+        _addresses = [.. uris.Select(u => u.GetLeftPart(UriPartial.Authority))];
+        _pending = new PendingBytes(_options.MaxPendingBytes);
         _clients = [.. _channels.Select(c => new Protocol.V1.Tasks.TasksClient(c))];
         _inFlight = new SemaphoreSlim(_options.MaxBatchesInFlight);
         SessionId = Guid.NewGuid().ToString("N")[..16];
@@ -77,7 +85,9 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
     }
 
     /// <summary>The coordinator in use.</summary>
-    private Protocol.V1.Tasks.TasksClient Client => _clients[Volatile.Read(ref _current) % _clients.Length];
+    private Protocol.V1.Tasks.TasksClient Client => _clients[CurrentIndex];
+
+    private int CurrentIndex => Volatile.Read(ref _current) % _clients.Length;
 
     /// <summary>Moves on to the next coordinator after <paramref name="failed"/> proved unavailable (once per failure, however many callers saw it).</summary>
     private void Failover(Protocol.V1.Tasks.TasksClient failed)
@@ -97,7 +107,9 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Schedules task <paramref name="task"/> with positional <paramref name="args"/> (sent as a JSON array)
-    /// and returns its future at once.
+    /// and returns its future at once — unless earlier submits not yet accepted by a coordinator hold
+    /// <see cref="ClusterExecutorOptions.MaxPendingBytes"/>: then it blocks until they are accepted
+    /// or done, as <c>queue.put</c> on a full bounded queue.
     /// </summary>
     /// <exception cref="ArgumentException">The task name is empty or malformed, or an argument cannot be written as JSON.</exception>
     /// <exception cref="InvalidOperationException">The executor has been shut down.</exception>
@@ -113,16 +125,33 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         {
             return Enqueue<TResult>(task, args ?? [null], chunked: false, options.Policy);
         }
+        if (Keyed<TResult>(key) is { } earlier)
+        {
+            return earlier;
+        }
+        // Outside the lock: this may block until earlier submits are accepted.
+        var submit = Prepare(task, args ?? [null]);
         lock (_keyed)
         {
-            if (_keyed.TryGetValue(key, out var earlier))
+            if (Keyed<TResult>(key) is { } raced)
             {
-                return earlier as ClusterFuture<TResult>
-                    ?? throw new InvalidOperationException($"Idempotency key '{key}' was used for a task with a result of another type.");
+                _pending.Return(submit.Cost);
+                return raced;
             }
-            var future = Enqueue<TResult>(task, args ?? [null], chunked: false, options.Policy, key);
+            var future = Enqueue<TResult>(task, submit, chunked: false, options.Policy, key);
+            // Kept while the future is pending: Forget trims it.
             _keyed[key] = future;
             return future;
+        }
+    }
+
+    /// <summary>The pending future of idempotency key <paramref name="key"/>, if any.</summary>
+    private ClusterFuture<TResult>? Keyed<TResult>(string key)
+    {
+        lock (_keyed)
+        {
+            return !_keyed.TryGetValue(key, out var earlier) ? null
+                : earlier as ClusterFuture<TResult> ?? throw new InvalidOperationException($"Idempotency key '{key}' was used for a task with a result of another type.");
         }
     }
 
@@ -151,12 +180,13 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
     internal ClusterFuture<JsonElement> SubmitChunk(string task, IReadOnlyList<object?[]> calls) =>
         Enqueue<JsonElement>(task, calls, chunked: true, policy: null);
 
-    private ClusterFuture<TResult> Enqueue<TResult>(string task, object args, bool chunked, TaskPolicy? policy, string? idempotencyKey = null)
+    private ClusterFuture<TResult> Enqueue<TResult>(string task, object args, bool chunked, TaskPolicy? policy) =>
+        Enqueue<TResult>(task, Prepare(task, args), chunked, policy, idempotencyKey: null);
+
+    /// <summary>Checks and writes a submit's arguments, then takes their bytes from the bound on unaccepted submits (waiting for room).</summary>
+    private PreparedSubmit Prepare(string task, object args)
     {
-        if (Volatile.Read(ref _shutdown) != 0)
-        {
-            throw new InvalidOperationException("Cannot submit after shutdown.");
-        }
+        ThrowIfShutDown();
         TaskNames.Require(task);
         byte[] json;
         try
@@ -167,19 +197,45 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         {
             throw new ArgumentException($"The arguments of task '{task}' cannot be written as JSON: {e.Message}", nameof(args), e);
         }
+        var cost = json.Length + task.Length + TaskOverheadBytes;
+        _pending.Take(cost);
+        return new PreparedSubmit(json, cost);
+    }
+
+    private ClusterFuture<TResult> Enqueue<TResult>(string task, PreparedSubmit submit, bool chunked, TaskPolicy? policy, string? idempotencyKey)
+    {
         var id = SessionId + "." + Interlocked.Increment(ref _sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var future = new ClusterFuture<TResult>(this, id, task, chunked, policy) { IdempotencyKey = idempotencyKey };
+        var future = new ClusterFuture<TResult>(this, id, task, chunked, policy) { IdempotencyKey = idempotencyKey, Args = submit.Json, PendingBytes = submit.Cost };
         HopTrace.Mark("client.submit", id);
         _futures[id] = future;
-        _args[id] = json;
-        if (!_submits.Writer.TryWrite(future))
+        // Shut down while this submit waited for room, or between the check and here.
+        if (Volatile.Read(ref _shutdown) != 0 || !_submits.Writer.TryWrite(future))
         {
-            // Shut down between the check above and here.
-            _futures.TryRemove(id, out _);
-            _args.TryRemove(id, out _);
+            // Forget: a shutdown that saw this future in the map waits for it no more.
+            Forget(future);
+            ReturnPendingBytes(future);
             throw new InvalidOperationException("Cannot submit after shutdown.");
         }
         return future;
+    }
+
+    private void ThrowIfShutDown()
+    {
+        if (Volatile.Read(ref _shutdown) != 0)
+        {
+            throw new InvalidOperationException("Cannot submit after shutdown.");
+        }
+    }
+
+    /// <summary>The future no longer holds its arguments against the bound on unaccepted submits (accepted, or done).</summary>
+    internal void ReturnPendingBytes(ClusterFuture future)
+    {
+        future.Args = default;
+        var bytes = Interlocked.Exchange(ref future.PendingBytes, 0);
+        if (bytes > 0)
+        {
+            _pending.Return(bytes);
+        }
     }
 
     /// <summary>Submits and returns the raw JSON result.</summary>
@@ -187,7 +243,9 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Stops accepting tasks. With <paramref name="wait"/>, returns once every future of this
-    /// executor is done; with <paramref name="cancelFutures"/>, first cancels those still queued.
+    /// executor is done (a submit no coordinator accepts fails after
+    /// <see cref="ClusterExecutorOptions.UnavailableTimeout"/>; an accepted task is waited for); with
+    /// <paramref name="cancelFutures"/>, first cancels those still queued.
     /// </summary>
     public void Shutdown(bool wait = true, bool cancelFutures = false) =>
         Blocking.Wait(ShutdownAsync(wait, cancelFutures));
@@ -216,10 +274,20 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await ShutdownAsync(wait: true).ConfigureAwait(false);
 
+    /// <summary>The future is done: the executor lets go of it (and of its idempotency key, which the coordinator keeps).</summary>
     internal void Forget(ClusterFuture future)
     {
         _futures.TryRemove(future.Id, out _);
-        _args.TryRemove(future.Id, out _);
+        if (future.IdempotencyKey is { } key)
+        {
+            lock (_keyed)
+            {
+                if (_keyed.TryGetValue(key, out var held) && ReferenceEquals(held, future))
+                {
+                    _keyed.Remove(key);
+                }
+            }
+        }
         if (Volatile.Read(ref _shutdown) != 0 && _futures.IsEmpty)
         {
             _idle.TrySetResult();
@@ -262,4 +330,10 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Completion stream of session {Session} broke ({Reason}); resuming after {Seq}")]
     private partial void LogStreamBroke(string session, string reason, long seq);
+
+    [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "No coordinator accepted {Count} tasks within {Timeout} ({Status}); their futures fail")]
+    private partial void LogSubmitGaveUp(int count, TimeSpan timeout, StatusCode status);
+
+    [LoggerMessage(EventId = 404, Level = LogLevel.Information, Message = "Queue of task {Name} is full: {Count} tasks wait here and are sent again in {Delay}")]
+    private partial void LogQueueFull(string name, int count, TimeSpan delay);
 }

@@ -2,18 +2,60 @@ using Microsoft.Extensions.Logging;
 
 namespace Cluster.Client;
 
-/// <summary>Settings of a <see cref="ClusterExecutor"/>.</summary>
+/// <summary>Settings of a <see cref="ClusterExecutor"/>, checked when the executor is created.</summary>
 public sealed class ClusterExecutorOptions
 {
-    /// <summary>Most tasks in one submit batch. Default: 4,096.</summary>
+    /// <summary>Most tasks in one submit batch; at least 1. Default: 4,096.</summary>
     public int MaxBatchTasks { get; set; } = 4096;
 
-    /// <summary>Most argument bytes in one submit batch (a single larger task still travels alone). Default: 1 MiB.</summary>
+    /// <summary>Most argument bytes in one submit batch (a single larger task still travels alone); at least 1. Default: 1 MiB.</summary>
     public int MaxBatchBytes { get; set; } = 1 << 20;
 
-    /// <summary>Submit batches in flight at once. Default: 4.</summary>
+    /// <summary>Submit batches in flight at once; at least 1. Default: 4.</summary>
     public int MaxBatchesInFlight { get; set; } = 4;
+
+    /// <summary>
+    /// Most bytes of submits that no coordinator has accepted yet (their arguments, plus about 256
+    /// bytes a task). When they are reached, <c>Submit</c> blocks its caller until earlier submits are
+    /// accepted or done, as <c>queue.put</c> on a full bounded queue: nothing is dropped, and memory
+    /// stays bounded however fast tasks are submitted. A single larger task still goes, alone.
+    /// Default: 64 MiB.
+    /// </summary>
+    public long MaxPendingBytes { get; set; } = 64L << 20;
+
+    /// <summary>
+    /// How long a submit may go without a coordinator taking it — every one tried unavailable or
+    /// failing — before its future fails with <see cref="ClusterUnavailableException"/>. Tasks a
+    /// coordinator has accepted are not affected: they wait for their completions. Positive, or
+    /// <see cref="Timeout.InfiniteTimeSpan"/> to retry for ever. Default: 30 seconds.
+    /// </summary>
+    public TimeSpan UnavailableTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// What a submit does when the coordinator refuses its task because the task name's queue is full
+    /// (<c>--max-queued</c>): fail its future, or wait for room. Default: <see cref="QueueFullBehavior.Fail"/>.
+    /// </summary>
+    public QueueFullBehavior WhenQueueFull { get; set; } = QueueFullBehavior.Fail;
 
     /// <summary>Where the SDK logs (failed callbacks, reconnections). Default: none.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    internal void Validate()
+    {
+        static void Require(bool valid, string message)
+        {
+            if (!valid)
+            {
+                throw new ArgumentException($"ClusterExecutorOptions.{message}", "options");
+            }
+        }
+        Require(MaxBatchTasks >= 1, $"MaxBatchTasks must be at least 1, not {MaxBatchTasks}.");
+        Require(MaxBatchBytes >= 1, $"MaxBatchBytes must be at least 1, not {MaxBatchBytes}.");
+        Require(MaxBatchesInFlight >= 1, $"MaxBatchesInFlight must be at least 1, not {MaxBatchesInFlight}.");
+        Require(MaxPendingBytes >= 1, $"MaxPendingBytes must be at least 1, not {MaxPendingBytes}.");
+        Require(UnavailableTimeout > TimeSpan.Zero || UnavailableTimeout == Timeout.InfiniteTimeSpan,
+            $"UnavailableTimeout must be positive (or Timeout.InfiniteTimeSpan for no limit), not {UnavailableTimeout}.");
+        Require(Enum.IsDefined(WhenQueueFull), $"WhenQueueFull must be Fail or Wait, not {WhenQueueFull}.");
+    }
 }

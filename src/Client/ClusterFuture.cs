@@ -16,7 +16,10 @@ public abstract class ClusterFuture
     private const int Withdrawn = 2;
 
     private readonly Lock _lock = new();
-    private readonly TaskCompletionSource _accepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Completes when a coordinator answers this future's submit (or the future is done); replaced by
+    // a fresh one when the answer sends the task back to the local queue (its queue was full).
+    private TaskCompletionSource _answered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Null once the future is done: "done" is decided under the lock, as CPython's Future does.
     private List<Action<ClusterFuture>>? _callbacks = [];
     private int _state = (int)FutureState.Pending;
     private int _submit = Queued;
@@ -36,6 +39,18 @@ public abstract class ClusterFuture
     internal TaskPolicy? Policy { get; }
 
     internal string? IdempotencyKey { get; init; }
+
+    /// <summary>The JSON arguments, until a coordinator has accepted the task.</summary>
+    internal ReadOnlyMemory<byte> Args { get; set; }
+
+    /// <summary>The bytes this future holds of the executor's bound on unaccepted submits; 0 once returned.</summary>
+    internal long PendingBytes;
+
+    /// <summary>When (Stopwatch ticks) this submit was made, or last answered "wait": no coordinator has taken it since.</summary>
+    internal long UnansweredSince { get; private set; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    /// <summary>How many times a coordinator has answered that the task's queue is full.</summary>
+    internal int QueueFullAnswers { get; private set; }
 
     /// <summary>The task id, unique in the cluster.</summary>
     public string Id { get; }
@@ -69,9 +84,6 @@ public abstract class ClusterFuture
 
     internal ClusterExecutor Executor { get; }
 
-    /// <summary>Completes when the coordinator has stored the task (or refused it).</summary>
-    internal Task Accepted => _accepted.Task;
-
     private protected abstract Task Outcome { get; }
 
     /// <summary>
@@ -95,13 +107,24 @@ public abstract class ClusterFuture
         {
             return false;
         }
-        if (Interlocked.CompareExchange(ref _submit, Withdrawn, Queued) == Queued)
+        while (true)
         {
-            // Never left this process.
-            _accepted.TrySetResult();
-            return Resolve(cancelled: true);
+            var answered = Volatile.Read(ref _answered);
+            if (Interlocked.CompareExchange(ref _submit, Withdrawn, Queued) == Queued)
+            {
+                // Never left this process (or came back to its queue, refused for now).
+                return Resolve(cancelled: true) || Cancelled;
+            }
+            await answered.Task.ConfigureAwait(false);
+            if (Done)
+            {
+                return Cancelled;
+            }
+            if (Volatile.Read(ref _submit) != Queued)
+            {
+                break; // accepted: the coordinator cancels it
+            }
         }
-        await Accepted.ConfigureAwait(false);
         // One cancel call at a time per future: the coordinator answers "not cancelled" to a second
         // call for a task the first one just cancelled, so it must see the first one's outcome.
         var gate = LazyInitializer.EnsureInitialized(ref _cancelGate, static () => new SemaphoreSlim(1, 1));
@@ -174,7 +197,23 @@ public abstract class ClusterFuture
     /// <summary>Claims the task for a submit batch; false when it was cancelled before it left.</summary>
     internal bool TryMarkSent() => Interlocked.CompareExchange(ref _submit, Sent, Queued) == Queued;
 
-    internal void MarkAccepted() => _accepted.TrySetResult();
+    /// <summary>A coordinator stored the task.</summary>
+    internal void MarkAccepted() => Volatile.Read(ref _answered).TrySetResult();
+
+    /// <summary>
+    /// A coordinator answered that the task's queue is full: back to this process's queue, to be sent
+    /// again later; until then a cancel withdraws it here.
+    /// </summary>
+    internal void Requeue()
+    {
+        UnansweredSince = System.Diagnostics.Stopwatch.GetTimestamp();
+        QueueFullAnswers++;
+        Interlocked.CompareExchange(ref _submit, Queued, Sent);
+        var answered = Volatile.Read(ref _answered);
+        Volatile.Write(ref _answered, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        // Wakes a cancel that waited for the answer: it finds the task queued here and withdraws it.
+        answered.TrySetResult();
+    }
 
     internal void MarkRunning() => Interlocked.CompareExchange(ref _state, (int)FutureState.Running, (int)FutureState.Pending);
 
@@ -222,38 +261,52 @@ public abstract class ClusterFuture
         _ => Resolve(error: new InvalidOperationException($"Task {Id} completed without an outcome.")),
     };
 
-    internal bool Resolve(ReadOnlyMemory<byte> result = default, Exception? error = null, bool cancelled = false)
+    internal bool Resolve(ReadOnlyMemory<byte> result = default, Exception? error = null, bool cancelled = false) =>
+        !Done && Settle(result, error, cancelled);
+
+    /// <summary>Reads the outcome (the result's JSON) and settles the future with it; false if it was done before.</summary>
+    private protected abstract bool Settle(ReadOnlyMemory<byte> result, Exception? error, bool cancelled);
+
+    /// <summary>
+    /// Completes <paramref name="outcome"/>, marks the future done and takes its callbacks, all under
+    /// the lock, as CPython's Future does: whoever sees it done (State, its result, a wait) sees its
+    /// outcome, and a callback added from then on runs at once, before AddDoneCallback returns.
+    /// </summary>
+    private protected bool Settle<TValue>(TaskCompletionSource<TValue> outcome, TValue value, Exception? error, bool cancelled)
     {
-        var state = cancelled ? FutureState.Cancelled : FutureState.Finished;
-        while (true)
-        {
-            var current = Volatile.Read(ref _state);
-            if (current is (int)FutureState.Finished or (int)FutureState.Cancelled)
-            {
-                return false;
-            }
-            if (Interlocked.CompareExchange(ref _state, (int)state, current) == current)
-            {
-                break;
-            }
-        }
-        SetOutcome(result, error, cancelled);
-        _accepted.TrySetResult();
-        Executor.Forget(this);
         List<Action<ClusterFuture>> callbacks;
         lock (_lock)
         {
-            callbacks = _callbacks!;
+            if (_callbacks is null)
+            {
+                return false;
+            }
+            Executor.Forget(this);
+            if (cancelled)
+            {
+                outcome.TrySetCanceled();
+            }
+            else if (error is not null)
+            {
+                outcome.TrySetException(error);
+            }
+            else
+            {
+                outcome.TrySetResult(value);
+            }
+            Interlocked.Exchange(ref _state, (int)(cancelled ? FutureState.Cancelled : FutureState.Finished));
+            callbacks = _callbacks;
             _callbacks = null;
         }
+        Volatile.Read(ref _answered).TrySetResult();
+        // A submit waiting for room finds this future done.
+        Executor.ReturnPendingBytes(this);
         foreach (var callback in callbacks)
         {
             Invoke(callback);
         }
         return true;
     }
-
-    private protected abstract void SetOutcome(ReadOnlyMemory<byte> result, Exception? error, bool cancelled);
 
     private protected void Invoke<TFuture>(Action<TFuture> callback, TFuture future)
     {

@@ -40,26 +40,20 @@ public sealed class ClusterFuture<T> : ClusterFuture
     /// <summary>The outcome as a Task: result, RemoteTaskException, or cancelled.</summary>
     public Task<T> AsTask() => _outcome.Task;
 
-    private protected override void SetOutcome(ReadOnlyMemory<byte> result, Exception? error, bool cancelled)
+    private protected override bool Settle(ReadOnlyMemory<byte> result, Exception? error, bool cancelled)
     {
-        if (cancelled)
-        {
-            _outcome.TrySetCanceled();
-        }
-        else if (error is not null)
-        {
-            _outcome.TrySetException(error);
-        }
-        else
+        var value = default(T)!;
+        if (!cancelled && error is null)
         {
             try
             {
-                _outcome.TrySetResult(JsonSerializer.Deserialize<T>(result.Span, ClusterJson.Options)!);
+                value = JsonSerializer.Deserialize<T>(result.Span, ClusterJson.Options)!;
             }
             catch (JsonException e)
             {
-                _outcome.TrySetException(new InvalidCastException($"The result of task {Id} cannot be read as {typeof(T).Name}: {e.Message}", e));
+                error = new InvalidCastException($"The result of task {Id} cannot be read as {typeof(T).Name}: {e.Message}", e);
             }
         }
+        return Settle(_outcome, value, error, cancelled);
     }
 }

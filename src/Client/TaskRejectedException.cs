@@ -1,6 +1,10 @@
 namespace Cluster.Client;
 
-/// <summary>The coordinator refused a task at submit (bad name, bad arguments, payload too large...); retrying the same submit will not help.</summary>
+/// <summary>
+/// The coordinator refused a task at submit (bad name, bad arguments, payload too large...); retrying
+/// the same submit will not help — except for ResourceExhausted (its task name's queue is full, see
+/// <see cref="ClusterExecutorOptions.WhenQueueFull"/>), where a later submit may find room.
+/// </summary>
 public sealed class TaskRejectedException(string taskId, string code, string message, string? existingTaskId = null)
     : Exception($"Task {taskId} was rejected ({code}): {message}")
 {

@@ -1,0 +1,23 @@
+namespace Cluster.Client.Internal;
+
+/// <summary>
+/// The waits of a retry loop: doubled after each failure from <c>first</c> up to <c>max</c>, each
+/// jittered by ±50% so that many clients retrying at once spread out. Mutable: keep it in a local.
+/// </summary>
+internal struct Backoff(TimeSpan first, TimeSpan max)
+{
+    private int _failures;
+
+    /// <summary>The wait after one more failure.</summary>
+    public TimeSpan Next() => After(first, max, ++_failures);
+
+    /// <summary>Back to the first wait, after a success.</summary>
+    public void Reset() => _failures = 0;
+
+    /// <summary>The wait after <paramref name="failures"/> failures in a row.</summary>
+    public static TimeSpan After(TimeSpan first, TimeSpan max, int failures)
+    {
+        var ticks = Math.Min(max.Ticks, first.Ticks << Math.Clamp(failures - 1, 0, 20));
+        return TimeSpan.FromTicks((long)(ticks * (0.5 + Random.Shared.NextDouble())));
+    }
+}
