@@ -69,6 +69,27 @@ public sealed class HandlerTests
     }
 
     [Fact]
+    public void NumberInAString_DoesNotBindToANumericParameter()
+    {
+        var handler = Handler.Create("add", (long a, long b) => a + b);
+
+        var error = Assert.Throws<ArgumentException>(() => handler.Invoke(Context, "[\"2\", \"3\"]"u8));
+
+        Assert.StartsWith("Argument 'a' of task 'add' cannot be read as Int64", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SampleAdd_FailsWithOverflowException_InsteadOfWrappingAround()
+    {
+        var registry = new TaskRegistry();
+        new SampleTasks.SampleTasks().Register(registry);
+        Assert.True(registry.TryGet("add", out var add));
+
+        Assert.Throws<OverflowException>(() => add.Invoke(Context, "[9223372036854775807, 1]"u8));
+        Assert.Equal("-9223372036854775808", Encoding.UTF8.GetString(add.Invoke(Context, "[-9223372036854775807, -1]"u8)));
+    }
+
+    [Fact]
     public void HandlerException_SurfacesUnwrapped()
     {
         var handler = Handler.Create("fail", new Func<string, int>(m => throw new InvalidOperationException(m)));
