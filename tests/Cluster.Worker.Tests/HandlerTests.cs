@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text;
 using Cluster.Worker;
 using Cluster.Worker.Internal;
@@ -116,6 +117,18 @@ public sealed class HandlerTests
         var registry = new TaskRegistry().AddAssembly(typeof(SampleTasks.SampleTasks).Assembly.Location);
 
         Assert.Equal(["add", "crash", "echo", "fail", "fib", "flaky", "hang", "progress", "sleep", "spin", "whoami", "whoami_async"], registry.Names.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Registry_LoadsATaskAssemblyWhosePackageIsNotBesideIt()
+    {
+        var path = typeof(HandlerTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "HumanizerTasks").Value!;
+        Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, "Humanizer.dll")), "the build output of a class library holds no package DLL");
+
+        var registry = new TaskRegistry().AddAssembly(path);
+        Assert.True(registry.TryGet("humanize", out var humanize));
+
+        Assert.Equal("\"Pascal case input string\"", Encoding.UTF8.GetString(humanize.Invoke(Context, "[\"PascalCaseInputString\"]"u8)));
     }
 
     [Fact]
