@@ -13,11 +13,14 @@ public abstract class ClusterFixture : IAsyncLifetime
     private ChildProcess? _cluster;
     private RedisServer? _redis;
     private GrpcChannel? _channel;
+    private readonly string[] _arguments;
 
-    protected ClusterFixture(int processes, bool redis)
+    /// <param name="arguments">More arguments for `cluster up` (e.g. --lease-ms 1000).</param>
+    protected ClusterFixture(int processes, bool redis, params string[] arguments)
     {
         Processes = processes;
         UsesRedis = redis;
+        _arguments = arguments;
     }
 
     public int Processes { get; }
@@ -46,7 +49,7 @@ public abstract class ClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var arguments = new List<string> { "up", "--port", "0", "--processes", Processes.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        List<string> arguments = ["up", "--port", "0", "--processes", Processes.ToString(System.Globalization.CultureInfo.InvariantCulture), .. _arguments];
         if (UsesRedis)
         {
             Missing = RedisServer.Missing;
