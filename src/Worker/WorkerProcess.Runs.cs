@@ -120,18 +120,7 @@ public sealed partial class WorkerProcess
         }
         lock (_slots)
         {
-            if (run.Executor == Executor.ThreadPool)
-            {
-                _threadBusy--;
-            }
-            else
-            {
-                _coroutineBusy--;
-            }
-            if (_threadBusy + _coroutineBusy == 0)
-            {
-                _idle.TrySetResult();
-            }
+            FreeSlot(run.Executor);
         }
         run.Dispose();
         return true;
@@ -235,14 +224,7 @@ public sealed partial class WorkerProcess
         bool send;
         lock (_slots)
         {
-            if (run.Executor == Executor.ThreadPool)
-            {
-                _threadBusy--;
-            }
-            else
-            {
-                _coroutineBusy--;
-            }
+            FreeSlot(run.Executor);
             // Only a result of the live connection is sent, and it brings its slot's credit; any
             // other frees its slot now (the connection that leased it is gone, or its lease was taken).
             send = !run.Revoked && run.Generation == _liveGeneration;
@@ -250,14 +232,27 @@ public sealed partial class WorkerProcess
             {
                 AddCredit(run.Executor);
             }
-            if (_threadBusy + _coroutineBusy == 0)
-            {
-                _idle.TrySetResult();
-            }
         }
         if (send)
         {
             Report(run.Assignment, run.Generation, run.Executor, value, cancelled ? null : error, cancelled);
+        }
+    }
+
+    /// <summary>A run of this kind no longer holds its slot; the last one out wakes a drain. Under the slots lock.</summary>
+    private void FreeSlot(Executor executor)
+    {
+        if (executor == Executor.ThreadPool)
+        {
+            _threadBusy--;
+        }
+        else
+        {
+            _coroutineBusy--;
+        }
+        if (_threadBusy + _coroutineBusy == 0)
+        {
+            _idle.TrySetResult();
         }
     }
 
