@@ -221,21 +221,20 @@ public sealed partial class WorkerProcess
         run.Dispose();
         _progress.TryRemove(run.Key, out _);
         _started.TryRemove(run.Key, out _);
-        bool send;
         lock (_slots)
         {
-            FreeSlot(run.Executor);
             // Only a result of the live connection is sent, and it brings its slot's credit; any
             // other frees its slot now (the connection that leased it is gone, or its lease was taken).
-            send = !run.Revoked && run.Generation == _liveGeneration;
-            if (!send)
+            if (!run.Revoked && run.Generation == _liveGeneration)
+            {
+                // Queued before the slot frees, so a drain that finds every slot free finds the result queued.
+                Report(run.Assignment, run.Generation, run.Executor, value, cancelled ? null : error, cancelled);
+            }
+            else
             {
                 AddCredit(run.Executor);
             }
-        }
-        if (send)
-        {
-            Report(run.Assignment, run.Generation, run.Executor, value, cancelled ? null : error, cancelled);
+            FreeSlot(run.Executor);
         }
     }
 
