@@ -12,7 +12,8 @@ public sealed class SampleTasks : ITaskModule
     public void Register(TaskRegistry tasks)
     {
         tasks.Register("echo", (JsonElement x) => x);
-        tasks.Register("add", (long a, long b) => a + b);
+        // Checked: a sum past long's range fails with an OverflowException instead of wrapping around.
+        tasks.Register("add", (long a, long b) => checked(a + b));
         tasks.Handle(MathTasks.Fib, Fib);
         tasks.Register("spin", (int ms, CancellationToken cancellationToken) => Spin(ms, cancellationToken));
         tasks.Register("sleep", SleepAsync);

@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Runtime.Loader;
 using Cluster.Contracts;
 using Cluster.Worker.Internal;
 
@@ -77,16 +76,6 @@ public sealed class TaskRegistry
 
     internal IEnumerable<Handler> Handlers => _handlers.Values;
 
-    private static Assembly Load(string path)
-    {
-        var directory = Path.GetDirectoryName(path)!;
-        AssemblyLoadContext.Default.Resolving += (context, name) =>
-        {
-            var candidate = Path.Combine(directory, name.Name + ".dll");
-            return File.Exists(candidate) ? context.LoadFromAssemblyPath(candidate) : null;
-        };
-        var assemblyName = AssemblyName.GetAssemblyName(path);
-        var loaded = AssemblyLoadContext.Default.Assemblies.FirstOrDefault(a => AssemblyName.ReferenceMatchesDefinition(a.GetName(), assemblyName));
-        return loaded ?? AssemblyLoadContext.Default.LoadFromAssemblyPath(path);
-    }
+    /// <summary>Loads a task assembly into a load context of its own, where its dependencies resolve as its deps.json says.</summary>
+    private static Assembly Load(string path) => new TaskLoadContext(path).LoadFromAssemblyPath(path);
 }

@@ -4,9 +4,7 @@ using System.Threading.Channels;
 using Cluster.Contracts;
 using Cluster.Protocol.V1;
 using Cluster.Worker.Internal;
-using Google.Protobuf;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -17,24 +15,31 @@ namespace Cluster.Worker;
 /// and a coroutine loop for async ones. It asks for as many tasks as it has free slots (credits),
 /// sends results in batches and heartbeats from a thread of its own.
 /// </summary>
+/// <remarks>
+/// This file holds the connection (dial, hello, reconnect, drain); the runs (one task's lifetime,
+/// keyed by task and attempt) are in WorkerProcess.Runs.cs, the batched sender in WorkerProcess.Send.cs.
+/// </remarks>
 public sealed partial class WorkerProcess : IDisposable
 {
-    private const int MaxResultsPerMessage = 1024;
-
     /// <summary>The exit code of a worker process ended by a hard timeout.</summary>
     public const int HardTimeoutExitCode = 75;
-    /// <summary>How long started and progress notices are held to coalesce them. Default: 25 ms.</summary>
-    private static readonly TimeSpan NoticeInterval = TimeSpan.FromMilliseconds(25);
-    private static readonly TaskEvent ProgressMarker = new();
 
     private readonly WorkerOptions _options;
     private readonly TaskRegistry _registry;
     private readonly ILogger _logger;
     private readonly BoundedThreadPool _pool;
     private readonly CoroutineLoop _loop;
-    // Not SingleReader: that variant cannot Count, and drain and hard timeout wait for it to empty.
+    // Everything for the coordinator, read by the send loop of the live connection. Its bound is
+    // explicit though the channel is not: it holds at most one result per slot of the live
+    // connection (a result enters only while its run's connection is live, and its slot's credit
+    // goes back only when the sender takes it into a message, so the coordinator leases nothing
+    // new meanwhile), each result at most the result limit in bytes, plus at most one heartbeat,
+    // one notices marker and one drain item. Results of a connection that ended are not queued
+    // (their lease was handed back with the stream) and those queued before it ended are dropped
+    // by the next sender. Not SingleReader: that variant cannot Count, and drain and hard timeout
+    // wait for it to empty.
     private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>();
-    private readonly ConcurrentDictionary<string, TaskRun> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<RunKey, TaskRun> _running = new();
     private TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Lock _slots = new();
@@ -42,13 +47,16 @@ public sealed partial class WorkerProcess : IDisposable
     private readonly int _coroutineSlots;
     private int _threadBusy;
     private int _coroutineBusy;
+    // Slots freed by runs whose result is not sent (another connection's, revoked, handed back):
+    // announced with the next message. A sent result brings its own slot's credit.
     private int _threadCredits;
     private int _coroutineCredits;
     private int _generation;
+    // The generation of the connection that is up now; 0 between connections.
+    private int _liveGeneration;
     private long _heartbeatIntervalMs = 1000;
-    private readonly ConcurrentDictionary<string, TaskEvent> _progress = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, TaskEvent> _started = new(StringComparer.Ordinal);
-    private int _progressFlushPending;
+    private int _heartbeatPending;
+    private int _maxResultBytes = WireLimits.MaxPayloadBytes;
 
     public WorkerProcess(WorkerOptions options, TaskRegistry registry, ILogger<WorkerProcess>? logger = null)
     {
@@ -92,24 +100,12 @@ public sealed partial class WorkerProcess : IDisposable
             var released = new List<string>();
             foreach (var run in _running.Values)
             {
-                if (run.TryWithdraw() && _running.TryRemove(new KeyValuePair<string, TaskRun>(run.Assignment.TaskId, run)))
+                if (Withdraw(run))
                 {
                     released.Add(run.Assignment.TaskId);
-                    lock (_slots)
-                    {
-                        if (run.Executor == Executor.ThreadPool)
-                        {
-                            _threadBusy--;
-                        }
-                        else
-                        {
-                            _coroutineBusy--;
-                        }
-                    }
-                    run.Dispose();
                 }
             }
-            _outgoing.Writer.TryWrite(new Outgoing(null, Volatile.Read(ref _generation), null, released));
+            _outgoing.Writer.TryWrite(new Outgoing(OutgoingKind.Released, Volatile.Read(ref _generation), Released: released));
             LogDraining(released.Count, _running.Count, _options.DrainGrace);
             Task idle;
             lock (_slots)
@@ -149,6 +145,14 @@ public sealed partial class WorkerProcess : IDisposable
             try
             {
                 await RunConnectionAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Aborted && !cancellationToken.IsCancellationRequested)
+            {
+                // Not a crash: the coordinator took this connection's leases (its heartbeats had
+                // stopped for longer than the lease) and ended the stream. Connect again soon, to the
+                // same coordinator, under a new worker id.
+                LogLeasesTaken(Address, e.Status.Detail);
+                delay = TimeSpan.FromMilliseconds(100);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
@@ -201,323 +205,80 @@ public sealed partial class WorkerProcess : IDisposable
             Policy = h.Policy.ToWire(),
         }));
         var first = new WorkerMessage { Hello = hello };
+        // Until this connection's welcome says otherwise, results are held to the wire's bound.
+        Volatile.Write(ref _maxResultBytes, WireLimits.MaxPayloadBytes);
         lock (_slots)
         {
-            // A new connection starts from the slots free now; slots freed later are announced as credits.
+            // A new connection starts from the slots free now (set explicitly: a process still busy
+            // with runs of an earlier connection has fewer than its capacity); slots freed later
+            // are announced as credits.
             first.ThreadCredits = _threadSlots - _threadBusy;
             first.CoroutineCredits = _coroutineSlots - _coroutineBusy;
             _threadCredits = 0;
             _coroutineCredits = 0;
+            _liveGeneration = generation;
         }
-        await call.RequestStream.WriteAsync(first, connection.Token).ConfigureAwait(false);
-        WorkerId = hello.WorkerId;
-        LogConnected(hello.WorkerId, Address);
-
-        var sender = SendLoopAsync(call.RequestStream, generation, connection.Token);
-        using var heartbeat = new HeartbeatThread(this, connection.Token);
         try
         {
-            await foreach (var message in call.ResponseStream.ReadAllAsync(connection.Token).ConfigureAwait(false))
+            await call.RequestStream.WriteAsync(first, connection.Token).ConfigureAwait(false);
+            WorkerId = hello.WorkerId;
+            LogConnected(hello.WorkerId, Address);
+
+            var sender = SendLoopAsync(call.RequestStream, generation, connection.Token);
+            using var heartbeat = new HeartbeatThread(this, connection.Token);
+            try
             {
-                if (message.Welcome is { } welcome && welcome.HeartbeatIntervalMs > 0)
+                await foreach (var message in call.ResponseStream.ReadAllAsync(connection.Token).ConfigureAwait(false))
                 {
-                    Interlocked.Exchange(ref _heartbeatIntervalMs, welcome.HeartbeatIntervalMs);
-                }
-                foreach (var assignment in message.Assignments)
-                {
-                    Dispatch(assignment, generation);
-                }
-                foreach (var id in message.Cancel)
-                {
-                    if (_running.TryGetValue(id, out var run))
+                    if (message.Welcome is { } welcome)
                     {
-                        run.Interrupt.Cancel();
+                        Welcome(welcome);
                     }
+                    foreach (var assignment in message.Assignments)
+                    {
+                        Dispatch(assignment, generation);
+                    }
+                    if (message.Cancel.Count > 0)
+                    {
+                        Cancel(message.Cancel);
+                    }
+                    if (message.Revoked.Count > 0)
+                    {
+                        Revoke(message.Revoked, generation);
+                    }
+                }
+            }
+            finally
+            {
+                await connection.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await sender.ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or RpcException or IOException or InvalidOperationException)
+                {
                 }
             }
         }
         finally
         {
-            await connection.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                await sender.ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or RpcException or IOException or InvalidOperationException)
-            {
-            }
-        }
-    }
-
-    private void Dispatch(Assignment assignment, int generation)
-    {
-        HopTrace.Mark("worker.received", assignment.TaskId);
-        if (!_registry.TryGet(assignment.Name, out var handler))
-        {
-            Report(assignment, generation, error: new InvalidOperationException($"No handler for task '{assignment.Name}' in this worker process."));
-            return;
-        }
-        var run = new TaskRun(assignment, generation, handler.Executor, _shutdown.Token);
-        _running[assignment.TaskId] = run;
-        var context = new TaskContext(assignment.TaskId, assignment.Name, assignment.Attempt, run.Interrupt.Token, (fraction, note) => OnProgress(assignment, generation, fraction, note));
-        lock (_slots)
-        {
-            if (handler.Executor == Executor.ThreadPool)
-            {
-                _threadBusy++;
-            }
-            else
-            {
-                _coroutineBusy++;
-            }
-        }
-        if (handler.Executor == Executor.ThreadPool)
-        {
-            _pool.Enqueue(() =>
-            {
-                if (!Start(run))
-                {
-                    return;
-                }
-                try
-                {
-                    var value = assignment.Chunked ? handler.InvokeChunk(context, assignment.Args.Span) : handler.Invoke(context, assignment.Args.Span);
-                    Finish(run, value: value);
-                }
-                catch (Exception e)
-                {
-                    Finish(run, error: e);
-                }
-            });
-        }
-        else
-        {
-            _loop.Start(async () =>
-            {
-                if (!Start(run))
-                {
-                    return;
-                }
-                try
-                {
-                    var value = assignment.Chunked ? await handler.InvokeChunkAsync(context, assignment.Args.Memory) : await handler.InvokeAsync(context, assignment.Args.Memory);
-                    Finish(run, value: value);
-                }
-                catch (Exception e)
-                {
-                    Finish(run, error: e);
-                }
-            });
-        }
-    }
-
-    /// <summary>Marks the run started (false if a drain handed it back first) and arms its hard timeout.</summary>
-    private bool Start(TaskRun run)
-    {
-        if (!run.TryStart())
-        {
-            return false;
-        }
-        HopTrace.Mark("worker.started", run.Assignment.TaskId);
-        // Started notices wait for the next flush: a task that finishes by then needs none, so
-        // short tasks cost no notice at all.
-        _started[run.Assignment.TaskId] = Event(run.Assignment, started: true);
-        ScheduleFlush(run.Generation);
-        if (run.Assignment.HardTimeoutMs > 0)
-        {
-            _ = HardTimeoutAsync(run);
-        }
-        return true;
-    }
-
-    /// <summary>
-    /// .NET cannot abort a thread: a handler still running at its hard timeout fails its attempt,
-    /// and this process ends once that result is sent; the daemon starts a new one.
-    /// </summary>
-    private async Task HardTimeoutAsync(TaskRun run)
-    {
-        await Task.Delay(run.Assignment.HardTimeoutMs).ConfigureAwait(false);
-        if (!_running.TryGetValue(run.Assignment.TaskId, out var current) || !ReferenceEquals(current, run))
-        {
-            return;
-        }
-        LogHardTimeout(run.Assignment.TaskId, run.Assignment.HardTimeoutMs);
-        Finish(run, error: new HardTimeoutException($"Task {run.Assignment.TaskId} ran past its hard timeout of {run.Assignment.HardTimeoutMs} ms; its worker process was ended."));
-        await FlushAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        // Let the sender finish its write of the result.
-        await Task.Delay(200).ConfigureAwait(false);
-        // At once, without exit handlers: a handler thread is stuck, and nothing here may wait on it.
-        ExitNow(HardTimeoutExitCode);
-    }
-
-    /// <summary>Waits (bounded) until the send loop has taken everything queued for the coordinator.</summary>
-    private async Task FlushAsync(TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (_outgoing.Reader.Count > 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10).ConfigureAwait(false);
-        }
-    }
-
-    private void Finish(TaskRun run, byte[]? value = null, Exception? error = null)
-    {
-        if (!_running.TryRemove(new KeyValuePair<string, TaskRun>(run.Assignment.TaskId, run)))
-        {
-            return; // reported already (a hard timeout)
-        }
-        if (error is OperationCanceledException && run.TimedOut)
-        {
-            error = new TimeoutException($"Task {run.Assignment.TaskId} ran past its soft timeout of {run.Assignment.SoftTimeoutMs} ms.");
-        }
-        var cancelled = error is OperationCanceledException && run.Interrupt.IsCancellationRequested;
-        run.Dispose();
-        _progress.TryRemove(run.Assignment.TaskId, out _);
-        _started.TryRemove(run.Assignment.TaskId, out _);
-        lock (_slots)
-        {
-            if (run.Executor == Executor.ThreadPool)
-            {
-                _threadBusy--;
-                _threadCredits++;
-            }
-            else
-            {
-                _coroutineBusy--;
-                _coroutineCredits++;
-            }
-            if (_threadBusy + _coroutineBusy == 0)
-            {
-                _idle.TrySetResult();
-            }
-        }
-        Report(run.Assignment, run.Generation, value, cancelled ? null : error, cancelled);
-    }
-
-    private void Report(Assignment assignment, int generation, byte[]? value = null, Exception? error = null, bool cancelled = false)
-    {
-        var result = new TaskResult { TaskId = assignment.TaskId, Session = assignment.Session, Attempt = assignment.Attempt };
-        if (cancelled)
-        {
-            result.Cancelled = new Cancelled();
-        }
-        else if (error is not null)
-        {
-            result.Error = new TaskError
-            {
-                Type = error is HardTimeoutException ? HardTimeoutException.RemoteType : error.GetType().FullName ?? error.GetType().Name,
-                Message = error.Message,
-                StackTrace = error.StackTrace ?? string.Empty,
-                Attempt = assignment.Attempt,
-            };
-        }
-        else
-        {
-            result.Value = UnsafeByteOperations.UnsafeWrap(value ?? "null"u8.ToArray());
-        }
-        HopTrace.Mark("worker.finished", assignment.TaskId);
-        _outgoing.Writer.TryWrite(new Outgoing(result, generation, null));
-    }
-
-    private static TaskEvent Event(Assignment assignment, bool started) => new()
-    {
-        TaskId = assignment.TaskId,
-        Session = assignment.Session,
-        Attempt = assignment.Attempt,
-        Started = started ? new Started() : null,
-    };
-
-    /// <summary>Keeps the latest report per task; the next flush sends what is there.</summary>
-    private void OnProgress(Assignment assignment, int generation, double fraction, string? note)
-    {
-        var e = Event(assignment, started: false);
-        e.Progress = new Progress { Fraction = fraction, Message = note ?? string.Empty };
-        _progress[assignment.TaskId] = e;
-        ScheduleFlush(generation);
-    }
-
-    /// <summary>At most one flush of notices per interval, however many tasks start or report.</summary>
-    private void ScheduleFlush(int generation)
-    {
-        if (Interlocked.Exchange(ref _progressFlushPending, 1) == 0)
-        {
-            _ = Task.Delay(NoticeInterval).ContinueWith(_ =>
-            {
-                Volatile.Write(ref _progressFlushPending, 0);
-                _outgoing.Writer.TryWrite(new Outgoing(null, generation, ProgressMarker));
-            }, TaskScheduler.Default);
-        }
-    }
-
-    private async Task SendLoopAsync(IClientStreamWriter<WorkerMessage> stream, int generation, CancellationToken cancellationToken)
-    {
-        var reader = _outgoing.Reader;
-        var events = new List<TaskEvent>();
-        var finished = new HashSet<string>(StringComparer.Ordinal);
-        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            var message = new WorkerMessage();
-            events.Clear();
-            finished.Clear();
-            while (message.Results.Count < MaxResultsPerMessage && reader.TryRead(out var item))
-            {
-                if (item.Released is not null)
-                {
-                    message.Draining = true;
-                    if (item.Generation == generation)
-                    {
-                        message.Released.AddRange(item.Released);
-                    }
-                }
-                else if (item.Result is null && item.Event is null)
-                {
-                    message.Heartbeat = new Heartbeat();
-                }
-                else if (item.Generation != generation)
-                {
-                    // Of an earlier connection: that lease was handed back when the stream broke.
-                }
-                else if (item.Result is not null)
-                {
-                    message.Results.Add(item.Result);
-                    finished.Add(item.Result.TaskId);
-                }
-                else if (ReferenceEquals(item.Event, ProgressMarker))
-                {
-                    foreach (var id in _started.Keys)
-                    {
-                        if (_started.TryRemove(id, out var started))
-                        {
-                            events.Add(started);
-                        }
-                    }
-                    foreach (var id in _progress.Keys)
-                    {
-                        if (_progress.TryRemove(id, out var progress))
-                        {
-                            events.Add(progress);
-                        }
-                    }
-                }
-                else
-                {
-                    events.Add(item.Event!);
-                }
-            }
-            // Coalesced: a task that finished within this message needs no started or progress notice.
-            message.Events.AddRange(events.Where(e => !finished.Contains(e.TaskId)));
             lock (_slots)
             {
-                message.ThreadCredits = _threadCredits;
-                message.CoroutineCredits = _coroutineCredits;
-                _threadCredits = 0;
-                _coroutineCredits = 0;
+                // From here on, results of this connection's runs are not queued: their leases went back with the stream.
+                _liveGeneration = 0;
             }
-            if (message.Results.Count > 0 || message.Events.Count > 0 || message.Heartbeat is not null || message.Draining || message.ThreadCredits > 0 || message.CoroutineCredits > 0)
-            {
-                HopTrace.MarkEach("worker.sent", message.Results, static r => r.TaskId);
-                await stream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
-            }
+        }
+    }
+
+    private void Welcome(Welcome welcome)
+    {
+        if (welcome.HeartbeatIntervalMs > 0)
+        {
+            Interlocked.Exchange(ref _heartbeatIntervalMs, welcome.HeartbeatIntervalMs);
+        }
+        if (welcome.MaxResultBytes > 0)
+        {
+            Volatile.Write(ref _maxResultBytes, Math.Min(welcome.MaxResultBytes, WireLimits.MaxPayloadBytes));
         }
     }
 
@@ -528,9 +289,6 @@ public sealed partial class WorkerProcess : IDisposable
         _loop.Dispose();
         _shutdown.Dispose();
     }
-
-    /// <summary>A result, a notice, a drain (with the tasks handed back), or (none of them) a heartbeat.</summary>
-    private sealed record Outgoing(TaskResult? Result, int Generation, TaskEvent? Event, IReadOnlyList<string>? Released = null);
 
     /// <summary>Heartbeats from a thread of its own, so a saturated thread pool cannot silence them.</summary>
     private sealed class HeartbeatThread : IDisposable
@@ -544,7 +302,11 @@ public sealed partial class WorkerProcess : IDisposable
             {
                 while (!_stop.Wait(TimeSpan.FromMilliseconds(Interlocked.Read(ref owner._heartbeatIntervalMs))) && !cancellationToken.IsCancellationRequested)
                 {
-                    owner._outgoing.Writer.TryWrite(new Outgoing(null, 0, null));
+                    // At most one waits in the queue: a stalled stream does not pile them up.
+                    if (Interlocked.Exchange(ref owner._heartbeatPending, 1) == 0)
+                    {
+                        owner._outgoing.Writer.TryWrite(Outgoing.Heartbeat);
+                    }
                 }
             })
             { IsBackground = true, Name = "cluster-heartbeat" };
@@ -561,16 +323,4 @@ public sealed partial class WorkerProcess : IDisposable
 
     [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "_exit")]
     private static partial void ExitNow(int code);
-
-    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Draining: {Released} unstarted tasks handed back, {Running} running get up to {Grace} to finish")]
-    private partial void LogDraining(int released, int running, TimeSpan grace);
-
-    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Task {TaskId} ran past its hard timeout of {HardTimeoutMs} ms; ending this worker process")]
-    private partial void LogHardTimeout(string taskId, int hardTimeoutMs);
-
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Connected to {Coordinator} as {WorkerId}")]
-    private partial void LogConnected(string workerId, Uri coordinator);
-
-    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Connection to {Coordinator} lost: {Reason}; reconnecting")]
-    private partial void LogConnectionLost(Uri coordinator, string reason);
 }

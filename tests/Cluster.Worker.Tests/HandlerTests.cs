@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text;
 using Cluster.Worker;
 using Cluster.Worker.Internal;
@@ -69,6 +70,27 @@ public sealed class HandlerTests
     }
 
     [Fact]
+    public void NumberInAString_DoesNotBindToANumericParameter()
+    {
+        var handler = Handler.Create("add", (long a, long b) => a + b);
+
+        var error = Assert.Throws<ArgumentException>(() => handler.Invoke(Context, "[\"2\", \"3\"]"u8));
+
+        Assert.StartsWith("Argument 'a' of task 'add' cannot be read as Int64", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SampleAdd_FailsWithOverflowException_InsteadOfWrappingAround()
+    {
+        var registry = new TaskRegistry();
+        new SampleTasks.SampleTasks().Register(registry);
+        Assert.True(registry.TryGet("add", out var add));
+
+        Assert.Throws<OverflowException>(() => add.Invoke(Context, "[9223372036854775807, 1]"u8));
+        Assert.Equal("-9223372036854775808", Encoding.UTF8.GetString(add.Invoke(Context, "[-9223372036854775807, -1]"u8)));
+    }
+
+    [Fact]
     public void HandlerException_SurfacesUnwrapped()
     {
         var handler = Handler.Create("fail", new Func<string, int>(m => throw new InvalidOperationException(m)));
@@ -95,6 +117,18 @@ public sealed class HandlerTests
         var registry = new TaskRegistry().AddAssembly(typeof(SampleTasks.SampleTasks).Assembly.Location);
 
         Assert.Equal(["add", "crash", "echo", "fail", "fib", "flaky", "hang", "progress", "sleep", "spin", "whoami", "whoami_async"], registry.Names.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Registry_LoadsATaskAssemblyWhosePackageIsNotBesideIt()
+    {
+        var path = typeof(HandlerTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "HumanizerTasks").Value!;
+        Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(path)!, "Humanizer.dll")), "the build output of a class library holds no package DLL");
+
+        var registry = new TaskRegistry().AddAssembly(path);
+        Assert.True(registry.TryGet("humanize", out var humanize));
+
+        Assert.Equal("\"Pascal case input string\"", Encoding.UTF8.GetString(humanize.Invoke(Context, "[\"PascalCaseInputString\"]"u8)));
     }
 
     [Fact]

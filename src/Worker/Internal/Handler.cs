@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Cluster.Contracts;
 
 namespace Cluster.Worker.Internal;
@@ -8,6 +9,12 @@ namespace Cluster.Worker.Internal;
 /// <summary>A registered delegate, bound once: how to turn JSON arguments into a call and its return into JSON.</summary>
 internal sealed class Handler
 {
+    /// <summary>
+    /// The wire's JSON settings, but strict about numbers: a string such as "2" does not bind to a
+    /// numeric parameter (the web defaults would read it), so a caller's type mistake fails loudly.
+    /// </summary>
+    private static readonly JsonSerializerOptions ArgumentOptions = new(ClusterJson.Options) { NumberHandling = JsonNumberHandling.Strict };
+
     private readonly Delegate _delegate;
     private readonly ParameterInfo[] _parameters;
     private readonly int _jsonParameters;
@@ -197,7 +204,7 @@ internal sealed class Handler
                 try
                 {
                     // Read straight from the payload: no document, no copies.
-                    values[i] = JsonSerializer.Deserialize(ref reader, parameter.ParameterType, ClusterJson.Options);
+                    values[i] = JsonSerializer.Deserialize(ref reader, parameter.ParameterType, ArgumentOptions);
                 }
                 catch (JsonException e)
                 {

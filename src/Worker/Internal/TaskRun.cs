@@ -11,6 +11,7 @@ internal sealed class TaskRun : IDisposable
 
     private readonly CancellationTokenSource? _soft;
     private int _state;
+    private volatile bool _revoked;
 
     public TaskRun(Assignment assignment, int generation, Executor executor, CancellationToken shutdown)
     {
@@ -31,6 +32,8 @@ internal sealed class TaskRun : IDisposable
 
     public Assignment Assignment { get; }
 
+    public RunKey Key => new(Assignment.TaskId, Assignment.Attempt);
+
     public int Generation { get; }
 
     public Executor Executor { get; }
@@ -46,8 +49,31 @@ internal sealed class TaskRun : IDisposable
     /// <summary>Claims the run for its executor; false when it was handed back meanwhile.</summary>
     public bool TryStart() => Interlocked.CompareExchange(ref _state, Started, Queued) == Queued;
 
-    /// <summary>Takes back a run that has not started (the worker is draining).</summary>
+    /// <summary>Takes back a run that has not started (the worker is draining, or its lease was taken).</summary>
     public bool TryWithdraw() => Interlocked.CompareExchange(ref _state, Withdrawn, Queued) == Queued;
+
+    /// <summary>True once the coordinator took this run's lease: its result would be stale and is not sent.</summary>
+    public bool Revoked => _revoked;
+
+    /// <summary>The lease was taken: the handler is asked to stop, and its result will not be sent.</summary>
+    public void Revoke()
+    {
+        _revoked = true;
+        Cancel();
+    }
+
+    /// <summary>Fires the handler's token; a no-op once the run has ended.</summary>
+    public void Cancel()
+    {
+        try
+        {
+            Interrupt.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Finished meanwhile.
+        }
+    }
 
     public void Dispose()
     {

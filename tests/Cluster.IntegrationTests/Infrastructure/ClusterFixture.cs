@@ -63,7 +63,7 @@ public abstract class ClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var arguments = new List<string> { "up", "--port", "0", "--processes", Processes.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        List<string> arguments = ["up", "--port", "0", "--processes", Processes.ToString(System.Globalization.CultureInfo.InvariantCulture), .. _arguments];
         if (UsesRedis)
         {
             Missing = RedisServer.Missing;

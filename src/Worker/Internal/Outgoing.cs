@@ -1,0 +1,13 @@
+using Cluster.Protocol.V1;
+
+namespace Cluster.Worker.Internal;
+
+/// <summary>One item queued for the coordinator, tagged with the connection (generation) it belongs to.</summary>
+/// <param name="Slot">The kind of slot whose credit goes back when the result is sent; null for a result that held no slot.</param>
+internal sealed record Outgoing(OutgoingKind Kind, int Generation, TaskResult? Result = null, Executor? Slot = null, IReadOnlyList<string>? Released = null)
+{
+    public static readonly Outgoing Heartbeat = new(OutgoingKind.Heartbeat, 0);
+
+    /// <summary>Send the notices gathered so far, those of the sender's own connection.</summary>
+    public static readonly Outgoing Notices = new(OutgoingKind.Notices, 0);
+}

@@ -1,0 +1,3 @@
+namespace Cluster.IntegrationTests.Worker;
+
+public sealed class EmbeddedStoreWorkerProcessTests(EmbeddedWorkerCluster cluster) : WorkerProcessTests<EmbeddedWorkerCluster>(cluster), IClassFixture<EmbeddedWorkerCluster>;

@@ -1,0 +1,32 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace Cluster.Worker.Tests;
+
+/// <summary>A WorkerProcess running until disposed, with what it logged.</summary>
+internal sealed class RunningWorker : IAsyncDisposable
+{
+    private readonly ConcurrentQueue<string> _log = new();
+    private readonly ILoggerFactory _logging;
+    private readonly WorkerProcess _worker;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _running;
+
+    public RunningWorker(WorkerOptions options, TaskRegistry registry)
+    {
+        _logging = LoggerFactory.Create(builder => builder.AddProvider(new ListLoggerProvider(_log)));
+        _worker = new WorkerProcess(options, registry, _logging.CreateLogger<WorkerProcess>());
+        _running = _worker.RunAsync(_stop.Token);
+    }
+
+    public string Log => string.Join(Environment.NewLine, _log);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _running.WaitAsync(TimeSpan.FromSeconds(60));
+        _worker.Dispose();
+        _logging.Dispose();
+        _stop.Dispose();
+    }
+}
