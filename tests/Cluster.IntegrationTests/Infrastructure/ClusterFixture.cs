@@ -63,7 +63,7 @@ public abstract class ClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        List<string> arguments = ["up", "--port", "0", "--processes", Processes.ToString(System.Globalization.CultureInfo.InvariantCulture), .. _arguments];
+        List<string> arguments = ["up", "--port", "0", "--processes", Processes.ToString(System.Globalization.CultureInfo.InvariantCulture)];
         if (UsesRedis)
         {
             Missing = RedisServer.Missing;
