@@ -31,6 +31,8 @@ public sealed partial class WorkerProcess
         Outgoing? carried = null;
         // Notices the last message had no room left for.
         var noticesLeft = false;
+        // The drain is over: this message is the last.
+        var closing = false;
 
         bool Fits(int bytes) => bytes <= room || (message.Results.Count == 0 && message.Released.Count == 0 && events.Count == 0);
 
@@ -92,7 +94,7 @@ public sealed partial class WorkerProcess
             // What the last message had no room for goes first.
             var next = carried;
             carried = null;
-            while (!noticesLeft && carried is null && message.Results.Count < MaxResultsPerMessage)
+            while (!closing && !noticesLeft && carried is null && message.Results.Count < MaxResultsPerMessage)
             {
                 Outgoing? item = next;
                 next = null;
@@ -109,6 +111,9 @@ public sealed partial class WorkerProcess
                     case OutgoingKind.Notices:
                         Volatile.Write(ref _progressFlushPending, 0);
                         noticesLeft = !TakeNotices();
+                        break;
+                    case OutgoingKind.Close:
+                        closing = true;
                         break;
                     case OutgoingKind.Released:
                         message.Draining = true;
@@ -159,6 +164,14 @@ public sealed partial class WorkerProcess
             {
                 HopTrace.MarkEach("worker.sent", message.Results, static r => r.TaskId);
                 await stream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+            }
+            if (closing)
+            {
+                // Half-close: the coordinator commits every result it has read, then ends the call.
+                // Cancelling the call instead would drop results still in flight, and their tasks would
+                // run again. (Close is read only when nothing is carried over, so nothing is left.)
+                await stream.CompleteAsync().ConfigureAwait(false);
+                return;
             }
         }
     }

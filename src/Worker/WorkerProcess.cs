@@ -74,6 +74,9 @@ public sealed partial class WorkerProcess : IDisposable
         _coroutineSlots = options.Coroutines;
     }
 
+    // Set once a drain has let its last results go: the stream then ends and is not dialled again.
+    private volatile bool _drained;
+
     private int _address;
 
     private Uri Address => _options.Addresses[_address % _options.Addresses.Count];
@@ -89,11 +92,12 @@ public sealed partial class WorkerProcess : IDisposable
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var stop = new CancellationTokenSource();
-        using var drain = cancellationToken.Register(() => _ = DrainThenStopAsync(stop));
-        await RunUntilAsync(stop.Token).ConfigureAwait(false);
+        var running = RunUntilAsync(stop.Token);
+        using var drain = cancellationToken.Register(() => _ = DrainThenStopAsync(stop, running));
+        await running.ConfigureAwait(false);
     }
 
-    private async Task DrainThenStopAsync(CancellationTokenSource stop)
+    private async Task DrainThenStopAsync(CancellationTokenSource stop, Task running)
     {
         try
         {
@@ -127,8 +131,11 @@ public sealed partial class WorkerProcess : IDisposable
                 await _shutdown.CancelAsync().ConfigureAwait(false);
                 await Task.WhenAny(idle, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
             }
-            // Let the last results go out before the stream closes.
-            await FlushAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            // The last results go out, then the request stream ends: the coordinator commits all it
+            // read before it ends the call (and requeues whatever is still held), so none runs twice.
+            _drained = true;
+            _outgoing.Writer.TryWrite(Outgoing.Close);
+            await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         }
         finally
         {
@@ -139,7 +146,7 @@ public sealed partial class WorkerProcess : IDisposable
     private async Task RunUntilAsync(CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromMilliseconds(100);
-        while (!cancellationToken.IsCancellationRequested)
+        while (!cancellationToken.IsCancellationRequested && !_drained)
         {
             var started = DateTime.UtcNow;
             try
@@ -165,6 +172,10 @@ public sealed partial class WorkerProcess : IDisposable
                 break; // stopping
             }
             WorkerId = null;
+            if (_drained)
+            {
+                break; // the drain ended the stream: no new connection
+            }
             if (DateTime.UtcNow - started > TimeSpan.FromSeconds(10))
             {
                 delay = TimeSpan.FromMilliseconds(100);

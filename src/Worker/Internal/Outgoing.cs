@@ -10,4 +10,7 @@ internal sealed record Outgoing(OutgoingKind Kind, int Generation, TaskResult? R
 
     /// <summary>Send the notices gathered so far, those of the sender's own connection.</summary>
     public static readonly Outgoing Notices = new(OutgoingKind.Notices, 0);
+
+    /// <summary>Ends the request stream once everything queued before it is sent.</summary>
+    public static readonly Outgoing Close = new(OutgoingKind.Close, 0);
 }

@@ -11,4 +11,6 @@ internal enum OutgoingKind
     Released,
     /// <summary>A heartbeat.</summary>
     Heartbeat,
+    /// <summary>The drain is over: send what is queued before it, then end the request stream.</summary>
+    Close,
 }
