@@ -123,8 +123,15 @@ internal static class Scenarios
                     expectedFailure is null ? null : f => expectedFailure(f) ?? (f.GetException(TimeSpan.Zero) is null && f.Result(TimeSpan.Zero) == taskMs));
                 await executor.ShutdownAsync(wait: false, cancelFutures: true);
                 // Read before the rig stops: a process the fault ended is told apart from one stopped at the end.
+                // A process a task ends (hard timeout, poison) exits a moment after its result is sent:
+                // wait for that, with a deadline, before counting.
                 var trace = rig.Trace.Read();
                 var faults = injected.Faults(trace);
+                for (var settle = DateTime.UtcNow + TimeSpan.FromSeconds(10); faults < faultsExpected && DateTime.UtcNow < settle; faults = injected.Faults(trace))
+                {
+                    await Task.Delay(100);
+                    trace = rig.Trace.Read();
+                }
                 var left = await rig.StopAsync();
                 return Figures.Judge(name, fault, work.Futures.Count, faults, faultsExpected, outcome, trace, run => injected.Hit(trace, run), RunBound, left);
             }
