@@ -27,7 +27,11 @@ public sealed partial class ClusterExecutor
             {
                 var batch = new List<ClusterFuture>();
                 var bytes = 0;
-                while (batch.Count < _options.MaxBatchTasks && bytes < _options.MaxBatchBytes && reader.TryRead(out var future))
+                // A batch stays within MaxBatchBytes of arguments (a single larger task travels alone),
+                // so a submit message stays well under the 4 MiB a coordinator must accept.
+                while (batch.Count < _options.MaxBatchTasks && reader.TryPeek(out var next)
+                    && (batch.Count == 0 || bytes + next.Args.Length <= _options.MaxBatchBytes)
+                    && reader.TryRead(out var future))
                 {
                     if (!future.TryMarkSent())
                     {

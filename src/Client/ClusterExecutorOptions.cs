@@ -8,7 +8,13 @@ public sealed class ClusterExecutorOptions
     /// <summary>Most tasks in one submit batch; at least 1. Default: 4,096.</summary>
     public int MaxBatchTasks { get; set; } = 4096;
 
-    /// <summary>Most argument bytes in one submit batch (a single larger task still travels alone); at least 1. Default: 1 MiB.</summary>
+    /// <summary>The largest <see cref="MaxBatchBytes"/>: half of a 4 MiB message, leaving room for ids and names.</summary>
+    public const int MaxBatchBytesLimit = 2 * 1024 * 1024;
+
+    /// <summary>
+    /// Most argument bytes in one submit batch (a single larger task still travels alone); from 1 to
+    /// 2 MiB. Default: 1 MiB.
+    /// </summary>
     public int MaxBatchBytes { get; set; } = 1 << 20;
 
     /// <summary>Submit batches in flight at once; at least 1. Default: 4.</summary>
@@ -51,7 +57,7 @@ public sealed class ClusterExecutorOptions
             }
         }
         Require(MaxBatchTasks >= 1, $"MaxBatchTasks must be at least 1, not {MaxBatchTasks}.");
-        Require(MaxBatchBytes >= 1, $"MaxBatchBytes must be at least 1, not {MaxBatchBytes}.");
+        Require(MaxBatchBytes is >= 1 and <= MaxBatchBytesLimit, $"MaxBatchBytes must be from 1 to {MaxBatchBytesLimit} (half of a 4 MiB message, leaving room for the tasks' ids and names), not {MaxBatchBytes}.");
         Require(MaxBatchesInFlight >= 1, $"MaxBatchesInFlight must be at least 1, not {MaxBatchesInFlight}.");
         Require(MaxPendingBytes >= 1, $"MaxPendingBytes must be at least 1, not {MaxPendingBytes}.");
         Require(UnavailableTimeout > TimeSpan.Zero || UnavailableTimeout == Timeout.InfiniteTimeSpan,

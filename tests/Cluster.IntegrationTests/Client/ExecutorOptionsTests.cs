@@ -12,6 +12,8 @@ public sealed class ExecutorOptionsTests
         // 0 made every submit wait for ever.
         { "MaxBatchesInFlight", new ClusterExecutorOptions { MaxBatchesInFlight = 0 } },
         { "MaxBatchBytes", new ClusterExecutorOptions { MaxBatchBytes = -1 } },
+        // A batch over half of a 4 MiB message could not leave room for its ids and names.
+        { "MaxBatchBytes", new ClusterExecutorOptions { MaxBatchBytes = 3 * 1024 * 1024 } },
         { "MaxPendingBytes", new ClusterExecutorOptions { MaxPendingBytes = 0 } },
         { "UnavailableTimeout", new ClusterExecutorOptions { UnavailableTimeout = TimeSpan.Zero } },
         { "UnavailableTimeout", new ClusterExecutorOptions { UnavailableTimeout = TimeSpan.FromSeconds(-5) } },
