@@ -15,7 +15,7 @@ public class JsonArgsBenchmarks
     private static readonly byte[] Result = "12346"u8.ToArray();
     private int _i = 12345;
 
-    /// <summary>The brief's form: a new object?[] of two boxed ints, serialized with the wire options.</summary>
+    /// <summary>The plain form: a new object?[] of two boxed ints, serialized with the wire options.</summary>
     [Benchmark(Baseline = true)]
     public byte[] SerializeArgs() => JsonSerializer.SerializeToUtf8Bytes(new object?[] { _i, 1 }, ClusterJson.Options);
 
