@@ -1,3 +1,5 @@
+using Google.Protobuf;
+
 namespace Cluster.Contracts;
 
 /// <summary>
@@ -15,4 +17,10 @@ public static class WireLimits
 
     /// <summary>The largest payload (arguments or result) of one task: 4 MiB less the envelope.</summary>
     public const int MaxPayloadBytes = MaxMessageBytes - EnvelopeBytes;
+
+    /// <summary>What one element adds to a repeated field of its message: tag, length and body.</summary>
+    public static int ElementBytes(IMessage element) => 1 + CodedOutputStream.ComputeMessageSize(element);
+
+    /// <summary>What one string adds to a repeated field of its message: tag, length and body.</summary>
+    public static int ElementBytes(string element) => 1 + CodedOutputStream.ComputeStringSize(element);
 }

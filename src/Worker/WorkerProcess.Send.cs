@@ -48,7 +48,7 @@ public sealed partial class WorkerProcess
                         notices.TryRemove(key, out _); // of a run that ended, or of an earlier connection
                         continue;
                     }
-                    var bytes = 1 + CodedOutputStream.ComputeMessageSize(notice);
+                    var bytes = WireLimits.ElementBytes(notice);
                     if (!Fits(bytes))
                     {
                         return false;
@@ -69,7 +69,7 @@ public sealed partial class WorkerProcess
             var ids = item.Released!;
             for (var i = 0; i < ids.Count; i++)
             {
-                var bytes = 1 + CodedOutputStream.ComputeStringSize(ids[i]);
+                var bytes = WireLimits.ElementBytes(ids[i]);
                 if (!Fits(bytes))
                 {
                     return item with { Released = ids.Skip(i).ToList() };
@@ -123,7 +123,7 @@ public sealed partial class WorkerProcess
                         }
                         break;
                     case OutgoingKind.Result when item.Generation == generation:
-                        var bytes = 1 + CodedOutputStream.ComputeMessageSize(item.Result);
+                        var bytes = WireLimits.ElementBytes(item.Result!);
                         if (!Fits(bytes))
                         {
                             carried = item;

@@ -145,7 +145,7 @@ public sealed partial class WorkerProcess : IDisposable
 
     private async Task RunUntilAsync(CancellationToken cancellationToken)
     {
-        var delay = TimeSpan.FromMilliseconds(100);
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(100), _options.MaxReconnectDelay);
         while (!cancellationToken.IsCancellationRequested && !_drained)
         {
             var started = DateTime.UtcNow;
@@ -159,7 +159,7 @@ public sealed partial class WorkerProcess : IDisposable
                 // stopped for longer than the lease) and ended the stream. Connect again soon, to the
                 // same coordinator, under a new worker id.
                 LogLeasesTaken(Address, e.Status.Detail);
-                delay = TimeSpan.FromMilliseconds(100);
+                backoff.Reset();
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
@@ -178,17 +178,16 @@ public sealed partial class WorkerProcess : IDisposable
             }
             if (DateTime.UtcNow - started > TimeSpan.FromSeconds(10))
             {
-                delay = TimeSpan.FromMilliseconds(100);
+                backoff.Reset(); // a connection that lasted starts the waits over
             }
             try
             {
-                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(backoff.Next(), cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 break;
             }
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
         }
         await _shutdown.CancelAsync().ConfigureAwait(false);
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Cluster.Contracts;
 using Cluster.Protocol.V1;
 
 namespace Cluster.Coordinator.Internal;
@@ -50,7 +51,7 @@ internal sealed class SessionWatch
     /// <summary>Queues a started or progress notice; past the bound, notices are dropped (they are advisory).</summary>
     public void Add(TaskEvent taskEvent)
     {
-        if (_events.Count < MaxPendingEvents && BatchBytes.Of(taskEvent) <= MaxEventBytes)
+        if (_events.Count < MaxPendingEvents && WireLimits.ElementBytes(taskEvent) <= MaxEventBytes)
         {
             _events.Enqueue(taskEvent);
         }
@@ -65,7 +66,7 @@ internal sealed class SessionWatch
         var bytes = 0;
         while (_events.TryPeek(out var e))
         {
-            var size = BatchBytes.Of(e);
+            var size = WireLimits.ElementBytes(e);
             if (bytes + size > maxBytes)
             {
                 return true;
@@ -90,7 +91,7 @@ internal sealed class SessionWatch
     /// <summary>Keeps a completion just written to the outbox (with its sequence number) for the stream.</summary>
     public void Offer(Completion completion)
     {
-        var size = BatchBytes.Of(completion);
+        var size = WireLimits.ElementBytes(completion);
         lock (_gate)
         {
             if (_completions.Count - _head >= MaxPendingCompletions || _pendingBytes + size > MaxPendingBytes)

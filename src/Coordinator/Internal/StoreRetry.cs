@@ -1,3 +1,4 @@
+using Cluster.Contracts;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -31,7 +32,7 @@ internal static partial class StoreRetry
     /// <summary>Calls <paramref name="call"/> until it answers, a failure that is not the store's, or cancellation.</summary>
     public static async Task<T> RunAsync<T>(Func<Task<T>> call, ILogger logger, string what, CancellationToken cancellationToken)
     {
-        var delay = FirstDelay;
+        var backoff = new Backoff(FirstDelay, MaxDelay);
         for (var failures = 0; ; failures++)
         {
             try
@@ -49,8 +50,7 @@ internal static partial class StoreRetry
                 {
                     LogRetrying(logger, what, e.Message);
                 }
-                await Task.Delay(delay * (0.5 + Random.Shared.NextDouble() / 2), cancellationToken).ConfigureAwait(false);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxDelay.Ticks));
+                await Task.Delay(backoff.Next(), cancellationToken).ConfigureAwait(false);
             }
         }
     }

@@ -128,8 +128,7 @@ internal sealed partial class WorkerConnection
         var bytes = 0;
         foreach (var assignment in leased)
         {
-            var size = assignment.CalculateSize();
-            var field = 1 + Google.Protobuf.CodedOutputStream.ComputeLengthSize(size) + size;
+            var field = WireLimits.ElementBytes(assignment);
             if (message.Assignments.Count > 0 && bytes + field > WireLimits.MaxMessageBytes)
             {
                 Send(message);

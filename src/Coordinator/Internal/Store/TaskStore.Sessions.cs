@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Cluster.Contracts;
 using Cluster.Protocol.V1;
 using StackExchange.Redis;
 
@@ -35,7 +36,7 @@ internal sealed partial class TaskStore
                 var bytesOfEntry = (byte[])e.Element!;
                 var c = bytesOfEntry.Length > 0 && bytesOfEntry[0] == (byte)'D' ? DeadLetterCompletion(bytesOfEntry.AsSpan(1)) : Completion.Parser.ParseFrom(bytesOfEntry);
                 c.Seq = (long)e.Score;
-                var size = BatchBytes.Of(c);
+                var size = WireLimits.ElementBytes(c);
                 if (list.Count > 0 && bytes + size > maxBytes)
                 {
                     return (list, true);

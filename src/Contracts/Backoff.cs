@@ -1,10 +1,11 @@
-namespace Cluster.Client.Internal;
+namespace Cluster.Contracts;
 
 /// <summary>
-/// The waits of a retry loop: doubled after each failure from <c>first</c> up to <c>max</c>, each
-/// jittered by ±50% so that many clients retrying at once spread out. Mutable: keep it in a local.
+/// The waits of a retry or reconnect loop — the one every loop of the client, the worker and the
+/// coordinator uses: doubled after each failure from <c>first</c> up to <c>max</c>, each jittered by
+/// ±50% so that many peers retrying at once spread out. Mutable: keep it in a local.
 /// </summary>
-internal struct Backoff(TimeSpan first, TimeSpan max)
+public struct Backoff(TimeSpan first, TimeSpan max)
 {
     private int _failures;
 
