@@ -74,7 +74,8 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         _options = options ?? new ClusterExecutorOptions();
         _options.Validate();
         _logger = _options.LoggerFactory?.CreateLogger<ClusterExecutor>() ?? NullLogger<ClusterExecutor>.Instance;
-        _channels = [.. uris.Select(ClusterChannel.Create)];
+        var security = _options.Security;
+        _channels = [.. uris.Select(u => ClusterChannel.Create(u, security))];
         _addresses = [.. uris.Select(u => u.GetLeftPart(UriPartial.Authority))];
         _pending = new PendingBytes(_options.MaxPendingBytes);
         _clients = [.. _channels.Select(c => new Protocol.V1.Tasks.TasksClient(c))];

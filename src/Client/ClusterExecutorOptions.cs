@@ -1,3 +1,4 @@
+using Cluster.Contracts;
 using Microsoft.Extensions.Logging;
 
 namespace Cluster.Client;
@@ -42,6 +43,21 @@ public sealed class ClusterExecutorOptions
     /// (<c>--max-queued</c>): fail its future, or wait for room. Default: <see cref="QueueFullBehavior.Fail"/>.
     /// </summary>
     public QueueFullBehavior WhenQueueFull { get; set; } = QueueFullBehavior.Fail;
+
+    /// <summary>
+    /// The bearer token of a <c>client</c> identity, sent on every call; needed when the coordinator
+    /// has a tokens file. Default: none.
+    /// </summary>
+    public string? Token { get; set; }
+
+    /// <summary>
+    /// A PEM file of the certificate authority to trust for https:// coordinators whose certificate
+    /// a private CA signed. Default: none (the system's trusted roots).
+    /// </summary>
+    public string? TlsCa { get; set; }
+
+    /// <summary>The channel security these options describe.</summary>
+    internal ChannelSecurity Security => new() { Token = Token, TlsCaFile = TlsCa };
 
     /// <summary>Where the SDK logs (failed callbacks, reconnections). Default: none.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }

@@ -55,6 +55,35 @@ public sealed class CoordinatorOptions
     /// <summary>How long dead letters are kept for inspection and requeue. Default: 7 days.</summary>
     public TimeSpan DeadLetterRetention { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// A file of grants, one per line: <c>ROLE NAME TOKEN</c> (roles client, worker, admin; a worker
+    /// grant may end with <c>names=a,b</c>). Every call must then carry one of its tokens; the file is
+    /// read again when it changes. Default: none (every call is allowed, which is refused on a
+    /// non-loopback address unless <see cref="Insecure"/>).
+    /// </summary>
+    public string? TokensFile { get; set; }
+
+    /// <summary>Allows listening on a non-loopback address without <see cref="TokensFile"/>. Default: false.</summary>
+    public bool Insecure { get; set; }
+
+    /// <summary>A PEM certificate (chain) to serve HTTP/2 over TLS with; with <see cref="TlsKeyFile"/>. Default: none (cleartext).</summary>
+    public string? TlsCertificateFile { get; set; }
+
+    /// <summary>The PEM private key of <see cref="TlsCertificateFile"/>. Default: none.</summary>
+    public string? TlsKeyFile { get; set; }
+
+    /// <summary>A PEM certificate authority whose certificates workers must present (mutual TLS for Workers.Connect). Default: none.</summary>
+    public string? TlsClientCaFile { get; set; }
+
+    /// <summary>Most tasks in one Submit call; a larger one is refused with ResourceExhausted. Default: 10,000.</summary>
+    public int MaxBatchTasks { get; set; } = 10_000;
+
+    /// <summary>Most streams (completion streams and worker connections) one identity holds open on this coordinator at once. Default: 1,000.</summary>
+    public int MaxStreamsPerIdentity { get; set; } = 1000;
+
+    /// <summary>Most sessions one identity streams completions of on this coordinator at once. Default: 256.</summary>
+    public int MaxSessionsPerIdentity { get; set; } = 256;
+
     /// <summary>Throws with a message naming the bad setting.</summary>
     public void Validate()
     {

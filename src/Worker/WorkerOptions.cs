@@ -27,6 +27,30 @@ public sealed class WorkerOptions
     /// <summary>Longest pause between reconnection attempts. Default: 5 seconds.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The bearer token of a <c>worker</c> identity, sent on every call; needed when the coordinator
+    /// has a tokens file. Default: none.
+    /// </summary>
+    public string? Token { get; set; }
+
+    /// <summary>A PEM file of the certificate authority to trust for https:// coordinators. Default: none (the system's roots).</summary>
+    public string? TlsCa { get; set; }
+
+    /// <summary>A PEM certificate to present for mutual TLS, when the coordinator asks workers for one. Default: none.</summary>
+    public string? TlsClientCertificate { get; set; }
+
+    /// <summary>The PEM private key of <see cref="TlsClientCertificate"/>. Default: none.</summary>
+    public string? TlsClientKey { get; set; }
+
+    /// <summary>The channel security these options describe.</summary>
+    internal Contracts.ChannelSecurity Security => new()
+    {
+        Token = Token,
+        TlsCaFile = TlsCa,
+        TlsClientCertificateFile = TlsClientCertificate,
+        TlsClientKeyFile = TlsClientKey,
+    };
+
     /// <summary>Throws with a message naming the bad setting.</summary>
     public void Validate()
     {

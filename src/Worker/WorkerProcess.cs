@@ -194,7 +194,7 @@ public sealed partial class WorkerProcess : IDisposable
 
     private async Task RunConnectionAsync(CancellationToken cancellationToken)
     {
-        using var channel = ClusterChannel.Create(Address);
+        using var channel = ClusterChannel.Create(Address, _options.Security);
         using var connection = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var call = new Workers.WorkersClient(channel).Connect(cancellationToken: connection.Token);
 
