@@ -22,6 +22,9 @@ internal static class CliApp
               workers and queue depths
           cluster dead-letters --coordinator URL [--requeue ID | --purge] [--limit N] [--page N]
               tasks that ran past their retry or lost-run bounds, with every attempt's error
+          cluster secrets --out DIR [--hosts coordinator,localhost,127.0.0.1] [--days N] [--force]
+              writes a tokens file (a client, a worker and an admin identity), one file per token, and a
+              self-signed TLS certificate and key for the coordinator's host names
 
         --redis takes host:port or a StackExchange.Redis configuration string.
         --tasks takes a task assembly (.dll with ITaskModule types); default: the sample tasks.
@@ -63,6 +66,7 @@ internal static class CliApp
                 "demo" => await DemoCommand.RunAsync(rest, stop.Token),
                 "status" => await StatusCommand.RunAsync(rest, stop.Token),
                 "dead-letters" => await DeadLettersCommand.RunAsync(rest, stop.Token),
+                "secrets" => await SecretsCommand.RunAsync(rest),
                 _ => throw new UsageException($"Unknown command '{args[0]}'."),
             };
         }
