@@ -84,5 +84,11 @@ internal static class CliApp
             await Console.Error.WriteLineAsync($"cluster: {e.Message}");
             return 2;
         }
+        catch (Grpc.Core.RpcException e) when (e.StatusCode is Grpc.Core.StatusCode.Unauthenticated or Grpc.Core.StatusCode.PermissionDenied)
+        {
+            // The coordinator refused the credentials: its message says why (it never holds the token).
+            await Console.Error.WriteLineAsync($"cluster: the coordinator refused the call ({e.StatusCode}): {e.Status.Detail}");
+            return 1;
+        }
     }
 }
