@@ -139,10 +139,13 @@ public sealed class AuthTests(EmbeddedAuthCluster cluster) : IClassFixture<Embed
         await File.WriteAllTextAsync(tokenFile, $"  {cluster.WorkerToken}\n");
         try
         {
-            var before = (await cluster.Admin.StatusAsync(new StatusRequest())).Workers.Count;
             await using var daemon = ChildProcess.StartCluster("worker", "--coordinator", cluster.Address.ToString(), "--processes", "1", "--token-file", tokenFile);
 
-            await TaskTimeouts.Eventually(async () => (await cluster.Admin.StatusAsync(new StatusRequest())).Workers.Count == before + 1, "the daemon's worker process is connected");
+            await TaskTimeouts.Eventually(async () =>
+            {
+                var connected = (await cluster.Admin.StatusAsync(new StatusRequest())).Workers.Select(w => w.ProcessId);
+                return ChildrenOf(daemon.Id).Intersect(connected).Any();
+            }, "the daemon's worker process is connected");
             var child = Assert.Single(ChildrenOf(daemon.Id));
             Assert.DoesNotContain(cluster.WorkerToken, await File.ReadAllTextAsync($"/proc/{child}/cmdline"), StringComparison.Ordinal);
             Assert.Contains("CLUSTER_TOKEN=" + cluster.WorkerToken + "\0", await File.ReadAllTextAsync($"/proc/{child}/environ"), StringComparison.Ordinal);
