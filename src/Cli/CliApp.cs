@@ -9,18 +9,19 @@ internal static class CliApp
         cluster — concurrent.futures on a cluster
 
         usage:
-          cluster up [--port P] [--processes N] [--threads N] [--coroutines N] [--redis ADDR] [--data DIR] [--tasks PATH]...
+          cluster up [--port P] [--processes N] [--threads N] [--coroutines N] [--redis ADDR] [--data DIR] [--tasks PATH]... [--tokens FILE]
               a local cluster: coordinator (embedded store unless --redis) and a worker daemon; runs until Ctrl-C
           cluster coordinator [--port P] [--host ADDR] [--redis ADDR] [--data DIR] [--prefix NAME] [--max-payload BYTES] [--lease-ms MS] [--heartbeat-ms MS]
+                              [--tokens FILE] [--insecure] [--max-streams N] [--max-sessions N]
               one coordinator
-          cluster worker --coordinator URL [--coordinator URL]... [--processes N] [--threads N] [--coroutines N] [--tasks PATH]...
+          cluster worker --coordinator URL [--coordinator URL]... [--processes N] [--threads N] [--coroutines N] [--tasks PATH]... [--token T | --token-file F]
               the worker daemon of this host: N worker processes, restarted when they die; with several
               coordinators, a worker whose connection breaks dials the next
           cluster demo [--coordinator URL] [--tasks N] [--processes N]
               runs a mixed workload on a local cluster (or on URL) and checks every result
-          cluster status --coordinator URL
+          cluster status --coordinator URL [--token T | --token-file F]
               workers and queue depths
-          cluster dead-letters --coordinator URL [--requeue ID | --purge] [--limit N] [--page N]
+          cluster dead-letters --coordinator URL [--requeue ID | --purge] [--limit N] [--page N] [--token T | --token-file F]
               tasks that ran past their retry or lost-run bounds, with every attempt's error
           cluster secrets --out DIR [--hosts coordinator,localhost,127.0.0.1] [--days N] [--force]
               writes a tokens file (a client, a worker and an admin identity), one file per token, and a
@@ -28,6 +29,13 @@ internal static class CliApp
 
         --redis takes host:port or a StackExchange.Redis configuration string.
         --tasks takes a task assembly (.dll with ITaskModule types); default: the sample tasks.
+        --tokens FILE: every call must carry a token of FILE, one grant per line: ROLE NAME TOKEN (roles client,
+          worker, admin; a worker line may end with names=a,b). The file is read again when it changes.
+          Beyond loopback (--host) a coordinator refuses to start without --tokens, unless --insecure.
+        --max-streams N, --max-sessions N: streams (default 1000) and sessions with an open completion stream
+          (default 256) one identity may hold on a coordinator.
+        --token T, --token-file F, or the environment variable CLUSTER_TOKEN (a flag wins): the bearer token sent.
+          `cluster up --tokens FILE` gives its own worker processes a token of their own.
         --verbose logs at Information level.
         --exit-with-parent stops the command when its standard input reaches end of file (its parent is gone).
         """;
@@ -79,6 +87,12 @@ internal static class CliApp
         {
             await Console.Error.WriteLineAsync($"cluster: {e.Message}");
             return 2;
+        }
+        catch (Grpc.Core.RpcException e) when (e.StatusCode is Grpc.Core.StatusCode.Unauthenticated or Grpc.Core.StatusCode.PermissionDenied)
+        {
+            // The coordinator refused the credentials: its message says why (it never holds the token).
+            await Console.Error.WriteLineAsync($"cluster: the coordinator refused the call ({e.StatusCode}): {e.Status.Detail}");
+            return 1;
         }
     }
 }

@@ -1,8 +1,9 @@
+using System.Security.Cryptography;
+using Cluster.Contracts;
 using Cluster.Coordinator;
 using Cluster.Protocol.V1;
 using Cluster.Cli.Commands;
 using Cluster.Worker;
-using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 
 namespace Cluster.Cli;
@@ -13,10 +14,12 @@ internal sealed class LocalCluster : IAsyncDisposable
     private readonly CoordinatorHost _coordinator;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _daemon;
+    private readonly string? _adminToken;
 
-    private LocalCluster(CoordinatorHost coordinator, WorkerDaemon daemon)
+    private LocalCluster(CoordinatorHost coordinator, WorkerDaemon daemon, string? adminToken)
     {
         _coordinator = coordinator;
+        _adminToken = adminToken;
         Daemon = daemon;
         _daemon = daemon.RunAsync(_stop.Token);
     }
@@ -25,17 +28,32 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public WorkerDaemon Daemon { get; }
 
+    /// <summary>
+    /// Starts the coordinator, then the worker daemon. With a tokens file, the daemon's worker
+    /// processes get a random worker token held only in memory (the file is not written), and this
+    /// process a random admin token for its own status checks.
+    /// </summary>
     public static async Task<LocalCluster> StartAsync(CoordinatorOptions coordinator, WorkerSettings workers, ILoggerFactory logging, bool verbose, CancellationToken cancellationToken)
     {
+        string? workerToken = null, adminToken = null;
+        if (coordinator.TokensFile is not null)
+        {
+            workerToken = RandomToken();
+            adminToken = RandomToken();
+            coordinator.Grants.Add(new TokenGrant(ClusterRole.Worker, "cluster-up-workers", workerToken));
+            coordinator.Grants.Add(new TokenGrant(ClusterRole.Admin, "cluster-up", adminToken));
+        }
         var host = await CoordinatorHost.StartAsync(coordinator, verbose ? LogLevel.Information : LogLevel.Warning, cancellationToken);
-        var daemon = new WorkerDaemon(workers.Processes, _ => WorkerCommand.ChildStartInfo([host.Address], workers), logging.CreateLogger<WorkerDaemon>());
-        return new LocalCluster(host, daemon);
+        var daemon = new WorkerDaemon(workers.Processes, _ => WorkerCommand.ChildStartInfo([host.Address], workers, workerToken), logging.CreateLogger<WorkerDaemon>());
+        return new LocalCluster(host, daemon, adminToken);
     }
+
+    private static string RandomToken() => Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>Waits until <paramref name="count"/> worker processes have said hello (a start-up readiness check).</summary>
     public async Task WaitForWorkersAsync(int count, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var channel = GrpcChannel.ForAddress(Address);
+        using var channel = ClusterChannel.Create(Address, new ChannelSecurity { Token = _adminToken });
         var admin = new Admin.AdminClient(channel);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);

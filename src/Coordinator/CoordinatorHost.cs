@@ -1,5 +1,6 @@
 using System.Net;
 using Cluster.Coordinator.Internal;
+using Cluster.Coordinator.Internal.Security;
 using Cluster.Coordinator.Internal.Services;
 using Cluster.Coordinator.Internal.Store;
 using Grpc.AspNetCore.Server.Model;
@@ -38,6 +39,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
     public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
     {
         options.Validate();
+        SecuritySettings.Validate(options);
         var embedded = options.Redis is null ? EmbeddedStore.Start(options.DataDirectory) : null;
         IConnectionMultiplexer? redis = null;
         try
@@ -67,11 +69,17 @@ public sealed class CoordinatorHost : IAsyncDisposable
                 grpc.MaxReceiveMessageSize = options.MaxPayloadBytes * 2 + (1 << 20);
                 grpc.MaxSendMessageSize = null;
                 grpc.Interceptors.Add<ErrorInterceptor>();
+                grpc.Interceptors.Add<StreamLimits>();
             });
             // Requests that do not parse get INVALID_ARGUMENT and a rate-limited log line, not UNKNOWN and a stack trace.
             builder.Services.RemoveAll(typeof(IServiceMethodProvider<>));
             builder.Services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(StrictServiceMethodProvider<>));
             builder.Services.AddSingleton<MalformedRequests>();
+            builder.Services.AddSingleton<StreamLimits>();
+            if (SecuritySettings.Authenticates(options))
+            {
+                builder.Services.AddSingleton(sp => new TokenAuthentication(options.TokensFile, options.Grants, sp.GetRequiredService<ILogger<TokenAuthentication>>()));
+            }
             var keys = new Keys(options.KeyPrefix);
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(redis);
@@ -82,6 +90,11 @@ public sealed class CoordinatorHost : IAsyncDisposable
             builder.Services.AddHostedService(sp => sp.GetRequiredService<Reaper>());
 
             var app = builder.Build();
+            if (app.Services.GetService<TokenAuthentication>() is { } authentication)
+            {
+                // First: a caller without a known token or the service's role is answered before gRPC reads its body.
+                app.Use(authentication.InvokeAsync);
+            }
             var malformed = app.Services.GetRequiredService<MalformedRequests>();
             app.Use((context, next) => MalformedFrames.RewriteAsync(context, next, malformed));
             app.MapGrpcService<TasksService>();

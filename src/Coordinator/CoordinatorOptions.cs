@@ -84,6 +84,13 @@ public sealed class CoordinatorOptions
     /// <summary>Most sessions one identity streams completions of on this coordinator at once. Default: 256.</summary>
     public int MaxSessionsPerIdentity { get; set; } = 256;
 
+    /// <summary>
+    /// Grants held in memory beside <see cref="TokensFile"/>, as its lines would be (e.g. the worker
+    /// token <c>cluster up</c> hands its own worker daemon). With any, every call must carry a token,
+    /// as with a tokens file. Default: none.
+    /// </summary>
+    public IList<TokenGrant> Grants { get; } = [];
+
     /// <summary>Throws with a message naming the bad setting.</summary>
     public void Validate()
     {

@@ -6,6 +6,9 @@ namespace Cluster.Cli.Commands;
 
 internal static class CoordinatorCommand
 {
+    /// <summary>The coordinator's options that take no value.</summary>
+    public static readonly IReadOnlySet<string> Flags = new HashSet<string> { "verbose", "insecure" };
+
     /// <summary>Reads the coordinator's options from the command line.</summary>
     public static CoordinatorOptions Options(Arguments args, int defaultPort)
     {
@@ -23,6 +26,11 @@ internal static class CoordinatorCommand
             DeadLetterRetention = TimeSpan.FromSeconds(args.Int("dead-letter-retention", 7 * 86_400, 1, int.MaxValue)),
             LeaseTime = TimeSpan.FromMilliseconds(args.Int("lease-ms", 10_000, 300, 3_600_000)),
             HeartbeatInterval = TimeSpan.FromMilliseconds(args.Int("heartbeat-ms", 1000, 100, 600_000)),
+            // Identities: every call carries a token of the file; beyond loopback, tokens or --insecure.
+            TokensFile = args.String("tokens"),
+            Insecure = args.Flag("insecure"),
+            MaxStreamsPerIdentity = args.Int("max-streams", 1000, 1, int.MaxValue),
+            MaxSessionsPerIdentity = args.Int("max-sessions", 256, 1, int.MaxValue),
         };
         options.Validate();
         return options;
@@ -30,7 +38,7 @@ internal static class CoordinatorCommand
 
     public static async Task<int> RunAsync(IEnumerable<string> rest, CancellationToken cancellationToken)
     {
-        var args = new Arguments(rest, new HashSet<string> { "verbose" });
+        var args = new Arguments(rest, Flags);
         var options = Options(args, 5050);
         var verbose = args.Flag("verbose");
         args.RejectUnknown();

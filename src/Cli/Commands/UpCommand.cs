@@ -4,7 +4,7 @@ internal static class UpCommand
 {
     public static async Task<int> RunAsync(IEnumerable<string> rest, CancellationToken cancellationToken)
     {
-        var args = new Arguments(rest, new HashSet<string> { "verbose" });
+        var args = new Arguments(rest, CoordinatorCommand.Flags);
         var options = CoordinatorCommand.Options(args, 5050);
         var workers = WorkerSettings.From(args);
         args.RejectUnknown();

@@ -14,9 +14,10 @@ internal static class WorkerCommand
         var args = new Arguments(rest, Flags);
         var coordinators = args.Urls("coordinator");
         var settings = WorkerSettings.From(args);
+        var token = ClientToken.From(args);
         args.RejectUnknown();
         using var logging = Logging.Create(settings.Verbose);
-        var daemon = new WorkerDaemon(settings.Processes, _ => ChildStartInfo(coordinators, settings), logging.CreateLogger<WorkerDaemon>());
+        var daemon = new WorkerDaemon(settings.Processes, _ => ChildStartInfo(coordinators, settings, token), logging.CreateLogger<WorkerDaemon>());
         Console.WriteLine($"Worker daemon: {settings.Processes} worker processes × ({settings.Threads} threads + {settings.Coroutines} coroutines) → {string.Join(", ", coordinators)}");
         await daemon.RunAsync(cancellationToken);
         return 0;
@@ -32,6 +33,8 @@ internal static class WorkerCommand
             Coordinator = coordinators[0],
             Threads = args.Int("threads", Environment.ProcessorCount * 5, 1, 4096),
             Coroutines = args.Int("coroutines", 1000, 1, 1_000_000),
+            // From the environment the daemon set: a token on a command line is visible to every user of the host.
+            Token = ClientToken.From(args),
         };
         foreach (var extra in coordinators.Skip(1))
         {
@@ -52,9 +55,14 @@ internal static class WorkerCommand
     }
 
     /// <summary>How the daemon starts one worker process: this same program, command worker-process.</summary>
-    public static ProcessStartInfo ChildStartInfo(IReadOnlyList<Uri> coordinators, WorkerSettings settings)
+    /// <param name="token">The worker's bearer token, passed in the child's environment (never its command line); null for none.</param>
+    public static ProcessStartInfo ChildStartInfo(IReadOnlyList<Uri> coordinators, WorkerSettings settings, string? token)
     {
         var info = new ProcessStartInfo();
+        if (token is not null)
+        {
+            info.Environment[ClientToken.EnvironmentVariable] = token;
+        }
         var self = Environment.ProcessPath!;
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
         {

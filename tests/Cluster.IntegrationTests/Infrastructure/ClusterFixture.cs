@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using Cluster.Client;
+using Cluster.Contracts;
 using Cluster.Protocol.V1;
 using Grpc.Net.Client;
 
@@ -14,6 +17,8 @@ public abstract class ClusterFixture : IAsyncLifetime
     private RedisServer? _redis;
     private GrpcChannel? _channel;
     private readonly string[] _extraArguments;
+    private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
+    private string? _tokensDirectory;
 
     /// <param name="processes">Worker processes of the daemon.</param>
     /// <param name="redis">A real redis-server instead of the embedded store.</param>
@@ -35,6 +40,48 @@ public abstract class ClusterFixture : IAsyncLifetime
 
     public bool UsesRedis { get; }
 
+    /// <summary>
+    /// Lines of a tokens file (<c>ROLE NAME TOKEN</c>): when set, `cluster up` runs with
+    /// <c>--tokens</c> on a file the fixture writes, holding these lines and the fixture's own grants
+    /// (identity "fixture", every role, token <see cref="FixtureToken"/>), so <see cref="Admin"/>,
+    /// <see cref="Tasks"/>, <see cref="Workers"/> and <see cref="NewExecutor()"/> keep working.
+    /// Default: null, no tokens.
+    /// </summary>
+    protected string? Grants { get; init; }
+
+    /// <summary>The token of the fixture's own identity (client, worker and admin) when <see cref="Grants"/> is set; else null.</summary>
+    public string? FixtureToken { get; private set; }
+
+    /// <summary>The tokens file the cluster reads, when <see cref="Grants"/> is set; else null.</summary>
+    public string? TokensFile { get; private set; }
+
+    /// <summary>A new random token (64 hex digits).</summary>
+    public static string NewToken() => Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>Replaces the grants of the tokens file (keeping the fixture's own), by an atomic rename as an operator would.</summary>
+    public async Task WriteGrantsAsync(string grants)
+    {
+        var next = TokensFile + ".next";
+        await File.WriteAllTextAsync(next, FileText(grants));
+        File.Move(next, TokensFile!, overwrite: true);
+    }
+
+    private string FileText(string grants) =>
+        $"# written by the test fixture\n{grants}\nclient fixture {FixtureToken}\nworker fixture {FixtureToken}\nadmin fixture {FixtureToken}\n";
+
+    /// <summary>A channel to the coordinator that sends <paramref name="token"/> (null: none); kept until the fixture ends.</summary>
+    public GrpcChannel ChannelFor(string? token) =>
+        _channels.GetOrAdd(token ?? string.Empty, t => ClusterChannel.Create(Address, new ChannelSecurity { Token = t.Length > 0 ? t : null }));
+
+    public Admin.AdminClient AdminFor(string? token) => new(ChannelFor(token));
+
+    public Protocol.V1.Tasks.TasksClient TasksFor(string? token) => new(ChannelFor(token));
+
+    public Protocol.V1.Workers.WorkersClient WorkersFor(string? token) => new(ChannelFor(token));
+
+    /// <summary>An executor that sends <paramref name="token"/> (null: none).</summary>
+    public ClusterExecutor NewExecutor(string? token) => new(Address.ToString(), new ClusterExecutorOptions { Token = token });
+
     /// <summary>Why this fixture could not start (e.g. redis-server is not installed); null when it runs.</summary>
     public string? Missing { get; private set; }
 
@@ -50,6 +97,9 @@ public abstract class ClusterFixture : IAsyncLifetime
 
     public string Output => _cluster?.Output ?? string.Empty;
 
+    /// <summary>Waits for a line of the cluster's output that matches <paramref name="pattern"/>.</summary>
+    public Task<System.Text.RegularExpressions.Match> WaitForOutputAsync(string pattern, TimeSpan timeout) => _cluster!.WaitForOutputAsync(pattern, timeout);
+
     public Admin.AdminClient Admin => new(_channel!);
 
     public Protocol.V1.Tasks.TasksClient Tasks => new(_channel!);
@@ -59,7 +109,7 @@ public abstract class ClusterFixture : IAsyncLifetime
     /// <summary>Skips (or fails, in CI) when the fixture's requirement is missing.</summary>
     public void Require() => Requirements.Require(Missing);
 
-    public ClusterExecutor NewExecutor() => new(Address.ToString());
+    public ClusterExecutor NewExecutor() => FixtureToken is null ? new(Address.ToString()) : NewExecutor(FixtureToken);
 
     public async Task InitializeAsync()
     {
@@ -74,11 +124,19 @@ public abstract class ClusterFixture : IAsyncLifetime
             _redis = await RedisServer.StartAsync(extraArguments: RedisArguments);
             arguments.AddRange(["--redis", _redis.Address]);
         }
+        if (Grants is not null)
+        {
+            _tokensDirectory = Directory.CreateTempSubdirectory("cluster-tokens-").FullName;
+            FixtureToken = NewToken();
+            TokensFile = Path.Combine(_tokensDirectory, "tokens");
+            await File.WriteAllTextAsync(TokensFile, FileText(Grants));
+            arguments.AddRange(["--tokens", TokensFile]);
+        }
         arguments.AddRange(_extraArguments);
         _cluster = ChildProcess.StartCluster(Environment, [.. arguments]);
         var listening = await _cluster.WaitForOutputAsync(@"Coordinator listening on (\S+)", TimeSpan.FromSeconds(90));
         Address = new Uri(listening.Groups[1].Value);
-        _channel = GrpcChannel.ForAddress(Address);
+        _channel = FixtureToken is null ? GrpcChannel.ForAddress(Address) : ChannelFor(FixtureToken);
         await WaitForWorkersAsync(Processes);
     }
 
@@ -89,6 +147,10 @@ public abstract class ClusterFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _channel?.Dispose();
+        foreach (var channel in _channels.Values)
+        {
+            channel.Dispose();
+        }
         if (_cluster is not null)
         {
             await _cluster.DisposeAsync();
@@ -96,6 +158,10 @@ public abstract class ClusterFixture : IAsyncLifetime
         if (_redis is not null)
         {
             await _redis.DisposeAsync();
+        }
+        if (_tokensDirectory is not null)
+        {
+            Directory.Delete(_tokensDirectory, recursive: true);
         }
     }
 }

@@ -1,6 +1,7 @@
 using Cluster.Contracts;
 using System.Diagnostics;
 using System.Threading.Channels;
+using Cluster.Coordinator.Internal.Security;
 using Cluster.Coordinator.Internal.Store;
 using Cluster.Protocol.V1;
 using Grpc.Core;
@@ -34,6 +35,11 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
         if ((HelloRules.Problem(hello) ?? HelloRules.CreditsProblem(first)) is { } problem)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, problem));
+        }
+        // Only a worker identity gets here (the Workers service needs the role), so only workers announce policies.
+        if (WorkerScope.Problem(CallerIdentity.Of(context), hello) is { } refused)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, refused));
         }
         var worker = new WorkerConnection(hello);
         await store.RegisterPoliciesAsync(hello).ConfigureAwait(false);

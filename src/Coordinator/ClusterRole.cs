@@ -1,0 +1,18 @@
+namespace Cluster.Coordinator;
+
+/// <summary>What an identity may call: each role opens one gRPC service.</summary>
+[Flags]
+public enum ClusterRole
+{
+    /// <summary>No role.</summary>
+    None = 0,
+
+    /// <summary><c>cluster.v1.Tasks</c>: submit, cancel, and the completions of its own sessions.</summary>
+    Client = 1,
+
+    /// <summary><c>cluster.v1.Workers</c>: connect as a worker (and announce task-name policies).</summary>
+    Worker = 2,
+
+    /// <summary><c>cluster.v1.Admin</c>: status and dead letters of the whole cluster.</summary>
+    Admin = 4,
+}

@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using Cluster.Protocol.V1;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace Cluster.Coordinator.Internal.Security;
+
+/// <summary>
+/// Bounds what one identity holds open on this coordinator: its streams (completion streams and
+/// worker connections) and the distinct sessions it streams completions of. Anonymous callers (no
+/// tokens file) count as one identity. Checked once per stream, never per message.
+/// </summary>
+internal sealed class StreamLimits(CoordinatorOptions options) : Interceptor
+{
+    private readonly ConcurrentDictionary<string, IdentityUsage> _usage = new(StringComparer.Ordinal);
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var identity = CallerIdentity.Of(context);
+        var usage = OpenStream(identity);
+        var session = (request as CompletionsRequest)?.Session;
+        try
+        {
+            if (session is not null && !usage.TryOpenSession(session, options.MaxSessionsPerIdentity, out var sessions))
+            {
+                throw Exhausted($"{Who(identity)} streams the completions of {sessions} sessions on this coordinator; the limit is {options.MaxSessionsPerIdentity} (--max-sessions).");
+            }
+            try
+            {
+                await continuation(request, responseStream, context).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (session is not null)
+                {
+                    usage.CloseSession(session);
+                }
+            }
+        }
+        finally
+        {
+            usage.CloseStream();
+        }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var usage = OpenStream(CallerIdentity.Of(context));
+        try
+        {
+            await continuation(requestStream, responseStream, context).ConfigureAwait(false);
+        }
+        finally
+        {
+            usage.CloseStream();
+        }
+    }
+
+    private IdentityUsage OpenStream(CallerIdentity identity)
+    {
+        var usage = _usage.GetOrAdd(identity.Name, static _ => new IdentityUsage());
+        if (!usage.TryOpenStream(options.MaxStreamsPerIdentity, out var open))
+        {
+            throw Exhausted($"{Who(identity)} holds {open} streams on this coordinator; the limit is {options.MaxStreamsPerIdentity} (--max-streams).");
+        }
+        return usage;
+    }
+
+    private static string Who(CallerIdentity identity) => identity.Name.Length > 0 ? $"identity '{identity.Name}'" : "the anonymous identity (no tokens file)";
+
+    private static RpcException Exhausted(string message) => new(new Status(StatusCode.ResourceExhausted, message));
+}

@@ -1,0 +1,3 @@
+namespace Cluster.IntegrationTests.Security;
+
+public sealed class EmbeddedAuthEndToEndTests(EmbeddedAuthCluster cluster) : AuthEndToEndTests<EmbeddedAuthCluster>(cluster), IClassFixture<EmbeddedAuthCluster>;

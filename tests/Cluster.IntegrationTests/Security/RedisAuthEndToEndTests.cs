@@ -1,0 +1,3 @@
+namespace Cluster.IntegrationTests.Security;
+
+public sealed class RedisAuthEndToEndTests(RedisAuthCluster cluster) : AuthEndToEndTests<RedisAuthCluster>(cluster), IClassFixture<RedisAuthCluster>;
