@@ -26,6 +26,10 @@ internal static class CliApp
         --redis takes host:port or a StackExchange.Redis configuration string.
         --tasks takes a task assembly (.dll with ITaskModule types); default: the sample tasks.
         --verbose logs at Information level.
+        TLS (PEM files): --tls-cert FILE --tls-key FILE (up, coordinator) serve https://; --tls-client-ca FILE
+            (up, coordinator) makes workers present a certificate that CA signed; --tls-ca FILE (up, worker,
+            status, dead-letters) trusts that CA for https:// (up's own worker: default, the coordinator's
+            certificate); --tls-client-cert FILE --tls-client-key FILE (up, worker) is a worker's certificate.
         --exit-with-parent stops the command when its standard input reaches end of file (its parent is gone).
         """;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Cluster.Coordinator.Internal;
+using Cluster.Coordinator.Internal.Security;
 using Cluster.Coordinator.Internal.Services;
 using Cluster.Coordinator.Internal.Store;
 using Grpc.AspNetCore.Server.Model;
@@ -29,7 +30,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
         Address = address;
     }
 
-    /// <summary>The address clients and workers dial, e.g. http://127.0.0.1:5050.</summary>
+    /// <summary>The address clients and workers dial, e.g. http://127.0.0.1:5050 (https:// when serving TLS).</summary>
     public Uri Address { get; }
 
     /// <summary>Where the tasks are kept: "embedded" or the Redis configuration.</summary>
@@ -38,6 +39,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
     public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
     {
         options.Validate();
+        var tls = ServerTls.Load(options);
         var embedded = options.Redis is null ? EmbeddedStore.Start(options.DataDirectory) : null;
         IConnectionMultiplexer? redis = null;
         try
@@ -53,9 +55,18 @@ public sealed class CoordinatorHost : IAsyncDisposable
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.SetMinimumLevel(logLevel);
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            if (tls is not null)
+            {
+                // The slim builder leaves Kestrel's TLS support out unless asked for.
+                builder.WebHost.UseKestrelHttpsConfiguration();
+            }
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
-                kestrel.Listen(IPAddress.Parse(options.Host), options.Port, listen => listen.Protocols = HttpProtocols.Http2);
+                kestrel.Listen(IPAddress.Parse(options.Host), options.Port, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http2;
+                    tls?.Apply(listen);
+                });
                 // Notice a dead peer on the long-lived worker and completion streams.
                 kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(10);
                 kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
@@ -83,6 +94,10 @@ public sealed class CoordinatorHost : IAsyncDisposable
 
             var app = builder.Build();
             var malformed = app.Services.GetRequiredService<MalformedRequests>();
+            if (tls?.ClientAuthorities is { } workerAuthorities)
+            {
+                app.Use(new WorkerCertificates(workerAuthorities).CheckAsync);
+            }
             app.Use((context, next) => MalformedFrames.RewriteAsync(context, next, malformed));
             app.MapGrpcService<TasksService>();
             app.MapGrpcService<WorkersService>();

@@ -123,5 +123,26 @@ public sealed class CoordinatorOptions
         {
             throw new ArgumentException("DataDirectory applies to the embedded store only; it cannot be combined with Redis.");
         }
+        ValidateTls();
+    }
+
+    /// <summary>The TLS files: certificate and key together, a client CA only with them, and every file present (CoordinatorHost loads them).</summary>
+    private void ValidateTls()
+    {
+        if ((TlsCertificateFile is null) != (TlsKeyFile is null))
+        {
+            throw new ArgumentException("TlsCertificateFile and TlsKeyFile (--tls-cert, --tls-key) go together: give both or neither.");
+        }
+        if (TlsClientCaFile is not null && TlsCertificateFile is null)
+        {
+            throw new ArgumentException("TlsClientCaFile (--tls-client-ca) needs TlsCertificateFile and TlsKeyFile (--tls-cert, --tls-key): workers present certificates only over TLS.");
+        }
+        foreach (var (setting, file) in new[] { (nameof(TlsCertificateFile), TlsCertificateFile), (nameof(TlsKeyFile), TlsKeyFile), (nameof(TlsClientCaFile), TlsClientCaFile) })
+        {
+            if (file is not null && !File.Exists(file))
+            {
+                throw new ArgumentException($"{setting} '{file}' does not exist.");
+            }
+        }
     }
 }

@@ -24,6 +24,7 @@ internal static class CoordinatorCommand
             LeaseTime = TimeSpan.FromMilliseconds(args.Int("lease-ms", 10_000, 300, 3_600_000)),
             HeartbeatInterval = TimeSpan.FromMilliseconds(args.Int("heartbeat-ms", 1000, 100, 600_000)),
         };
+        TlsArguments.ReadCoordinator(args, options);
         options.Validate();
         return options;
     }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Cluster.Protocol.V1;
-using Grpc.Net.Client;
+using Cluster.Contracts;
 
 namespace Cluster.Cli.Commands;
 
@@ -11,6 +11,7 @@ internal static class DeadLettersCommand
     {
         var args = new Arguments(rest, new HashSet<string> { "purge" });
         var coordinator = args.Url("coordinator", "http://127.0.0.1:5050");
+        var security = TlsArguments.Client(args);
         var request = new DeadLettersRequest
         {
             Requeue = args.String("requeue") ?? string.Empty,
@@ -24,7 +25,7 @@ internal static class DeadLettersCommand
         {
             throw new UsageException("Give --requeue ID or --purge, not both.");
         }
-        using var channel = GrpcChannel.ForAddress(coordinator);
+        using var channel = ClusterChannel.Create(coordinator, security);
         var reply = await new Admin.AdminClient(channel).DeadLettersAsync(request, cancellationToken: cancellationToken);
         if (request.Purge)
         {

@@ -1,5 +1,5 @@
 using Cluster.Protocol.V1;
-using Grpc.Net.Client;
+using Cluster.Contracts;
 
 namespace Cluster.Cli.Commands;
 
@@ -9,8 +9,9 @@ internal static class StatusCommand
     {
         var args = new Arguments(rest, new HashSet<string>());
         var coordinator = args.Url("coordinator", "http://127.0.0.1:5050");
+        var security = TlsArguments.Client(args);
         args.RejectUnknown();
-        using var channel = GrpcChannel.ForAddress(coordinator);
+        using var channel = ClusterChannel.Create(coordinator, security);
         var status = await new Admin.AdminClient(channel).StatusAsync(new StatusRequest(), cancellationToken: cancellationToken);
         Console.WriteLine($"store: {(status.Store.Length > 0 ? status.Store : "not reported")}");
         Console.WriteLine($"{status.Workers.Count} worker processes");

@@ -13,7 +13,7 @@ internal static class WorkerCommand
     {
         var args = new Arguments(rest, Flags);
         var coordinators = args.Urls("coordinator");
-        var settings = WorkerSettings.From(args);
+        var settings = WorkerSettings.From(args) with { Security = TlsArguments.Worker(args) };
         args.RejectUnknown();
         using var logging = Logging.Create(settings.Verbose);
         var daemon = new WorkerDaemon(settings.Processes, _ => ChildStartInfo(coordinators, settings), logging.CreateLogger<WorkerDaemon>());
@@ -33,6 +33,8 @@ internal static class WorkerCommand
             Threads = args.Int("threads", Environment.ProcessorCount * 5, 1, 4096),
             Coroutines = args.Int("coroutines", 1000, 1, 1_000_000),
         };
+        var tls = TlsArguments.Worker(args);
+        (options.TlsCa, options.TlsClientCertificate, options.TlsClientKey) = (tls.TlsCaFile, tls.TlsClientCertificateFile, tls.TlsClientKeyFile);
         foreach (var extra in coordinators.Skip(1))
         {
             options.Coordinators.Add(extra);
@@ -79,6 +81,10 @@ internal static class WorkerCommand
         {
             info.ArgumentList.Add("--tasks");
             info.ArgumentList.Add(path);
+        }
+        foreach (var tls in TlsArguments.ForWorkerProcess(settings.Security))
+        {
+            info.ArgumentList.Add(tls);
         }
         if (settings.Verbose)
         {
