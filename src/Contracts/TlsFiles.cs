@@ -26,7 +26,7 @@ public static class TlsFiles
         {
             pem = X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
         }
-        catch (CryptographicException)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
             // The exception's text is not forwarded: it could quote part of the key file.
             throw new ArgumentException($"{keySetting} '{keyFile}' holds no unencrypted PEM private key (PKCS#8, RSA or EC) that matches the first certificate in '{certificateFile}'.");
