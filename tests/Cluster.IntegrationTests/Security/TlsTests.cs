@@ -15,6 +15,15 @@ public sealed class TlsTests(TlsCluster cluster) : IClassFixture<TlsCluster>
 {
     private static readonly TimeSpan CallDeadline = TimeSpan.FromSeconds(20);
 
+    /// <summary>Asks for the status on <paramref name="channel"/>: the call must fail, and not by waiting out its deadline.</summary>
+    private static async Task<RpcException> StatusFailsAsync(GrpcChannel channel)
+    {
+        var call = new Admin.AdminClient(channel).StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow + CallDeadline);
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync.WithTimeout());
+        Assert.NotEqual(StatusCode.DeadlineExceeded, error.StatusCode);
+        return error;
+    }
+
     [Fact]
     public void Up_WithCertificateAndKey_ServesHttps()
     {
@@ -40,10 +49,8 @@ public sealed class TlsTests(TlsCluster cluster) : IClassFixture<TlsCluster>
         var plaintext = new UriBuilder(cluster.Address) { Scheme = Uri.UriSchemeHttp }.Uri;
         using var channel = GrpcChannel.ForAddress(plaintext);
 
-        var call = new Admin.AdminClient(channel).StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow + CallDeadline);
+        await StatusFailsAsync(channel);
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync.WithTimeout());
-        Assert.NotEqual(StatusCode.DeadlineExceeded, error.StatusCode);
         Assert.True(cluster.IsRunning, cluster.Output);
         Assert.NotNull(await cluster.Admin.StatusAsync(new StatusRequest()).ResponseAsync.WithTimeout());
     }
@@ -53,10 +60,8 @@ public sealed class TlsTests(TlsCluster cluster) : IClassFixture<TlsCluster>
     {
         using var channel = ClusterChannel.Create(cluster.Address);
 
-        var call = new Admin.AdminClient(channel).StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow + CallDeadline);
+        var error = await StatusFailsAsync(channel);
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync.WithTimeout());
-        Assert.NotEqual(StatusCode.DeadlineExceeded, error.StatusCode);
         Assert.Contains("SSL connection could not be established", error.ToString(), StringComparison.Ordinal);
     }
 
@@ -65,11 +70,20 @@ public sealed class TlsTests(TlsCluster cluster) : IClassFixture<TlsCluster>
     {
         using var channel = ClusterChannel.Create(cluster.Address, new ChannelSecurity { TlsCaFile = cluster.Certificates.OtherCaFile });
 
-        var call = new Admin.AdminClient(channel).StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow + CallDeadline);
+        var error = await StatusFailsAsync(channel);
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync.WithTimeout());
-        Assert.NotEqual(StatusCode.DeadlineExceeded, error.StatusCode);
         Assert.Contains("SSL connection could not be established", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StatusCommand_WithTlsCa_ReportsTheClusterOverTls()
+    {
+        await using var status = ChildProcess.StartCluster(["status", "--coordinator", cluster.Address.ToString(), "--tls-ca", cluster.Certificates.ServerCertificateFile]);
+
+        var exitCode = await status.WaitForExitAsync(TaskTimeouts.Default);
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}:{Environment.NewLine}{status.Output}");
+        Assert.Contains("1 worker processes", status.Output, StringComparison.Ordinal);
     }
 
     [Fact]
