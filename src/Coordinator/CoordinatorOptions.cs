@@ -5,7 +5,7 @@ namespace Cluster.Coordinator;
 /// <summary>Settings of one coordinator process.</summary>
 public sealed class CoordinatorOptions
 {
-    /// <summary>TCP port for gRPC (HTTP/2 cleartext); 0 picks a free one. Default: 5050.</summary>
+    /// <summary>TCP port for gRPC (HTTP/2, over TLS with <see cref="TlsCertificateFile"/>); 0 picks a free one. Default: 5050.</summary>
     public int Port { get; set; } = 5050;
 
     /// <summary>Address to bind. Default: 127.0.0.1 (use 0.0.0.0 to serve other hosts).</summary>
@@ -126,7 +126,7 @@ public sealed class CoordinatorOptions
         ValidateTls();
     }
 
-    /// <summary>The TLS files: certificate and key together, a client CA only with them, and every file present (CoordinatorHost loads them).</summary>
+    /// <summary>The TLS files: certificate and key together, a client CA only with them, and each one present and loadable.</summary>
     private void ValidateTls()
     {
         if ((TlsCertificateFile is null) != (TlsKeyFile is null))
@@ -137,12 +137,7 @@ public sealed class CoordinatorOptions
         {
             throw new ArgumentException("TlsClientCaFile (--tls-client-ca) needs TlsCertificateFile and TlsKeyFile (--tls-cert, --tls-key): workers present certificates only over TLS.");
         }
-        foreach (var (setting, file) in new[] { (nameof(TlsCertificateFile), TlsCertificateFile), (nameof(TlsKeyFile), TlsKeyFile), (nameof(TlsClientCaFile), TlsClientCaFile) })
-        {
-            if (file is not null && !File.Exists(file))
-            {
-                throw new ArgumentException($"{setting} '{file}' does not exist.");
-            }
-        }
+        // Loads every file, so that a bad one is named before anything starts.
+        _ = Internal.Security.ServerTls.Load(this);
     }
 }
