@@ -11,6 +11,8 @@ namespace Cluster.IntegrationTests.Security;
 /// </summary>
 public sealed class TlsMutualTests(TlsMutualCluster cluster) : IClassFixture<TlsMutualCluster>
 {
+    private const string OutsideHost = "outside";
+
     [Fact]
     public async Task UpsOwnWorker_WithItsClientCertificate_ServesTasks_ToAClientWithoutOne()
     {
@@ -55,6 +57,22 @@ public sealed class TlsMutualTests(TlsMutualCluster cluster) : IClassFixture<Tls
         await call.RequestStream.CompleteAsync().WithTimeout();
     }
 
+    [Fact]
+    public async Task WorkerCommand_WithTheCaAndItsClientCertificate_Connects()
+    {
+        await using var worker = ChildProcess.StartCluster(
+        [
+            "worker", "--coordinator", cluster.Address.ToString(), "--processes", "1",
+            "--tls-ca", cluster.Certificates.ServerCertificateFile,
+            "--tls-client-cert", cluster.Certificates.WorkerCertificateFile, "--tls-client-key", cluster.Certificates.WorkerKeyFile,
+        ]);
+
+        // Up's own worker and this one; the outside workers of other tests say hello from "outside".
+        await TaskTimeouts.Eventually(
+            async () => (await cluster.Admin.StatusAsync(new StatusRequest())).Workers.Count(w => w.Host != OutsideHost) == 2,
+            "the worker command's process is connected over mutual TLS");
+    }
+
     /// <summary>Trusts the coordinator and presents this client certificate.</summary>
     private ChannelSecurity Presenting(string certificateFile, string keyFile) =>
         cluster.Trusting with { TlsClientCertificateFile = certificateFile, TlsClientKeyFile = keyFile };
@@ -73,7 +91,7 @@ public sealed class TlsMutualTests(TlsMutualCluster cluster) : IClassFixture<Tls
 
     private static WorkerMessage Hello(string workerId)
     {
-        var message = new WorkerMessage { Hello = new Hello { WorkerId = workerId, Host = "outside", ProcessId = 1, Threads = 1 } };
+        var message = new WorkerMessage { Hello = new Hello { WorkerId = workerId, Host = OutsideHost, ProcessId = 1, Threads = 1 } };
         message.Hello.Handlers.Add(new HandlerInfo { Name = "tls-mutual-only", Kind = ExecutionKind.ThreadPool });
         return message;
     }

@@ -2,7 +2,7 @@ using Cluster.IntegrationTests.Infrastructure;
 
 namespace Cluster.IntegrationTests.Security;
 
-/// <summary>`cluster up` with TLS settings that cannot work refuses to start, saying which file or option is wrong.</summary>
+/// <summary>`cluster up` (or `worker`) with TLS settings that cannot work refuses to start, saying which file or option is wrong.</summary>
 public sealed class TlsStartupTests : IDisposable
 {
     private readonly TlsTestCertificates _certificates = new();
@@ -43,10 +43,22 @@ public sealed class TlsStartupTests : IDisposable
         Assert.Contains("give up's own worker --tls-client-cert and --tls-client-key", output, StringComparison.Ordinal);
     }
 
-    /// <summary>Runs `cluster up` with <paramref name="tls"/>; asserts it exits with the usage code, and returns its output.</summary>
-    private static async Task<string> RefusedAsync(params string[] tls)
+    [Fact]
+    public async Task Worker_WithAClientCertificateButNoKey_RefusesToStart()
     {
-        await using var up = ChildProcess.StartCluster(["up", "--port", "0", "--processes", "1", .. tls]);
+        var output = await CommandRefusedAsync(
+            ["worker", "--coordinator", "https://127.0.0.1:1", "--processes", "1", "--tls-client-cert", _certificates.WorkerCertificateFile]);
+
+        Assert.Contains("--tls-client-cert and --tls-client-key go together", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs `cluster up` with <paramref name="tls"/>; asserts it exits with the usage code, and returns its output.</summary>
+    private static Task<string> RefusedAsync(params string[] tls) => CommandRefusedAsync(["up", "--port", "0", "--processes", "1", .. tls]);
+
+    /// <summary>Runs the cluster command; asserts it exits with the usage code, and returns its output.</summary>
+    private static async Task<string> CommandRefusedAsync(IReadOnlyList<string> command)
+    {
+        await using var up = ChildProcess.StartCluster([.. command]);
         var exitCode = await up.WaitForExitAsync(TaskTimeouts.Default);
         Assert.True(exitCode == 2, $"exit code {exitCode}:{Environment.NewLine}{up.Output}");
         return up.Output;
