@@ -79,7 +79,7 @@ internal sealed class Arguments
         var text = String(name) ?? fallback ?? throw new UsageException($"--{name} is required (e.g. --{name} http://127.0.0.1:5050).");
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
-            throw new UsageException($"--{name} must be an http:// address such as http://127.0.0.1:5050, not '{text}'.");
+            throw new UsageException($"--{name} must be an http:// or https:// address such as http://127.0.0.1:5050, not '{text}'.");
         }
         return uri;
     }
@@ -94,7 +94,7 @@ internal sealed class Arguments
         }
         return texts.Select(text => Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
             ? uri
-            : throw new UsageException($"--{name} must be an http:// address such as http://127.0.0.1:5050, not '{text}'.")).ToList();
+            : throw new UsageException($"--{name} must be an http:// or https:// address such as http://127.0.0.1:5050, not '{text}'.")).ToList();
     }
 
     /// <summary>Fails on any option the command did not read: a typo must not be ignored silently.</summary>

@@ -37,6 +37,10 @@ internal static class CliApp
         --token T, --token-file F, or the environment variable CLUSTER_TOKEN (a flag wins): the bearer token sent.
           `cluster up --tokens FILE` gives its own worker processes a token of their own.
         --verbose logs at Information level.
+        TLS (PEM files): --tls-cert FILE --tls-key FILE (up, coordinator) serve https://; --tls-client-ca FILE
+            (up, coordinator) makes workers present a certificate that CA signed; --tls-ca FILE (up, worker,
+            status, dead-letters) trusts that CA for https:// (up's own worker: default, the coordinator's
+            certificate); --tls-client-cert FILE --tls-client-key FILE (up, worker) is a worker's certificate.
         --exit-with-parent stops the command when its standard input reaches end of file (its parent is gone).
         """;
 

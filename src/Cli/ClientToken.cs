@@ -39,6 +39,6 @@ internal static class ClientToken
         return string.IsNullOrEmpty(token) ? null : token;
     }
 
-    /// <summary>The channel security of a command that calls a coordinator.</summary>
-    public static ChannelSecurity Security(Arguments args) => new() { Token = From(args) };
+    /// <summary>The channel security of a command that calls a coordinator: its token and the CA it trusts (--tls-ca).</summary>
+    public static ChannelSecurity Security(Arguments args) => TlsArguments.Client(args) with { Token = From(args) };
 }

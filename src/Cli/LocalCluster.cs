@@ -14,12 +14,12 @@ internal sealed class LocalCluster : IAsyncDisposable
     private readonly CoordinatorHost _coordinator;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _daemon;
-    private readonly string? _adminToken;
+    private readonly ChannelSecurity _statusSecurity;
 
-    private LocalCluster(CoordinatorHost coordinator, WorkerDaemon daemon, string? adminToken)
+    private LocalCluster(CoordinatorHost coordinator, WorkerDaemon daemon, ChannelSecurity statusSecurity)
     {
         _coordinator = coordinator;
-        _adminToken = adminToken;
+        _statusSecurity = statusSecurity;
         Daemon = daemon;
         _daemon = daemon.RunAsync(_stop.Token);
     }
@@ -45,7 +45,8 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
         var host = await CoordinatorHost.StartAsync(coordinator, verbose ? LogLevel.Information : LogLevel.Warning, cancellationToken);
         var daemon = new WorkerDaemon(workers.Processes, _ => WorkerCommand.ChildStartInfo([host.Address], workers, workerToken), logging.CreateLogger<WorkerDaemon>());
-        return new LocalCluster(host, daemon, adminToken);
+        // The status checks trust what the daemon's workers trust.
+        return new LocalCluster(host, daemon, new ChannelSecurity { Token = adminToken, TlsCaFile = workers.Security.TlsCaFile });
     }
 
     private static string RandomToken() => Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
@@ -53,7 +54,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>Waits until <paramref name="count"/> worker processes have said hello (a start-up readiness check).</summary>
     public async Task WaitForWorkersAsync(int count, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var channel = ClusterChannel.Create(Address, new ChannelSecurity { Token = _adminToken });
+        using var channel = ClusterChannel.Create(Address, _statusSecurity);
         var admin = new Admin.AdminClient(channel);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);

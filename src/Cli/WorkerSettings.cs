@@ -1,8 +1,13 @@
+using Cluster.Contracts;
+
 namespace Cluster.Cli;
 
 /// <summary>What the worker daemon passes to each worker process.</summary>
 internal sealed record WorkerSettings(int Processes, int Threads, int Coroutines, IReadOnlyList<string> Tasks, bool Verbose)
 {
+    /// <summary>The CA to trust and the client certificate to present (--tls-*); none by default.</summary>
+    public ChannelSecurity Security { get; init; } = ChannelSecurity.None;
+
     /// <summary>The sample task assembly that ships beside this command.</summary>
     public static string SampleTasks => Path.Combine(AppContext.BaseDirectory, "Cluster.SampleTasks.dll");
 

@@ -37,11 +37,36 @@ public static class ClusterChannel
         return GrpcChannel.ForAddress(address, options);
     }
 
-    private static SocketsHttpHandler Handler(ChannelSecurity security) => new()
+    /// <summary>Loads the TLS files <paramref name="security"/> names: throws an <see cref="ArgumentException"/> naming a bad one.</summary>
+    public static void CheckFiles(ChannelSecurity security) => Handler(security).Dispose();
+
+    /// <summary>
+    /// The HTTP/2 handler. For https:// addresses: with <see cref="ChannelSecurity.TlsCaFile"/> the
+    /// coordinator's certificate must chain to exactly that authority (and name the host, as
+    /// always); without it the system's trusted roots apply. With a client certificate, it is
+    /// presented for mutual TLS. A bad file throws an <see cref="ArgumentException"/> naming it.
+    /// </summary>
+    private static SocketsHttpHandler Handler(ChannelSecurity security)
     {
-        KeepAlivePingDelay = TimeSpan.FromSeconds(10),
-        KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
-        KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
-        EnableMultipleHttp2Connections = true,
-    };
+        var handler = new SocketsHttpHandler
+        {
+            KeepAlivePingDelay = TimeSpan.FromSeconds(10),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+            EnableMultipleHttp2Connections = true,
+        };
+        if (security.TlsCaFile is { } caFile)
+        {
+            handler.SslOptions.CertificateChainPolicy = TlsFiles.TrustOnly(TlsFiles.LoadCertificates(caFile, nameof(ChannelSecurity.TlsCaFile)));
+        }
+        if (security.TlsClientCertificateFile is not null || security.TlsClientKeyFile is not null)
+        {
+            if (security.TlsClientCertificateFile is not { } certificateFile || security.TlsClientKeyFile is not { } keyFile)
+            {
+                throw new ArgumentException("TlsClientCertificateFile and TlsClientKeyFile go together: give both or neither.");
+            }
+            handler.SslOptions.ClientCertificates = [TlsFiles.LoadCertificate(certificateFile, keyFile, nameof(ChannelSecurity.TlsClientCertificateFile), nameof(ChannelSecurity.TlsClientKeyFile))];
+        }
+        return handler;
+    }
 }

@@ -30,7 +30,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
         Address = address;
     }
 
-    /// <summary>The address clients and workers dial, e.g. http://127.0.0.1:5050.</summary>
+    /// <summary>The address clients and workers dial, e.g. http://127.0.0.1:5050 (https:// when serving TLS).</summary>
     public Uri Address { get; }
 
     /// <summary>Where the tasks are kept: "embedded" or the Redis configuration.</summary>
@@ -40,6 +40,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
     {
         options.Validate();
         SecuritySettings.Validate(options);
+        var tls = ServerTls.Load(options);
         var embedded = options.Redis is null ? EmbeddedStore.Start(options.DataDirectory) : null;
         IConnectionMultiplexer? redis = null;
         try
@@ -55,9 +56,18 @@ public sealed class CoordinatorHost : IAsyncDisposable
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.SetMinimumLevel(logLevel);
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            if (tls is not null)
+            {
+                // The slim builder leaves Kestrel's TLS support out unless asked for.
+                builder.WebHost.UseKestrelHttpsConfiguration();
+            }
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
-                kestrel.Listen(IPAddress.Parse(options.Host), options.Port, listen => listen.Protocols = HttpProtocols.Http2);
+                kestrel.Listen(IPAddress.Parse(options.Host), options.Port, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http2;
+                    tls?.Apply(listen);
+                });
                 // Notice a dead peer on the long-lived worker and completion streams.
                 kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(10);
                 kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
@@ -96,6 +106,10 @@ public sealed class CoordinatorHost : IAsyncDisposable
                 app.Use(authentication.InvokeAsync);
             }
             var malformed = app.Services.GetRequiredService<MalformedRequests>();
+            if (tls?.ClientAuthorities is { } workerAuthorities)
+            {
+                app.Use(new WorkerCertificates(workerAuthorities).CheckAsync);
+            }
             app.Use((context, next) => MalformedFrames.RewriteAsync(context, next, malformed));
             app.MapGrpcService<TasksService>();
             app.MapGrpcService<WorkersService>();

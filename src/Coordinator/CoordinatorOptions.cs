@@ -5,7 +5,7 @@ namespace Cluster.Coordinator;
 /// <summary>Settings of one coordinator process.</summary>
 public sealed class CoordinatorOptions
 {
-    /// <summary>TCP port for gRPC (HTTP/2 cleartext); 0 picks a free one. Default: 5050.</summary>
+    /// <summary>TCP port for gRPC (HTTP/2, over TLS with <see cref="TlsCertificateFile"/>); 0 picks a free one. Default: 5050.</summary>
     public int Port { get; set; } = 5050;
 
     /// <summary>Address to bind. Default: 127.0.0.1 (use 0.0.0.0 to serve other hosts).</summary>
@@ -130,5 +130,21 @@ public sealed class CoordinatorOptions
         {
             throw new ArgumentException("DataDirectory applies to the embedded store only; it cannot be combined with Redis.");
         }
+        ValidateTls();
+    }
+
+    /// <summary>The TLS files: certificate and key together, a client CA only with them, and each one present and loadable.</summary>
+    private void ValidateTls()
+    {
+        if ((TlsCertificateFile is null) != (TlsKeyFile is null))
+        {
+            throw new ArgumentException("TlsCertificateFile and TlsKeyFile (--tls-cert, --tls-key) go together: give both or neither.");
+        }
+        if (TlsClientCaFile is not null && TlsCertificateFile is null)
+        {
+            throw new ArgumentException("TlsClientCaFile (--tls-client-ca) needs TlsCertificateFile and TlsKeyFile (--tls-cert, --tls-key): workers present certificates only over TLS.");
+        }
+        // Loads every file, so that a bad one is named before anything starts.
+        _ = Internal.Security.ServerTls.Load(this);
     }
 }

@@ -77,5 +77,7 @@ public sealed class WorkerOptions
         {
             throw new ArgumentException($"PrefetchPerThread must be between 0 and 1000, not {PrefetchPerThread}.");
         }
+        // Loads the TLS files now, so a bad one stops the worker with its name instead of failing every connection.
+        Contracts.ClusterChannel.CheckFiles(Security);
     }
 }

@@ -32,6 +32,7 @@ internal static class CoordinatorCommand
             MaxStreamsPerIdentity = args.Int("max-streams", 1000, 1, int.MaxValue),
             MaxSessionsPerIdentity = args.Int("max-sessions", 256, 1, int.MaxValue),
         };
+        TlsArguments.ReadCoordinator(args, options);
         options.Validate();
         return options;
     }

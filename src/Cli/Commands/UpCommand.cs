@@ -6,7 +6,7 @@ internal static class UpCommand
     {
         var args = new Arguments(rest, CoordinatorCommand.Flags);
         var options = CoordinatorCommand.Options(args, 5050);
-        var workers = WorkerSettings.From(args);
+        var workers = WorkerSettings.From(args) with { Security = TlsArguments.UpWorker(args, options) };
         args.RejectUnknown();
         using var logging = Logging.Create(workers.Verbose);
         await using var cluster = await LocalCluster.StartAsync(options, workers, logging, workers.Verbose, cancellationToken);

@@ -13,7 +13,7 @@ internal static class WorkerCommand
     {
         var args = new Arguments(rest, Flags);
         var coordinators = args.Urls("coordinator");
-        var settings = WorkerSettings.From(args);
+        var settings = WorkerSettings.From(args) with { Security = TlsArguments.Worker(args) };
         var token = ClientToken.From(args);
         args.RejectUnknown();
         using var logging = Logging.Create(settings.Verbose);
@@ -36,6 +36,8 @@ internal static class WorkerCommand
             // From the environment the daemon set: a token on a command line is visible to every user of the host.
             Token = ClientToken.From(args),
         };
+        var tls = TlsArguments.Worker(args);
+        (options.TlsCa, options.TlsClientCertificate, options.TlsClientKey) = (tls.TlsCaFile, tls.TlsClientCertificateFile, tls.TlsClientKeyFile);
         foreach (var extra in coordinators.Skip(1))
         {
             options.Coordinators.Add(extra);
@@ -87,6 +89,10 @@ internal static class WorkerCommand
         {
             info.ArgumentList.Add("--tasks");
             info.ArgumentList.Add(path);
+        }
+        foreach (var tls in TlsArguments.ForWorkerProcess(settings.Security))
+        {
+            info.ArgumentList.Add(tls);
         }
         if (settings.Verbose)
         {
