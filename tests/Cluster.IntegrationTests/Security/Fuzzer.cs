@@ -18,8 +18,8 @@ internal sealed class Fuzzer(Uri address, int seed)
     /// <summary>Calls in flight at once. Default: 32.</summary>
     public int Concurrency { get; init; } = 32;
 
-    /// <summary>The deadline each call carries (grpc-timeout), so streams that stay open end. Default: 2 seconds.</summary>
-    public TimeSpan CallDeadline { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>The deadline each call carries (grpc-timeout), so streams that stay open end. Default: 1 second.</summary>
+    public TimeSpan CallDeadline { get; init; } = TimeSpan.FromSeconds(1);
 
     public int Seed => seed;
 

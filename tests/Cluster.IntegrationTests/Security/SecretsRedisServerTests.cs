@@ -9,18 +9,26 @@ namespace Cluster.IntegrationTests.Security;
 public sealed class SecretsRedisServerTests(SecretsRedisCluster cluster) : SecretsTests<SecretsRedisCluster>(cluster), IClassFixture<SecretsRedisCluster>
 {
     [SkippableFact]
-    public async Task Coordinator_OnARedisWithAPassword_Works_AndNeverEchoesThePassword()
+    public async Task Coordinator_OnARedisWithAUserAndPassword_Works_AndNeverEchoesThem_EvenWhenItsConnectionsAreCut()
     {
         Cluster.Require();
         await using var executor = Cluster.NewExecutor();
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(Cluster.AdminConfiguration);
 
-        var sum = await executor.Submit<long>("add", 40, 2).AsTask().WithTimeout();
+        var before = await executor.Submit<long>("add", 40, 2).AsTask().WithTimeout();
+        // Every other connection is cut: the coordinator and the store's client library report it, and log in again.
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+        await admin.GetDatabase().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        var after = await executor.Submit<long>("add", 1, 2).AsTask().WithTimeout();
         var status = await Cluster.Admin.StatusAsync(new StatusRequest()).ResponseAsync.WithTimeout();
 
-        Assert.Equal(42, sum);
+        Assert.Equal((42, 3), (before, after));
         Assert.StartsWith($"redis {Cluster.RedisAddress} ", status.Store, StringComparison.Ordinal);
-        Assert.DoesNotContain(SecretsRedisCluster.Password, status.ToString(), StringComparison.Ordinal);
-        Assert.DoesNotContain(SecretsRedisCluster.Password, Cluster.Output, StringComparison.Ordinal);
+        foreach (var secret in new[] { SecretsRedisCluster.User, SecretsRedisCluster.Password })
+        {
+            Assert.DoesNotContain(secret, status.ToString(), StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, Cluster.Output, StringComparison.Ordinal);
+        }
     }
 
     [SkippableFact]
@@ -28,20 +36,21 @@ public sealed class SecretsRedisServerTests(SecretsRedisCluster cluster) : Secre
     {
         Cluster.Require();
         var wrong = "wrong" + Guid.NewGuid().ToString("N");
-        await using var coordinator = ChildProcess.StartCluster("coordinator", "--port", "0", "--redis", $"{Cluster.RedisAddress},password={wrong}");
+        await using var coordinator = ChildProcess.StartCluster("coordinator", "--port", "0", "--redis", $"{Cluster.RedisAddress},user={SecretsRedisCluster.User},password={wrong}");
 
         var exitCode = await coordinator.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains($"Cannot reach the task store at {Cluster.RedisAddress}: it refused the credentials", coordinator.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(wrong, coordinator.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(SecretsRedisCluster.User, coordinator.Output, StringComparison.Ordinal);
     }
 
     [SkippableFact]
     public async Task Submit_WhenRedisIsPastItsMaxmemory_GetsAFixedMessage_WithoutTheStoresOwnText()
     {
         Cluster.Require();
-        await using var admin = await ConnectionMultiplexer.ConnectAsync($"{Cluster.RedisAddress},password={SecretsRedisCluster.Password},allowAdmin=true");
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(Cluster.AdminConfiguration);
         var server = admin.GetServer(admin.GetEndPoints()[0]);
         var marker = "o" + Guid.NewGuid().ToString("N")[..8];
         try
