@@ -6,7 +6,8 @@ namespace Cluster.IntegrationTests.Security;
 /// <param name="Status">The grpc-status code, or null when the call ended without one.</param>
 /// <param name="Detail">The grpc-message, or what went wrong without a status.</param>
 /// <param name="Body">The request body sent (gRPC frames).</param>
-internal sealed record FuzzOutcome(int Index, string Path, int? Status, string Detail, byte[] Body)
+/// <param name="Elapsed">From sending to the end of the reply.</param>
+internal sealed record FuzzOutcome(int Index, string Path, int? Status, string Detail, byte[] Body, TimeSpan Elapsed)
 {
     /// <summary>UNKNOWN (2), INTERNAL (13) or no status at all: a fault of the coordinator, not of the frame.</summary>
     public bool IsFault => Status is null or 2 or 13;

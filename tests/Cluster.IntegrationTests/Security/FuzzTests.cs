@@ -40,6 +40,7 @@ public sealed class FuzzTests(SingleWorkerCluster cluster, ITestOutputHelper out
         output.WriteLine($"{outcomes.Count} frames in {fuzzed.TotalSeconds:0.0} s; statuses: {string.Join(", ", outcomes.GroupBy(o => o.Status).OrderBy(g => g.Key).Select(g => $"{g.Key?.ToString(CultureInfo.InvariantCulture) ?? "none"}×{g.Count()}"))}");
         // The process keeps its last 2,000 lines: fewer means none was pushed out.
         var newLog = log.Length >= logBefore ? log[logBefore..] : log;
+        output.WriteLine("call time per RPC (mean, max): " + string.Join(", ", outcomes.GroupBy(o => o.Path).Select(g => $"{g.Key} {g.Average(o => o.Elapsed.TotalMilliseconds):0} ms, {g.Max(o => o.Elapsed.TotalMilliseconds):0} ms")));
         var faults = outcomes.Where(o => o.IsFault).OrderBy(o => o.Index).ToList();
         Assert.True(faults.Count == 0, $"Seed {seed}: {faults.Count} of {outcomes.Count} calls ended with UNKNOWN, INTERNAL or no status; the first ones:{Environment.NewLine}{string.Join(Environment.NewLine, faults.Take(10))}{Environment.NewLine}The coordinator's log meanwhile:{Environment.NewLine}{newLog[..Math.Min(newLog.Length, 8_000)]}");
         Assert.Equal(Frames, outcomes.Count);

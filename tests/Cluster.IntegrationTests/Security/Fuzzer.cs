@@ -15,8 +15,8 @@ internal sealed class Fuzzer(Uri address, int seed)
     /// <summary>A bearer token per role (client, worker, admin) for a coordinator with tokens. Default: none, no authorization header.</summary>
     public IReadOnlyDictionary<string, string> Tokens { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>Calls in flight at once. Default: 32.</summary>
-    public int Concurrency { get; init; } = 32;
+    /// <summary>Calls in flight at once. Default: 64.</summary>
+    public int Concurrency { get; init; } = 64;
 
     /// <summary>The deadline each call carries (grpc-timeout), so streams that stay open end. Default: 1 second.</summary>
     public TimeSpan CallDeadline { get; init; } = TimeSpan.FromSeconds(1);
@@ -59,6 +59,7 @@ internal sealed class Fuzzer(Uri address, int seed)
         {
             request.Headers.TryAddWithoutValidation("authorization", "Bearer " + token);
         }
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
@@ -67,12 +68,12 @@ internal sealed class Fuzzer(Uri address, int seed)
             var status = Header(response, "grpc-status");
             var message = Uri.UnescapeDataString(Header(response, "grpc-message") ?? string.Empty);
             return int.TryParse(status, out var code)
-                ? new FuzzOutcome(index, rpc.Path, code, message, body)
-                : new FuzzOutcome(index, rpc.Path, null, $"HTTP {(int)response.StatusCode} without grpc-status", body);
+                ? new FuzzOutcome(index, rpc.Path, code, message, body, System.Diagnostics.Stopwatch.GetElapsedTime(started))
+                : new FuzzOutcome(index, rpc.Path, null, $"HTTP {(int)response.StatusCode} without grpc-status", body, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            return new FuzzOutcome(index, rpc.Path, null, $"{e.GetType().Name}: {e.Message} {e.InnerException?.Message}", body);
+            return new FuzzOutcome(index, rpc.Path, null, $"{e.GetType().Name}: {e.Message} {e.InnerException?.Message}", body, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
     }
 
