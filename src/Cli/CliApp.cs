@@ -76,5 +76,10 @@ internal static class CliApp
             await Console.Error.WriteLineAsync($"cluster: {e.Message}");
             return 2;
         }
+        catch (Coordinator.StoreUnreachableException e)
+        {
+            await Console.Error.WriteLineAsync($"cluster: {e.Message}");
+            return 1;
+        }
     }
 }

@@ -55,7 +55,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
                 var why = e.FailureType == ConnectionFailureType.AuthenticationFailure
                     ? "it refused the credentials; check the password (and user) in the store's configuration (--redis)"
                     : $"{e.FailureType}";
-                throw new InvalidOperationException($"Cannot reach the task store at {StoreAddress.Of(configuration)}: {why}.");
+                throw new StoreUnreachableException($"Cannot reach the task store at {StoreAddress.Of(configuration)}: {why}.");
             }
 
             var builder = WebApplication.CreateSlimBuilder();

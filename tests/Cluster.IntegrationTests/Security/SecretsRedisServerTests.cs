@@ -40,8 +40,9 @@ public sealed class SecretsRedisServerTests(SecretsRedisCluster cluster) : Secre
 
         var exitCode = await coordinator.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
-        Assert.NotEqual(0, exitCode);
-        Assert.Contains($"Cannot reach the task store at {Cluster.RedisAddress}: it refused the credentials", coordinator.Output, StringComparison.Ordinal);
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"cluster: Cannot reach the task store at {Cluster.RedisAddress}: it refused the credentials", coordinator.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", coordinator.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(wrong, coordinator.Output, StringComparison.Ordinal);
         Assert.DoesNotContain(SecretsRedisCluster.User, coordinator.Output, StringComparison.Ordinal);
     }
