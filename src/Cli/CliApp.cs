@@ -98,5 +98,10 @@ internal static class CliApp
             await Console.Error.WriteLineAsync($"cluster: the coordinator refused the call ({e.StatusCode}): {e.Status.Detail}");
             return 1;
         }
+        catch (Coordinator.StoreUnreachableException e)
+        {
+            await Console.Error.WriteLineAsync($"cluster: {e.Message}");
+            return 1;
+        }
     }
 }

@@ -6,7 +6,11 @@ namespace Cluster.Client;
 /// <summary>Settings of a <see cref="ClusterExecutor"/>, checked when the executor is created.</summary>
 public sealed class ClusterExecutorOptions
 {
-    /// <summary>Most tasks in one submit batch; at least 1. Default: 4,096.</summary>
+    /// <summary>
+    /// Most tasks in one submit batch; at least 1. The coordinator refuses a larger Submit than its
+    /// <c>--max-batch</c> (default 10,000) with ResourceExhausted, so keep this at or below that.
+    /// Default: 4,096.
+    /// </summary>
     public int MaxBatchTasks { get; set; } = 4096;
 
     /// <summary>The largest <see cref="MaxBatchBytes"/>: half of a 4 MiB message, leaving room for ids and names.</summary>

@@ -46,11 +46,19 @@ public sealed class CoordinatorHost : IAsyncDisposable
         try
         {
             var configuration = ConfigurationOptions.Parse(embedded?.ConfigurationString ?? options.Redis!);
-            configuration.AbortOnConnectFail = false;
-            redis = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
-            if (!redis.IsConnected)
+            // The first connection must succeed (and says why it did not); later ones reconnect by themselves.
+            configuration.AbortOnConnectFail = true;
+            try
             {
-                throw new InvalidOperationException($"Cannot reach the task store at '{options.Redis}'.");
+                redis = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+            }
+            catch (RedisConnectionException e)
+            {
+                // Named by host:port only: the configuration string may hold a password or ACL user.
+                var why = e.FailureType == ConnectionFailureType.AuthenticationFailure
+                    ? "it refused the credentials; check the password (and user) in the store's configuration (--redis)"
+                    : $"{e.FailureType}";
+                throw new StoreUnreachableException($"Cannot reach the task store at {StoreAddress.Of(configuration)}: {why}.");
             }
 
             var builder = WebApplication.CreateSlimBuilder();

@@ -75,7 +75,7 @@ public sealed class CoordinatorOptions
     /// <summary>A PEM certificate authority whose certificates workers must present (mutual TLS for Workers.Connect). Default: none.</summary>
     public string? TlsClientCaFile { get; set; }
 
-    /// <summary>Most tasks in one Submit call; a larger one is refused with ResourceExhausted. Default: 10,000.</summary>
+    /// <summary>Most tasks in one Submit call (at least 1; `--max-batch`); a larger one is refused with ResourceExhausted. Default: 10,000.</summary>
     public int MaxBatchTasks { get; set; } = 10_000;
 
     /// <summary>Most streams (completion streams and worker connections) one identity holds open on this coordinator at once. Default: 1,000.</summary>
@@ -105,6 +105,10 @@ public sealed class CoordinatorOptions
         if (MaxResultBytes is <= 0 or > WireLimits.MaxPayloadBytes)
         {
             throw new ArgumentException($"MaxResultBytes must be from 1 to {WireLimits.MaxPayloadBytes} (4 MiB less 64 KiB for the message around it), not {MaxResultBytes}.");
+        }
+        if (MaxBatchTasks < 1)
+        {
+            throw new ArgumentException($"MaxBatchTasks must be at least 1, not {MaxBatchTasks}.");
         }
         if (MaxQueued < 0)
         {

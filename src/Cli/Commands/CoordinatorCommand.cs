@@ -22,6 +22,7 @@ internal static class CoordinatorCommand
             MaxPayloadBytes = args.Int("max-payload", WireLimits.MaxPayloadBytes, 1, WireLimits.MaxPayloadBytes),
             MaxResultBytes = args.Int("max-result", WireLimits.MaxPayloadBytes, 1, WireLimits.MaxPayloadBytes),
             MaxQueued = args.Int("max-queued", 0, 0, int.MaxValue),
+            MaxBatchTasks = args.Int("max-batch", 10_000, 1, int.MaxValue),
             Retention = TimeSpan.FromSeconds(args.Int("retention", 86_400, 1, int.MaxValue)),
             DeadLetterRetention = TimeSpan.FromSeconds(args.Int("dead-letter-retention", 7 * 86_400, 1, int.MaxValue)),
             LeaseTime = TimeSpan.FromMilliseconds(args.Int("lease-ms", 10_000, 300, 3_600_000)),

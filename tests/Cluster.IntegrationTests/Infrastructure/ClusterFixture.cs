@@ -33,6 +33,9 @@ public abstract class ClusterFixture : IAsyncLifetime
     /// <summary>More arguments for redis-server (with a real one).</summary>
     protected string[] RedisArguments { get; init; } = [];
 
+    /// <summary>Appended to the redis-server's address in `--redis` (e.g. ",password=X"), with a real one.</summary>
+    protected string RedisConfigurationSuffix { get; init; } = string.Empty;
+
     public int Processes { get; }
 
     /// <summary>Extra environment variables for the cluster process (its worker processes inherit them).</summary>
@@ -122,7 +125,7 @@ public abstract class ClusterFixture : IAsyncLifetime
                 return;
             }
             _redis = await RedisServer.StartAsync(extraArguments: RedisArguments);
-            arguments.AddRange(["--redis", _redis.Address]);
+            arguments.AddRange(["--redis", _redis.Address + RedisConfigurationSuffix]);
         }
         if (Grants is not null)
         {

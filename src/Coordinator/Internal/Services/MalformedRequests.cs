@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
@@ -11,24 +10,16 @@ namespace Cluster.Coordinator.Internal.Services;
 /// </summary>
 internal sealed partial class MalformedRequests(ILogger<MalformedRequests> logger)
 {
-    private static readonly long Window = Stopwatch.Frequency * 60;
-    private long _lastLogged;
-    private int _unlogged;
+    private readonly LineGate _gate = new(TimeSpan.FromMinutes(1));
 
     /// <summary>The status for the caller; logs a line only when none was logged in the last minute.</summary>
     /// <param name="what">What was malformed, e.g. "SubmitRequest message".</param>
     public RpcException Refuse(string what, Exception exception)
     {
         var problem = $"The {what} is malformed: {exception.Message}";
-        var now = Stopwatch.GetTimestamp();
-        var last = Volatile.Read(ref _lastLogged);
-        if ((last == 0 || now - last >= Window) && Interlocked.CompareExchange(ref _lastLogged, now, last) == last)
+        if (_gate.TryPass(out var earlier))
         {
-            LogRefused(problem, Interlocked.Exchange(ref _unlogged, 0));
-        }
-        else
-        {
-            Interlocked.Increment(ref _unlogged);
+            LogRefused(problem, earlier);
         }
         return new RpcException(new Status(StatusCode.InvalidArgument, problem));
     }

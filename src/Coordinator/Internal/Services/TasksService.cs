@@ -16,6 +16,10 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
 
     public override async Task<SubmitReply> Submit(SubmitRequest request, ServerCallContext context)
     {
+        if (request.Tasks.Count > options.MaxBatchTasks)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"a submit holds {request.Tasks.Count} tasks; the limit is {options.MaxBatchTasks} per call (--max-batch)"));
+        }
         HopTrace.MarkEach("coordinator.received", request.Tasks, static t => t.Id);
         RequireIdentifier("session", request.Session);
         var reply = new SubmitReply();

@@ -12,25 +12,32 @@ internal sealed class EmbeddedStore : IDisposable
 {
     private readonly GarnetServer _server;
     private readonly string? _scratch;
+    private readonly string _password;
 
-    private EmbeddedStore(GarnetServer server, int port, string? scratch)
+    private EmbeddedStore(GarnetServer server, int port, string password, string? scratch)
     {
         _server = server;
         Port = port;
+        _password = password;
         _scratch = scratch;
     }
 
     public int Port { get; }
 
-    public string ConfigurationString => $"127.0.0.1:{Port},abortConnect=false";
+    /// <summary>How to connect, password included: keep it out of logs (<see cref="StoreAddress"/> prints the address alone).</summary>
+    public string ConfigurationString => $"127.0.0.1:{Port},password={_password},abortConnect=false";
 
     public static EmbeddedStore Start(string? dataDirectory)
     {
         var port = FreeLoopbackPort();
+        // A fresh random password each start, even on loopback: another local process that finds
+        // the port cannot read or change tasks. It is passed in-process, never on a command line.
+        var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         var args = new List<string>
         {
             "--bind", "127.0.0.1",
             "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--auth", "Password", "--password", password,
             // Lua is off and not atomic unless asked for: every state change is one atomic script.
             "--lua", "--lua-transaction-mode",
             "--memory", "256m", "--index", "16m", "--page", "4m",
@@ -49,7 +56,7 @@ internal sealed class EmbeddedStore : IDisposable
         }
         var server = new GarnetServer([.. args]);
         server.Start();
-        return new EmbeddedStore(server, port, scratch);
+        return new EmbeddedStore(server, port, password, scratch);
     }
 
     private static int FreeLoopbackPort()

@@ -57,7 +57,7 @@ internal sealed partial class TaskStore
     private string StoreDescription()
     {
         var endpoints = redis.GetEndPoints();
-        var where = string.Join(", ", endpoints.Select(e => e is System.Net.DnsEndPoint dns ? $"{dns.Host}:{dns.Port}" : e.ToString()));
+        var where = StoreAddress.Of(endpoints);
         if (options.Redis is null)
         {
             return "embedded Garnet at " + where;
