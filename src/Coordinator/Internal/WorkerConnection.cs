@@ -48,10 +48,10 @@ internal sealed partial class WorkerConnection
 
     private long _foreignEvents;
 
-    /// <summary>Notices this connection sent for tasks it does not hold (dropped).</summary>
-    public long ForeignEvents => Interlocked.Read(ref _foreignEvents);
-
-    /// <summary>Counts dropped notices; true the first time only, so they are logged once per connection.</summary>
+    /// <summary>
+    /// Counts the notices this connection sent for tasks it does not hold (dropped); true the first
+    /// time only, so they are logged once per connection.
+    /// </summary>
     public bool CountForeignEvents(int dropped) => Interlocked.Add(ref _foreignEvents, dropped) == dropped;
 
     private volatile bool _draining;

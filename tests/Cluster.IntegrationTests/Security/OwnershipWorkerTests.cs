@@ -56,24 +56,19 @@ public abstract class OwnershipWorkerTests<TFixture>(TFixture cluster) where TFi
     public async Task AResult_ThatNamesAnotherSession_GoesToTheSessionOfItsLease()
     {
         cluster.Require();
-        var name = RawWorker.NewId("own");
-        await using var worker = await RawWorker.ConnectAsync(cluster, RawWorker.Hello(RawWorker.NewId("w"), name, threads: 4));
-        var (owner, other) = (NewSession(), NewSession());
-        using var ownerStream = cluster.Tasks.Completions(new CompletionsRequest { Session = owner });
-        using var otherStream = cluster.Tasks.Completions(new CompletionsRequest { Session = other });
-        var task = await SubmitAndLeaseAsync(worker, owner, name, "t");
-        var marker = await SubmitAndLeaseAsync(worker, other, name, "marker");
 
-        // The worker claims the other session for the owner's task; the marker comes after it.
-        var message = new WorkerMessage { ThreadCredits = 2 };
-        message.Results.Add(new TaskResult { TaskId = task.TaskId, Session = other, Attempt = task.Attempt, Value = ByteString.CopyFromUtf8("\"redirected\"") });
-        message.Results.Add(new TaskResult { TaskId = marker.TaskId, Session = other, Attempt = marker.Attempt, Value = ByteString.CopyFromUtf8("0") });
-        await worker.SendAsync(message);
+        var (toOwner, toOther, task, marker) = await ClaimTheOtherSessionAsync(
+            (task, marker, other) =>
+            {
+                var message = new WorkerMessage { ThreadCredits = 2 };
+                message.Results.Add(new TaskResult { TaskId = task.TaskId, Session = other, Attempt = task.Attempt, Value = ByteString.CopyFromUtf8("\"redirected\"") });
+                message.Results.Add(new TaskResult { TaskId = marker.TaskId, Session = other, Attempt = marker.Attempt, Value = ByteString.CopyFromUtf8("0") });
+                return message;
+            },
+            batch => batch.Completions.Select(c => c.TaskId));
 
-        var toOther = await ReadUntilAsync(otherStream, b => b.Completions.Any(c => c.TaskId == marker.TaskId));
         Assert.Equal([marker.TaskId], toOther.SelectMany(b => b.Completions).Select(c => c.TaskId));
-        var toOwner = await ReadUntilAsync(ownerStream, b => b.Completions.Any(c => c.TaskId == task.TaskId));
-        Assert.Equal("\"redirected\"", toOwner.SelectMany(b => b.Completions).Single().Result.ToStringUtf8());
+        Assert.Equal((task.TaskId, "\"redirected\""), toOwner.SelectMany(b => b.Completions).Select(c => (c.TaskId, c.Result.ToStringUtf8())).Single());
     }
 
     [SkippableFact]
@@ -109,6 +104,24 @@ public abstract class OwnershipWorkerTests<TFixture>(TFixture cluster) where TFi
     public async Task ANotice_ThatNamesAnotherSession_GoesToTheSessionOfItsLease()
     {
         cluster.Require();
+
+        var (toOwner, toOther, task, marker) = await ClaimTheOtherSessionAsync(
+            (task, marker, other) => new WorkerMessage { Events = { Notice(task, other, "redirected"), Notice(marker, other, "marker") } },
+            batch => batch.Events.Select(e => e.TaskId));
+
+        Assert.Equal([marker.TaskId], toOther.SelectMany(b => b.Events).Select(e => e.TaskId));
+        var notice = toOwner.SelectMany(b => b.Events).Single();
+        Assert.Equal((task.TaskId, task.Session, "redirected"), (notice.TaskId, notice.Session, notice.Progress.Message));
+    }
+
+    /// <summary>
+    /// A worker holds a task of one session (the owner's) and a marker task of another, and sends
+    /// <paramref name="claim"/>: messages that name the other session for both. Reads each session's
+    /// stream until the ids <paramref name="idsOf"/> a message names include its task: what each got.
+    /// </summary>
+    private async Task<(List<CompletionBatch> ToOwner, List<CompletionBatch> ToOther, Assignment Task, Assignment Marker)> ClaimTheOtherSessionAsync(
+        Func<Assignment, Assignment, string, WorkerMessage> claim, Func<CompletionBatch, IEnumerable<string>> idsOf)
+    {
         var name = RawWorker.NewId("own");
         await using var worker = await RawWorker.ConnectAsync(cluster, RawWorker.Hello(RawWorker.NewId("w"), name, threads: 4));
         var (owner, other) = (NewSession(), NewSession());
@@ -117,16 +130,12 @@ public abstract class OwnershipWorkerTests<TFixture>(TFixture cluster) where TFi
         var task = await SubmitAndLeaseAsync(worker, owner, name, "t");
         var marker = await SubmitAndLeaseAsync(worker, other, name, "marker");
 
-        var message = new WorkerMessage();
-        message.Events.Add(Notice(task, other, "redirected"));
-        message.Events.Add(Notice(marker, other, "marker"));
-        await worker.SendAsync(message);
+        // The owner's task comes first in the message: to the other session, it would come before the marker.
+        await worker.SendAsync(claim(task, marker, other));
 
-        var toOther = await ReadUntilAsync(otherStream, b => b.Events.Any(e => e.TaskId == marker.TaskId));
-        Assert.Equal([marker.TaskId], toOther.SelectMany(b => b.Events).Select(e => e.TaskId));
-        var toOwner = await ReadUntilAsync(ownerStream, b => b.Events.Any(e => e.TaskId == task.TaskId));
-        var notice = toOwner.SelectMany(b => b.Events).Single();
-        Assert.Equal((owner, "redirected"), (notice.Session, notice.Progress.Message));
+        var toOther = await ReadUntilAsync(otherStream, b => idsOf(b).Contains(marker.TaskId));
+        var toOwner = await ReadUntilAsync(ownerStream, b => idsOf(b).Contains(task.TaskId));
+        return (toOwner, toOther, task, marker);
     }
 
     [SkippableFact]
