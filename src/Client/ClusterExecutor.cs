@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using Cluster.Client.Internal;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -81,6 +82,9 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         _clients = [.. _channels.Select(c => new Protocol.V1.Tasks.TasksClient(c))];
         _inFlight = new SemaphoreSlim(_options.MaxBatchesInFlight);
         SessionId = Guid.NewGuid().ToString("N")[..16];
+        // Task ids travel to workers and into logs: they do not reveal the session (a name that
+        // reads its completions), only a random prefix of their own.
+        TaskIdPrefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         _submitLoop = Task.Run(SubmitLoopAsync);
         _completionLoop = Task.Run(CompletionLoopAsync);
     }
@@ -102,6 +106,9 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
 
     /// <summary>This executor's session: the coordinator streams it the completions of its own tasks only.</summary>
     public string SessionId { get; }
+
+    /// <summary>The start of every task id this executor makes ("prefix.sequence"): random, unrelated to <see cref="SessionId"/>.</summary>
+    internal string TaskIdPrefix { get; }
 
     /// <summary>Futures of this executor not yet done.</summary>
     public int PendingCount => _futures.Count;
@@ -205,7 +212,7 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
 
     private ClusterFuture<TResult> Enqueue<TResult>(string task, PreparedSubmit submit, bool chunked, TaskPolicy? policy, string? idempotencyKey)
     {
-        var id = SessionId + "." + Interlocked.Increment(ref _sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var id = TaskIdPrefix + "." + Interlocked.Increment(ref _sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var future = new ClusterFuture<TResult>(this, id, task, chunked, policy) { IdempotencyKey = idempotencyKey, Args = submit.Json, PendingBytes = submit.Cost };
         HopTrace.Mark("client.submit", id);
         _futures[id] = future;

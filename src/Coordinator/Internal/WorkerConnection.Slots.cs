@@ -1,5 +1,6 @@
 using Cluster.Contracts;
 using Cluster.Protocol.V1;
+using Google.Protobuf.Collections;
 
 namespace Cluster.Coordinator.Internal;
 
@@ -15,7 +16,10 @@ internal sealed partial class WorkerConnection
     private readonly int[] _credits = [0, 0];
     private readonly int[] _reserved = [0, 0];
     private readonly int[] _heldCount = [0, 0];
-    private readonly Dictionary<string, (int Attempt, int Kind)> _held = new(StringComparer.Ordinal);
+    // The leases this connection was sent and has not answered: the attempt (fencing token) and the
+    // session of each, as the store leased it. A worker acts only on these, and its claims of session
+    // are not trusted: results and notices take the lease's.
+    private readonly Dictionary<string, (int Attempt, int Kind, string Session)> _held = new(StringComparer.Ordinal);
     // Answered with a result not yet committed: the store still has them leased to this worker.
     private readonly HashSet<string> _committing = new(StringComparer.Ordinal);
     private int _handoffs;
@@ -114,7 +118,7 @@ internal sealed partial class WorkerConnection
                 {
                     _heldCount[before.Kind]--;
                 }
-                _held[assignment.TaskId] = (assignment.Attempt, slot);
+                _held[assignment.TaskId] = (assignment.Attempt, slot, assignment.Session);
                 _heldCount[slot]++;
             }
             _credits[slot] += Math.Max(0, reserved - leased.Count);
@@ -143,21 +147,55 @@ internal sealed partial class WorkerConnection
 
     /// <summary>
     /// Takes back a task the worker answered with a result: its slot counts as free again, and until
-    /// <see cref="Committed"/> it is still the worker's in the store. False when the connection does
-    /// not hold it.
+    /// <see cref="Committed"/> it is still the worker's in the store. The result goes to the session
+    /// of the lease, whatever session the worker named. False when the connection does not hold that
+    /// task at that attempt (it still holds what it held).
     /// </summary>
-    public bool Answer(string taskId)
+    public bool Answer(TaskResult result)
     {
         lock (_slotsGate)
         {
-            if (!_held.Remove(taskId, out var held))
+            if (!_held.Remove(result.TaskId, out var held))
             {
                 return false;
             }
+            if (held.Attempt != result.Attempt)
+            {
+                _held[result.TaskId] = held;
+                return false;
+            }
             _heldCount[held.Kind]--;
-            _committing.Add(taskId);
+            _committing.Add(result.TaskId);
+            result.Session = held.Session;
             return true;
         }
+    }
+
+    /// <summary>
+    /// Keeps the started and progress notices of tasks this connection holds at the notice's
+    /// attempt, each given the session of its lease; removes the others (in place, order kept) and
+    /// returns how many it removed.
+    /// </summary>
+    public int KeepOwnEvents(RepeatedField<TaskEvent> events)
+    {
+        var dropped = 0;
+        lock (_slotsGate)
+        {
+            for (var i = events.Count - 1; i >= 0; i--)
+            {
+                var e = events[i];
+                if (_held.TryGetValue(e.TaskId, out var held) && held.Attempt == e.Attempt)
+                {
+                    e.Session = held.Session;
+                }
+                else
+                {
+                    events.RemoveAt(i);
+                    dropped++;
+                }
+            }
+        }
+        return dropped;
     }
 
     /// <summary>The result of a task answered with <see cref="Answer"/> is in the store (or given up).</summary>

@@ -46,6 +46,14 @@ internal sealed partial class WorkerConnection
         Wake.Set();
     }
 
+    private long _foreignEvents;
+
+    /// <summary>
+    /// Counts the notices this connection sent for tasks it does not hold (dropped); true the first
+    /// time only, so they are logged once per connection.
+    /// </summary>
+    public bool CountForeignEvents(int dropped) => Interlocked.Add(ref _foreignEvents, dropped) == dropped;
+
     private volatile bool _draining;
 
     /// <summary>The worker takes no new tasks: it is finishing what it has.</summary>

@@ -85,14 +85,14 @@ internal sealed class FutureScope : IAsyncDisposable
 
     /// <summary>
     /// For futures the test cannot reach (those inside a map): the SDK names tasks
-    /// "&lt;session&gt;.&lt;sequence&gt;", so the first <paramref name="count"/> tasks of this
+    /// "&lt;prefix&gt;.&lt;sequence&gt;", so the first <paramref name="count"/> tasks of this
     /// executor are cancelled, with interrupt, over the raw Cancel call at the end.
     /// </summary>
     public void HoldFirstSubmitted(int count)
     {
         for (var i = 1; i <= count; i++)
         {
-            _heldIds.Enqueue($"{Executor.SessionId}.{i}");
+            _heldIds.Enqueue($"{Executor.TaskIdPrefix}.{i}");
         }
     }
 

@@ -14,7 +14,7 @@ namespace Cluster.IntegrationTests.Futures;
 public sealed class SessionTests(EmbeddedCluster cluster)
 {
     [Fact]
-    public async Task EachExecutor_HasItsOwnSession_AndItsFutureIdsAreUniqueAndStartWithIt()
+    public async Task EachExecutor_HasItsOwnSession_AndItsFutureIdsAreUniqueAndDoNotRevealIt()
     {
         await using var one = new FutureScope(cluster);
         await using var two = new FutureScope(cluster);
@@ -23,8 +23,11 @@ public sealed class SessionTests(EmbeddedCluster cluster)
         var twos = Enumerable.Range(0, 100).Select(i => two.Executor.Submit<long>("add", i, 0)).ToList();
 
         Assert.NotEqual(one.Executor.SessionId, two.Executor.SessionId);
-        Assert.All(ones, f => Assert.StartsWith(one.Executor.SessionId + ".", f.Id, StringComparison.Ordinal));
-        Assert.All(twos, f => Assert.StartsWith(two.Executor.SessionId + ".", f.Id, StringComparison.Ordinal));
+        // A task id travels to workers and logs: it names no session, whose completions it would open.
+        Assert.All(ones, f => Assert.DoesNotContain(one.Executor.SessionId, f.Id, StringComparison.Ordinal));
+        Assert.All(twos, f => Assert.DoesNotContain(two.Executor.SessionId, f.Id, StringComparison.Ordinal));
+        Assert.All(ones, f => Assert.StartsWith(one.Executor.TaskIdPrefix + ".", f.Id, StringComparison.Ordinal));
+        Assert.NotEqual(one.Executor.TaskIdPrefix, two.Executor.TaskIdPrefix);
         Assert.Equal(200, ones.Concat(twos).Select(f => f.Id).Distinct().Count());
         await Task.WhenAll(ones.Concat(twos).Select(f => f.AsTask())).WithTimeout();
     }

@@ -1,4 +1,5 @@
 using Cluster.Contracts;
+using Cluster.Coordinator.Internal.Security;
 using Cluster.Coordinator.Internal.Store;
 using Cluster.Protocol.V1;
 using Grpc.Core;
@@ -6,7 +7,12 @@ using StackExchange.Redis;
 
 namespace Cluster.Coordinator.Internal.Services;
 
-/// <summary>The client-facing service: submit, cancel, and each session's completion stream.</summary>
+/// <summary>
+/// The client-facing service: submit, cancel, and each session's completion stream. Sessions, task
+/// ids and idempotency keys are the caller's own: each is scoped by its identity
+/// (<see cref="Scope"/>) before it reaches the store or the notifier, and every id sent back loses
+/// that scope again, so an identity reaches only its own namespace, whatever ids it names.
+/// </summary>
 internal sealed class TasksService(TaskStore store, Notifier notifier, CoordinatorOptions options) : Protocol.V1.Tasks.TasksBase
 {
     private const int CompletionBatchSize = 1024;
@@ -45,13 +51,26 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
         }
         if (valid.Count > 0)
         {
-            var outcome = await StoreAsync(request.Session, valid).ConfigureAwait(false);
+            var scope = Scope.Of(context);
+            if (scope.IsScoped)
+            {
+                // The caller's namespace: the request's tasks are ours to change, and ids go back unscoped below.
+                foreach (var task in valid)
+                {
+                    task.Id = scope.In(task.Id);
+                    if (task.IdempotencyKey.Length > 0)
+                    {
+                        task.IdempotencyKey = scope.In(task.IdempotencyKey);
+                    }
+                }
+            }
+            var outcome = await StoreAsync(scope.In(request.Session), valid).ConfigureAwait(false);
             foreach (var (index, queued) in outcome.Full)
             {
                 reply.Rejected.Add(new Rejection
                 {
                     Index = positions[index],
-                    TaskId = valid[index].Id,
+                    TaskId = scope.Out(valid[index].Id),
                     Code = nameof(StatusCode.ResourceExhausted),
                     Message = $"queue '{valid[index].Name}' holds {queued} tasks; the limit is {options.MaxQueued}",
                 });
@@ -59,15 +78,18 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
             foreach (var (duplicate, holder) in outcome.Refused)
             {
                 var task = valid[duplicate];
+                // The key's holder is in the caller's namespace (the key is): never another identity's task.
+                var id = scope.Out(task.Id);
+                var existing = scope.Out(holder);
                 reply.Rejected.Add(new Rejection
                 {
                     Index = positions[duplicate],
-                    TaskId = task.Id,
+                    TaskId = id,
                     Code = nameof(StatusCode.AlreadyExists),
-                    ExistingTaskId = holder,
+                    ExistingTaskId = existing,
                     Message = holder.Length > 0
-                        ? $"idempotency key '{task.IdempotencyKey}' belongs to task '{holder}'; no second task was created."
-                        : $"task id '{task.Id}' is already in use.",
+                        ? $"idempotency key '{scope.Out(task.IdempotencyKey)}' belongs to task '{existing}'; no second task was created."
+                        : $"task id '{id}' is already in use.",
                 });
             }
         }
@@ -127,7 +149,10 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
         var reply = new CancelReply();
         if (request.TaskIds.Count > 0)
         {
-            var (cancelled, interrupted) = await store.CancelAsync(request.Session, request.TaskIds, request.Interrupt).ConfigureAwait(false);
+            var scope = Scope.Of(context);
+            IReadOnlyList<string> ids = scope.IsScoped ? [.. request.TaskIds.Select(scope.In)] : request.TaskIds;
+            // Only the caller's own tasks: another identity's session and ids are not in its namespace.
+            var (cancelled, interrupted) = await store.CancelAsync(scope.In(request.Session), ids, request.Interrupt).ConfigureAwait(false);
             reply.Cancelled.AddRange(cancelled);
             reply.Interrupted.AddRange(interrupted);
         }
@@ -138,7 +163,10 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
     {
         RequireIdentifier("session", request.Session);
         var cancellationToken = context.CancellationToken;
-        var watch = notifier.Watch(request.Session);
+        var scope = Scope.Of(context);
+        // The caller's own session only: another identity naming it watches an empty one of its own.
+        var session = scope.In(request.Session);
+        var watch = notifier.Watch(session);
         try
         {
             var cursor = request.AfterSeq;
@@ -158,7 +186,7 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                     completions = watch.TakeFollowing(cursor, CompletionBatchSize, room);
                     if (completions is null)
                     {
-                        (completions, var more) = await store.ReadCompletionBatchAsync(request.Session, cursor, CompletionBatchSize, room).ConfigureAwait(false);
+                        (completions, var more) = await store.ReadCompletionBatchAsync(session, cursor, CompletionBatchSize, room).ConfigureAwait(false);
                         if (more)
                         {
                             watch.MarkStale(); // more to read
@@ -176,6 +204,10 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                     continue;
                 }
                 HopTrace.MarkEach("coordinator.delivered", completions, static c => c.TaskId);
+                if (scope.IsScoped)
+                {
+                    Unscope(scope, batch);
+                }
                 await responseStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
                 if (completions.Count > 0)
                 {
@@ -189,7 +221,7 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
         }
         finally
         {
-            notifier.Unwatch(request.Session, watch);
+            notifier.Unwatch(session, watch);
         }
     }
 
@@ -197,8 +229,27 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
     {
         RequireIdentifier("session", request.Session);
         // Acknowledged: the client holds these completions, so the store may forget them.
-        await store.AckAsync(request.Session, request.UpToSeq).ConfigureAwait(false);
+        await store.AckAsync(Scope.Of(context).In(request.Session), request.UpToSeq).ConfigureAwait(false);
         return new AckReply();
+    }
+
+    /// <summary>
+    /// Takes the scope off every id of a message about to be written, in place. Safe: each
+    /// completion and notice in it belongs to this stream alone — one read from the store for it,
+    /// or handed over to this session's watch only and taken out of it (<see cref="SessionWatch.TakeFollowing"/>,
+    /// <see cref="SessionWatch.DrainEventsInto"/>) — so no other path sees it afterwards.
+    /// </summary>
+    private static void Unscope(Scope scope, CompletionBatch batch)
+    {
+        foreach (var completion in batch.Completions)
+        {
+            completion.TaskId = scope.Out(completion.TaskId);
+        }
+        foreach (var e in batch.Events)
+        {
+            e.TaskId = scope.Out(e.TaskId);
+            e.Session = scope.Out(e.Session);
+        }
     }
 
     private static void RequireIdentifier(string what, string value)

@@ -34,4 +34,7 @@ internal sealed partial class WorkersService
 
     [LoggerMessage(EventId = 209, Level = LogLevel.Error, Message = "Heartbeat loop of worker {WorkerId} failed")]
     private partial void LogKeepAliveFailed(string workerId, Exception exception);
+
+    [LoggerMessage(EventId = 215, Level = LogLevel.Warning, Message = "Dropped {Count} started or progress notices from worker {WorkerId} for tasks it does not hold (logged once per connection)")]
+    private partial void LogForeignEvents(string workerId, int count);
 }

@@ -89,6 +89,12 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
                 }
                 if (message.Events.Count > 0)
                 {
+                    // Only notices of the leases this connection holds, each to its lease's session.
+                    var dropped = worker.KeepOwnEvents(message.Events);
+                    if (dropped > 0 && worker.CountForeignEvents(dropped))
+                    {
+                        LogForeignEvents(worker.Id, dropped);
+                    }
                     await store.PublishEventsAsync(message.Events).ConfigureAwait(false);
                 }
                 if (!await AcceptResultsAsync(worker, message, results.Writer, reading.Token).ConfigureAwait(false))
@@ -142,15 +148,18 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
         }
     }
 
-    /// <summary>Takes the results of one message; false (and the stream ends) when one answers a task this connection does not hold.</summary>
+    /// <summary>
+    /// Takes the results of one message, each bound for the session of its lease; false (and the
+    /// stream ends) when one answers a task this connection does not hold at that attempt.
+    /// </summary>
     private static async Task<bool> AcceptResultsAsync(WorkerConnection worker, WorkerMessage message, ChannelWriter<TaskResult> results, CancellationToken cancellationToken)
     {
         foreach (var result in message.Results)
         {
-            if (!worker.Answer(result.TaskId))
+            if (!worker.Answer(result))
             {
                 worker.End(new Status(StatusCode.InvalidArgument,
-                    $"a result for task '{result.TaskId}', which this connection does not hold (it holds {worker.HeldCount}): a worker answers each task it was sent, once."));
+                    $"a result for task '{result.TaskId}' at attempt {result.Attempt}, a lease this connection does not hold (it holds {worker.HeldCount}): a worker answers each task it was sent, once, at the attempt it was sent."));
                 return false;
             }
             HopTrace.Mark("coordinator.result", result.TaskId);

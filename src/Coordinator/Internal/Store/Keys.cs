@@ -18,6 +18,8 @@ internal sealed class Keys(string prefix)
     /// <summary>The dead letters' ids by the time each was written: pages and expiry read it, not the whole hash.</summary>
     public RedisKey DeadLetterIndex => _tag + ":dead:at";
     public RedisKey Workers => _tag + ":workers";
+    /// <summary>Dead letters an admin put back in their queues: their next outcome writes no completion (the client had one).</summary>
+    public RedisKey Revived => _tag + ":revived";
     public RedisChannel ReadyChannel => RedisChannel.Literal(_tag + ":ready");
     public RedisChannel DoneChannel => RedisChannel.Literal(_tag + ":done");
     public RedisChannel EventsChannel => RedisChannel.Literal(_tag + ":events");

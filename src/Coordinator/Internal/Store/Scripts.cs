@@ -46,8 +46,13 @@ internal static class Scripts
           end
           return out
         end
+        -- A session scoped by its identity ("name|session") holds the one '|' a field may hold:
+        -- names, workers and counters never do, so it is whatever lies between the fixed fields.
         local function parse(h)
           local st, at, se, nm, wk, lost, failed = string.match(h, '^(%a)|(%d+)|([^|]*)|([^|]*)|([^|]*)|(%d+)|(%d+)$')
+          if not st then
+            st, at, se, nm, wk, lost, failed = string.match(h, '^(%a)|(%d+)|(.*)|([^|]*)|([^|]*)|(%d+)|(%d+)$')
+          end
           return st, at, se, nm, wk, tonumber(lost), tonumber(failed)
         end
         local function header(st, at, se, nm, wk, lost, failed)
@@ -109,17 +114,27 @@ internal static class Scripts
           redis.call('ZREMRANGEBYSCORE', fkey, '-inf', '(' .. string.format('%d', now - ttl * 1000))
           redis.call('EXPIRE', fkey, ttl)
         end
+        -- A dead letter an admin put back in its queue (Resurrect) is in the set of revived ids: its
+        -- client's future resolved with the dead letter, so its later outcome is recorded as any
+        -- other's but writes no second completion to the outbox (a future resolves exactly once).
+        -- The outcome that ends it takes it out of the set; true when it was there. No set: false.
+        local function revived(rv, id)
+          return rv ~= nil and redis.call('SREM', rv, id) == 1
+        end
         -- Over its bound: the task goes to the dead letters with every attempt's error, and its
-        -- client gets a completion ('D' + JSON) that says so. A script that dead-letters passes the
-        -- dead letters' index (ids by time, to page and expire them) as its last key.
-        local function dead_letter(id, at, se, nm, wk, reason, errors, outbox, seqkey, ttl)
+        -- client gets a completion ('D' + JSON) that says so, unless quiet (a revived task's client
+        -- had one). A script that dead-letters passes the dead letters' index (ids by time, to page
+        -- and expire them) as its last key.
+        local function dead_letter(id, at, se, nm, wk, reason, errors, outbox, seqkey, ttl, quiet)
           local args = redis.call('HGET', A, id) or '[]'
           local now = now_ms()
           redis.call('HSET', DEAD, id, '{"id":' .. cjson.encode(id) .. ',"name":' .. cjson.encode(nm) .. ',"session":' .. cjson.encode(se)
             .. ',"attempt":' .. at .. ',"reason":' .. cjson.encode(reason) .. ',"at":' .. now .. ',"args":' .. cjson.encode(args) .. ',"errors":' .. errors .. '}')
           redis.call('ZADD', KEYS[#KEYS], now, id)
-          emit(outbox, seqkey, ttl, 'D{"taskId":' .. cjson.encode(id) .. ',"attempt":' .. at .. ',"worker":' .. cjson.encode(wk)
-            .. ',"reason":' .. cjson.encode(reason) .. ',"errors":' .. errors .. '}')
+          if not quiet then
+            emit(outbox, seqkey, ttl, 'D{"taskId":' .. cjson.encode(id) .. ',"attempt":' .. at .. ',"worker":' .. cjson.encode(wk)
+              .. ',"reason":' .. cjson.encode(reason) .. ',"errors":' .. errors .. '}')
+          end
           forget(id)
         end
         -- Leases up to want queued tasks to worker from the queues KEYS[first .. first + nq - 1],
@@ -284,12 +299,16 @@ internal static class Scripts
         return lease(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), 10, #KEYS - 10, KEYS[8])
         """);
 
-    /// KEYS: the seven task keys, the worker's leased set, then (outbox, outbox sequence, finished ids) per session.
+    /// KEYS: the seven task keys, the worker's leased set, then (outbox, outbox sequence, finished ids) per session,
+    /// the revived ids, the dead letters' index.
     /// ARGV: worker, retention seconds, jitter (0..1), number of sessions, session 1..n, then per result
     /// (id, attempt, session index, completion, error type or '', error JSON or '').
     /// Returns (accepted, stale, retrying, dead-lettered), then (result index, sequence number) per
     /// completion written to an outbox as sent, so the coordinator can hand it on without reading it back.
     public static readonly Script Complete = new("complete", Prelude + """
+        -- most batches hold no revived task: then no per-task look-up
+        local rv = nil
+        if redis.call('EXISTS', KEYS[#KEYS - 1]) == 1 then rv = KEYS[#KEYS - 1] end
         local ttl = tonumber(ARGV[2])
         local jitter = tonumber(ARGV[3])
         local ns = tonumber(ARGV[4])
@@ -325,7 +344,7 @@ internal static class Scripts
                   retrying = retrying + 1
                   final = false
                 elseif retries(p, errtype) then
-                  dead_letter(id, at, se, nm, wk, 'failed on each of its ' .. (failed + 1) .. ' attempts', errors, KEYS[6 + 3 * si], KEYS[7 + 3 * si], ttl)
+                  dead_letter(id, at, se, nm, wk, 'failed on each of its ' .. (failed + 1) .. ' attempts', errors, KEYS[6 + 3 * si], KEYS[7 + 3 * si], ttl, revived(rv, id))
                   dead = dead + 1
                   final = false
                 end
@@ -336,10 +355,12 @@ internal static class Scripts
                 list[#list + 1] = id
               end
               if final then
-                local list = outboxes[si]
-                if not list then list = {}; outboxes[si] = list end
-                list[#list + 1] = ARGV[i + 3]
-                list[#list + 1] = x - 1
+                if not revived(rv, id) then
+                  local list = outboxes[si]
+                  if not list then list = {}; outboxes[si] = list end
+                  list[#list + 1] = ARGV[i + 3]
+                  list[#list + 1] = x - 1
+                end
                 finished[#finished + 1] = id
               end
             end
@@ -372,7 +393,7 @@ internal static class Scripts
         return delivered
         """);
 
-    /// KEYS: the seven task keys, outbox, outbox sequence, finished ids of the session.
+    /// KEYS: the seven task keys, outbox, outbox sequence, finished ids of the session, the revived ids.
     /// ARGV: session, retention seconds, interrupt ('1' or '0'), then (id, completion) per task.
     /// Returns (code, worker) per task: code 1 when it was queued or waiting to retry and is now
     /// cancelled; 2 when it is leased and interrupt was asked (worker holds it); else 0.
@@ -389,7 +410,7 @@ internal static class Scripts
               if st == 'q' then redis.call('HINCRBY', NP, string.sub(H, 1, -2) .. 'q:' .. nm, 1) end
               redis.call('ZREM', D, id)
               forget(id)
-              emit(KEYS[8], KEYS[9], tonumber(ARGV[2]), ARGV[i + 1])
+              if not revived(KEYS[11], id) then emit(KEYS[8], KEYS[9], tonumber(ARGV[2]), ARGV[i + 1]) end
               ended[#ended + 1] = id
               r = 1
             elseif se == ARGV[1] and st == 'l' and ARGV[3] == '1' then
@@ -442,7 +463,7 @@ internal static class Scripts
         """);
 
     /// KEYS: the seven task keys, the worker's leased set, workers, the worker's info, queue 1..n,
-    /// then (outbox, outbox sequence) per session, the worker's owner, the dead letters' index.
+    /// then (outbox, outbox sequence) per session, the revived ids, the worker's owner, the dead letters' index.
     /// ARGV: worker, when ('0': only if its lease expired; a connection's token: only while that
     /// connection holds the registration, its stream having broken; '*': whatever the registration),
     /// retention seconds, n, name 1..n, m, session 1..m.
@@ -477,7 +498,7 @@ internal static class Scripts
                 local errors = add_error(id, '{"type":"Cluster.WorkerLost","message":' .. cjson.encode('worker ' .. wk .. ' vanished while running attempt ' .. at) .. ',"stackTrace":"","attempt":' .. at .. '}')
                 if lost + 1 > p.maxLost then
                   local base = 10 + nn + 2 * si
-                  dead_letter(id, at, se, nm, wk, 'its worker vanished ' .. (lost + 1) .. ' times (limit ' .. p.maxLost .. ' re-runs)', errors, KEYS[base - 1], KEYS[base], ttl)
+                  dead_letter(id, at, se, nm, wk, 'its worker vanished ' .. (lost + 1) .. ' times (limit ' .. p.maxLost .. ' re-runs)', errors, KEYS[base - 1], KEYS[base], ttl, revived(KEYS[#KEYS - 2], id))
                   dead = dead + 1
                 else
                   -- the lease holder vanished: back to the front of its queue, to run again
@@ -557,9 +578,11 @@ internal static class Scripts
         return { n, left }
         """);
 
-    /// KEYS: the seven task keys, names, the queue of the dead letter's task name, the dead letters' index.
+    /// KEYS: the seven task keys, names, the queue of the dead letter's task name, the dead letters' index, the revived ids.
     /// ARGV: id, name (as read beforehand).
-    /// Puts a dead-lettered task back in its queue with fresh counters. Returns 1, or 0 when there is no such dead letter.
+    /// Puts a dead-lettered task back in its queue with fresh counters, among the revived: its client
+    /// had its completion (the dead letter), so its next outcome writes none. Returns 1, or 0 when
+    /// there is no such dead letter.
     public static readonly Script Resurrect = new("resurrect", Prelude + """
         local record = redis.call('HGET', DEAD, ARGV[1])
         if not record then return 0 end
@@ -571,6 +594,7 @@ internal static class Scripts
         redis.call('SADD', KEYS[8], letter.name)
         redis.call('HDEL', DEAD, ARGV[1])
         redis.call('ZREM', KEYS[10], ARGV[1])
+        redis.call('SADD', KEYS[11], ARGV[1])
         return 1
         """);
 

@@ -86,10 +86,11 @@ internal sealed partial class TaskStore
             if (record.HasValue)
             {
                 var letter = Read(request.Requeue, record!);
-                var redisKeys = keys.TaskKeys(3);
+                var redisKeys = keys.TaskKeys(4);
                 redisKeys[7] = keys.Names;
                 redisKeys[8] = keys.Queue(letter.Name);
                 redisKeys[9] = keys.DeadLetterIndex;
+                redisKeys[10] = keys.Revived;
                 reply.Requeued = (int)await Scripts.Resurrect.RunAsync(_db, redisKeys, [request.Requeue, letter.Name]).ConfigureAwait(false);
                 if (reply.Requeued > 0)
                 {

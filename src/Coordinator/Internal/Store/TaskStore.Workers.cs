@@ -74,10 +74,11 @@ internal sealed partial class TaskStore
                     }
                 }
             }
-            var redisKeys = keys.TaskKeys(5 + names.Count + sessions.Count * 2);
+            var redisKeys = keys.TaskKeys(6 + names.Count + sessions.Count * 2);
             redisKeys[7] = keys.Leased(worker);
             redisKeys[8] = keys.Workers;
             redisKeys[9] = keys.WorkerInfo(worker);
+            redisKeys[^3] = keys.Revived;
             redisKeys[^2] = keys.WorkerOwner(worker);
             redisKeys[^1] = keys.DeadLetterIndex;
             var args = new List<RedisValue> { worker, gone ? token ?? "*" : "0", _retentionSeconds, names.Count };

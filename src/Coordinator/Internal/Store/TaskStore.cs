@@ -198,8 +198,9 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
                 sessionIndex[r.Session] = sessions.Count;
             }
         }
-        var redisKeys = keys.TaskKeys(2 + sessions.Count * 3);
+        var redisKeys = keys.TaskKeys(3 + sessions.Count * 3);
         redisKeys[7] = keys.Leased(worker);
+        redisKeys[^2] = keys.Revived;
         redisKeys[^1] = keys.DeadLetterIndex;
         for (var i = 0; i < sessions.Count; i++)
         {
@@ -274,10 +275,11 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
             args[3 + i * 2] = ids[i];
             args[4 + i * 2] = new Completion { TaskId = ids[i], Cancelled = new Cancelled() }.ToByteArray();
         }
-        var redisKeys = keys.TaskKeys(3);
+        var redisKeys = keys.TaskKeys(4);
         redisKeys[7] = keys.Outbox(session);
         redisKeys[8] = keys.OutboxSequence(session);
         redisKeys[9] = keys.Finished(session);
+        redisKeys[10] = keys.Revived;
         var result = (RedisResult[])(await Scripts.Cancel.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
         var cancelled = new bool[ids.Count];
         var interrupted = new bool[ids.Count];
