@@ -12,6 +12,7 @@ public abstract class ClusterFixture : IAsyncLifetime
 {
     private ChildProcess? _cluster;
     private RedisServer? _redis;
+    private RedisClusterServer? _redisCluster;
     private GrpcChannel? _channel;
     private readonly string[] _extraArguments;
 
@@ -34,6 +35,15 @@ public abstract class ClusterFixture : IAsyncLifetime
     protected IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
     public bool UsesRedis { get; }
+
+    /// <summary>With a real store: a Redis Cluster of this many masters instead of one redis-server (0: one redis-server).</summary>
+    protected int RedisClusterMasters { get; init; }
+
+    /// <summary>With a Redis Cluster: replicas of each master.</summary>
+    protected int RedisClusterReplicas { get; init; }
+
+    /// <summary>The Redis Cluster the fixture runs on; null on another store.</summary>
+    public RedisClusterServer? RedisClusterServer => _redisCluster;
 
     /// <summary>Why this fixture could not start (e.g. redis-server is not installed); null when it runs.</summary>
     public string? Missing { get; private set; }
@@ -66,13 +76,21 @@ public abstract class ClusterFixture : IAsyncLifetime
         List<string> arguments = ["up", "--port", "0", "--processes", Processes.ToString(System.Globalization.CultureInfo.InvariantCulture)];
         if (UsesRedis)
         {
-            Missing = RedisServer.Missing;
+            Missing = RedisClusterMasters > 0 ? RedisClusterServer.Missing : RedisServer.Missing;
             if (Missing is not null)
             {
                 return;
             }
-            _redis = await RedisServer.StartAsync(extraArguments: RedisArguments);
-            arguments.AddRange(["--redis", _redis.Address]);
+            if (RedisClusterMasters > 0)
+            {
+                _redisCluster = await RedisClusterServer.StartAsync(RedisClusterMasters, RedisClusterReplicas);
+                arguments.AddRange(["--redis", _redisCluster.MasterAddresses]);
+            }
+            else
+            {
+                _redis = await RedisServer.StartAsync(extraArguments: RedisArguments);
+                arguments.AddRange(["--redis", _redis.Address]);
+            }
         }
         arguments.AddRange(_extraArguments);
         _cluster = ChildProcess.StartCluster(Environment, [.. arguments]);
@@ -96,6 +114,10 @@ public abstract class ClusterFixture : IAsyncLifetime
         if (_redis is not null)
         {
             await _redis.DisposeAsync();
+        }
+        if (_redisCluster is not null)
+        {
+            await _redisCluster.DisposeAsync();
         }
     }
 }
