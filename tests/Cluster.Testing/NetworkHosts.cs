@@ -5,26 +5,28 @@ namespace Cluster.Testing;
 
 /// <summary>
 /// Separate hosts on one machine: a network namespace per host, each joined by a veth pair to a
-/// bridge that lives in a namespace of its own (the switch), with addresses 10.77.0.2, .3, ... on
-/// a /24. Nothing is added to this process's own namespace. Names are unique per instance, so
+/// bridge that lives in a namespace of its own (the switch), with addresses 10.77.n.2, .3, ... on
+/// a /24 of 10.77.0.0/16 drawn per instance. Nothing is added to this process's own namespace
+/// unless it joins the switch too (<see cref="JoinThisHost"/>). Names are unique per instance, so
 /// runs side by side do not meet. A host is partitioned by taking its switch port down.
 /// Disposing stops every process started on a host (by PID) and deletes every namespace, which
 /// deletes their links.
 /// </summary>
 public sealed class NetworkHosts : IAsyncDisposable
 {
-    private const string Subnet = "10.77.0.";
     private static readonly Lazy<string?> Probe = new(ProbeMissing);
 
     private readonly string _switch;
     private readonly List<string> _namespaces = [];
     private readonly List<ChildProcess> _processes = [];
     private readonly Dictionary<string, NetworkHost> _hosts = [];
+    private readonly string _subnet;
 
     private NetworkHosts(string id)
     {
         Id = id;
         _switch = id + "-switch";
+        _subnet = "10.77." + Random.Shared.Next(1, 255).ToString(CultureInfo.InvariantCulture) + ".";
     }
 
     /// <summary>This instance's unique part of every namespace name.</summary>
@@ -52,7 +54,7 @@ public sealed class NetworkHosts : IAsyncDisposable
             Ip("-n", hosts._switch, "link", "set", "br0", "up");
             for (var i = 0; i < names.Length; i++)
             {
-                var host = new NetworkHost(names[i], $"{hosts.Id}-{names[i]}", Subnet + (i + 2).ToString(CultureInfo.InvariantCulture), "p" + i.ToString(CultureInfo.InvariantCulture));
+                var host = new NetworkHost(names[i], $"{hosts.Id}-{names[i]}", hosts._subnet + (i + 2).ToString(CultureInfo.InvariantCulture), "p" + i.ToString(CultureInfo.InvariantCulture));
                 hosts.AddNamespace(host.Namespace);
                 Ip("-n", hosts._switch, "link", "add", host.SwitchPort, "type", "veth", "peer", "name", "eth0", "netns", host.Namespace);
                 Ip("-n", hosts._switch, "link", "set", host.SwitchPort, "master", "br0");
@@ -68,6 +70,23 @@ public sealed class NetworkHosts : IAsyncDisposable
             hosts.DeleteNamespaces();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Joins this process's own namespace to the switch as a host (address .1), so that this
+    /// process can be the client of the others. Its link goes when the switch does.
+    /// </summary>
+    public NetworkHost JoinThisHost()
+    {
+        // The link's name in this namespace is the instance id: unique, and within the 15 characters a link name may have.
+        var host = new NetworkHost("this", Id, _subnet + "1", "pthis");
+        Ip("-n", _switch, "link", "add", host.SwitchPort, "type", "veth", "peer", "name", Id, "netns", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        Ip("-n", _switch, "link", "set", host.SwitchPort, "master", "br0");
+        Ip("-n", _switch, "link", "set", host.SwitchPort, "up");
+        Ip("addr", "add", host.Address + "/24", "dev", Id);
+        Ip("link", "set", Id, "up");
+        _hosts[host.Name] = host;
+        return host;
     }
 
     /// <summary>Starts <paramref name="program"/> on <paramref name="host"/> (`ip netns exec`, which becomes the program: its PID is the program's).</summary>

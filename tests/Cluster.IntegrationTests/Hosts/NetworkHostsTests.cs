@@ -7,7 +7,7 @@ namespace Cluster.IntegrationTests.Hosts;
 
 /// <summary>
 /// The cluster across separate hosts: network namespaces joined by a bridge (<see cref="NetworkHosts"/>),
-/// redis-server and the coordinator on one (the coordinator on that host's 10.77.0.x address),
+/// redis-server and the coordinator on one (the coordinator on that host's 10.77.n.x address),
 /// a worker daemon on each of two more, the client (`cluster demo`) on a fourth. Needs root and
 /// `ip netns`: skipped with the reason otherwise, and never in CI.
 /// </summary>
