@@ -77,31 +77,9 @@ public sealed class NetworkHostsTests(ITestOutputHelper output)
     }
 
     /// <summary>Runs begun on a worker process so far (its <c>worker.started</c> marks).</summary>
-    private static int Started(string trace, int pid) => Marks(Path.Combine(trace, $"hops.{pid}.txt")).Count(m => m.Point == "worker.started");
+    private static int Started(string trace, int pid) => HopMarks.Read(trace, pid).Count(m => m.Point == "worker.started");
 
     /// <summary>Completions the client read off the wire, by task id, before it dropped any duplicate.</summary>
     private static Dictionary<string, int> Completions(string trace) =>
-        Directory.EnumerateFiles(trace, "hops.*.txt").SelectMany(Marks).Where(m => m.Point == "client.completed")
-            .GroupBy(m => m.TaskId).ToDictionary(g => g.Key, g => g.Count());
-
-    private static List<(string Point, string TaskId)> Marks(string file)
-    {
-        var marks = new List<(string, string)>();
-        if (!File.Exists(file))
-        {
-            return marks;
-        }
-        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream);
-        while (reader.ReadLine() is { } line)
-        {
-            // "point task-id ticks"; a line still being written may be torn.
-            var parts = line.Split(' ');
-            if (parts.Length == 3)
-            {
-                marks.Add((parts[0], parts[1]));
-            }
-        }
-        return marks;
-    }
+        HopMarks.Read(trace).Where(m => m.Point == "client.completed").GroupBy(m => m.TaskId).ToDictionary(g => g.Key, g => g.Count());
 }

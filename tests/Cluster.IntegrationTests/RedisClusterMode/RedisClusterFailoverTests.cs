@@ -50,8 +50,9 @@ public sealed class RedisClusterFailoverTests(RedisClusterFailoverCluster cluste
         var before = Enumerable.Range(0, Before).Select(_ => executor.Submit<int>("spin", 50)).ToList();
         await TaskTimeouts.Eventually(() => Task.FromResult(before.Count(f => f.Done) >= Before / 10), "a tenth of the first tasks are done");
 
+        var doneAtKill = before.Count(f => f.Done);
         var victim = await redis.KillMasterAsync("{cluster}");
-        output.WriteLine($"killed master {victim} holding the slot of {{cluster}}");
+        output.WriteLine($"killed master {victim} holding the slot of {{cluster}}, {doneAtKill} of the {Before} first tasks done");
         await redis.WaitUntilOkAsync(TimeSpan.FromSeconds(60));
         var promoted = await redis.MasterOfAsync("{cluster}");
         Assert.NotEqual(victim.Port, promoted.Port);
@@ -87,31 +88,10 @@ public sealed class RedisClusterFailoverTests(RedisClusterFailoverCluster cluste
     /// <summary>Completions read off the stream and runs begun on the workers, by task id, for one session's tasks.</summary>
     private (Dictionary<string, int> Wire, Dictionary<string, int> Runs) ReadTrace(string session)
     {
-        var wire = new Dictionary<string, int>();
-        var runs = new Dictionary<string, int>();
-        foreach (var file in Directory.EnumerateFiles(cluster.TraceDirectory, "hops.*.txt"))
-        {
-            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var reader = new StreamReader(stream);
-            while (reader.ReadLine() is { } line)
-            {
-                var parts = line.Split(' ');
-                if (parts.Length != 3 || !parts[1].StartsWith(session + ".", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-                var counts = parts[0] switch
-                {
-                    "client.completed" => wire,
-                    "worker.started" => runs,
-                    _ => null,
-                };
-                if (counts is not null)
-                {
-                    counts[parts[1]] = counts.GetValueOrDefault(parts[1]) + 1;
-                }
-            }
-        }
-        return (wire, runs);
+        var marks = HopMarks.Read(cluster.TraceDirectory).Where(m => m.TaskId.StartsWith(session + ".", StringComparison.Ordinal)).ToList();
+        return (Count("client.completed"), Count("worker.started"));
+
+        Dictionary<string, int> Count(string point) =>
+            marks.Where(m => m.Point == point).GroupBy(m => m.TaskId).ToDictionary(g => g.Key, g => g.Count());
     }
 }
