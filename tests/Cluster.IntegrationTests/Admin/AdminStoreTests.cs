@@ -161,3 +161,5 @@ public abstract class AdminStoreTests<TFixture>(TFixture fixture) where TFixture
 public sealed class EmbeddedStoreAdminStoreTests(EmbeddedStoreFixture fixture) : AdminStoreTests<EmbeddedStoreFixture>(fixture), IClassFixture<EmbeddedStoreFixture>;
 
 public sealed class RedisServerAdminStoreTests(RedisStoreFixture fixture) : AdminStoreTests<RedisStoreFixture>(fixture), IClassFixture<RedisStoreFixture>;
+
+public sealed class RedisClusterAdminStoreTests(RedisClusterStoreFixture fixture) : AdminStoreTests<RedisClusterStoreFixture>(fixture), IClassFixture<RedisClusterStoreFixture>;

@@ -12,6 +12,9 @@ public abstract class StoreFixture : IAsyncLifetime
 
     public IConnectionMultiplexer Redis => _redis!;
 
+    /// <summary>The store's StackExchange.Redis configuration, for a test that opens its own connection.</summary>
+    public string Configuration { get; private set; } = string.Empty;
+
     /// <summary>Starts the store; returns its StackExchange.Redis configuration.</summary>
     protected abstract Task<string> StartAsync();
 
@@ -21,7 +24,8 @@ public abstract class StoreFixture : IAsyncLifetime
     {
         if (Missing is null)
         {
-            _redis = await ConnectionMultiplexer.ConnectAsync(await StartAsync());
+            Configuration = await StartAsync();
+            _redis = await ConnectionMultiplexer.ConnectAsync(Configuration);
         }
     }
 

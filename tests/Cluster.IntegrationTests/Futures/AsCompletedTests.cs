@@ -9,10 +9,9 @@ namespace Cluster.IntegrationTests.Futures;
 /// ones already done first, then in the order they finish or are cancelled; a timeout ends it
 /// with "N (of M) futures unfinished".
 /// </summary>
-[Collection("futures")]
-public sealed class AsCompletedTests(EmbeddedCluster cluster)
+public abstract class AsCompletedTests<TCluster>(TCluster cluster) where TCluster : ClusterFixture
 {
-    [Fact]
+    [SkippableFact]
     public async Task AsCompleted_YieldsEveryFuture_OnceEach_AllDone()
     {
         await using var scope = new FutureScope(cluster);
@@ -33,7 +32,7 @@ public sealed class AsCompletedTests(EmbeddedCluster cluster)
         Assert.All(yielded, y => Assert.True(y.Done));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AsCompleted_YieldsTheFuturesAlreadyDoneFirst_InTheOrderGiven_ThenTheOthersAsTheyFinish()
     {
         await using var scope = new FutureScope(cluster);
@@ -48,7 +47,7 @@ public sealed class AsCompletedTests(EmbeddedCluster cluster)
         Assert.Equal<ClusterFuture>([failed, succeeded, cancelled, sleeping], order);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AsCompleted_YieldsFutures_InTheOrderTheyAreResolved()
     {
         await using var scope = new FutureScope(cluster);
@@ -70,7 +69,7 @@ public sealed class AsCompletedTests(EmbeddedCluster cluster)
         Assert.False(enumerator.MoveNext());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AsCompleted_ZeroTimeout_YieldsTheDoneOnes_ThenThrows_NamingHowManyAreUnfinished()
     {
         await using var scope = new FutureScope(cluster);
@@ -93,7 +92,7 @@ public sealed class AsCompletedTests(EmbeddedCluster cluster)
         Assert.Equal<ClusterFuture>([cancelled, failed, succeeded], yielded);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AsCompleted_ZeroTimeout_WithEveryFutureDone_DoesNotThrow()
     {
         await using var scope = new FutureScope(cluster);
@@ -104,7 +103,7 @@ public sealed class AsCompletedTests(EmbeddedCluster cluster)
         Assert.Equal(futures, yielded);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AsCompleted_Timeout_CountsDistinctUnfinishedFutures_AndTakesAboutTheTimeout()
     {
         await using var scope = new FutureScope(cluster);
@@ -130,7 +129,7 @@ public sealed class AsCompletedTests(EmbeddedCluster cluster)
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed}");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AsCompleted_DuplicateFutures_AreYieldedOnce()
     {
         await using var scope = new FutureScope(cluster);
@@ -143,14 +142,14 @@ public sealed class AsCompletedTests(EmbeddedCluster cluster)
         Assert.Equal(new HashSet<ClusterFuture<long>> { a, b }, yielded.ToHashSet());
     }
 
-    [Fact]
+    [SkippableFact]
     public void AsCompleted_OfNoFutures_YieldsNothing()
     {
         Assert.Empty(ClusterFutures.AsCompleted(Array.Empty<ClusterFuture>(), TimeSpan.Zero));
         Assert.Empty(ClusterFutures.AsCompleted(Array.Empty<ClusterFuture>()));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AsCompletedAsync_YieldsTheDoneOnesOnce_ThenTimesOutWithTheSameMessage()
     {
         await using var scope = new FutureScope(cluster);
@@ -171,7 +170,7 @@ public sealed class AsCompletedTests(EmbeddedCluster cluster)
         Assert.Equal<ClusterFuture>([succeeded, cancelled], yielded);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AsCompletedAsync_WithoutTimeout_YieldsEveryFuture()
     {
         await using var scope = new FutureScope(cluster);
@@ -188,7 +187,7 @@ public sealed class AsCompletedTests(EmbeddedCluster cluster)
         Assert.Equal(futures.Count, yielded.Count);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AsCompletedAsync_StopsWhenItsTokenIsCancelled()
     {
         await using var scope = new FutureScope(cluster);
@@ -217,3 +216,9 @@ internal static class AsyncEnumerableTimeouts
         }
     }
 }
+
+[Collection("futures")]
+public sealed class EmbeddedStoreAsCompletedTests(EmbeddedCluster cluster) : AsCompletedTests<EmbeddedCluster>(cluster);
+
+[Collection("futures-redis-cluster")]
+public sealed class RedisClusterAsCompletedTests(RedisClusterModeCluster cluster) : AsCompletedTests<RedisClusterModeCluster>(cluster);

@@ -10,10 +10,9 @@ namespace Cluster.IntegrationTests.Futures;
 /// runs) or one cancelled already; false for one running or done, which is left alone. With
 /// interrupt, a running task also has its CancellationToken fired on its worker.
 /// </summary>
-[Collection("futures")]
-public sealed class CancelTests(EmbeddedCluster cluster)
+public abstract class CancelTests<TCluster>(TCluster cluster) where TCluster : ClusterFixture
 {
-    [Fact]
+    [SkippableFact]
     public async Task Cancel_QueuedFuture_ReturnsTrue_AndTheFutureIsCancelled()
     {
         await using var scope = new FutureScope(cluster);
@@ -33,7 +32,7 @@ public sealed class CancelTests(EmbeddedCluster cluster)
         Assert.ThrowsAny<OperationCanceledException>(() => future.Result(TimeSpan.Zero));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Cancel_RightAfterSubmit_ReturnsTrue()
     {
         await using var scope = new FutureScope(cluster);
@@ -46,7 +45,7 @@ public sealed class CancelTests(EmbeddedCluster cluster)
         await TaskTimeouts.Eventually(() => Task.FromResult(scope.Executor.PendingCount == 0), "the executor holds no future");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Cancel_CancelledFuture_ReturnsTrueAgain()
     {
         await using var scope = new FutureScope(cluster);
@@ -58,7 +57,7 @@ public sealed class CancelTests(EmbeddedCluster cluster)
         Assert.Equal(FutureState.Cancelled, future.State);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Cancel_FromManyThreadsAtOnce_AllReturnTrue_AndTheFutureResolvesOnce()
     {
         await using var scope = new FutureScope(cluster);
@@ -74,7 +73,7 @@ public sealed class CancelTests(EmbeddedCluster cluster)
         Assert.Equal(FutureState.Cancelled, future.State);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Cancel_RunningFuture_ReturnsFalse_AndTheTaskRunsToItsResult()
     {
         await using var scope = new FutureScope(cluster);
@@ -89,7 +88,7 @@ public sealed class CancelTests(EmbeddedCluster cluster)
         Assert.Equal(FutureState.Finished, future.State);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Cancel_FinishedFuture_ReturnsFalse_AndKeepsItsResult()
     {
         await using var scope = new FutureScope(cluster);
@@ -104,7 +103,7 @@ public sealed class CancelTests(EmbeddedCluster cluster)
         Assert.Equal(42, future.Result(TimeSpan.Zero));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Cancel_FailedFuture_ReturnsFalse_AndKeepsItsException()
     {
         await using var scope = new FutureScope(cluster);
@@ -117,7 +116,7 @@ public sealed class CancelTests(EmbeddedCluster cluster)
         Assert.Equal("kept", Assert.IsType<RemoteTaskException>(future.GetException(TimeSpan.Zero)).RemoteMessage);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task CancelWithInterrupt_QueuedFuture_IsCancelled()
     {
         await using var scope = new FutureScope(cluster);
@@ -128,7 +127,7 @@ public sealed class CancelTests(EmbeddedCluster cluster)
         Assert.Equal(FutureState.Cancelled, future.State);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task CancelWithInterrupt_RunningSleepOnTheCoroutineLoop_EndsCancelled()
     {
         await using var scope = new FutureScope(cluster);
@@ -146,7 +145,7 @@ public sealed class CancelTests(EmbeddedCluster cluster)
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"the interrupted sleep took {watch.Elapsed} to end");
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task CancelWithInterrupt_RunningSpinOnTheThreadPool_EndsCancelled()
     {
         await using var scope = new FutureScope(cluster);
@@ -158,7 +157,7 @@ public sealed class CancelTests(EmbeddedCluster cluster)
         Assert.Equal(FutureState.Cancelled, future.State);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task CancelWithInterrupt_TaskThatIgnoresTheToken_FinishesWithItsResult()
     {
         await using var scope = new FutureScope(cluster);
@@ -202,3 +201,9 @@ internal static class IgnoresTheToken
 {
     public const int Ms = 5_000;
 }
+
+[Collection("futures")]
+public sealed class EmbeddedStoreCancelTests(EmbeddedCluster cluster) : CancelTests<EmbeddedCluster>(cluster);
+
+[Collection("futures-redis-cluster")]
+public sealed class RedisClusterCancelTests(RedisClusterModeCluster cluster) : CancelTests<RedisClusterModeCluster>(cluster);

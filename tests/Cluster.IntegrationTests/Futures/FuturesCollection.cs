@@ -13,6 +13,10 @@ namespace Cluster.IntegrationTests.Futures;
 [CollectionDefinition("futures")]
 public sealed class FuturesCollection : ICollectionFixture<EmbeddedCluster>;
 
+/// <summary>A representative part of the futures contract again, on a real Redis Cluster of three masters.</summary>
+[CollectionDefinition("futures-redis-cluster")]
+public sealed class RedisClusterFuturesCollection : ICollectionFixture<RedisClusterModeCluster>;
+
 /// <summary>
 /// One executor for one test, and the futures the test holds in a state on purpose (pending
 /// forever, running a long sleep): those are cancelled, with interrupt, before the executor shuts
@@ -26,6 +30,7 @@ internal sealed class FutureScope : IAsyncDisposable
 
     public FutureScope(ClusterFixture cluster, ClusterExecutorOptions? options = null)
     {
+        cluster.Require();
         _cluster = cluster;
         Executor = new ClusterExecutor(cluster.Address.ToString(), options);
     }

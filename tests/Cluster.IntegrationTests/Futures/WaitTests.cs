@@ -10,12 +10,11 @@ namespace Cluster.IntegrationTests.Futures;
 /// cancelled one does not count; with no exception it waits for all), AllCompleted — or once the
 /// timeout passes, which does not throw.
 /// </summary>
-[Collection("futures")]
-public sealed class WaitTests(EmbeddedCluster cluster)
+public abstract class WaitTests<TCluster>(TCluster cluster) where TCluster : ClusterFixture
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
 
-    [Fact]
+    [SkippableFact]
     public async Task AllCompleted_ReturnsOnceEveryFutureIsDone_WhateverItsOutcome()
     {
         await using var scope = new FutureScope(cluster);
@@ -35,7 +34,7 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.All(futures, f => Assert.True(f.Done));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AllCompleted_IsTheDefault()
     {
         await using var scope = new FutureScope(cluster);
@@ -47,7 +46,7 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.Empty(result.NotDone);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task FirstCompleted_ReturnsWhenOneFinishes_WithTheOthersNotDone()
     {
         await using var scope = new FutureScope(cluster);
@@ -62,7 +61,7 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.Equal(new HashSet<ClusterFuture> { pending, running }, notDone.ToHashSet());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task FirstCompleted_SomeAlreadyDone_ReturnsAtOnce_WithAllThatAreDone()
     {
         await using var scope = new FutureScope(cluster);
@@ -79,7 +78,7 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.Equal(new HashSet<ClusterFuture> { pending, running }, notDone.ToHashSet());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task FirstCompleted_CountsACancelledFuture()
     {
         await using var scope = new FutureScope(cluster);
@@ -92,7 +91,7 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.Equal([pending], notDone);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task FirstCompleted_WakesWhenAFutureIsCancelledWhileWaiting()
     {
         await using var scope = new FutureScope(cluster);
@@ -108,7 +107,7 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.Equal([a], notDone);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task FirstException_ReturnsWhenOneFails_WithTheOthersNotDone()
     {
         await using var scope = new FutureScope(cluster);
@@ -123,7 +122,7 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.Equal(new HashSet<ClusterFuture> { pending, running }, notDone.ToHashSet());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task FirstException_OneAlreadyFailed_ReturnsAtOnce()
     {
         await using var scope = new FutureScope(cluster);
@@ -138,7 +137,7 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.Equal([pending], notDone);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task FirstException_SomeAlreadyComplete_ReturnsWhenTheFailureArrives()
     {
         await using var scope = new FutureScope(cluster);
@@ -153,7 +152,7 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.Equal([running], notDone);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task FirstException_ACancelledFutureIsNoException_SoItWaitsUntilTheTimeout()
     {
         await using var scope = new FutureScope(cluster);
@@ -169,7 +168,7 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.Equal([pending], notDone);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task FirstException_WithoutAnyException_WaitsForEveryFuture()
     {
         await using var scope = new FutureScope(cluster);
@@ -184,7 +183,7 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.Empty(notDone);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task FirstException_CountsARejectedTask()
     {
         await using var scope = new FutureScope(cluster);
@@ -198,7 +197,7 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.IsType<TaskRejectedException>(rejected.GetException(TimeSpan.Zero));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ReturnWhen.AllCompleted)]
     [InlineData(ReturnWhen.FirstException)]
     public async Task Timeout_ReturnsThePartialSplit_WithoutThrowing(ReturnWhen returnWhen)
@@ -218,7 +217,7 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.Equal(new HashSet<ClusterFuture> { pending, running }, notDone.ToHashSet());
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ReturnWhen.AllCompleted)]
     [InlineData(ReturnWhen.FirstCompleted)]
     [InlineData(ReturnWhen.FirstException)]
@@ -234,7 +233,7 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.Equal([pending], notDone);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task DuplicateFutures_Collapse()
     {
         await using var scope = new FutureScope(cluster);
@@ -251,7 +250,7 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.Equal([pending], partial.NotDone);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ReturnWhen.AllCompleted)]
     [InlineData(ReturnWhen.FirstCompleted)]
     [InlineData(ReturnWhen.FirstException)]
@@ -267,7 +266,7 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.Empty(both.NotDone);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task WaitAsync_StopsWhenItsTokenIsCancelled()
     {
         await using var scope = new FutureScope(cluster);
@@ -282,3 +281,9 @@ public sealed class WaitTests(EmbeddedCluster cluster)
         Assert.False(pending.Done);
     }
 }
+
+[Collection("futures")]
+public sealed class EmbeddedStoreWaitTests(EmbeddedCluster cluster) : WaitTests<EmbeddedCluster>(cluster);
+
+[Collection("futures-redis-cluster")]
+public sealed class RedisClusterWaitTests(RedisClusterModeCluster cluster) : WaitTests<RedisClusterModeCluster>(cluster);

@@ -15,6 +15,7 @@ public abstract class ClusterFixture : IAsyncLifetime
 {
     private ChildProcess? _cluster;
     private RedisServer? _redis;
+    private RedisClusterServer? _redisCluster;
     private GrpcChannel? _channel;
     private readonly string[] _extraArguments;
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
@@ -85,6 +86,15 @@ public abstract class ClusterFixture : IAsyncLifetime
     /// <summary>An executor that sends <paramref name="token"/> (null: none).</summary>
     public ClusterExecutor NewExecutor(string? token) => new(Address.ToString(), new ClusterExecutorOptions { Token = token });
 
+    /// <summary>With a real store: a Redis Cluster of this many masters instead of one redis-server (0: one redis-server).</summary>
+    protected int RedisClusterMasters { get; init; }
+
+    /// <summary>With a Redis Cluster: replicas of each master.</summary>
+    protected int RedisClusterReplicas { get; init; }
+
+    /// <summary>The Redis Cluster the fixture runs on; null on another store.</summary>
+    public RedisClusterServer? RedisClusterServer => _redisCluster;
+
     /// <summary>Why this fixture could not start (e.g. redis-server is not installed); null when it runs.</summary>
     public string? Missing { get; private set; }
 
@@ -119,13 +129,21 @@ public abstract class ClusterFixture : IAsyncLifetime
         List<string> arguments = ["up", "--port", "0", "--processes", Processes.ToString(System.Globalization.CultureInfo.InvariantCulture)];
         if (UsesRedis)
         {
-            Missing = RedisServer.Missing;
+            Missing = RedisClusterMasters > 0 ? RedisClusterServer.Missing : RedisServer.Missing;
             if (Missing is not null)
             {
                 return;
             }
-            _redis = await RedisServer.StartAsync(extraArguments: RedisArguments);
-            arguments.AddRange(["--redis", _redis.Address + RedisConfigurationSuffix]);
+            if (RedisClusterMasters > 0)
+            {
+                _redisCluster = await RedisClusterServer.StartAsync(RedisClusterMasters, RedisClusterReplicas);
+                arguments.AddRange(["--redis", _redisCluster.MasterAddresses + RedisConfigurationSuffix]);
+            }
+            else
+            {
+                _redis = await RedisServer.StartAsync(extraArguments: RedisArguments);
+                arguments.AddRange(["--redis", _redis.Address + RedisConfigurationSuffix]);
+            }
         }
         if (Grants is not null)
         {
@@ -165,6 +183,10 @@ public abstract class ClusterFixture : IAsyncLifetime
         if (_tokensDirectory is not null)
         {
             Directory.Delete(_tokensDirectory, recursive: true);
+        }
+        if (_redisCluster is not null)
+        {
+            await _redisCluster.DisposeAsync();
         }
     }
 }

@@ -53,7 +53,7 @@ internal sealed partial class TaskStore
         return reply;
     }
 
-    /// <summary>"embedded Garnet at host:port" or "redis host:port (server x.y.z)".</summary>
+    /// <summary>"embedded Garnet at host:port", "redis host:port (server x.y.z)" or "redis cluster of N masters: host:port, ... (server x.y.z)".</summary>
     private string StoreDescription()
     {
         var endpoints = redis.GetEndPoints();
@@ -64,6 +64,13 @@ internal sealed partial class TaskStore
         }
         // Read from INFO by the connection when it connected: no round trip.
         var version = endpoints.Length > 0 ? redis.GetServer(endpoints[0]).Version.ToString() : "unknown";
+        // A cluster's endpoints are every node it discovered; the masters are those it reaches and that serve slots.
+        var servers = endpoints.Select(e => redis.GetServer(e)).ToList();
+        if (servers.Any(s => s.ServerType == ServerType.Cluster))
+        {
+            var masters = servers.Where(s => s.IsConnected && !s.IsReplica).Select(s => s.EndPoint).ToList();
+            return $"redis cluster of {masters.Count} masters: {string.Join(", ", masters.Select(e => e is System.Net.DnsEndPoint dns ? $"{dns.Host}:{dns.Port}" : e.ToString()))} (server {version})";
+        }
         return $"redis {where} (server {version})";
     }
 
