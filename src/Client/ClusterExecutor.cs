@@ -264,7 +264,9 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         Interlocked.Exchange(ref _shutdown, 1);
         if (cancelFutures)
         {
-            await Task.WhenAll(_futures.Values.Select(f => f.CancelAsync())).ConfigureAwait(false);
+            // As concurrent.futures: cancelling is best effort, and a future it could not cancel
+            // (no coordinator answered) resolves from its completion as any other.
+            await Task.WhenAll(_futures.Values.Select(CancelQuietlyAsync)).ConfigureAwait(false);
         }
         if (_futures.IsEmpty)
         {
@@ -302,6 +304,18 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         }
     }
 
+    private async Task CancelQuietlyAsync(ClusterFuture future)
+    {
+        try
+        {
+            await future.CancelAsync().ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            LogShutdownCancelFailed(future.Id, e.Status.Detail);
+        }
+    }
+
     internal async Task<(bool Cancelled, bool Interrupted)> CancelOnServerAsync(ClusterFuture future, bool interrupt)
     {
         var reply = await Client.CancelAsync(new CancelRequest { Session = SessionId, TaskIds = { future.Id }, Interrupt = interrupt }).ConfigureAwait(false);
@@ -335,6 +349,9 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
 
     [LoggerMessage(EventId = 401, Level = LogLevel.Warning, Message = "Submit of {Count} tasks failed ({Status}); retrying")]
     private partial void LogSubmitRetry(int count, StatusCode status);
+
+    [LoggerMessage(EventId = 405, Level = LogLevel.Warning, Message = "Shutdown could not cancel task {TaskId} ({Reason}); its future resolves from its completion")]
+    private partial void LogShutdownCancelFailed(string taskId, string reason);
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Completion stream of session {Session} broke ({Reason}); resuming after {Seq}")]
     private partial void LogStreamBroke(string session, string reason, long seq);

@@ -17,7 +17,7 @@ internal static class DemoCommand
         var args = new Arguments(rest, new HashSet<string> { "verbose" });
         var total = args.Int("tasks", 10_000, 10, 10_000_000);
         var url = args.String("coordinator") is null ? null : args.Url("coordinator");
-        var token = ClientToken.From(args);
+        var security = ClientToken.Security(args);
         var workers = WorkerSettings.From(args, taskAssemblies: false);
         args.RejectUnknown();
 
@@ -33,7 +33,7 @@ internal static class DemoCommand
                 url = local.Address;
                 Console.WriteLine($"Cluster up at {url}.");
             }
-            return await RunWorkloadAsync(url, token, total, cancellationToken) ? 0 : 1;
+            return await RunWorkloadAsync(url, security, total, cancellationToken) ? 0 : 1;
         }
         finally
         {
@@ -44,9 +44,9 @@ internal static class DemoCommand
         }
     }
 
-    private static async Task<bool> RunWorkloadAsync(Uri url, string? token, int total, CancellationToken cancellationToken)
+    private static async Task<bool> RunWorkloadAsync(Uri url, Contracts.ChannelSecurity security, int total, CancellationToken cancellationToken)
     {
-        var executor = new ClusterExecutor(url.ToString(), new ClusterExecutorOptions { Token = token });
+        var executor = new ClusterExecutor(url.ToString(), new ClusterExecutorOptions { Token = security.Token, TlsCa = security.TlsCaFile });
         try
         {
             return await RunWorkloadAsync(executor, total, cancellationToken);

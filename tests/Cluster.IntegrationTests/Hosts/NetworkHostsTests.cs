@@ -8,7 +8,7 @@ namespace Cluster.IntegrationTests.Hosts;
 /// <summary>
 /// The cluster across separate hosts: network namespaces joined by a bridge (<see cref="NetworkHosts"/>),
 /// redis-server and the coordinator on one (the coordinator on that host's 10.77.n.x address),
-/// a worker daemon on each of two more, the client (`cluster demo`) on a fourth. Needs root and
+/// a worker daemon on each of two more, the client (`cluster demo`) on a fourth, each with its token. Needs root and
 /// `ip netns`: skipped with the reason otherwise, and never in CI.
 /// </summary>
 public sealed class NetworkHostsTests(ITestOutputHelper output)
@@ -39,17 +39,22 @@ public sealed class NetworkHostsTests(ITestOutputHelper output)
         // The store listens on its host's loopback: only the coordinator beside it reaches it.
         var redis = hosts.Start(store, ProgramPath.Find("redis-server")!, ["--port", "6379", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
         await redis.WaitForOutputAsync("Ready to accept connections", TimeSpan.FromSeconds(30));
+        // Beyond loopback the coordinator wants tokens: the worker hosts and the client get one each.
+        var (workerToken, clientToken) = (ClusterFixture.NewToken(), ClusterFixture.NewToken());
+        var tokens = Path.Combine(trace, "tokens");
+        await File.WriteAllTextAsync(tokens, $"worker hosts {workerToken}\nclient app {clientToken}\n");
         var coordinator = hosts.StartCluster(store, new Dictionary<string, string>(), "coordinator", "--host", store.Address, "--port", "5050",
-            "--redis", "127.0.0.1:6379", "--lease-ms", "2000", "--heartbeat-ms", "500", "--verbose");
+            "--redis", "127.0.0.1:6379", "--lease-ms", "2000", "--heartbeat-ms", "500", "--verbose", "--tokens", tokens);
         await coordinator.WaitForOutputAsync("Coordinator listening on", TimeSpan.FromSeconds(60));
         var url = $"http://{store.Address}:5050";
         var traced = new Dictionary<string, string> { [HopTrace.EnvironmentVariable] = trace };
-        var cutOffDaemon = hosts.StartCluster(cutOff, traced, "worker", "--coordinator", url, "--processes", "1");
-        var otherDaemon = hosts.StartCluster(other, traced, "worker", "--coordinator", url, "--processes", "1");
+        var workerEnvironment = new Dictionary<string, string>(traced) { ["CLUSTER_TOKEN"] = workerToken };
+        var cutOffDaemon = hosts.StartCluster(cutOff, workerEnvironment, "worker", "--coordinator", url, "--processes", "1");
+        var otherDaemon = hosts.StartCluster(other, workerEnvironment, "worker", "--coordinator", url, "--processes", "1");
         var cutOffWorker = await ConnectedWorkerAsync(coordinator, cutOffDaemon);
         var otherWorker = await ConnectedWorkerAsync(coordinator, otherDaemon);
 
-        var demo = hosts.StartCluster(client, traced, "demo", "--coordinator", url, "--tasks", Tasks.ToString(CultureInfo.InvariantCulture));
+        var demo = hosts.StartCluster(client, traced, "demo", "--coordinator", url, "--tasks", Tasks.ToString(CultureInfo.InvariantCulture), "--token", clientToken);
         await TaskTimeouts.Eventually(() => Task.FromResult(Started(trace, cutOffWorker) > 0 && Started(trace, otherWorker) > 0), "both worker hosts run tasks");
         hosts.Cut(cutOff);
         var atCut = (CutOff: Started(trace, cutOffWorker), Other: Started(trace, otherWorker), Completed: Completions(trace).Values.Sum());

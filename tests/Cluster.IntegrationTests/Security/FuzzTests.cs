@@ -10,9 +10,10 @@ namespace Cluster.IntegrationTests.Security;
 /// <summary>
 /// Garbage at every RPC of a real `cluster up` (embedded store), over real HTTP/2, while a real client
 /// runs beside it: random and mutated frames, extreme values. The seed is fixed (CLUSTER_FUZZ_SEED
-/// overrides it), so a failure reproduces.
+/// overrides it), so a failure reproduces. Run without tokens, and with a tokens file and each
+/// RPC's role, so the frames pass authentication and reach the scoped services.
 /// </summary>
-public sealed class FuzzTests(SingleWorkerCluster cluster, ITestOutputHelper output) : IClassFixture<SingleWorkerCluster>
+public abstract class FuzzTests<TCluster>(TCluster cluster, ITestOutputHelper output) where TCluster : ClusterFixture
 {
     private const int DefaultSeed = 20261202;
     private const int Frames = 10_500;
@@ -26,7 +27,11 @@ public sealed class FuzzTests(SingleWorkerCluster cluster, ITestOutputHelper out
         var seed = Environment.GetEnvironmentVariable("CLUSTER_FUZZ_SEED") is { Length: > 0 } text ? int.Parse(text, CultureInfo.InvariantCulture) : DefaultSeed;
         output.WriteLine($"fuzz seed {seed} (set CLUSTER_FUZZ_SEED to change it)");
         var logBefore = cluster.Output.Length;
-        var fuzzer = new Fuzzer(cluster.Address, seed);
+        var token = cluster.FixtureToken;
+        var fuzzer = new Fuzzer(cluster.Address, seed)
+        {
+            Tokens = token is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["client"] = token, ["worker"] = token, ["admin"] = token },
+        };
 
         var stopwatch = Stopwatch.StartNew();
         var fuzzing = fuzzer.RunAsync(Frames);
@@ -68,4 +73,17 @@ public sealed class FuzzTests(SingleWorkerCluster cluster, ITestOutputHelper out
         output.WriteLine($"the client's {ClientTasks} tasks were done {(fuzzing.IsCompleted ? "after" : "before")} the fuzzer finished");
         return (pairs.Select(p => p.A + p.B).ToArray(), actual);
     }
+}
+
+/// <summary>No tokens: every call is the anonymous identity.</summary>
+public sealed class OpenFuzzTests(SingleWorkerCluster cluster, ITestOutputHelper output) : FuzzTests<SingleWorkerCluster>(cluster, output), IClassFixture<SingleWorkerCluster>;
+
+/// <summary>A tokens file: every frame carries the token of a role its RPC needs.</summary>
+public sealed class TokensFuzzTests(FuzzTokensCluster cluster, ITestOutputHelper output) : FuzzTests<FuzzTokensCluster>(cluster, output), IClassFixture<FuzzTokensCluster>;
+
+/// <summary>One worker process, embedded store, a tokens file with only the fixture's own identity.</summary>
+public sealed class FuzzTokensCluster : ClusterFixture
+{
+    public FuzzTokensCluster()
+        : base(processes: 1, redis: false) => Grants = "# the fixture's own identity only";
 }

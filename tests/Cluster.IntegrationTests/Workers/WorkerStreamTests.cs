@@ -143,7 +143,7 @@ public abstract class WorkerStreamTests<TFixture>(TFixture cluster) where TFixtu
 
         var status = await worker.Ended.WithTimeout();
         Assert.Equal(StatusCode.InvalidArgument, status.StatusCode);
-        Assert.Contains("a result for task 'someone-elses.1', which this connection does not hold", status.Detail, StringComparison.Ordinal);
+        Assert.Contains("a result for task 'someone-elses.1' at attempt 1, a lease this connection does not hold", status.Detail, StringComparison.Ordinal);
     }
 
     [SkippableFact]

@@ -12,6 +12,7 @@ namespace Cluster.Coordinator.Internal.Services;
 internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger, MalformedRequests malformed) : Interceptor
 {
     private const string Unavailable = "The task store is unavailable; the call may be retried.";
+    private const string Refused = "The task store refused the call; the coordinator's log says why.";
     private const string Full = "The task store is full: Redis used memory is over its 'maxmemory' limit, so nothing was stored. Raise maxmemory or let the queues drain.";
 
     // Interceptors are made per call: the gate is the process's.
@@ -65,7 +66,8 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger,
                 return malformed.Refuse("request frame", e);
             case RpcException:
                 return null;
-            case RedisConnectionException or RedisTimeoutException:
+            // Connection faults, and the replies of a store that is loading, failing over or resharding.
+            case Exception when StoreRetry.IsTransient(e):
                 LogStoreFault(e.GetType().Name, e.Message);
                 return new RpcException(new Status(StatusCode.Unavailable, Unavailable));
             // Redis at its maxmemory with a no-eviction policy refuses every write: nothing was stored.
@@ -74,6 +76,10 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger,
                 return new RpcException(new Status(StatusCode.ResourceExhausted, Full));
             case Google.Protobuf.InvalidProtocolBufferException:
                 return malformed.Refuse("message", e);
+            // Any other refusal of the store is a fault of this coordinator, not of the caller: its text stays here.
+            case RedisException:
+                LogStoreFault(e.GetType().Name, e.Message);
+                return new RpcException(new Status(StatusCode.Internal, Refused));
             default:
                 return null;
         }
