@@ -60,36 +60,29 @@ public sealed class AuthLimitTests(AuthLimitedCluster cluster) : IClassFixture<A
     public async Task CompletionStreams_OfMoreSessionsThanTheLimit_AreResourceExhausted_NamingMaxSessions()
     {
         var marker = Guid.NewGuid().ToString("N")[..8];
-        using var first = cluster.TasksFor(cluster.ClientToken).Completions(new CompletionsRequest { Session = "a" + marker });
-        using var second = cluster.TasksFor(cluster.ClientToken).Completions(new CompletionsRequest { Session = "b" + marker });
-        var held = Task.WhenAll(first.ResponseStream.MoveNext(CancellationToken.None), second.ResponseStream.MoveNext(CancellationToken.None));
-
-        // The two streams above are counted once the coordinator has them: until then a third session
-        // is taken (and ends at its deadline, giving its place back).
-        RpcException? refused = null;
-        await TaskTimeouts.Eventually(async () =>
+        var tasks = cluster.TasksFor(cluster.ClientToken);
+        using var first = tasks.Completions(new CompletionsRequest { Session = "a" + marker });
+        using var second = tasks.Completions(new CompletionsRequest { Session = "b" + marker });
+        // Each stream is open on the coordinator once it has delivered a completion of its session.
+        foreach (var (call, session) in new[] { (first, "a" + marker), (second, "b" + marker) })
         {
-            try
+            var submitted = await tasks.SubmitAsync(new SubmitRequest
             {
-                using var third = cluster.TasksFor(cluster.ClientToken).Completions(new CompletionsRequest { Session = "c" + marker }, deadline: DateTime.UtcNow.AddSeconds(1));
-                await third.ResponseStream.MoveNext(CancellationToken.None).WithTimeout();
-                return false;
-            }
-            catch (RpcException e) when (e.Status.Detail.Contains("--max-sessions", StringComparison.Ordinal))
-            {
-                refused = e;
-                return true;
-            }
-            catch (RpcException e) when (e.StatusCode is StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted)
-            {
-                // Taken (and timed out), or refused while a timed-out one was still open.
-                return false;
-            }
-        }, "a third session is refused");
+                Session = session,
+                Tasks = { new TaskSpec { Id = session + ".1", Name = "add", Args = Google.Protobuf.ByteString.CopyFromUtf8("[1,2]") } },
+            }).ResponseAsync.WithTimeout();
+            Assert.Empty(submitted.Rejected);
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None).WithTimeout());
+        }
 
-        Assert.Equal(StatusCode.ResourceExhausted, refused!.StatusCode);
+        var refused = await AuthCalls.RefusedAsync(async () =>
+        {
+            using var third = tasks.Completions(new CompletionsRequest { Session = "c" + marker }, deadline: DateTime.UtcNow.AddSeconds(30));
+            await third.ResponseStream.MoveNext(CancellationToken.None);
+        });
+
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
         Assert.Equal("identity 'app' streams the completions of 2 sessions on this coordinator; the limit is 2 (--max-sessions).", refused.Status.Detail);
-        Assert.False(held.IsCompleted);
     }
 
     private static WorkerMessage Hello() => AuthCalls.Hello("auth-limit-" + Guid.NewGuid().ToString("N")[..8], "auth_limit_nobody");
