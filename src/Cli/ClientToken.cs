@@ -11,6 +11,10 @@ internal static class ClientToken
 {
     public const string EnvironmentVariable = "CLUSTER_TOKEN";
 
+    /// <summary>A new token: 256 random bits, URL-safe base64 without padding.</summary>
+    public static string New() =>
+        Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
     public static string? From(Arguments args)
     {
         var token = args.String("token");

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Cluster.Contracts;
 using Cluster.Coordinator;
 using Cluster.Protocol.V1;
@@ -38,8 +37,8 @@ internal sealed class LocalCluster : IAsyncDisposable
         string? workerToken = null, adminToken = null;
         if (coordinator.TokensFile is not null)
         {
-            workerToken = RandomToken();
-            adminToken = RandomToken();
+            workerToken = ClientToken.New();
+            adminToken = ClientToken.New();
             coordinator.Grants.Add(new TokenGrant(ClusterRole.Worker, "cluster-up-workers", workerToken));
             coordinator.Grants.Add(new TokenGrant(ClusterRole.Admin, "cluster-up", adminToken));
         }
@@ -48,8 +47,6 @@ internal sealed class LocalCluster : IAsyncDisposable
         // The status checks trust what the daemon's workers trust.
         return new LocalCluster(host, daemon, new ChannelSecurity { Token = adminToken, TlsCaFile = workers.Security.TlsCaFile });
     }
-
-    private static string RandomToken() => Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>Waits until <paramref name="count"/> worker processes have said hello (a start-up readiness check).</summary>
     public async Task WaitForWorkersAsync(int count, TimeSpan timeout, CancellationToken cancellationToken)

@@ -34,9 +34,9 @@ internal static class SecretsCommand
 
         var tokens = new Dictionary<string, string>
         {
-            ["client"] = NewToken(),
-            ["worker"] = NewToken(),
-            ["admin"] = NewToken(),
+            ["client"] = ClientToken.New(),
+            ["worker"] = ClientToken.New(),
+            ["admin"] = ClientToken.New(),
         };
         Write(directory, "tokens",
             "# ROLE NAME TOKEN, one grant per line; the coordinator reads this file again when it changes.\n"
@@ -81,10 +81,6 @@ internal static class SecretsCommand
             """);
         return Task.FromResult(0);
     }
-
-    /// <summary>256 random bits, URL-safe base64 without padding.</summary>
-    private static string NewToken() =>
-        Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private static void Write(string directory, string name, string content, bool secret)
     {
