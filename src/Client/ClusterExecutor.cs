@@ -48,14 +48,20 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
     private long _ackedSeq;
     private int _shutdown;
 
+    /// <summary>An executor on one coordinator; it connects in the background, so this returns at once.</summary>
     /// <param name="address">The coordinator, e.g. http://127.0.0.1:5050.</param>
+    /// <param name="options">Bounds, security and logging. Default: <see cref="ClusterExecutorOptions"/>'s defaults.</param>
+    /// <exception cref="ArgumentException">The address is not an http:// or https:// URL, or an option is out of range (the message names it).</exception>
     public ClusterExecutor(string address, ClusterExecutorOptions? options = null)
         : this([address], options)
     {
     }
 
+    /// <summary>An executor on several coordinators of one cluster; it connects in the background, so this returns at once.</summary>
     /// <param name="addresses">Coordinators of one cluster (they share its store): when the one in use
     /// is unavailable, the executor moves on to the next, and resumes its completions there.</param>
+    /// <param name="options">Bounds, security and logging. Default: <see cref="ClusterExecutorOptions"/>'s defaults.</param>
+    /// <exception cref="ArgumentException">No address is given, one is not an http:// or https:// URL, or an option is out of range (the message names it).</exception>
     public ClusterExecutor(IEnumerable<string> addresses, ClusterExecutorOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(addresses);
@@ -280,8 +286,16 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Blocks until every future of this executor is done, then closes its streams: the same as
+    /// <c>Shutdown(wait: true)</c>. Prefer <see cref="DisposeAsync"/> (<c>await using</c>) in async code.
+    /// </summary>
     public void Dispose() => Blocking.Wait(DisposeAsync().AsTask());
 
+    /// <summary>
+    /// Stops accepting tasks, waits until every future of this executor is done (an accepted task is
+    /// waited for however long it runs), then closes its streams: <c>ShutdownAsync(wait: true)</c>.
+    /// </summary>
     public async ValueTask DisposeAsync() => await ShutdownAsync(wait: true).ConfigureAwait(false);
 
     /// <summary>The future is done: the executor lets go of it (and of its idempotency key, which the coordinator keeps).</summary>

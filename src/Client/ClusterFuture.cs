@@ -58,13 +58,20 @@ public abstract class ClusterFuture
     /// <summary>The task name.</summary>
     public string Name { get; }
 
+    /// <summary>
+    /// Where the task is now: <see cref="FutureState.Pending"/> until a worker has started it,
+    /// then <see cref="FutureState.Running"/>, and at last <see cref="FutureState.Finished"/> (with a
+    /// result or an error) or <see cref="FutureState.Cancelled"/>. It only moves forward.
+    /// </summary>
     public FutureState State => (FutureState)Volatile.Read(ref _state);
 
     /// <summary>True once the task finished, failed or was cancelled.</summary>
     public bool Done => State is FutureState.Finished or FutureState.Cancelled;
 
+    /// <summary>True once the future was cancelled; its result then throws <see cref="OperationCanceledException"/>.</summary>
     public bool Cancelled => State == FutureState.Cancelled;
 
+    /// <summary>True while a worker runs the task (from the started notice the coordinator streams until the task is done).</summary>
     public bool Running => State == FutureState.Running;
 
     /// <summary>The attempt whose outcome this is (1 unless the task ran again after its worker vanished); 0 before it is done or if it never ran.</summary>
@@ -322,5 +329,6 @@ public abstract class ClusterFuture
 
     private void Invoke(Action<ClusterFuture> callback) => Invoke(callback, this);
 
+    /// <summary>The future for logs, as Python prints one: <c>&lt;ClusterFuture ID NAME state=STATE&gt;</c>.</summary>
     public override string ToString() => $"<ClusterFuture {Id} {Name} state={State}>";
 }

@@ -35,6 +35,11 @@ public sealed class ClusterFuture<T> : ClusterFuture
         base.AddDoneCallback((ClusterFuture _) => Invoke(callback, this));
     }
 
+    /// <summary>
+    /// Makes the future awaitable: <c>await future</c> waits without blocking and returns the result,
+    /// or throws <see cref="RemoteTaskException"/> (the handler threw), <see cref="OperationCanceledException"/>
+    /// (cancelled), <see cref="ClusterUnavailableException"/> or <see cref="TaskRejectedException"/> (never accepted).
+    /// </summary>
     public TaskAwaiter<T> GetAwaiter() => _outcome.Task.GetAwaiter();
 
     /// <summary>The outcome as a Task: result, RemoteTaskException, or cancelled.</summary>

@@ -12,6 +12,7 @@ public sealed class ClusterUnavailableException(string taskId, TimeSpan timeout,
     : Exception(string.Create(CultureInfo.InvariantCulture,
         $"No coordinator accepted task {taskId} within {timeout.TotalSeconds:0.###} s (tried {string.Join(", ", addresses)}; the last attempt failed with {lastStatus}: {lastDetail}). The cluster is down or unreachable; retrying later may help."))
 {
+    /// <summary>The id of the task no coordinator accepted.</summary>
     public string TaskId { get; } = taskId;
 
     /// <summary>The coordinators tried, e.g. http://127.0.0.1:5050.</summary>

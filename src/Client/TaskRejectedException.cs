@@ -8,6 +8,7 @@ namespace Cluster.Client;
 public sealed class TaskRejectedException(string taskId, string code, string message, string? existingTaskId = null)
     : Exception($"Task {taskId} was rejected ({code}): {message}")
 {
+    /// <summary>The id of the refused task; it does not exist in the cluster.</summary>
     public string TaskId { get; } = taskId;
 
     /// <summary>With AlreadyExists for an idempotency key: the task that holds the key.</summary>

@@ -12,6 +12,7 @@ namespace Cluster.Contracts;
 /// </summary>
 public static class HopTrace
 {
+    /// <summary>The environment variable (<c>CLUSTER_HOP_TRACE</c>) naming the directory to trace into, read at start; unset: off.</summary>
     public const string EnvironmentVariable = "CLUSTER_HOP_TRACE";
 
     /// <summary>The hops of one task, in the order a task passes them.</summary>
@@ -24,6 +25,7 @@ public static class HopTrace
     private static readonly Lock Gate = new();
     private static StreamWriter? _writer = Open(Environment.GetEnvironmentVariable(EnvironmentVariable));
 
+    /// <summary>True while this process writes marks (the variable was set, or <see cref="Start"/> ran).</summary>
     public static bool Enabled => _writer is not null;
 
     /// <summary>Starts tracing this process into <paramref name="directory"/>.</summary>
@@ -45,6 +47,7 @@ public static class HopTrace
         }
     }
 
+    /// <summary>Appends one line for <paramref name="taskId"/> passing <paramref name="point"/> (one of <see cref="Points"/>), stamped now; nothing when tracing is off.</summary>
     public static void Mark(string point, string taskId)
     {
         if (_writer is null)

@@ -3,12 +3,15 @@ namespace Cluster.Contracts;
 /// <summary>What a task name may be: 1 to 200 letters, digits or <c>_ . : / @ -</c>.</summary>
 public static class TaskNames
 {
+    /// <summary>The longest task name, in characters: 200.</summary>
     public const int MaxLength = 200;
 
+    /// <summary>True when <paramref name="name"/> may name a task; false for null, empty, too long or another character.</summary>
     public static bool IsValid(string? name) =>
         !string.IsNullOrEmpty(name) && name.Length <= MaxLength && name.All(c => char.IsAsciiLetterOrDigit(c) || "_.:/@-".Contains(c));
 
-    /// <exception cref="ArgumentException">The name is not valid.</exception>
+    /// <summary>Checks a task name, as every submit and registration does.</summary>
+    /// <exception cref="ArgumentException">The name is not valid; the message quotes it and the rule.</exception>
     public static void Require(string? name)
     {
         if (!IsValid(name))

@@ -5,6 +5,11 @@ namespace Cluster.Contracts;
 /// <summary>Puts a <see cref="TaskPolicy"/> on the wire.</summary>
 public static class TaskPolicyWire
 {
+    /// <summary>
+    /// The wire form of <paramref name="policy"/>, or null for none. A setting left null goes as 0, which
+    /// the coordinator reads as "not set" (the handler's policy or the default applies); a time is sent
+    /// in whole milliseconds, rounded up, at least 1.
+    /// </summary>
     public static RetryPolicy? ToWire(this TaskPolicy? policy)
     {
         if (policy is null)

@@ -14,8 +14,11 @@ public static class TlsFiles
     /// A certificate and its private key from two PEM files (the certificate file may hold a chain:
     /// its first certificate is the one the key belongs to), usable by SslStream on every platform.
     /// </summary>
+    /// <param name="certificateFile">The PEM file of the certificate, or of a chain with it first.</param>
+    /// <param name="keyFile">The PEM file of its unencrypted private key (PKCS#8, RSA or EC).</param>
     /// <param name="certificateSetting">The setting that named <paramref name="certificateFile"/>, for messages.</param>
     /// <param name="keySetting">The setting that named <paramref name="keyFile"/>, for messages.</param>
+    /// <exception cref="ArgumentException">A file is missing, holds no certificate, or holds no key that matches; the message names the setting and the file.</exception>
     public static X509Certificate2 LoadCertificate(string certificateFile, string keyFile, string certificateSetting, string keySetting)
     {
         // Reports a missing file or a file without certificates before the key is looked at.
@@ -39,7 +42,9 @@ public static class TlsFiles
     }
 
     /// <summary>Every certificate of a PEM file (a certificate authority, or a chain); at least one.</summary>
+    /// <param name="file">The PEM file.</param>
     /// <param name="setting">The setting that named <paramref name="file"/>, for messages.</param>
+    /// <exception cref="ArgumentException">The file is missing, is not PEM, or holds no certificate; the message names the setting and the file.</exception>
     public static X509Certificate2Collection LoadCertificates(string file, string setting)
     {
         RequireFile(file, setting);

@@ -36,6 +36,15 @@ public sealed class CoordinatorHost : IAsyncDisposable
     /// <summary>Where the tasks are kept: "embedded" or the Redis configuration.</summary>
     public string Store => _embedded is null ? "redis" : "embedded";
 
+    /// <summary>
+    /// Starts a coordinator: the embedded store when <see cref="CoordinatorOptions.Redis"/> is null,
+    /// the connection to the store, then gRPC on Kestrel; returns once it listens.
+    /// </summary>
+    /// <param name="options">The settings; validated first.</param>
+    /// <param name="logLevel">The lowest level logged to the console. Default: Warning.</param>
+    /// <param name="cancellationToken">Abandons the start.</param>
+    /// <exception cref="ArgumentException">A setting is out of range or a TLS or tokens file is bad; the message names it.</exception>
+    /// <exception cref="StoreUnreachableException">The store did not answer or refused the credentials.</exception>
     public static async Task<CoordinatorHost> StartAsync(CoordinatorOptions options, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
     {
         options.Validate();
@@ -140,6 +149,10 @@ public sealed class CoordinatorHost : IAsyncDisposable
     /// <summary>Runs until the token fires.</summary>
     public Task WaitAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
 
+    /// <summary>
+    /// Stops serving (open calls get up to 5 seconds to end), then closes the store connection and
+    /// stops the embedded store. Tasks stay in the store; workers reconnect to another coordinator.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);

@@ -6,15 +6,18 @@ namespace Cluster.Coordinator;
 /// </summary>
 public sealed class StoreUnreachableException : Exception
 {
+    /// <summary>An error with the default message.</summary>
     public StoreUnreachableException()
     {
     }
 
+    /// <summary>An error whose message says which store and why.</summary>
     public StoreUnreachableException(string message)
         : base(message)
     {
     }
 
+    /// <summary>An error whose message says which store and why, caused by <paramref name="innerException"/>.</summary>
     public StoreUnreachableException(string message, Exception innerException)
         : base(message, innerException)
     {

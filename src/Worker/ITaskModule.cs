@@ -6,5 +6,6 @@ namespace Cluster.Worker;
 /// </summary>
 public interface ITaskModule
 {
+    /// <summary>Registers this module's handlers in <paramref name="tasks"/>: their names, delegates and policies.</summary>
     void Register(TaskRegistry tasks);
 }

@@ -14,8 +14,10 @@ public sealed class TaskContext
         _progress = progress;
     }
 
+    /// <summary>The task's id, unique in the cluster: the same on every attempt, and the same the client's future holds.</summary>
     public string TaskId { get; }
 
+    /// <summary>The task name the handler was registered under.</summary>
     public string Name { get; }
 
     /// <summary>1 for the first run; higher when the task runs again after its worker vanished.</summary>

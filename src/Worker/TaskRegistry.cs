@@ -14,10 +14,13 @@ public sealed class TaskRegistry
 {
     private readonly Dictionary<string, Handler> _handlers = new(StringComparer.Ordinal);
 
+    /// <summary>The task names registered so far; a worker process takes only tasks of these names.</summary>
     public IReadOnlyCollection<string> Names => _handlers.Keys;
 
     /// <summary>Registers <paramref name="handler"/> under <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">The name is empty, malformed or taken.</exception>
+    /// <param name="name">The task name clients submit (see <see cref="TaskNames"/>).</param>
+    /// <param name="handler">Any delegate; its parameters take the task's JSON arguments in order.</param>
     /// <param name="policy">Retries and timeouts for every task of this name (a submit may override them).</param>
     public TaskRegistry Register(string name, Delegate handler, TaskPolicy? policy = null)
     {

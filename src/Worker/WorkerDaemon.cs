@@ -20,7 +20,8 @@ public sealed partial class WorkerDaemon
     /// <param name="processes">How many worker processes to keep running.</param>
     /// <param name="startInfo">How to start worker process number i. Its standard input is redirected:
     /// the child should exit when it reaches end of file, which happens when the daemon dies.</param>
-    /// <param name="stopGrace">How long a worker process may drain after SIGTERM before it is killed.</param>
+    /// <param name="logger">Logs starts, exits and restarts of worker processes. Default: none.</param>
+    /// <param name="stopGrace">How long a worker process may drain after SIGTERM before it is killed. Default: 40 seconds.</param>
     public WorkerDaemon(int processes, Func<int, ProcessStartInfo> startInfo, ILogger<WorkerDaemon>? logger = null, TimeSpan? stopGrace = null)
     {
         _stopGrace = stopGrace ?? TimeSpan.FromSeconds(40);

@@ -58,6 +58,11 @@ public sealed partial class WorkerProcess : IDisposable
     private int _heartbeatPending;
     private int _maxResultBytes = WireLimits.MaxPayloadBytes;
 
+    /// <summary>A worker process for the handlers of <paramref name="registry"/>; it connects when <see cref="RunAsync"/> is called.</summary>
+    /// <param name="options">The settings; validated here.</param>
+    /// <param name="registry">The handlers; at least one.</param>
+    /// <param name="logger">Connection, drain and handler-failure logs. Default: none.</param>
+    /// <exception cref="ArgumentException">A setting is out of range or a TLS file is bad (the message names it), or the registry is empty.</exception>
     public WorkerProcess(WorkerOptions options, TaskRegistry registry, ILogger<WorkerProcess>? logger = null)
     {
         options.Validate();
@@ -292,6 +297,10 @@ public sealed partial class WorkerProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the thread pool and the coroutine loop at once, without a drain: stop with the token of
+    /// <see cref="RunAsync"/> first (and await it) to let running tasks finish.
+    /// </summary>
     public void Dispose()
     {
         _shutdown.Cancel();

@@ -24,6 +24,8 @@ internal sealed partial class TokenAuthentication : IDisposable
     private GrantSet _grants;
 
     /// <param name="path">The tokens file; null when only in-memory grants are given.</param>
+    /// <param name="extra">Grants held in memory besides the file's (those of `cluster up`'s own worker and client).</param>
+    /// <param name="logger">Logs each load of the file, and a reload that failed (the grants before it stay).</param>
     /// <exception cref="TokensFileException">The file cannot be read or holds a bad line.</exception>
     public TokenAuthentication(string? path, IEnumerable<TokenGrant> extra, ILogger<TokenAuthentication> logger)
     {

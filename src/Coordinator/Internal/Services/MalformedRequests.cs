@@ -14,6 +14,7 @@ internal sealed partial class MalformedRequests(ILogger<MalformedRequests> logge
 
     /// <summary>The status for the caller; logs a line only when none was logged in the last minute.</summary>
     /// <param name="what">What was malformed, e.g. "SubmitRequest message".</param>
+    /// <param name="exception">The parse error; its message goes into the status and the log line.</param>
     public RpcException Refuse(string what, Exception exception)
     {
         var problem = $"The {what} is malformed: {exception.Message}";
