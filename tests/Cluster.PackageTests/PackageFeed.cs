@@ -19,6 +19,9 @@ public sealed class PackageFeed : IAsyncLifetime
 
     private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long a restore and build of a small app may take, on a loaded machine.</summary>
+    public static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(5);
+
     /// <summary>The temporary directory everything of the test lives in.</summary>
     public string Root { get; } = Directory.CreateTempSubdirectory("cluster-packages-").FullName;
 
@@ -55,6 +58,24 @@ public sealed class PackageFeed : IAsyncLifetime
         await File.WriteAllTextAsync(NuGetConfig, NuGetConfigText());
 
         await RunAsync(PackTimeout, "pack", Solution, "--no-build", "-c", Configuration, "-o", Feed, $"-p:PackageVersion={Version}");
+    }
+
+    /// <summary>
+    /// Builds the application <paramref name="name"/> (a folder beside the tests, copied under <see cref="Root"/>)
+    /// against the packages of this run; returns the path of its program.
+    /// </summary>
+    public async Task<string> BuildAppAsync(string name)
+    {
+        var app = Path.Combine(Root, name);
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, name), "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(app, Path.GetRelativePath(Path.Combine(AppContext.BaseDirectory, name), file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        var output = Path.Combine(app, "out");
+        await RunAsync(BuildTimeout, "build", Path.Combine(app, name + ".csproj"), "-c", "Release", "-o", output, $"-p:ClusterVersion={Version}");
+        return Path.Combine(output, name + ".dll");
     }
 
     /// <summary>Runs a dotnet command to its end; throws with its output when it fails or overruns.</summary>

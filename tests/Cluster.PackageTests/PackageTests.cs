@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using Cluster.Client;
 
 namespace Cluster.PackageTests;
 
@@ -11,7 +12,6 @@ namespace Cluster.PackageTests;
 /// </summary>
 public sealed partial class PackageTests(PackageFeed feed) : IClassFixture<PackageFeed>
 {
-    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(2);
 
     [Fact]
@@ -47,22 +47,12 @@ public sealed partial class PackageTests(PackageFeed feed) : IClassFixture<Packa
     [Fact]
     public async Task AnApp_ReferencingOnlyThePackages_HostsAWorkerAndAClient_AndRunsTasksEndToEnd()
     {
+        var app = await feed.BuildAppAsync("ConsumerApp");
+        AssertReferencesOnlyPackages(app, "Cluster.Client", "Cluster.Worker", "Cluster.Contracts");
         await using var coordinator = ChildProcess.StartCluster("coordinator", "--port", "0");
         var address = (await coordinator.WaitForOutputAsync(@"Coordinator listening on (\S+)", RunTimeout)).Groups[1].Value;
 
-        var app = Path.Combine(feed.Root, "ConsumerApp");
-        CopyDirectory(Path.Combine(AppContext.BaseDirectory, "ConsumerApp"), app);
-        var output = Path.Combine(app, "out");
-        await feed.RunAsync(BuildTimeout, "build", Path.Combine(app, "ConsumerApp.csproj"), "-c", "Release", "-o", output, $"-p:ClusterVersion={feed.Version}");
-
-        // Only packages: the Cluster ones of this run, from the feed (no project of the repository).
-        var assets = await File.ReadAllTextAsync(Path.Combine(app, "obj", "project.assets.json"));
-        Assert.Contains($"\"Cluster.Client/{feed.Version}\"", assets, StringComparison.Ordinal);
-        Assert.Contains($"\"Cluster.Worker/{feed.Version}\"", assets, StringComparison.Ordinal);
-        Assert.Contains($"\"Cluster.Contracts/{feed.Version}\"", assets, StringComparison.Ordinal);
-        Assert.DoesNotContain("\"type\": \"project\"", assets, StringComparison.Ordinal);
-
-        var run = await feed.RunAsync(RunTimeout, Path.Combine(output, "ConsumerApp.dll"),
+        var run = await feed.RunAsync(RunTimeout, app,
             $"--Cluster:Client:Addresses:0={address}", $"--Cluster:Worker:Coordinators:0={address}");
 
         var pid = PidLine().Match(run).Groups[1].Value;
@@ -75,10 +65,23 @@ public sealed partial class PackageTests(PackageFeed feed) : IClassFixture<Packa
     }
 
     [Fact]
+    public async Task AnApp_ReferencingOnlyTheCoordinatorPackage_HostsACoordinator_ThatRunsTasks()
+    {
+        var app = await feed.BuildAppAsync("CoordinatorApp");
+        AssertReferencesOnlyPackages(app, "Cluster.Coordinator", "Cluster.Contracts");
+        await using var coordinator = ChildProcess.Start(ChildProcess.DotnetHost, [app], new Dictionary<string, string>(feed.Environment));
+        var address = (await coordinator.WaitForOutputAsync(@"Coordinator listening on (\S+)", RunTimeout)).Groups[1].Value;
+        await using var worker = ChildProcess.StartCluster("worker", "--coordinator", address, "--processes", "1");
+
+        await using var executor = new ClusterExecutor(address);
+        Assert.Equal(5, await executor.Submit<long>("add", 2, 3).AsTask().WaitAsync(RunTimeout));
+    }
+
+    [Fact]
     public async Task TheTool_InstallsFromTheFeed_AndRunsAsCluster()
     {
         var tools = Path.Combine(feed.Root, "tools");
-        await feed.RunAsync(BuildTimeout, "tool", "install", PackageFeed.Tool, "--version", feed.Version, "--tool-path", tools,
+        await feed.RunAsync(PackageFeed.BuildTimeout, "tool", "install", PackageFeed.Tool, "--version", feed.Version, "--tool-path", tools,
             "--configfile", feed.NuGetConfig, "--add-source", feed.Feed);
 
         await using var cluster = ChildProcess.Start(Path.Combine(tools, "cluster"), ["--help"], new Dictionary<string, string>(feed.Environment));
@@ -95,14 +98,15 @@ public sealed partial class PackageTests(PackageFeed feed) : IClassFixture<Packa
         return match.Groups[1].Value.TrimEnd('\r');
     }
 
-    private static void CopyDirectory(string from, string to)
+    /// <summary>The app built from packages only (no project of the repository), these Cluster ones of this run among them.</summary>
+    private void AssertReferencesOnlyPackages(string appPath, params string[] ids)
     {
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        var assets = File.ReadAllText(Path.Combine(Path.GetDirectoryName(appPath)!, "..", "obj", "project.assets.json"));
+        foreach (var id in ids)
         {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
+            Assert.Contains($"\"{id}/{feed.Version}\"", assets, StringComparison.Ordinal);
         }
+        Assert.DoesNotContain("\"type\": \"project\"", assets, StringComparison.Ordinal);
     }
 
     [GeneratedRegex(@"^PID (\d+)", RegexOptions.Multiline)]
