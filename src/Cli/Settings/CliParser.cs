@@ -42,6 +42,8 @@ internal static class CliParser
         }
         var help = root.Options.OfType<HelpOption>().Single();
         help.Action = new RootHelp((SynchronousCommandLineAction)help.Action!);
+        // Taken (and ignored) without a command too, as the test harness passes it to every run.
+        root.Options.Add(new Option<bool>(ClusterOptions.ExitWithParent.Flag) { Hidden = true });
         // Without a command: the help, and the exit code of a usage error.
         root.SetAction(parse =>
         {
