@@ -110,8 +110,15 @@ internal abstract class Setting
     /// <summary>An option without a value: on when given (or 1, true, yes in its environment variable).</summary>
     public static Setting<bool> Switch(string name, string help, CommandNames commands) =>
         new(name, help, commands, null,
-            (string text, out bool value) => (value = text.Trim().ToLowerInvariant() is "1" or "true" or "yes" or "on") || text.Trim().ToLowerInvariant() is "0" or "false" or "no" or "off" or "",
+            (string text, out bool value) => TrySwitch(text, out value),
             "1, true, yes, 0, false or no", string.Empty, v => v ? "on" : "off");
+
+    private static bool TrySwitch(string text, out bool value)
+    {
+        var word = text.Trim().ToLowerInvariant();
+        value = word is "1" or "true" or "yes" or "on";
+        return value || word is "0" or "false" or "no" or "off" or "";
+    }
 
     private static string Clean(string text) => text.Trim().Replace("_", string.Empty, StringComparison.Ordinal);
 
