@@ -1,5 +1,6 @@
 using Cluster.Client;
 using Cluster.Client.Internal;
+using Cluster.Shared;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -44,13 +45,25 @@ public static class ClusterClientServiceCollectionExtensions
         return services.AddClusterClient(setting: null, options => options.Configure(configure));
     }
 
+    /// <summary>The first bad setting: the executor's own rules, then its addresses.</summary>
+    private static string? Problem(ClusterExecutorOptions options)
+    {
+        if (options.Problem() is { } problem)
+        {
+            return problem[(nameof(ClusterExecutorOptions).Length + 1)..];
+        }
+        return SettingsValidator<ClusterExecutorOptions>.Problem(() => ClusterExecutor.ParseAddresses(options.Addresses)) is { } addresses
+            ? $"{nameof(ClusterExecutorOptions.Addresses)}: {addresses}"
+            : null;
+    }
+
     private static IServiceCollection AddClusterClient(this IServiceCollection services, string? setting, Action<OptionsBuilder<ClusterExecutorOptions>> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         var options = services.AddOptions<ClusterExecutorOptions>();
         configure(options);
         options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ClusterExecutorOptions>>(new ClusterExecutorOptionsValidator(setting)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ClusterExecutorOptions>>(new SettingsValidator<ClusterExecutorOptions>(setting, Problem)));
         services.TryAddSingleton<ClusterClientLifetime>();
         services.TryAddSingleton(sp => sp.GetRequiredService<ClusterClientLifetime>().Create());
         services.TryAddSingleton<IClusterExecutor>(sp => sp.GetRequiredService<ClusterExecutor>());

@@ -1,4 +1,5 @@
 using Cluster.Worker;
+using Cluster.Shared;
 using Cluster.Worker.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -48,7 +49,7 @@ public static class ClusterWorkerServiceCollectionExtensions
         var options = services.AddOptions<WorkerOptions>();
         configure(options);
         options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>>(new WorkerOptionsValidator(setting)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>>(new SettingsValidator<WorkerOptions>(setting, o => SettingsValidator<WorkerOptions>.Problem(o.Validate))));
         // One worker per application: a second call adds to the same one.
         var tasks = services.FirstOrDefault(d => d.ServiceType == typeof(WorkerTasks))?.ImplementationInstance as WorkerTasks;
         if (tasks is null)

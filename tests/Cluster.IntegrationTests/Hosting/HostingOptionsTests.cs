@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -47,6 +48,24 @@ public sealed class HostingOptionsTests
         var settings = new Dictionary<string, string?> { ["Cluster:Worker:Coordinators:0"] = "http://127.0.0.1:5050", ["Cluster:Worker:" + key] = value };
 
         var error = await StartFailsAsync(settings, b => b.Services.AddClusterWorker(b.Configuration.GetSection("Cluster:Worker")).AddTask("never", () => 0));
+
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("MaxPayloadBytes", "0", "Cluster:Coordinator:MaxPayloadBytes must be from 1 to 4128768")]
+    [InlineData("KeyPrefix", "a:b", "Cluster:Coordinator:KeyPrefix 'a:b' must be non-empty and hold no")]
+    [InlineData("MaxStreamsPerIdentity", "0", "Cluster:Coordinator:MaxStreamsPerIdentity (--max-streams) must be at least 1, not 0.")]
+    public async Task AddClusterCoordinator_BadSetting_StopsStart_NamingIt(string key, string value, string message)
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(System.Net.IPAddress.Loopback, 0));
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Cluster:Coordinator:" + key] = value });
+        builder.Services.AddClusterCoordinator(builder.Configuration.GetSection("Cluster:Coordinator"));
+        await using var app = builder.Build();
+        Microsoft.AspNetCore.Builder.ClusterCoordinatorEndpointRouteBuilderExtensions.MapClusterCoordinator(app);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync().WaitAsync(TimeSpan.FromSeconds(60)));
 
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
