@@ -1,6 +1,9 @@
 using Cluster.Coordinator.Internal.Security;
+using Grpc.AspNetCore.Server;
+using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Cluster.Coordinator.Internal.Services;
@@ -14,9 +17,11 @@ namespace Cluster.Coordinator.Internal.Services;
 internal sealed class CoordinatorGate
 {
     private readonly Func<HttpContext, RequestDelegate, Task> _pass;
+    private readonly CancellationToken _stopping;
 
-    public CoordinatorGate(CoordinatorOptions options, MalformedRequests malformed, IServiceProvider services)
+    public CoordinatorGate(CoordinatorOptions options, MalformedRequests malformed, IServiceProvider services, IHostApplicationLifetime lifetime)
     {
+        _stopping = lifetime.ApplicationStopping;
         Func<HttpContext, RequestDelegate, Task> pass = (context, next) => MalformedFrames.RewriteAsync(context, next, malformed);
         if (ServerTls.Load(options)?.ClientAuthorities is { } workerAuthorities)
         {
@@ -35,8 +40,20 @@ internal sealed class CoordinatorGate
     }
 
     /// <summary>Wraps the handler of one of the coordinator's endpoints.</summary>
-    public static RequestDelegate Guard(RequestDelegate handler) =>
-        context => context.RequestServices.GetRequiredService<CoordinatorGate>()._pass(context, handler);
+    public static RequestDelegate Guard(RequestDelegate handler) => async context =>
+    {
+        var gate = context.RequestServices.GetRequiredService<CoordinatorGate>();
+        if (context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>()?.Method.Type is MethodType.Unary or null)
+        {
+            await gate._pass(context, handler).ConfigureAwait(false);
+            return;
+        }
+        // A long-lived stream (a worker's connection, a session's completions) ends when the
+        // application stops, so the server can: its worker or client dials again, another
+        // coordinator or this one restarted, and resumes there.
+        using var stopping = gate._stopping.Register(static c => ((HttpContext)c!).Abort(), context);
+        await gate._pass(context, handler).ConfigureAwait(false);
+    };
 
     /// <summary>The token check, made from the options (registered; resolved only when authentication is on).</summary>
     public static TokenAuthentication CreateAuthentication(IServiceProvider services)
