@@ -18,7 +18,7 @@ namespace Cluster.Client;
 /// Submits that arrive close together travel as one batch; every future resolves from this
 /// executor's own stream of completions.
 /// </summary>
-public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
+public sealed partial class ClusterExecutor : IClusterExecutor
 {
     private static readonly TimeSpan AckInterval = TimeSpan.FromMilliseconds(50);
     // An acknowledgement is retried at the next tick: one call never waits longer than this.
@@ -64,20 +64,7 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
     /// <exception cref="ArgumentException">No address is given, one is not an http:// or https:// URL, or an option is out of range (the message names it).</exception>
     public ClusterExecutor(IEnumerable<string> addresses, ClusterExecutorOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(addresses);
-        var uris = new List<Uri>();
-        foreach (var address in addresses)
-        {
-            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-            {
-                throw new ArgumentException($"'{address}' is not a coordinator address such as http://127.0.0.1:5050.", nameof(addresses));
-            }
-            uris.Add(uri);
-        }
-        if (uris.Count == 0)
-        {
-            throw new ArgumentException("Give at least one coordinator address.", nameof(addresses));
-        }
+        var uris = ParseAddresses(addresses);
         _options = options ?? new ClusterExecutorOptions();
         _options.Validate();
         _logger = _options.LoggerFactory?.CreateLogger<ClusterExecutor>() ?? NullLogger<ClusterExecutor>.Instance;
@@ -93,6 +80,33 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         TaskIdPrefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         _submitLoop = Task.Run(SubmitLoopAsync);
         _completionLoop = Task.Run(CompletionLoopAsync);
+    }
+
+    /// <summary>Creates an executor for the coordinators in <see cref="ClusterExecutorOptions.Addresses"/>.</summary>
+    /// <exception cref="ArgumentException">No address, an address that is not http:// or https://, or a setting out of range.</exception>
+    public ClusterExecutor(ClusterExecutorOptions options)
+        : this((options ?? throw new ArgumentNullException(nameof(options))).Addresses, options)
+    {
+    }
+
+    /// <summary>Reads coordinator addresses; throws <see cref="ArgumentException"/> naming the first that is not one.</summary>
+    internal static List<Uri> ParseAddresses(IEnumerable<string> addresses)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        var uris = new List<Uri>();
+        foreach (var address in addresses)
+        {
+            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new ArgumentException($"'{address}' is not a coordinator address such as http://127.0.0.1:5050.", nameof(addresses));
+            }
+            uris.Add(uri);
+        }
+        if (uris.Count == 0)
+        {
+            throw new ArgumentException("Give at least one coordinator address.", nameof(addresses));
+        }
+        return uris;
     }
 
     /// <summary>The coordinator in use.</summary>
@@ -284,6 +298,24 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         {
             await stopped.ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Gives up on every future not yet done (each fails with <see cref="ObjectDisposedException"/>;
+    /// its task, if a coordinator accepted it, still runs), so a shutdown that waits for them ends
+    /// now. Returns how many there were.
+    /// </summary>
+    internal int Abandon()
+    {
+        var abandoned = 0;
+        foreach (var future in _futures.Values)
+        {
+            if (future.Resolve(error: new ObjectDisposedException(nameof(ClusterExecutor), $"The executor stopped before task {future.Id} finished; a coordinator that accepted the task still runs it.")))
+            {
+                abandoned++;
+            }
+        }
+        return abandoned;
     }
 
     /// <summary>

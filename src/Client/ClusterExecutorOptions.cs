@@ -7,6 +7,15 @@ namespace Cluster.Client;
 public sealed class ClusterExecutorOptions
 {
     /// <summary>
+    /// Coordinators of one cluster, e.g. http://127.0.0.1:5050, for <c>services.AddClusterClient(...)</c>
+    /// and <see cref="ClusterExecutor(ClusterExecutorOptions)"/> (the configuration section
+    /// <c>Cluster:Client</c> binds <c>Cluster:Client:Addresses:0</c>, <c>:1</c>, ...); when the one in use is
+    /// unavailable, the executor moves on to the next. The constructors that take addresses ignore
+    /// it. Default: none.
+    /// </summary>
+    public IList<string> Addresses { get; } = [];
+
+    /// <summary>
     /// Most tasks in one submit batch; at least 1. The coordinator refuses a larger Submit than its
     /// <c>--max-batch</c> (default 10,000) with ResourceExhausted, so keep this at or below that.
     /// Default: 4,096.
@@ -69,19 +78,22 @@ public sealed class ClusterExecutorOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     internal void Validate()
     {
-        static void Require(bool valid, string message)
+        if (Problem() is { } problem)
         {
-            if (!valid)
-            {
-                throw new ArgumentException($"ClusterExecutorOptions.{message}", "options");
-            }
+            throw new ArgumentException(problem, "options");
         }
-        Require(MaxBatchTasks >= 1, $"MaxBatchTasks must be at least 1, not {MaxBatchTasks}.");
-        Require(MaxBatchBytes is >= 1 and <= MaxBatchBytesLimit, $"MaxBatchBytes must be from 1 to {MaxBatchBytesLimit} (half of a 4 MiB message, leaving room for the tasks' ids and names), not {MaxBatchBytes}.");
-        Require(MaxBatchesInFlight >= 1, $"MaxBatchesInFlight must be at least 1, not {MaxBatchesInFlight}.");
-        Require(MaxPendingBytes >= 1, $"MaxPendingBytes must be at least 1, not {MaxPendingBytes}.");
-        Require(UnavailableTimeout > TimeSpan.Zero || UnavailableTimeout == Timeout.InfiniteTimeSpan,
-            $"UnavailableTimeout must be positive (or Timeout.InfiniteTimeSpan for no limit), not {UnavailableTimeout}.");
-        Require(Enum.IsDefined(WhenQueueFull), $"WhenQueueFull must be Fail or Wait, not {WhenQueueFull}.");
+    }
+
+    /// <summary>The first setting out of range, named with its range; null when every one is valid.</summary>
+    internal string? Problem()
+    {
+        static string? Check(bool valid, string message) => valid ? null : $"ClusterExecutorOptions.{message}";
+        return Check(MaxBatchTasks >= 1, $"MaxBatchTasks must be at least 1, not {MaxBatchTasks}.")
+            ?? Check(MaxBatchBytes is >= 1 and <= MaxBatchBytesLimit, $"MaxBatchBytes must be from 1 to {MaxBatchBytesLimit} (half of a 4 MiB message, leaving room for the tasks' ids and names), not {MaxBatchBytes}.")
+            ?? Check(MaxBatchesInFlight >= 1, $"MaxBatchesInFlight must be at least 1, not {MaxBatchesInFlight}.")
+            ?? Check(MaxPendingBytes >= 1, $"MaxPendingBytes must be at least 1, not {MaxPendingBytes}.")
+            ?? Check(UnavailableTimeout > TimeSpan.Zero || UnavailableTimeout == Timeout.InfiniteTimeSpan,
+                $"UnavailableTimeout must be positive (or Timeout.InfiniteTimeSpan for no limit), not {UnavailableTimeout}.")
+            ?? Check(Enum.IsDefined(WhenQueueFull), $"WhenQueueFull must be Fail or Wait, not {WhenQueueFull}.");
     }
 }

@@ -1,17 +1,12 @@
 using System.Net;
 using Cluster.Coordinator.Internal;
 using Cluster.Coordinator.Internal.Security;
-using Cluster.Coordinator.Internal.Services;
-using Cluster.Coordinator.Internal.Store;
-using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using StackExchange.Redis;
 
 namespace Cluster.Coordinator;
 
@@ -19,26 +14,25 @@ namespace Cluster.Coordinator;
 public sealed class CoordinatorHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly IConnectionMultiplexer _redis;
-    private readonly EmbeddedStore? _embedded;
+    private readonly StoreConnection _store;
 
-    private CoordinatorHost(WebApplication app, IConnectionMultiplexer redis, EmbeddedStore? embedded, Uri address)
+    private CoordinatorHost(WebApplication app, StoreConnection store, Uri address)
     {
         _app = app;
-        _redis = redis;
-        _embedded = embedded;
+        _store = store;
         Address = address;
     }
 
     /// <summary>The address clients and workers dial, e.g. http://127.0.0.1:5050 (https:// when serving TLS).</summary>
     public Uri Address { get; }
 
-    /// <summary>Where the tasks are kept: "embedded" or the Redis configuration.</summary>
-    public string Store => _embedded is null ? "redis" : "embedded";
+    /// <summary>Where the tasks are kept: "embedded" or "redis".</summary>
+    public string Store => _app.Services.GetRequiredService<CoordinatorOptions>().Redis is null ? "embedded" : "redis";
 
     /// <summary>
     /// Starts a coordinator: the embedded store when <see cref="CoordinatorOptions.Redis"/> is null,
-    /// the connection to the store, then gRPC on Kestrel; returns once it listens.
+    /// the connection to the store, then gRPC on a Kestrel of its own (the application
+    /// <c>AddClusterCoordinator</c> and <c>MapClusterCoordinator</c> make); returns once it listens.
     /// </summary>
     /// <param name="options">The settings; validated first.</param>
     /// <param name="logLevel">The lowest level logged to the console. Default: Warning.</param>
@@ -50,15 +44,14 @@ public sealed class CoordinatorHost : IAsyncDisposable
         options.Validate();
         SecuritySettings.Validate(options);
         var tls = ServerTls.Load(options);
-        var embedded = options.Redis is null ? EmbeddedStore.Start(options.DataDirectory) : null;
-        IConnectionMultiplexer? redis = null;
+        // Connected before anything is built, so a store that does not answer is one clear error.
+        // Its wait for a store that does not answer yet is logged before the application's logging exists.
+        using var startupLogging = LoggerFactory.Create(logging => logging.SetMinimumLevel(logLevel).AddSimpleConsole(o => (o.SingleLine, o.TimestampFormat) = (true, "HH:mm:ss ")));
+        var store = new StoreConnection(options, startupLogging.CreateLogger<StoreConnection>());
+        WebApplication? app = null;
         try
         {
-            var configuration = ConfigurationOptions.Parse(embedded?.ConfigurationString ?? options.Redis!);
-            using (var startup = LoggerFactory.Create(logging => logging.SetMinimumLevel(logLevel).AddSimpleConsole(o => (o.SingleLine, o.TimestampFormat) = (true, "HH:mm:ss "))))
-            {
-                redis = await StoreStartup.ConnectAsync(configuration, options.StoreWait, startup.CreateLogger<CoordinatorHost>(), cancellationToken).ConfigureAwait(false);
-            }
+            await store.ConnectAsync(cancellationToken).ConfigureAwait(false);
 
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.SetMinimumLevel(logLevel);
@@ -80,58 +73,24 @@ public sealed class CoordinatorHost : IAsyncDisposable
                 kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
                 kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
             });
-            builder.Services.AddGrpc(grpc =>
-            {
-                // Room for one task at the payload limit plus its envelope; the per-task limit is checked with a clear message.
-                grpc.MaxReceiveMessageSize = options.MaxPayloadBytes * 2 + (1 << 20);
-                grpc.MaxSendMessageSize = null;
-                grpc.Interceptors.Add<ErrorInterceptor>();
-                grpc.Interceptors.Add<StreamLimits>();
-            });
-            // Requests that do not parse get INVALID_ARGUMENT and a rate-limited log line, not UNKNOWN and a stack trace.
-            builder.Services.RemoveAll(typeof(IServiceMethodProvider<>));
-            builder.Services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(StrictServiceMethodProvider<>));
-            builder.Services.AddSingleton<MalformedRequests>();
-            builder.Services.AddSingleton<StreamLimits>();
-            if (SecuritySettings.Authenticates(options))
-            {
-                builder.Services.AddSingleton(sp => new TokenAuthentication(options.TokensFile, options.Grants, sp.GetRequiredService<ILogger<TokenAuthentication>>()));
-            }
-            var keys = new Keys(options.KeyPrefix);
-            builder.Services.AddSingleton(options);
-            builder.Services.AddSingleton(redis);
-            builder.Services.AddSingleton(keys);
-            builder.Services.AddSingleton<TaskStore>();
-            builder.Services.AddSingleton<Notifier>();
-            builder.Services.AddSingleton<Reaper>();
-            builder.Services.AddHostedService(sp => sp.GetRequiredService<Reaper>());
+            // The same services and endpoints as a coordinator hosted in an application.
+            builder.Services.AddClusterCoordinator(options, store);
 
-            var app = builder.Build();
-            if (app.Services.GetService<TokenAuthentication>() is { } authentication)
-            {
-                // First: a caller without a known token or the service's role is answered before gRPC reads its body.
-                app.Use(authentication.InvokeAsync);
-            }
-            var malformed = app.Services.GetRequiredService<MalformedRequests>();
-            if (tls?.ClientAuthorities is { } workerAuthorities)
-            {
-                app.Use(new WorkerCertificates(workerAuthorities).CheckAsync);
-            }
-            app.Use((context, next) => MalformedFrames.RewriteAsync(context, next, malformed));
-            app.MapGrpcService<TasksService>();
-            app.MapGrpcService<WorkersService>();
-            app.MapGrpcService<AdminService>();
-            app.Services.GetRequiredService<Notifier>();
+            app = builder.Build();
+            app.MapClusterCoordinator();
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
             var bound = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var address = new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
-            return new CoordinatorHost(app, redis, embedded, address);
+            return new CoordinatorHost(app, store, address);
         }
         catch
         {
-            redis?.Dispose();
-            embedded?.Dispose();
+            if (app is not null)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+            await store.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -147,7 +106,6 @@ public sealed class CoordinatorHost : IAsyncDisposable
     {
         await _app.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
-        await _redis.DisposeAsync().ConfigureAwait(false);
-        _embedded?.Dispose();
+        await _store.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -23,6 +23,12 @@ public sealed class TaskContext
     /// <summary>1 for the first run; higher when the task runs again after its worker vanished.</summary>
     public int Attempt { get; }
 
+    /// <summary>
+    /// The services of this run's own scope, in a worker hosted with <c>services.AddClusterWorker(...)</c>
+    /// (the scope is disposed when the run ends); null in a worker without dependency injection.
+    /// </summary>
+    public IServiceProvider? Services { get; internal set; }
+
     /// <summary>Fires when the task is cancelled or the worker shuts down.</summary>
     public CancellationToken CancellationToken { get; }
 

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Cluster.Contracts;
 using Cluster.Worker.Internal;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.Worker;
 
@@ -13,6 +14,24 @@ namespace Cluster.Worker;
 public sealed class TaskRegistry
 {
     private readonly Dictionary<string, Handler> _handlers = new(StringComparer.Ordinal);
+    private readonly IServiceProviderIsService? _services;
+    // The module whose Register is running now, if any: its methods run on each run's own instance.
+    private ITaskModule? _registering;
+
+    /// <summary>A registry without dependency injection: every handler parameter but the context is a task argument.</summary>
+    public TaskRegistry()
+    {
+    }
+
+    /// <summary>A registry of a worker hosted with dependency injection: a handler parameter of a registered service type comes from the run's scope.</summary>
+    internal TaskRegistry(IServiceProvider services)
+    {
+        Services = services;
+        _services = services.GetService<IServiceProviderIsService>();
+    }
+
+    /// <summary>The application's services, when the worker is hosted with dependency injection; else null.</summary>
+    internal IServiceProvider? Services { get; }
 
     /// <summary>The task names registered so far; a worker process takes only tasks of these names.</summary>
     public IReadOnlyCollection<string> Names => _handlers.Keys;
@@ -26,7 +45,8 @@ public sealed class TaskRegistry
     {
         ArgumentNullException.ThrowIfNull(handler);
         TaskNames.Require(name);
-        if (!_handlers.TryAdd(name, Handler.Create(name, handler, policy)))
+        var module = _registering is not null && ReferenceEquals(handler.Target, _registering) ? _registering.GetType() : null;
+        if (!_handlers.TryAdd(name, Handler.Create(name, handler, policy, _services, module)))
         {
             throw new ArgumentException($"A handler for task '{name}' is registered already.", nameof(name));
         }
@@ -73,6 +93,24 @@ public sealed class TaskRegistry
             ((ITaskModule)Activator.CreateInstance(type)!).Register(this);
         }
         return this;
+    }
+
+    /// <summary>
+    /// Registers the handlers of <paramref name="module"/>, an instance made from the application's
+    /// services: a handler that is a method of the module (or a lambda that uses only its members)
+    /// then runs on the module's instance of each run's own scope.
+    /// </summary>
+    internal void AddModule(ITaskModule module)
+    {
+        _registering = module;
+        try
+        {
+            module.Register(this);
+        }
+        finally
+        {
+            _registering = null;
+        }
     }
 
     internal bool TryGet(string name, out Handler handler) => _handlers.TryGetValue(name, out handler!);

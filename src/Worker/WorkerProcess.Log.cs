@@ -14,6 +14,9 @@ public sealed partial class WorkerProcess
     [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Task {TaskId} ran past its hard timeout of {HardTimeoutMs} ms; ending this worker process")]
     private partial void LogHardTimeout(string taskId, int hardTimeoutMs);
 
+    [LoggerMessage(EventId = 106, Level = LogLevel.Error, Message = "Task {TaskId} ran past its hard timeout of {HardTimeoutMs} ms and failed; its handler, which ignores its token, keeps a thread of this process busy until it returns")]
+    private partial void LogHardTimeoutKeptThread(string taskId, int hardTimeoutMs);
+
     [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Draining: {Released} unstarted tasks handed back, {Running} running get up to {Grace} to finish")]
     private partial void LogDraining(int released, int running, TimeSpan grace);
 

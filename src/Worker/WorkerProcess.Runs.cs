@@ -3,6 +3,7 @@ using Cluster.Contracts;
 using Cluster.Protocol.V1;
 using Cluster.Worker.Internal;
 using Google.Protobuf;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.Worker;
 
@@ -51,42 +52,86 @@ public sealed partial class WorkerProcess
         }
         if (handler.Executor == Executor.ThreadPool)
         {
-            _pool.Enqueue(() =>
-            {
-                if (!Start(run))
-                {
-                    return;
-                }
-                try
-                {
-                    var value = assignment.Chunked ? handler.InvokeChunk(context, assignment.Args.Span) : handler.Invoke(context, assignment.Args.Span);
-                    Finish(run, value: value);
-                }
-                catch (Exception e)
-                {
-                    Finish(run, error: e);
-                }
-            });
+            _pool.Enqueue(() => RunOnThread(run, handler, context));
         }
         else
         {
-            _loop.Start(async () =>
-            {
-                if (!Start(run))
-                {
-                    return;
-                }
-                try
-                {
-                    var value = assignment.Chunked ? await handler.InvokeChunkAsync(context, assignment.Args.Memory) : await handler.InvokeAsync(context, assignment.Args.Memory);
-                    Finish(run, value: value);
-                }
-                catch (Exception e)
-                {
-                    Finish(run, error: e);
-                }
-            });
+            _loop.Start(() => RunOnLoopAsync(run, handler, context));
         }
+    }
+
+    /// <summary>Runs a synchronous handler on this thread of the pool, in a service scope of its own when the worker has services.</summary>
+    private void RunOnThread(TaskRun run, Handler handler, TaskContext context)
+    {
+        if (!Start(run))
+        {
+            return;
+        }
+        var scope = BeginScope(context);
+        byte[]? value = null;
+        Exception? error = null;
+        try
+        {
+            value = run.Assignment.Chunked ? handler.InvokeChunk(context, run.Assignment.Args.Span) : handler.Invoke(context, run.Assignment.Args.Span);
+        }
+        catch (Exception e)
+        {
+            error = e;
+        }
+        try
+        {
+            // The run's scope ends before its result goes: whatever it held is released when the client sees the result.
+            scope?.Dispose();
+        }
+        catch (Exception e)
+        {
+            error ??= e;
+        }
+        Finish(run, error is null ? value : null, error);
+    }
+
+    /// <summary>Runs an async handler on the coroutine loop, in a service scope of its own when the worker has services.</summary>
+    private async Task RunOnLoopAsync(TaskRun run, Handler handler, TaskContext context)
+    {
+        if (!Start(run))
+        {
+            return;
+        }
+        var scope = BeginScope(context);
+        byte[]? value = null;
+        Exception? error = null;
+        try
+        {
+            value = run.Assignment.Chunked ? await handler.InvokeChunkAsync(context, run.Assignment.Args.Memory) : await handler.InvokeAsync(context, run.Assignment.Args.Memory);
+        }
+        catch (Exception e)
+        {
+            error = e;
+        }
+        try
+        {
+            if (scope is { } ending)
+            {
+                await ending.DisposeAsync();
+            }
+        }
+        catch (Exception e)
+        {
+            error ??= e;
+        }
+        Finish(run, error is null ? value : null, error);
+    }
+
+    /// <summary>A service scope for one run (its handler's services and module), when the worker is hosted with services.</summary>
+    private AsyncServiceScope? BeginScope(TaskContext context)
+    {
+        if (_scopes is null)
+        {
+            return null;
+        }
+        var scope = _scopes.CreateAsyncScope();
+        context.Services = scope.ServiceProvider;
+        return scope;
     }
 
     /// <summary>Marks the run started (false if it was handed back first) and arms its hard timeout.</summary>
@@ -179,6 +224,13 @@ public sealed partial class WorkerProcess
         await Task.Delay(run.Assignment.HardTimeoutMs).ConfigureAwait(false);
         if (!_running.TryGetValue(run.Key, out var current) || !ReferenceEquals(current, run))
         {
+            return;
+        }
+        if (!ExitOnHardTimeout)
+        {
+            // Hosted in an application's own process, which must go on: the task fails, the thread stays stuck.
+            LogHardTimeoutKeptThread(run.Assignment.TaskId, run.Assignment.HardTimeoutMs);
+            Finish(run, error: new HardTimeoutException($"Task {run.Assignment.TaskId} ran past its hard timeout of {run.Assignment.HardTimeoutMs} ms; its handler was abandoned."));
             return;
         }
         LogHardTimeout(run.Assignment.TaskId, run.Assignment.HardTimeoutMs);

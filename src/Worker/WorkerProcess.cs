@@ -5,6 +5,7 @@ using Cluster.Contracts;
 using Cluster.Protocol.V1;
 using Cluster.Worker.Internal;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -29,6 +30,8 @@ public sealed partial class WorkerProcess : IDisposable
     private readonly ILogger _logger;
     private readonly BoundedThreadPool _pool;
     private readonly CoroutineLoop _loop;
+    // With services (a worker hosted with dependency injection): one scope per run.
+    private readonly IServiceScopeFactory? _scopes;
     // Everything for the coordinator, read by the send loop of the live connection. Its bound is
     // explicit though the channel is not: it holds at most one result per slot of the live
     // connection (a result enters only while its run's connection is live, and its slot's credit
@@ -75,6 +78,7 @@ public sealed partial class WorkerProcess : IDisposable
         _logger = logger ?? NullLogger<WorkerProcess>.Instance;
         _pool = new BoundedThreadPool(options.Threads);
         _loop = new CoroutineLoop();
+        _scopes = registry.Services?.GetService<IServiceScopeFactory>();
         _threadSlots = options.Threads * (1 + options.PrefetchPerThread);
         _coroutineSlots = options.Coroutines;
     }
@@ -85,6 +89,13 @@ public sealed partial class WorkerProcess : IDisposable
     private int _address;
 
     private Uri Address => _options.Addresses[_address % _options.Addresses.Count];
+
+    /// <summary>
+    /// Whether a handler still running at its hard timeout ends this process (the daemon starts a new
+    /// one). A worker hosted in an application's own process does not end it: the stuck handler keeps
+    /// its thread, and its task fails all the same. Default: true.
+    /// </summary>
+    internal bool ExitOnHardTimeout { get; init; } = true;
 
     /// <summary>Id of the current connection, as the coordinator knows this process; null when not connected.</summary>
     public string? WorkerId { get; private set; }

@@ -3,6 +3,7 @@ using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cluster.Contracts;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cluster.Worker.Internal;
 
@@ -16,19 +17,25 @@ internal sealed class Handler
     private static readonly JsonSerializerOptions ArgumentOptions = new(ClusterJson.Options) { NumberHandling = JsonNumberHandling.Strict };
 
     private readonly Delegate _delegate;
+    // With a module: the handler is one of its methods, called on the module's instance of the run's scope.
+    private readonly Type? _module;
     private readonly ParameterInfo[] _parameters;
+    // Parameters taken from the run's services rather than from the task's arguments.
+    private readonly bool[] _fromServices;
     private readonly int _jsonParameters;
     private readonly Type _resultType;
     private readonly Func<object, Task>? _toTask;
     private readonly Func<Task, object?>? _taskResult;
 
-    private Handler(string name, Delegate handler, TaskPolicy? policy)
+    private Handler(string name, Delegate handler, TaskPolicy? policy, IServiceProviderIsService? services, Type? module)
     {
         Name = name;
         Policy = policy;
         _delegate = handler;
+        _module = module;
         _parameters = handler.Method.GetParameters();
-        _jsonParameters = _parameters.Count(p => !IsInjected(p.ParameterType));
+        _fromServices = [.. _parameters.Select(p => !IsContext(p.ParameterType) && services?.IsService(p.ParameterType) == true)];
+        _jsonParameters = _parameters.Where((p, i) => !IsInjected(i)).Count();
         var returnType = handler.Method.ReturnType;
         if (returnType == typeof(Task) || returnType == typeof(ValueTask))
         {
@@ -58,7 +65,13 @@ internal sealed class Handler
 
     public Executor Executor { get; }
 
-    public static Handler Create(string name, Delegate handler, TaskPolicy? policy = null) => new(name, handler, policy);
+    /// <param name="name">The task name.</param>
+    /// <param name="handler">The delegate.</param>
+    /// <param name="policy">Retries and timeouts of the name.</param>
+    /// <param name="services">With dependency injection: tells which parameters are services, taken from the run's scope.</param>
+    /// <param name="module">A module type whose method <paramref name="handler"/> is: each run calls it on the module's instance of its own scope.</param>
+    public static Handler Create(string name, Delegate handler, TaskPolicy? policy = null, IServiceProviderIsService? services = null, Type? module = null) =>
+        new(name, handler, policy, services, module);
 
     public TaskPolicy? Policy { get; }
 
@@ -166,7 +179,9 @@ internal sealed class Handler
         var values = Bind(context, args);
         try
         {
-            return _delegate.DynamicInvoke(values);
+            return _module is null
+                ? _delegate.DynamicInvoke(values)
+                : _delegate.Method.Invoke(ActivatorUtilities.GetServiceOrCreateInstance(RunServices(context), _module), values);
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {
@@ -196,6 +211,11 @@ internal sealed class Handler
             if (parameter.ParameterType == typeof(CancellationToken))
             {
                 values[i] = context.CancellationToken;
+                continue;
+            }
+            if (_fromServices[i])
+            {
+                values[i] = RunServices(context).GetRequiredService(parameter.ParameterType);
                 continue;
             }
             if (inArray && reader.Read() && reader.TokenType != JsonTokenType.EndArray)
@@ -243,8 +263,14 @@ internal sealed class Handler
         return count;
     }
 
-    private string Signature() =>
-        string.Join(", ", _parameters.Where(p => !IsInjected(p.ParameterType)).Select(p => p.Name));
+    private static IServiceProvider RunServices(TaskContext context) =>
+        context.Services ?? throw new InvalidOperationException($"Task '{context.Name}' takes services, but its run has no service scope.");
 
-    private static bool IsInjected(Type type) => type == typeof(TaskContext) || type == typeof(CancellationToken);
+    private string Signature() =>
+        string.Join(", ", _parameters.Where((p, i) => !IsInjected(i)).Select(p => p.Name));
+
+    /// <summary>Is parameter <paramref name="index"/> supplied by the worker rather than read from the task's arguments?</summary>
+    private bool IsInjected(int index) => IsContext(_parameters[index].ParameterType) || _fromServices[index];
+
+    private static bool IsContext(Type type) => type == typeof(TaskContext) || type == typeof(CancellationToken);
 }
