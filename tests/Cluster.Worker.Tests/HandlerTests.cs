@@ -132,6 +132,18 @@ public sealed class HandlerTests
     }
 
     [Fact]
+    public void Registry_LoadsATaskAssemblyWhosePackageHasANativeLibrary_FromThePackageCache()
+    {
+        var path = typeof(HandlerTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "LuaTasks").Value!;
+        Assert.False(Directory.Exists(Path.Combine(Path.GetDirectoryName(path)!, "runtimes")), "the build output of a class library holds no native asset of its packages");
+
+        var registry = new TaskRegistry().AddAssembly(path);
+        Assert.True(registry.TryGet("lua", out var lua));
+
+        Assert.Equal("42", Encoding.UTF8.GetString(lua.Invoke(Context, "[\"return 6 * 7\"]"u8)));
+    }
+
+    [Fact]
     public void Registry_RefusesAFileWithoutTaskModules()
     {
         var error = Assert.Throws<ArgumentException>(() => new TaskRegistry().AddAssembly(typeof(FactAttribute).Assembly.Location));

@@ -6,7 +6,7 @@ namespace Cluster.Worker.Internal;
 /// <summary>
 /// One task assembly's own load context: its dependencies resolve as its .deps.json says — beside
 /// it (a published library), or in the NuGet package cache (a library built with dotnet build),
-/// native assets included — so two task assemblies may even use two versions of a package. The
+/// native libraries included — so two task assemblies may even use two versions of a package. The
 /// worker's own contracts (Cluster.Worker, Cluster.Contracts and the assemblies their public types
 /// come from) always resolve to the host's copies, so a module's <see cref="ITaskModule"/> is the
 /// worker's type whatever copies lie beside the library.
@@ -38,7 +38,8 @@ internal sealed class TaskLoadContext : AssemblyLoadContext
 
     protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
     {
-        var path = _resolver.ResolveUnmanagedDllToPath(unmanagedDllName);
+        // Beside the library (published), else from its package in the cache (built with dotnet build).
+        var path = _resolver.ResolveUnmanagedDllToPath(unmanagedDllName) ?? _packages.FindNative(unmanagedDllName);
         return path is null ? IntPtr.Zero : LoadUnmanagedDllFromPath(path);
     }
 
