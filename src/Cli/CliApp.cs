@@ -9,9 +9,9 @@ internal static class CliApp
         cluster — concurrent.futures on a cluster
 
         usage:
-          cluster up [--port P] [--processes N] [--threads N] [--coroutines N] [--redis ADDR] [--data DIR] [--tasks PATH]... [--tokens FILE]
+          cluster up [--port P] [--http-port P|none] [--processes N] [--threads N] [--coroutines N] [--redis ADDR] [--data DIR] [--tasks PATH]... [--tokens FILE]
               a local cluster: coordinator (embedded store unless --redis) and a worker daemon; runs until Ctrl-C
-          cluster coordinator [--port P] [--host ADDR] [--redis ADDR] [--data DIR] [--prefix NAME] [--max-payload BYTES] [--lease-ms MS] [--heartbeat-ms MS]
+          cluster coordinator [--port P] [--http-port P|none] [--host ADDR] [--redis ADDR] [--data DIR] [--prefix NAME] [--max-payload BYTES] [--lease-ms MS] [--heartbeat-ms MS]
                               [--tokens FILE] [--insecure] [--max-streams N] [--max-sessions N]
               one coordinator
           cluster worker --coordinator URL [--coordinator URL]... [--processes N] [--threads N] [--coroutines N] [--tasks PATH]... [--token T | --token-file F]
@@ -21,6 +21,8 @@ internal static class CliApp
               runs a mixed workload on a local cluster (or on URL) and checks every result
           cluster status --coordinator URL [--token T | --token-file F]
               workers and queue depths
+          cluster health --coordinator URL [--tls-ca F]
+              exit code 0 when the coordinator serves (its store answers), else 1; needs no token
           cluster dead-letters --coordinator URL [--requeue ID | --purge] [--limit N] [--page N] [--token T | --token-file F]
               tasks that ran past their retry or lost-run bounds, with every attempt's error
           cluster secrets --out DIR [--hosts coordinator,localhost,127.0.0.1] [--days N] [--force]
@@ -28,6 +30,11 @@ internal static class CliApp
               self-signed TLS certificate and key for the coordinator's host names
 
         --redis takes host:port or a StackExchange.Redis configuration string.
+        --http-port P (up, coordinator; default 5051): plain HTTP beside gRPC, on the same address, serving
+          GET /metrics (Prometheus text; with --tokens, for an admin token) and GET /healthz; 0 picks a free
+          port (printed at start), none turns it off.
+        OTEL_EXPORTER_OTLP_ENDPOINT (environment): every command sends its spans and metrics there over OTLP
+          (OTEL_EXPORTER_OTLP_PROTOCOL grpc or http/protobuf, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES).
         --tasks takes a task assembly (.dll with ITaskModule types); default: the sample tasks.
         --tokens FILE: every call must carry a token of FILE, one grant per line: ROLE NAME TOKEN (roles client,
           worker, admin; a worker line may end with names=a,b). The file is read again when it changes.
@@ -51,6 +58,7 @@ internal static class CliApp
             Console.WriteLine(Usage);
             return args.Length == 0 ? 2 : 0;
         }
+        using var telemetry = OtlpExport.Start(args[0]);
         using var stop = new CancellationTokenSource();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
@@ -77,6 +85,7 @@ internal static class CliApp
                 "worker-process" => await WorkerCommand.RunProcessAsync(rest, stop.Token),
                 "demo" => await DemoCommand.RunAsync(rest, stop.Token),
                 "status" => await StatusCommand.RunAsync(rest, stop.Token),
+                "health" => await HealthCommand.RunAsync(rest, stop.Token),
                 "dead-letters" => await DeadLettersCommand.RunAsync(rest, stop.Token),
                 "secrets" => await SecretsCommand.RunAsync(rest),
                 _ => throw new UsageException($"Unknown command '{args[0]}'."),

@@ -33,6 +33,9 @@ public sealed class CoordinatorHost : IAsyncDisposable
     /// <summary>The address clients and workers dial, e.g. http://127.0.0.1:5050 (https:// when serving TLS).</summary>
     public Uri Address { get; }
 
+    /// <summary>The plain HTTP address of <c>/metrics</c> and <c>/healthz</c>, e.g. http://127.0.0.1:5051; null when the HTTP port is off.</summary>
+    public Uri? HttpAddress { get; private init; }
+
     /// <summary>Where the tasks are kept: "embedded" or the Redis configuration.</summary>
     public string Store => _embedded is null ? "redis" : "embedded";
 
@@ -69,6 +72,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
                 // The slim builder leaves Kestrel's TLS support out unless asked for.
                 builder.WebHost.UseKestrelHttpsConfiguration();
             }
+            var httpPort = new Internal.Telemetry.HttpPort();
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
                 kestrel.Listen(IPAddress.Parse(options.Host), options.Port, listen =>
@@ -76,6 +80,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
                     listen.Protocols = HttpProtocols.Http2;
                     tls?.Apply(listen);
                 });
+                httpPort.Listen(kestrel, options);
                 // Notice a dead peer on the long-lived worker and completion streams.
                 kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(10);
                 kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
@@ -106,8 +111,10 @@ public sealed class CoordinatorHost : IAsyncDisposable
             builder.Services.AddSingleton<Notifier>();
             builder.Services.AddSingleton<Reaper>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<Reaper>());
+            Internal.Telemetry.Observability.AddServices(builder.Services, options);
 
             var app = builder.Build();
+            Internal.Telemetry.HttpPort.Map(app);
             if (app.Services.GetService<TokenAuthentication>() is { } authentication)
             {
                 // First: a caller without a known token or the service's role is answered before gRPC reads its body.
@@ -122,12 +129,13 @@ public sealed class CoordinatorHost : IAsyncDisposable
             app.MapGrpcService<TasksService>();
             app.MapGrpcService<WorkersService>();
             app.MapGrpcService<AdminService>();
+            Internal.Telemetry.Observability.MapServices(app);
             app.Services.GetRequiredService<Notifier>();
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
             var bound = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var address = new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
-            return new CoordinatorHost(app, redis, embedded, address);
+            return new CoordinatorHost(app, redis, embedded, address) { HttpAddress = httpPort.Address };
         }
         catch
         {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Cluster.Contracts;
 using Cluster.Protocol.V1;
 using Cluster.Worker.Internal;
+using Cluster.Worker.Internal.Telemetry;
 using Google.Protobuf;
 
 namespace Cluster.Worker;
@@ -57,6 +58,7 @@ public sealed partial class WorkerProcess
                 {
                     return;
                 }
+                using var telemetry = RunTelemetry.Begin(_logger, assignment);
                 try
                 {
                     var value = assignment.Chunked ? handler.InvokeChunk(context, assignment.Args.Span) : handler.Invoke(context, assignment.Args.Span);
@@ -64,6 +66,7 @@ public sealed partial class WorkerProcess
                 }
                 catch (Exception e)
                 {
+                    telemetry.Failed(e);
                     Finish(run, error: e);
                 }
             });
@@ -76,6 +79,7 @@ public sealed partial class WorkerProcess
                 {
                     return;
                 }
+                using var telemetry = RunTelemetry.Begin(_logger, assignment);
                 try
                 {
                     var value = assignment.Chunked ? await handler.InvokeChunkAsync(context, assignment.Args.Memory) : await handler.InvokeAsync(context, assignment.Args.Memory);
@@ -83,6 +87,7 @@ public sealed partial class WorkerProcess
                 }
                 catch (Exception e)
                 {
+                    telemetry.Failed(e);
                     Finish(run, error: e);
                 }
             });

@@ -15,6 +15,8 @@ internal static class CoordinatorCommand
         var options = new CoordinatorOptions
         {
             Port = args.Int("port", defaultPort, 0, 65535),
+            // Plain HTTP beside gRPC: /metrics and /healthz; 0 picks a free port, "none" turns it off.
+            HttpPort = args.String("http-port") is "none" ? null : args.Int("http-port", 5051, 0, 65535),
             Host = args.String("host") ?? "127.0.0.1",
             Redis = args.String("redis"),
             DataDirectory = args.String("data"),
@@ -46,9 +48,19 @@ internal static class CoordinatorCommand
         args.RejectUnknown();
         await using var host = await CoordinatorHost.StartAsync(options, verbose ? LogLevel.Information : LogLevel.Warning, cancellationToken);
         Console.WriteLine($"Coordinator listening on {host.Address} (store: {Describe(options)})");
+        PrintHttp(host.HttpAddress);
         await WaitAsync(cancellationToken);
         Console.WriteLine("Coordinator stopping.");
         return 0;
+    }
+
+    /// <summary>Says where the HTTP port serves (the port chosen, when 0 was asked).</summary>
+    public static void PrintHttp(Uri? http)
+    {
+        if (http is not null)
+        {
+            Console.WriteLine($"Metrics at {http}metrics, health at {http}healthz");
+        }
     }
 
     public static string Describe(CoordinatorOptions options) =>
