@@ -16,7 +16,7 @@ internal static class CoordinatorCommand
         {
             Port = args.Int("port", defaultPort, 0, 65535),
             // Plain HTTP beside gRPC: /metrics and /healthz; 0 picks a free port, "none" turns it off.
-            HttpPort = args.String("http-port") is "none" ? null : args.Int("http-port", 5051, 0, 65535),
+            HttpPort = HttpPort(args),
             Host = args.String("host") ?? "127.0.0.1",
             Redis = args.String("redis"),
             DataDirectory = args.String("data"),
@@ -38,6 +38,23 @@ internal static class CoordinatorCommand
         TlsArguments.ReadCoordinator(args, options);
         options.Validate();
         return options;
+    }
+
+    /// <summary>--http-port: a port (default 5051), 0 for a free one, or none.</summary>
+    private static int? HttpPort(Arguments args)
+    {
+        var text = args.String("http-port");
+        if (text is null)
+        {
+            return 5051;
+        }
+        if (text == "none")
+        {
+            return null;
+        }
+        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && port <= 65535
+            ? port
+            : throw new UsageException($"--http-port must be a port from 0 to 65535 (0 picks a free one) or none, not '{text}'.");
     }
 
     public static async Task<int> RunAsync(IEnumerable<string> rest, CancellationToken cancellationToken)
