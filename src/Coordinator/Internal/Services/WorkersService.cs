@@ -195,12 +195,11 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
                 batch.Add(result);
             }
             var leases = metrics.RunsObserved ? new (string Name, long SentAt)[batch.Count] : null;
-            CompleteOutcome? committed = null;
+            var verdicts = string.Empty;
             try
             {
                 // acknowledged once the store has the batch: until then it is held here, the tasks still leased
-                var outcome = await StoreRetry.RunAsync(() => store.CompleteAsync(worker.Id, batch), logger, $"commit the results of worker {worker.Id}", giveUp).ConfigureAwait(false);
-                committed = outcome;
+                var outcome = await StoreRetry.RunAsync(() => store.CompleteAsync(worker.Id, batch, leases is null ? null : v => verdicts = v), logger, $"commit the results of worker {worker.Id}", giveUp).ConfigureAwait(false);
                 if (outcome.Stale > 0)
                 {
                     LogStaleResults(worker.Id, outcome.Stale);
@@ -219,9 +218,9 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
             {
                 worker.Committed(batch, leases);
             }
-            if (leases is not null && committed is { } done)
+            if (leases is not null && verdicts.Length > 0)
             {
-                metrics.Committed(batch, leases, done);
+                metrics.Committed(batch, leases, verdicts);
             }
         }
     }

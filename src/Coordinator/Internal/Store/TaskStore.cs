@@ -201,7 +201,8 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
     /// Commits a worker's results, fenced by attempt: a value or a final error completes the task;
     /// an error its policy retries sends it to wait out a backoff; one past its bound dead-letters it.
     /// </summary>
-    public async Task<CompleteOutcome> CompleteAsync(string worker, IReadOnlyList<TaskResult> results)
+    /// <param name="verdicts">When given, is told what became of each result, one letter each in order: c committed (a value or a final error), r retrying, d dead-lettered, s stale.</param>
+    public async Task<CompleteOutcome> CompleteAsync(string worker, IReadOnlyList<TaskResult> results, Action<string>? verdicts = null)
     {
         var sessions = new List<string>();
         var sessionIndex = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -254,7 +255,8 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
             args[k++] = error is null ? string.Empty : ErrorJson(error);
         }
         var result = (RedisResult[])(await Scripts.Complete.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
-        var outcome = new CompleteOutcome((int)result[0], (int)result[1], (int)result[2], (int)result[3]) { Codes = (string)result[4]! };
+        var outcome = new CompleteOutcome((int)result[0], (int)result[1], (int)result[2], (int)result[3]);
+        verdicts?.Invoke((string)result[4]!);
         if (result.Length > 5)
         {
             // Handed straight to this coordinator's open streams: they need not read them back.

@@ -58,12 +58,12 @@ internal sealed class CoordinatorMetrics : IDisposable
     }
 
     /// <summary>
-    /// Counts a committed batch of results by what the store did with each (<see cref="CompleteOutcome.Codes"/>),
-    /// and records each run's duration; <paramref name="leases"/> gives each result's name and when it was sent.
+    /// Counts a committed batch of results by what the store did with each (<paramref name="codes"/>, one
+    /// letter per result: c committed, r retrying, d dead-lettered, s stale), and records each run's
+    /// duration; <paramref name="leases"/> gives each result's name and when it was sent.
     /// </summary>
-    public void Committed(IReadOnlyList<TaskResult> results, (string Name, long SentAt)[] leases, CompleteOutcome outcome)
+    public void Committed(IReadOnlyList<TaskResult> results, (string Name, long SentAt)[] leases, string codes)
     {
-        var codes = outcome.Codes ?? string.Empty;
         var now = Stopwatch.GetTimestamp();
         for (var i = 0; i < results.Count; i++)
         {
