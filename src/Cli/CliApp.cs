@@ -18,6 +18,7 @@ internal static class CliApp
         {
             args = [.. rest, "--help"];
         }
+        using var telemetry = OtlpExport.Start(args.Length > 0 ? args[0] : "cluster");
         using var stop = new CancellationTokenSource();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {
@@ -70,6 +71,7 @@ internal static class CliApp
         CommandNames.WorkerProcess => WorkerCommand.RunProcessAsync(values, cancellationToken),
         CommandNames.Demo => DemoCommand.RunAsync(values, cancellationToken),
         CommandNames.Status => StatusCommand.RunAsync(values, cancellationToken),
+        CommandNames.Health => HealthCommand.RunAsync(values, cancellationToken),
         CommandNames.DeadLetters => DeadLettersCommand.RunAsync(values, cancellationToken),
         CommandNames.Secrets => SecretsCommand.RunAsync(values),
         CommandNames.Options => Task.FromResult(OptionsCommand.Run(values)),

@@ -25,6 +25,9 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public Uri Address => _coordinator.Address;
 
+    /// <summary>The coordinator's HTTP address (/metrics, /healthz); null when off.</summary>
+    public Uri? HttpAddress => _coordinator.HttpAddress;
+
     public WorkerDaemon Daemon { get; }
 
     /// <summary>

@@ -46,6 +46,7 @@ public sealed partial class ClusterExecutor
                         HopTrace.Mark("client.completed", completion.TaskId);
                         if (_futures.TryGetValue(completion.TaskId, out var future))
                         {
+                            using var received = future.Trace?.Receive(completion, future.Name);
                             future.Resolve(completion);
                         }
                         if (completion.Seq > Interlocked.Read(ref _lastSeq))

@@ -111,7 +111,9 @@ public sealed partial class ClusterExecutor
         var request = new SubmitRequest { Session = SessionId };
         foreach (var future in batch)
         {
-            request.Tasks.Add(new TaskSpec { Id = future.Id, Name = future.Name, Args = UnsafeByteOperations.UnsafeWrap(future.Args), Chunked = future.Chunked, Policy = future.Policy.ToWire(), IdempotencyKey = future.IdempotencyKey ?? string.Empty });
+            var spec = new TaskSpec { Id = future.Id, Name = future.Name, Args = UnsafeByteOperations.UnsafeWrap(future.Args), Chunked = future.Chunked, Policy = future.Policy.ToWire(), IdempotencyKey = future.IdempotencyKey ?? string.Empty };
+            future.Trace?.Stamp(spec);
+            request.Tasks.Add(spec);
         }
         return request;
     }
@@ -145,6 +147,7 @@ public sealed partial class ClusterExecutor
             {
                 // Accepted: the task is durable in the store from here on.
                 batch[i].MarkAccepted();
+                batch[i].Trace?.Accepted();
                 ReturnPendingBytes(batch[i]);
             }
         }

@@ -233,7 +233,13 @@ public sealed partial class ClusterExecutor : IClusterExecutor
     private ClusterFuture<TResult> Enqueue<TResult>(string task, PreparedSubmit submit, bool chunked, TaskPolicy? policy, string? idempotencyKey)
     {
         var id = TaskIdPrefix + "." + Interlocked.Increment(ref _sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var future = new ClusterFuture<TResult>(this, id, task, chunked, policy) { IdempotencyKey = idempotencyKey, Args = submit.Json, PendingBytes = submit.Cost };
+        var future = new ClusterFuture<TResult>(this, id, task, chunked, policy)
+        {
+            IdempotencyKey = idempotencyKey,
+            Args = submit.Json,
+            PendingBytes = submit.Cost,
+            Trace = Internal.Telemetry.FutureTrace.Begin(id, task),
+        };
         HopTrace.Mark("client.submit", id);
         _futures[id] = future;
         // Shut down while this submit waited for room, or between the check and here.

@@ -40,6 +40,9 @@ public abstract class ClusterFuture
 
     internal string? IdempotencyKey { get; init; }
 
+    /// <summary>Its submit span, trace context and submit time; null when nothing traces or measures it.</summary>
+    internal Internal.Telemetry.FutureTrace? Trace { get; init; }
+
     /// <summary>The JSON arguments, until a coordinator has accepted the task.</summary>
     internal ReadOnlyMemory<byte> Args { get; set; }
 
@@ -305,6 +308,7 @@ public abstract class ClusterFuture
             callbacks = _callbacks;
             _callbacks = null;
         }
+        Trace?.Resolved(Name, error, cancelled);
         Volatile.Read(ref _answered).TrySetResult();
         // A submit waiting for room finds this future done.
         Executor.ReturnPendingBytes(this);

@@ -10,7 +10,7 @@ namespace Cluster.Contracts;
 /// scenario turns them into the time each hop takes. A mark costs a few microseconds when on,
 /// and a field read when off.
 /// </summary>
-public static class HopTrace
+internal static class HopTrace
 {
     /// <summary>The environment variable (<c>CLUSTER_HOP_TRACE</c>) naming the directory to trace into, read at start; unset: off.</summary>
     public const string EnvironmentVariable = "CLUSTER_HOP_TRACE";

@@ -26,6 +26,9 @@ public sealed class CoordinatorHost : IAsyncDisposable
     /// <summary>The address clients and workers dial, e.g. http://127.0.0.1:5050 (https:// when serving TLS).</summary>
     public Uri Address { get; }
 
+    /// <summary>The plain HTTP address of <c>/metrics</c> and <c>/healthz</c>, e.g. http://127.0.0.1:5051; null when the HTTP port is off.</summary>
+    public Uri? HttpAddress { get; private init; }
+
     /// <summary>Where the tasks are kept: "embedded" or "redis".</summary>
     public string Store => _app.Services.GetRequiredService<CoordinatorOptions>().Redis is null ? "embedded" : "redis";
 
@@ -61,6 +64,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
                 // The slim builder leaves Kestrel's TLS support out unless asked for.
                 builder.WebHost.UseKestrelHttpsConfiguration();
             }
+            var httpPort = new Internal.Telemetry.HttpPort();
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
                 kestrel.Listen(IPAddress.Parse(options.Host), options.Port, listen =>
@@ -68,21 +72,25 @@ public sealed class CoordinatorHost : IAsyncDisposable
                     listen.Protocols = HttpProtocols.Http2;
                     tls?.Apply(listen);
                 });
+                httpPort.Listen(kestrel, options);
                 // Notice a dead peer on the long-lived worker and completion streams.
                 kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(10);
                 kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
                 kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
             });
-            // The same services and endpoints as a coordinator hosted in an application.
+            // The same services and endpoints as a coordinator hosted in an application, and the HTTP port.
             builder.Services.AddClusterCoordinator(options, store);
+            Internal.Telemetry.Observability.AddServices(builder.Services, options);
 
             app = builder.Build();
+            Internal.Telemetry.HttpPort.Map(app);
             app.MapClusterCoordinator();
+            Internal.Telemetry.Observability.MapServices(app);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
             var bound = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var address = new Uri(bound.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
-            return new CoordinatorHost(app, store, address);
+            return new CoordinatorHost(app, store, address) { HttpAddress = httpPort.Address };
         }
         catch
         {

@@ -8,6 +8,12 @@ public sealed class CoordinatorOptions
     /// <summary>TCP port for gRPC (HTTP/2, over TLS with <see cref="TlsCertificateFile"/>); 0 picks a free one. Default: 5050.</summary>
     public int Port { get; set; } = 5050;
 
+    /// <summary>
+    /// TCP port of plain HTTP/1.1 beside the gRPC port, on the same address: <c>GET /metrics</c>
+    /// (Prometheus text) and <c>GET /healthz</c>. 0 picks a free one; null turns it off. Default: 5051.
+    /// </summary>
+    public int? HttpPort { get; set; } = 5051;
+
     /// <summary>Address to bind. Default: 127.0.0.1 (use 0.0.0.0 to serve other hosts).</summary>
     public string Host { get; set; } = "127.0.0.1";
 
@@ -103,6 +109,14 @@ public sealed class CoordinatorOptions
         if (Port is < 0 or > 65535)
         {
             throw new ArgumentException($"Port must be between 0 and 65535, not {Port}.");
+        }
+        if (HttpPort is < 0 or > 65535)
+        {
+            throw new ArgumentException($"HttpPort must be between 0 and 65535 (or none), not {HttpPort}.");
+        }
+        if (HttpPort is { } http && http != 0 && http == Port)
+        {
+            throw new ArgumentException($"HttpPort and Port must differ; both are {Port}.");
         }
         if (MaxPayloadBytes is <= 0 or > WireLimits.MaxPayloadBytes)
         {

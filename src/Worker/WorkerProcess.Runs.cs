@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Cluster.Contracts;
 using Cluster.Protocol.V1;
 using Cluster.Worker.Internal;
+using Cluster.Worker.Internal.Telemetry;
 using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -67,6 +68,7 @@ public sealed partial class WorkerProcess
         {
             return;
         }
+        using var telemetry = RunTelemetry.Begin(_logger, run.Assignment);
         var scope = BeginScope(context);
         byte[]? value = null;
         Exception? error = null;
@@ -76,6 +78,7 @@ public sealed partial class WorkerProcess
         }
         catch (Exception e)
         {
+            telemetry.Failed(e);
             error = e;
         }
         try
@@ -97,6 +100,7 @@ public sealed partial class WorkerProcess
         {
             return;
         }
+        using var telemetry = RunTelemetry.Begin(_logger, run.Assignment);
         var scope = BeginScope(context);
         byte[]? value = null;
         Exception? error = null;
@@ -106,6 +110,7 @@ public sealed partial class WorkerProcess
         }
         catch (Exception e)
         {
+            telemetry.Failed(e);
             error = e;
         }
         try

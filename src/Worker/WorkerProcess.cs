@@ -81,6 +81,17 @@ public sealed partial class WorkerProcess : IDisposable
         _scopes = registry.Services?.GetService<IServiceScopeFactory>();
         _threadSlots = options.Threads * (1 + options.PrefetchPerThread);
         _coroutineSlots = options.Coroutines;
+        _metrics = new Internal.Telemetry.WorkerMetrics(SlotUse);
+    }
+
+    private readonly Internal.Telemetry.WorkerMetrics _metrics;
+
+    private (int ThreadBusy, int ThreadTotal, int CoroutineBusy, int CoroutineTotal) SlotUse()
+    {
+        lock (_slots)
+        {
+            return (_threadBusy, _threadSlots, _coroutineBusy, _coroutineSlots);
+        }
     }
 
     // Set once a drain has let its last results go: the stream then ends and is not dialled again.
@@ -315,6 +326,7 @@ public sealed partial class WorkerProcess : IDisposable
     public void Dispose()
     {
         _shutdown.Cancel();
+        _metrics.Dispose();
         _pool.Dispose();
         _loop.Dispose();
         _shutdown.Dispose();

@@ -94,7 +94,16 @@ public sealed partial class ChildProcess : IAsyncDisposable
 
     /// <summary>Starts the cluster command with extra environment variables (its children inherit them).</summary>
     public static ChildProcess StartCluster(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
-        Start(DotnetHost, [ClusterDll, .. arguments, "--exit-with-parent"], new Dictionary<string, string>(environment) { ["DOTNET_TC_QuickJit"] = "1" });
+        Start(DotnetHost, [ClusterDll, .. FreeHttpPort(arguments), "--exit-with-parent"], new Dictionary<string, string>(environment) { ["DOTNET_TC_QuickJit"] = "1" });
+
+    /// <summary>
+    /// A coordinator (`up`, `coordinator`) started without <c>--http-port</c> gets <c>--http-port 0</c>:
+    /// coordinators started side by side must not all take the default port 5051.
+    /// </summary>
+    public static string[] FreeHttpPort(string[] arguments) =>
+        arguments.Length > 0 && arguments[0] is "up" or "coordinator" && !arguments.Contains("--http-port")
+            ? [arguments[0], "--http-port", "0", .. arguments[1..]]
+            : arguments;
 
     /// <summary>Waits for a line of output matching <paramref name="pattern"/>.</summary>
     /// <exception cref="TimeoutException">It did not appear in time, or the process exited first; the message holds the output.</exception>

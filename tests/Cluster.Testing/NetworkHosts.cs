@@ -99,7 +99,7 @@ public sealed class NetworkHosts : IAsyncDisposable
 
     /// <summary>Starts the cluster command on <paramref name="host"/>, as <see cref="ChildProcess.StartCluster(string[])"/> does here.</summary>
     public ChildProcess StartCluster(NetworkHost host, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
-        Start(host, ChildProcess.DotnetHost, [ChildProcess.ClusterDll, .. arguments, "--exit-with-parent"], new Dictionary<string, string>(environment) { ["DOTNET_TC_QuickJit"] = "1" });
+        Start(host, ChildProcess.DotnetHost, [ChildProcess.ClusterDll, .. ChildProcess.FreeHttpPort(arguments), "--exit-with-parent"], new Dictionary<string, string>(environment) { ["DOTNET_TC_QuickJit"] = "1" });
 
     /// <summary>Cuts <paramref name="host"/> off the network: its switch port goes down; nothing reaches it or leaves it.</summary>
     public void Cut(NetworkHost host) => Ip("-n", _switch, "link", "set", host.SwitchPort, "down");

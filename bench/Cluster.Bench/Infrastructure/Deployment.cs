@@ -130,7 +130,7 @@ internal sealed class Deployment : IAsyncDisposable
         {
             throw new BenchException($"{ClusterDll} is missing: build bench/Cluster.Bench (it references src/Cli).");
         }
-        return ChildProcess.Start(DotnetHost(), [ClusterDll, .. arguments, "--exit-with-parent"]);
+        return ChildProcess.Start(DotnetHost(), [ClusterDll, .. ChildProcess.FreeHttpPort([.. arguments]), "--exit-with-parent"]);
     }
 
     private static string DotnetHost()

@@ -20,9 +20,19 @@ internal static class CoordinatorCommand
         var verbose = values.Get(ClusterOptions.Verbose);
         await using var host = await CoordinatorHost.StartAsync(options, verbose ? LogLevel.Information : LogLevel.Warning, cancellationToken);
         Console.WriteLine($"Coordinator listening on {host.Address} (store: {Describe(options)})");
+        PrintHttp(host.HttpAddress);
         await WaitAsync(cancellationToken);
         Console.WriteLine("Coordinator stopping.");
         return 0;
+    }
+
+    /// <summary>Says where the HTTP port serves (the port chosen, when 0 was asked).</summary>
+    public static void PrintHttp(Uri? http)
+    {
+        if (http is not null)
+        {
+            Console.WriteLine($"Metrics at {http}metrics, health at {http}healthz");
+        }
     }
 
     public static string Describe(CoordinatorOptions options) =>

@@ -11,6 +11,7 @@ internal static class UpCommand
         using var logging = Logging.Create(workers.Verbose);
         await using var cluster = await LocalCluster.StartAsync(options, workers, logging, workers.Verbose, cancellationToken);
         Console.WriteLine($"Coordinator listening on {cluster.Address} (store: {CoordinatorCommand.Describe(options)})");
+        CoordinatorCommand.PrintHttp(cluster.HttpAddress);
         Console.WriteLine($"Worker daemon: {workers.Processes} worker processes × ({workers.Threads} threads + {workers.Coroutines} coroutines), tasks from {string.Join(", ", workers.Tasks.Select(Path.GetFileName))}");
         Console.WriteLine("Press Ctrl-C to stop.");
         await CoordinatorCommand.WaitAsync(cancellationToken);

@@ -16,6 +16,7 @@ internal static class CliParser
         [CommandNames.Worker] = "The worker daemon of this host: N worker processes, restarted when they die; with several coordinators, a worker whose connection breaks dials the next.",
         [CommandNames.Demo] = "Runs a mixed workload on a local cluster (or on --coordinator) and checks every result.",
         [CommandNames.Status] = "Workers and queue depths.",
+        [CommandNames.Health] = "Exit code 0 when the coordinator serves (its task store answers), else 1; needs no token: for container healthchecks and scripts.",
         [CommandNames.DeadLetters] = "Tasks that ran past their retry or lost-run bounds, with every attempt's error; requeue one, or purge them.",
         [CommandNames.Secrets] = "Writes a tokens file (a client, a worker and an admin identity), one file per token, and a self-signed TLS certificate and key for the coordinator's host names.",
         [CommandNames.Options] = "Every option of every command, its default and its environment variable (--markdown: the README's table).",

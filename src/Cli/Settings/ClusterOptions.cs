@@ -20,6 +20,9 @@ internal static class ClusterOptions
     public static readonly Setting<int> Port = Setting.Int("port", "gRPC port (HTTP/2, cleartext or TLS); 0 picks a free one", CoordinatorScope, 0, 65535, "P")
         .Sets<CoordinatorOptions>(o => o.Port);
 
+    public static readonly Setting<int?> HttpPort = Setting.PortOrNone("http-port", "plain HTTP/1.1 port beside gRPC, on the same address: GET /metrics (Prometheus text; with --tokens, for an admin token) and GET /healthz; 0 picks a free one (printed at start), none turns it off", CoordinatorScope)
+        .Sets<CoordinatorOptions>(o => o.HttpPort);
+
     public static readonly Setting<string?> Host = Setting.Text("host", "address to bind; 0.0.0.0 to serve other hosts (needs --tokens, or --insecure)", CoordinatorScope, "ADDR")
         .Sets<CoordinatorOptions>(o => o.Host);
 
@@ -115,7 +118,7 @@ internal static class ClusterOptions
 
     // ---- status, dead-letters, demo ----
 
-    public static readonly Setting<Uri?> Coordinator = Setting.Url("coordinator", "the coordinator to ask", Status | DeadLetters)
+    public static readonly Setting<Uri?> Coordinator = Setting.Url("coordinator", "the coordinator to ask", Status | DeadLetters | Health)
         .WithDefault(new Uri("http://127.0.0.1:5050"), "http://127.0.0.1:5050");
 
     public static readonly Setting<bool> Json = Setting.Switch("json", "prints one JSON document instead of tables", Status | DeadLetters).CommandLineOnly();
@@ -164,7 +167,7 @@ internal static class ClusterOptions
     public static readonly IReadOnlyList<Setting> All =
     [
         // coordinator
-        Port, Host, Redis, StoreWait, Data, Prefix, MaxPayload, MaxResult, MaxQueued, MaxBatch, Retention, DeadLetterRetention,
+        Port, HttpPort, Host, Redis, StoreWait, Data, Prefix, MaxPayload, MaxResult, MaxQueued, MaxBatch, Retention, DeadLetterRetention,
         LeaseMs, HeartbeatMs, Tokens, Insecure, MaxStreams, MaxSessions, TlsCert, TlsKey, TlsClientCa,
         // worker
         Coordinators, Processes, Threads, Coroutines, TaskAssemblies, TlsClientCert, TlsClientKey,

@@ -16,6 +16,7 @@ internal enum CommandNames
 
     /// <summary>One worker process, started by the worker daemon; not for people to type.</summary>
     WorkerProcess = 256,
+    Health = 512,
 
     /// <summary>Every option of a coordinator: `cluster coordinator` and `cluster up`.</summary>
     CoordinatorScope = Coordinator | Up,
@@ -24,9 +25,9 @@ internal enum CommandNames
     WorkerScope = Worker | Up | WorkerProcess,
 
     /// <summary>Every command that calls a coordinator.</summary>
-    CallerScope = Status | DeadLetters | Demo | Worker | Up | WorkerProcess,
+    CallerScope = Status | Health | DeadLetters | Demo | Worker | Up | WorkerProcess,
 
-    All = Up | Coordinator | Worker | Demo | Status | DeadLetters | Secrets | Options | WorkerProcess,
+    All = Up | Coordinator | Worker | Demo | Status | Health | DeadLetters | Secrets | Options | WorkerProcess,
 }
 
 /// <summary>The command-line words of <see cref="CommandNames"/>.</summary>
@@ -40,6 +41,7 @@ internal static class CommandWords
         (CommandNames.Worker, "worker"),
         (CommandNames.Demo, "demo"),
         (CommandNames.Status, "status"),
+        (CommandNames.Health, "health"),
         (CommandNames.DeadLetters, "dead-letters"),
         (CommandNames.Secrets, "secrets"),
         (CommandNames.Options, "options"),

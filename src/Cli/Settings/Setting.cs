@@ -107,6 +107,24 @@ internal abstract class Setting
             (string text, out Uri? value) => Uri.TryCreate(text, UriKind.Absolute, out value) && (value.Scheme == Uri.UriSchemeHttp || value.Scheme == Uri.UriSchemeHttps),
             "an http:// or https:// address such as http://127.0.0.1:5050", "http:// or https:// URL", v => v?.ToString() ?? "none");
 
+    /// <summary>A port from 0 to 65535 (0 picks a free one), or none to turn it off.</summary>
+    public static Setting<int?> PortOrNone(string name, string help, CommandNames commands) =>
+        new(name, help, commands, "P",
+            (string text, out int? value) => TryPortOrNone(text, out value),
+            "a port from 0 to 65535 (0 picks a free one) or none", "0 to 65535, or none", v => v?.ToString(CultureInfo.InvariantCulture) ?? "none");
+
+    private static bool TryPortOrNone(string text, out int? value)
+    {
+        value = null;
+        if (text.Trim().Equals("none", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        var ok = int.TryParse(Clean(text), NumberStyles.Integer, CultureInfo.InvariantCulture, out var port) && port >= 0 && port <= 65535;
+        value = ok ? port : null;
+        return ok;
+    }
+
     /// <summary>An option without a value: on when given (or 1, true, yes in its environment variable).</summary>
     public static Setting<bool> Switch(string name, string help, CommandNames commands) =>
         new(name, help, commands, null,

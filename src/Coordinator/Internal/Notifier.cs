@@ -52,6 +52,9 @@ internal sealed class Notifier
     private WorkerConnection[] _connected = [];
     private int _rotation;
 
+    /// <summary>The worker connections of this coordinator now.</summary>
+    public IReadOnlyList<WorkerConnection> Connected => Volatile.Read(ref _connected);
+
     public void Add(WorkerConnection worker)
     {
         lock (_connectedGate)

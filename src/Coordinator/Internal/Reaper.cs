@@ -25,10 +25,12 @@ internal sealed partial class Reaper : BackgroundService
     // Until this time (Environment.TickCount64) expired leases are left alone: the store was away,
     // so heartbeats could not land either, and a lease that ran out meanwhile says nothing of its worker.
     private long _reapAfter;
+    private readonly Telemetry.CoordinatorMetrics _metrics;
 
-    public Reaper(TaskStore store, CoordinatorOptions options, IConnectionMultiplexer redis, ILogger<Reaper> logger)
+    public Reaper(TaskStore store, CoordinatorOptions options, IConnectionMultiplexer redis, Telemetry.CoordinatorMetrics metrics, ILogger<Reaper> logger)
     {
         _store = store;
+        _metrics = metrics;
         _options = options;
         _logger = logger;
         // A store that came back may have been restored from a point where leases and worker sets disagree.
@@ -95,6 +97,7 @@ internal sealed partial class Reaper : BackgroundService
                     var (requeued, dead) = await _store.RequeueAsync(worker, gone: false).ConfigureAwait(false);
                     if (requeued >= 0)
                     {
+                        _metrics.LostRunsDeadLettered(dead);
                         LogReaped(worker, requeued, dead);
                     }
                 }

@@ -19,9 +19,10 @@ internal sealed partial class WorkerConnection
     // The leases this connection was sent and has not answered: the attempt (fencing token) and the
     // session of each, as the store leased it. A worker acts only on these, and its claims of session
     // are not trusted: results and notices take the lease's.
-    private readonly Dictionary<string, (int Attempt, int Kind, string Session)> _held = new(StringComparer.Ordinal);
+    // The name and the time it was sent (Stopwatch ticks) are for the metrics.
+    private readonly Dictionary<string, (int Attempt, int Kind, string Session, string Name, long SentAt)> _held = new(StringComparer.Ordinal);
     // Answered with a result not yet committed: the store still has them leased to this worker.
-    private readonly HashSet<string> _committing = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Name, long SentAt)> _committing = new(StringComparer.Ordinal);
     private int _handoffs;
     private bool _closed;
     private bool _handoffsPaused;
@@ -109,6 +110,7 @@ internal sealed partial class WorkerConnection
     public void Assign(List<Assignment> leased, ExecutionKind kind, int reserved)
     {
         var slot = Slot(kind);
+        var sentAt = System.Diagnostics.Stopwatch.GetTimestamp();
         lock (_slotsGate)
         {
             _reserved[slot] -= reserved;
@@ -118,7 +120,7 @@ internal sealed partial class WorkerConnection
                 {
                     _heldCount[before.Kind]--;
                 }
-                _held[assignment.TaskId] = (assignment.Attempt, slot, assignment.Session);
+                _held[assignment.TaskId] = (assignment.Attempt, slot, assignment.Session, assignment.Name, sentAt);
                 _heldCount[slot]++;
             }
             _credits[slot] += Math.Max(0, reserved - leased.Count);
@@ -165,7 +167,7 @@ internal sealed partial class WorkerConnection
                 return false;
             }
             _heldCount[held.Kind]--;
-            _committing.Add(result.TaskId);
+            _committing[result.TaskId] = (held.Name, held.SentAt);
             result.Session = held.Session;
             return true;
         }
@@ -198,15 +200,31 @@ internal sealed partial class WorkerConnection
         return dropped;
     }
 
-    /// <summary>The result of a task answered with <see cref="Answer"/> is in the store (or given up).</summary>
-    public void Committed(IEnumerable<TaskResult> results)
+    /// <summary>
+    /// The results of tasks answered with <see cref="Answer"/> are in the store (or given up); with
+    /// <paramref name="leases"/>, each one's name and when it was sent, in the order of <paramref name="results"/>.
+    /// </summary>
+    public void Committed(IReadOnlyList<TaskResult> results, (string Name, long SentAt)[]? leases = null)
     {
         lock (_slotsGate)
         {
-            foreach (var result in results)
+            for (var i = 0; i < results.Count; i++)
             {
-                _committing.Remove(result.TaskId);
+                if (_committing.Remove(results[i].TaskId, out var lease) && leases is not null)
+                {
+                    leases[i] = lease;
+                }
             }
+        }
+    }
+
+    /// <summary>The slots of one kind: how many hold a task (sent and not answered) and how many there are.</summary>
+    public (int Busy, int Total) SlotUse(ExecutionKind kind)
+    {
+        var slot = Slot(kind);
+        lock (_slotsGate)
+        {
+            return (_heldCount[slot], _capacity[slot]);
         }
     }
 
@@ -234,7 +252,7 @@ internal sealed partial class WorkerConnection
         lock (_slotsGate)
         {
             var known = new HashSet<string>(_held.Keys, StringComparer.Ordinal);
-            known.UnionWith(_committing);
+            known.UnionWith(_committing.Keys);
             return known;
         }
     }

@@ -100,6 +100,9 @@ public abstract class ClusterFixture : IAsyncLifetime
 
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>The coordinator's HTTP address (/metrics, /healthz), the free port it chose; null with <c>--http-port none</c>.</summary>
+    public Uri? HttpAddress { get; private set; }
+
     /// <summary>The redis-server's address (host:port) when the fixture runs on one; else null.</summary>
     public string? RedisAddress => _redis?.Address;
 
@@ -157,8 +160,18 @@ public abstract class ClusterFixture : IAsyncLifetime
         _cluster = ChildProcess.StartCluster(Environment, [.. arguments]);
         var listening = await _cluster.WaitForOutputAsync(@"Coordinator listening on (\S+)", TimeSpan.FromSeconds(90));
         Address = new Uri(listening.Groups[1].Value);
+        if (!HttpPortOff(arguments))
+        {
+            HttpAddress = new Uri((await _cluster.WaitForOutputAsync(@"Metrics at (\S+/)metrics", TimeSpan.FromSeconds(30))).Groups[1].Value);
+        }
         _channel = FixtureToken is null ? GrpcChannel.ForAddress(Address) : ChannelFor(FixtureToken);
         await WaitForWorkersAsync(Processes);
+    }
+
+    private static bool HttpPortOff(List<string> arguments)
+    {
+        var at = arguments.IndexOf("--http-port");
+        return at >= 0 && at + 1 < arguments.Count && arguments[at + 1] == "none";
     }
 
     /// <summary>Waits until <paramref name="count"/> worker processes are connected.</summary>

@@ -58,6 +58,10 @@ internal sealed partial class TokenAuthentication : IDisposable
     public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         var path = context.Request.Path.Value ?? string.Empty;
+        if (ServiceRoles.IsOpen(path))
+        {
+            return next(context);
+        }
         if (path.Length > MaxPathInMessage)
         {
             path = path[..MaxPathInMessage] + "...";

@@ -13,7 +13,7 @@ namespace Cluster.Coordinator.Internal.Services;
 /// (<see cref="Scope"/>) before it reaches the store or the notifier, and every id sent back loses
 /// that scope again, so an identity reaches only its own namespace, whatever ids it names.
 /// </summary>
-internal sealed class TasksService(TaskStore store, Notifier notifier, CoordinatorOptions options) : Protocol.V1.Tasks.TasksBase
+internal sealed class TasksService(TaskStore store, Notifier notifier, CoordinatorOptions options, Telemetry.CoordinatorMetrics metrics) : Protocol.V1.Tasks.TasksBase
 {
     private const int CompletionBatchSize = 1024;
     // A batch of more task names than this waits in the queues (one worker rarely runs them all).
@@ -38,7 +38,8 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                 ?? Validation.Identifier("task name", task.Name)
                 ?? Validation.JsonArguments(task.Name, task.Args.Span, options.MaxPayloadBytes)
                 ?? Policies.Problem(task.Policy)
-                ?? (task.IdempotencyKey.Length > 0 ? Validation.Identifier("idempotency key", task.IdempotencyKey) : null);
+                ?? (task.IdempotencyKey.Length > 0 ? Validation.Identifier("idempotency key", task.IdempotencyKey) : null)
+                ?? Telemetry.StoredTrace.Problem(task);
             if (problem is null)
             {
                 valid.Add(task);
@@ -65,6 +66,7 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                 }
             }
             var outcome = await StoreAsync(scope.In(request.Session), valid).ConfigureAwait(false);
+            metrics.Submitted(valid, outcome);
             foreach (var (index, queued) in outcome.Full)
             {
                 reply.Rejected.Add(new Rejection

@@ -16,7 +16,7 @@ namespace Cluster.Coordinator.Internal.Services;
 /// go back to their queues at once. A store that fails is waited for, never charged to the tasks:
 /// the worker keeps its leases while results are held until they commit.
 /// </summary>
-internal sealed partial class WorkersService(TaskStore store, Notifier notifier, Reaper reaper, CoordinatorOptions options, ILogger<WorkersService> logger) : Workers.WorkersBase
+internal sealed partial class WorkersService(TaskStore store, Notifier notifier, Reaper reaper, CoordinatorOptions options, Telemetry.CoordinatorMetrics metrics, ILogger<WorkersService> logger) : Workers.WorkersBase
 {
     private const int MaxCompleteBatch = 1024;
     private static readonly TimeSpan SafetyInterval = TimeSpan.FromSeconds(2);
@@ -194,10 +194,12 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
             {
                 batch.Add(result);
             }
+            var leases = metrics.RunsObserved ? new (string Name, long SentAt)[batch.Count] : null;
+            var verdicts = string.Empty;
             try
             {
                 // acknowledged once the store has the batch: until then it is held here, the tasks still leased
-                var outcome = await StoreRetry.RunAsync(() => store.CompleteAsync(worker.Id, batch), logger, $"commit the results of worker {worker.Id}", giveUp).ConfigureAwait(false);
+                var outcome = await StoreRetry.RunAsync(() => store.CompleteAsync(worker.Id, batch, leases is null ? null : v => verdicts = v), logger, $"commit the results of worker {worker.Id}", giveUp).ConfigureAwait(false);
                 if (outcome.Stale > 0)
                 {
                     LogStaleResults(worker.Id, outcome.Stale);
@@ -214,7 +216,11 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
             }
             finally
             {
-                worker.Committed(batch);
+                worker.Committed(batch, leases);
+            }
+            if (leases is not null && verdicts.Length > 0)
+            {
+                metrics.Committed(batch, leases, verdicts);
             }
         }
     }
@@ -228,6 +234,7 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
             var (requeued, dead) = await StoreRetry.RunAsync(() => store.RequeueAsync(worker.Id, gone: true, worker.Token), logger, $"requeue the tasks of worker {worker.Id}", giveUp).ConfigureAwait(false);
             if (requeued >= 0)
             {
+                metrics.LostRunsDeadLettered(dead);
                 LogDisconnected(worker.Id, requeued, dead);
             }
         }

@@ -67,10 +67,11 @@ internal static class Scripts
           if p.retryOn == '*' then return true end
           return string.find(',' .. p.retryOn .. ',', ',' .. errtype .. ',', 1, true) ~= nil
         end
+        -- A traced task keeps its trace context in the policies hash under "<id> t" (no id holds a space).
         local function forget(id)
           redis.call('HDEL', H, id)
           redis.call('HDEL', A, id)
-          redis.call('HDEL', P, id)
+          redis.call('HDEL', P, id, id .. ' t')
           redis.call('HDEL', E, id)
         end
         local function add_error(id, json)
@@ -142,7 +143,8 @@ internal static class Scripts
         -- LEASE_BYTES of arguments (always at least one task): past them, the ids taken from a
         -- queue and not yet looked at go back to its head, in order.
         -- Returns (id, name, args, attempt, session, policy) per leased task, then '+' when the
-        -- byte bound stopped it (there may be more).
+        -- byte bound stopped it (there may be more), then, only when some leased task is traced, a
+        -- list of (position of the task from 0, its stored trace context).
         local LEASE_BYTES = 4194304
         local function lease(worker, want, rotation, first, nq, leasedkey)
           local start = rotation % nq
@@ -181,6 +183,13 @@ internal static class Scripts
           if #ids == 0 then return {} end
           local args = redis.call('HMGET', A, unpack(ids))
           local policies = redis.call('HMGET', P, unpack(ids))
+          -- most stores hold no policy of a task's own and no trace context: no look-up then
+          local traces = nil
+          if redis.call('HLEN', P) > 0 then
+            local fields = {}
+            for x, id in ipairs(ids) do fields[x] = id .. ' t' end
+            traces = redis.call('HMGET', P, unpack(fields))
+          end
           local by_name, headers, out = {}, {}, {}
           for x, id in ipairs(ids) do
             local t = parts[x]
@@ -205,6 +214,16 @@ internal static class Scripts
           redis.call('HSET', H, unpack(headers))
           redis.call('SADD', leasedkey, unpack(ids))
           if full then out[#out + 1] = '+' end
+          if traces then
+            local traced = {}
+            for x = 1, #ids do
+              if traces[x] then
+                traced[#traced + 1] = x - 1
+                traced[#traced + 1] = traces[x]
+              end
+            end
+            if #traced > 0 then out[#out + 1] = traced end
+          end
           return out
         end
 
@@ -214,7 +233,7 @@ internal static class Scripts
     /// session's finished ids, then (only with a worker to hand tasks to) that worker's leased set and workers.
     /// ARGV: session, retention seconds, n, worker to hand tasks to or '', how many at most, most tasks
     /// queued per name (0: no limit), name 1..n, then (id, name index, args, policy or '', idempotency
-    /// key index or 0) per task.
+    /// key index or 0, trace context or '') per task.
     /// Returns three lists: (index, existing task id or '') per task refused (its id is taken — by a task
     /// in the store, one of the session's finished in the retention, or a dead letter — or its
     /// idempotency key is), the tasks leased to the worker at once, as <see cref="Lease"/> returns them,
@@ -224,7 +243,7 @@ internal static class Scripts
         local ttl = tonumber(ARGV[2])
         local nn = tonumber(ARGV[3])
         local ids = {}
-        for i = 7 + nn, #ARGV, 5 do ids[#ids + 1] = ARGV[i] end
+        for i = 7 + nn, #ARGV, 6 do ids[#ids + 1] = ARGV[i] end
         local existing = hmget(H, ids)
         -- a finished, cancelled or dead-lettered id is taken too: a retried submit never runs it twice
         local finished = hmget(KEYS[#KEYS - (ARGV[4] ~= '' and 2 or 0)], ids, 'ZMSCORE')
@@ -234,7 +253,7 @@ internal static class Scripts
         -- queued per name: the list's length less its tombstones (cancelled tasks not yet skipped)
         local maxq, queued, full = tonumber(ARGV[6]), {}, {}
         local k = 0
-        for i = 7 + nn, #ARGV, 5 do
+        for i = 7 + nn, #ARGV, 6 do
           k = k + 1
           local id = ARGV[i]
           local ki = tonumber(ARGV[i + 4])
@@ -267,6 +286,10 @@ internal static class Scripts
             if ARGV[i + 3] ~= '' then
               policies[#policies + 1] = id
               policies[#policies + 1] = ARGV[i + 3]
+            end
+            if ARGV[i + 5] ~= '' then
+              policies[#policies + 1] = id .. ' t'
+              policies[#policies + 1] = ARGV[i + 5]
             end
             local p = pending[ni]
             if not p then p = {}; pending[ni] = p end
@@ -303,8 +326,9 @@ internal static class Scripts
     /// the revived ids, the dead letters' index.
     /// ARGV: worker, retention seconds, jitter (0..1), number of sessions, session 1..n, then per result
     /// (id, attempt, session index, completion, error type or '', error JSON or '').
-    /// Returns (accepted, stale, retrying, dead-lettered), then (result index, sequence number) per
-    /// completion written to an outbox as sent, so the coordinator can hand it on without reading it back.
+    /// Returns (accepted, stale, retrying, dead-lettered, what became of each result: one letter per
+    /// result, c committed, r retrying, d dead-lettered, s stale), then (result index, sequence number)
+    /// per completion written to an outbox as sent, so the coordinator can hand it on without reading it back.
     public static readonly Script Complete = new("complete", Prelude + """
         -- most batches hold no revived task: then no per-task look-up
         local rv = nil
@@ -316,13 +340,14 @@ internal static class Scripts
         local ids = {}
         for i = 5 + ns, #ARGV, 6 do ids[#ids + 1] = ARGV[i] end
         local heads = hmget(H, ids)
-        local released, finished, outboxes, ended = {}, {}, {}, {}
+        local released, finished, outboxes, ended, codes = {}, {}, {}, {}, {}
         local x = 0
         for i = 5 + ns, #ARGV, 6 do
           x = x + 1
           local id = ARGV[i]
           local si = tonumber(ARGV[i + 2])
           local ok = false
+          codes[x] = 's'
           if heads[x] then
             local st, at, se, nm, wk, lost, failed = parse(heads[x])
             -- fenced: only the current attempt of the current lease holder may finish the task
@@ -333,6 +358,7 @@ internal static class Scripts
               released[#released + 1] = id
               local errtype = ARGV[i + 4]
               local final = true
+              codes[x] = 'c'
               if errtype ~= '' then
                 local p = policy(id, nm)
                 local errors = add_error(id, ARGV[i + 5])
@@ -342,10 +368,12 @@ internal static class Scripts
                   redis.call('HSET', H, id, header('r', at, se, nm, '', lost, failed + 1))
                   redis.call('ZADD', D, now_ms() + math.floor(delay), id)
                   retrying = retrying + 1
+                  codes[x] = 'r'
                   final = false
                 elseif retries(p, errtype) then
                   dead_letter(id, at, se, nm, wk, 'failed on each of its ' .. (failed + 1) .. ' attempts', errors, KEYS[6 + 3 * si], KEYS[7 + 3 * si], ttl, revived(rv, id))
                   dead = dead + 1
+                  codes[x] = 'd'
                   final = false
                 end
               end
@@ -368,7 +396,7 @@ internal static class Scripts
           if not ok then stale = stale + 1 end
         end
         each_chunk('SREM', KEYS[8], released)
-        local delivered = { accepted, stale, retrying, dead }
+        local delivered = { accepted, stale, retrying, dead, table.concat(codes) }
         for si, list in pairs(outboxes) do
           -- one sequence range and one ZADD per session and batch
           local n = math.floor(#list / 2)
@@ -387,8 +415,15 @@ internal static class Scripts
         for si, list in pairs(ended) do remember_finished(KEYS[8 + 3 * si], list, ttl) end
         each_chunk('HDEL', H, finished)
         each_chunk('HDEL', A, finished)
-        -- most tasks have no policy of their own and no errors: skip the writes (and their log) then
-        if redis.call('HLEN', P) > 0 then each_chunk('HDEL', P, finished) end
+        -- most tasks have no policy of their own, no trace context and no errors: skip the writes (and their log) then
+        if redis.call('HLEN', P) > 0 then
+          local fields = {}
+          for _, id in ipairs(finished) do
+            fields[#fields + 1] = id
+            fields[#fields + 1] = id .. ' t'
+          end
+          each_chunk('HDEL', P, fields)
+        end
         if redis.call('HLEN', E) > 0 then each_chunk('HDEL', E, finished) end
         return delivered
         """);

@@ -41,7 +41,7 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
             }
         }
         var handoff = handoffWorker is not null && handoffMax > 0;
-        var args = new RedisValue[6 + names.Count + tasks.Count * 5];
+        var args = new RedisValue[6 + names.Count + tasks.Count * 6];
         var k = 0;
         args[k++] = session;
         args[k++] = _retentionSeconds;
@@ -76,6 +76,7 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
             {
                 args[k++] = 0;
             }
+            args[k++] = Telemetry.StoredTrace.Encode(task);
         }
         redisKeys[handoff ? ^3 : ^1] = keys.Finished(session);
         if (handoff)
@@ -155,7 +156,8 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
         }
         redisKeys[^1] = keys.WorkerOwner(worker);
         var result = (RedisResult[])(await Scripts.Lease.RunAsync(_db, redisKeys, [worker, max, rotation, token]).ConfigureAwait(false))!;
-        return (Assignments(result), result.Length % 6 == 1);
+        var leased = Assignments(result);
+        return (leased, result.Length > leased.Count * 6 && result[leased.Count * 6].Resp2Type != ResultType.Array);
     }
 
     /// <summary>The assignments of leased tasks, as the lease step returns them.</summary>
@@ -167,6 +169,10 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
             var stored = (byte[])result[i + 2]!;
             var chunked = stored.Length > 0 && stored[0] == (byte)'*';
             var (soft, hard) = Policies.Timeouts((string)result[i + 5]!);
+            if (result[i].Resp2Type == ResultType.Array || (string?)result[i] == "+")
+            {
+                break;
+            }
             leased.Add(new Assignment
             {
                 TaskId = (string)result[i]!,
@@ -179,6 +185,15 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
                 HardTimeoutMs = hard,
             });
         }
+        // Last, when some are traced: (position, stored trace context) per traced task.
+        if (result.Length > 0 && result[^1].Resp2Type == ResultType.Array)
+        {
+            var traced = (RedisResult[])result[^1]!;
+            for (var i = 0; i + 1 < traced.Length; i += 2)
+            {
+                Telemetry.StoredTrace.Apply(leased[(int)traced[i]], (string)traced[i + 1]!);
+            }
+        }
         return leased;
     }
 
@@ -186,7 +201,10 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
     /// Commits a worker's results, fenced by attempt: a value or a final error completes the task;
     /// an error its policy retries sends it to wait out a backoff; one past its bound dead-letters it.
     /// </summary>
-    public async Task<CompleteOutcome> CompleteAsync(string worker, IReadOnlyList<TaskResult> results)
+    /// <param name="worker">The worker connection whose leases the results answer.</param>
+    /// <param name="results">The results, each fenced by its attempt.</param>
+    /// <param name="verdicts">When given, is told what became of each result, one letter each in order: c committed (a value or a final error), r retrying, d dead-lettered, s stale.</param>
+    public async Task<CompleteOutcome> CompleteAsync(string worker, IReadOnlyList<TaskResult> results, Action<string>? verdicts = null)
     {
         var sessions = new List<string>();
         var sessionIndex = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -240,16 +258,17 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
         }
         var result = (RedisResult[])(await Scripts.Complete.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
         var outcome = new CompleteOutcome((int)result[0], (int)result[1], (int)result[2], (int)result[3]);
-        if (result.Length > 4)
+        verdicts?.Invoke((string)result[4]!);
+        if (result.Length > 5)
         {
             // Handed straight to this coordinator's open streams: they need not read them back.
-            var written = new (string Session, Completion Completion)[(result.Length - 4) / 2];
-            for (var i = 4; i + 1 < result.Length; i += 2)
+            var written = new (string Session, Completion Completion)[(result.Length - 5) / 2];
+            for (var i = 5; i + 1 < result.Length; i += 2)
             {
                 var index = (int)result[i];
                 var completion = completions[index];
                 completion.Seq = (long)result[i + 1];
-                written[(i - 4) / 2] = (results[index].Session, completion);
+                written[(i - 5) / 2] = (results[index].Session, completion);
             }
             local?.Deliver(written);
         }
