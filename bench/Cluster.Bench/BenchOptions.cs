@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Cluster.Bench.Infrastructure;
 
@@ -64,43 +65,45 @@ internal sealed class BenchOptions
 
     public static readonly string[] AllScenarios = ["throughput", "latency", "hops", "coroutines", "threads", "backlog", "clients"];
 
-    public static BenchOptions Parse(string[] args)
+    /// <summary>The options that take a value; --json takes none.</summary>
+    private static readonly string[] ValueOptions = ["store", "tasks", "processes", "warmup", "spin-ms", "fib", "sleep", "clients", "timeout", "json-file"];
+
+    /// <summary>The command line as System.CommandLine reads it: the scenarios, then options.</summary>
+    private static RootCommand Command()
     {
+        var root = new RootCommand("Cluster end-to-end benchmarks") { new Argument<string>("scenarios"), new Option<bool>("--json") };
+        foreach (var name in ValueOptions)
+        {
+            root.Options.Add(new Option<string>("--" + name));
+        }
+        return root;
+    }
+
+    /// <summary>Null for `--help` (the usage is the answer).</summary>
+    public static BenchOptions? Parse(string[] args)
+    {
+        if (args is ["--help" or "-h" or "-?", ..])
+        {
+            return null;
+        }
         if (args.Length == 0 || args[0].StartsWith('-'))
         {
             throw new UsageException("Name a scenario first.");
+        }
+        var command = Command();
+        var parse = command.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            throw new UsageException(parse.Errors[0].Message);
         }
         var scenarios = args[0] == "all" ? AllScenarios : args[0].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var s in scenarios.Where(s => !AllScenarios.Contains(s)))
         {
             throw new UsageException($"Unknown scenario '{s}'.");
         }
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        var flags = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 1; i < args.Length; i++)
-        {
-            var arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
-            {
-                throw new UsageException($"Unexpected argument '{arg}'.");
-            }
-            var name = arg[2..];
-            if (name is "json")
-            {
-                flags.Add(name);
-                continue;
-            }
-            if (i + 1 >= args.Length)
-            {
-                throw new UsageException($"Option --{name} needs a value.");
-            }
-            values[name] = args[++i];
-        }
-        var known = new HashSet<string>(["store", "tasks", "processes", "warmup", "spin-ms", "fib", "sleep", "clients", "timeout", "json-file"], StringComparer.Ordinal);
-        foreach (var name in values.Keys.Where(k => !known.Contains(k)))
-        {
-            throw new UsageException($"Unknown option --{name}.");
-        }
+        var values = command.Options.OfType<Option<string>>()
+            .Where(o => parse.GetResult(o) is not null && parse.GetValue(o) is not null)
+            .ToDictionary(o => o.Name[2..], o => parse.GetValue(o)!, StringComparer.Ordinal);
         var stores = (values.GetValueOrDefault("store") ?? "embedded") switch
         {
             "embedded" => new[] { StoreKind.Embedded },
@@ -120,7 +123,7 @@ internal sealed class BenchOptions
             SleepSeconds = Double(values, "sleep") ?? 0.1,
             Clients = Int(values, "clients", 1, 1024) ?? 8,
             Timeout = TimeSpan.FromSeconds(Int(values, "timeout", 1, 86_400) ?? 120),
-            Json = flags.Contains("json"),
+            Json = parse.GetValue<bool>("--json"),
             JsonFile = values.GetValueOrDefault("json-file"),
         };
     }

@@ -7,7 +7,12 @@ using Cluster.Bench.Scenarios;
 BenchOptions options;
 try
 {
-    options = BenchOptions.Parse(args);
+    if (BenchOptions.Parse(args) is not { } parsed)
+    {
+        Console.WriteLine(BenchOptions.Usage);
+        return 0;
+    }
+    options = parsed;
 }
 catch (UsageException e)
 {

@@ -1,3 +1,4 @@
+using Cluster.Cli.Settings;
 using Cluster.Contracts;
 
 namespace Cluster.Cli;
@@ -11,23 +12,23 @@ internal sealed record WorkerSettings(int Processes, int Threads, int Coroutines
     /// <summary>The sample task assembly that ships beside this command.</summary>
     public static string SampleTasks => Path.Combine(AppContext.BaseDirectory, "Cluster.SampleTasks.dll");
 
-    /// <param name="taskAssemblies">False where --tasks means something else (the demo's task count): the samples are used.</param>
-    public static WorkerSettings From(Arguments args, bool taskAssemblies = true)
+    /// <summary>The worker options of a command (the demo's --tasks is a count: it runs the samples).</summary>
+    public static WorkerSettings From(SettingValues values)
     {
-        var tasks = taskAssemblies ? args.All("tasks").Select(Path.GetFullPath).ToList() : [];
+        var tasks = values.All(ClusterOptions.TaskAssemblies).Select(p => p!).ToList();
         if (tasks.Count == 0)
         {
             tasks.Add(SampleTasks);
         }
         foreach (var path in tasks.Where(p => !File.Exists(p)))
         {
-            throw new UsageException($"Task assembly '{path}' does not exist.");
+            throw new UsageException($"Task assembly '{path}' does not exist (--tasks).");
         }
         return new WorkerSettings(
-            args.Int("processes", Environment.ProcessorCount, 1, 1024),
-            args.Int("threads", Environment.ProcessorCount * 5, 1, 4096),
-            args.Int("coroutines", 1000, 1, 1_000_000),
+            values.Get(ClusterOptions.Processes),
+            values.Get(ClusterOptions.Threads),
+            values.Get(ClusterOptions.Coroutines),
             tasks,
-            args.Flag("verbose"));
+            values.Get(ClusterOptions.Verbose));
     }
 }

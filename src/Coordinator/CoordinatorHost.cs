@@ -55,19 +55,9 @@ public sealed class CoordinatorHost : IAsyncDisposable
         try
         {
             var configuration = ConfigurationOptions.Parse(embedded?.ConfigurationString ?? options.Redis!);
-            // The first connection must succeed (and says why it did not); later ones reconnect by themselves.
-            configuration.AbortOnConnectFail = true;
-            try
+            using (var startup = LoggerFactory.Create(logging => logging.SetMinimumLevel(logLevel).AddSimpleConsole(o => (o.SingleLine, o.TimestampFormat) = (true, "HH:mm:ss "))))
             {
-                redis = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
-            }
-            catch (RedisConnectionException e)
-            {
-                // Named by host:port only: the configuration string may hold a password or ACL user.
-                var why = e.FailureType == ConnectionFailureType.AuthenticationFailure
-                    ? "it refused the credentials; check the password (and user) in the store's configuration (--redis)"
-                    : $"{e.FailureType}";
-                throw new StoreUnreachableException($"Cannot reach the task store at {StoreAddress.Of(configuration)}: {why}.");
+                redis = await StoreStartup.ConnectAsync(configuration, options.StoreWait, startup.CreateLogger<CoordinatorHost>(), cancellationToken).ConfigureAwait(false);
             }
 
             var builder = WebApplication.CreateSlimBuilder();

@@ -91,6 +91,12 @@ public sealed class CoordinatorOptions
     /// </summary>
     public IList<TokenGrant> Grants { get; } = [];
 
+    /// <summary>
+    /// At start-up, how long to wait for a task store that does not answer yet (hosts and containers
+    /// start in any order), trying again and logging each try, before giving up. Default: 60 seconds.
+    /// </summary>
+    public TimeSpan StoreWait { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Throws with a message naming the bad setting.</summary>
     public void Validate()
     {
@@ -129,6 +135,10 @@ public sealed class CoordinatorOptions
         if (HeartbeatInterval <= TimeSpan.Zero || LeaseTime < HeartbeatInterval * 3)
         {
             throw new ArgumentException($"LeaseTime ({LeaseTime}) must be at least three HeartbeatIntervals ({HeartbeatInterval}).");
+        }
+        if (StoreWait < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"StoreWait must be zero or more, not {StoreWait}.");
         }
         if (DataDirectory is not null && Redis is not null)
         {

@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.CommandLine;
 using System.Runtime.InteropServices;
 using System.Text;
 using Cluster.FaultSuite;
@@ -8,27 +8,21 @@ using Cluster.Testing;
 // injects one fault mid-run and checks that every accepted task resolves exactly once, right.
 //   dotnet run -c Release --project tests/Cluster.FaultSuite -- [--tasks N] [--out docs/reliability.md] [--keep-trace] [scenario ...]
 // --keep-trace keeps each scenario's hop trace (hops.PID.txt of the client and every worker process) for a closer look.
-var tasks = 2000;
-string? output = null;
-var only = new List<string>();
-for (var i = 0; i < args.Length; i++)
+var tasksOption = new Option<int>("--tasks") { Description = "tasks submitted per scenario", DefaultValueFactory = _ => 2000 };
+var outOption = new Option<string>("--out") { Description = "writes the table of figures to this file (e.g. docs/reliability.md)" };
+var keepTraceOption = new Option<bool>("--keep-trace") { Description = "keeps each scenario's hop trace (hops.PID.txt of the client and every worker process)" };
+var scenariosArgument = new Argument<string[]>("scenario") { Description = "the scenarios to run (default: all)", Arity = ArgumentArity.ZeroOrMore };
+var command = new RootCommand("The fault suite") { tasksOption, outOption, keepTraceOption, scenariosArgument };
+var parse = command.Parse(args);
+if (parse.Action is not null)
 {
-    switch (args[i])
-    {
-        case "--tasks":
-            tasks = int.Parse(args[++i], CultureInfo.InvariantCulture);
-            break;
-        case "--out":
-            output = args[++i];
-            break;
-        case "--keep-trace":
-            RunTrace.Keep = true;
-            break;
-        default:
-            only.Add(args[i]);
-            break;
-    }
+    // --help, or a parse error: System.CommandLine prints it.
+    return await parse.InvokeAsync() == 0 ? 0 : 2;
 }
+var tasks = parse.GetValue(tasksOption);
+var output = parse.GetValue(outOption);
+RunTrace.Keep = parse.GetValue(keepTraceOption);
+var only = (parse.GetValue(scenariosArgument) ?? []).ToList();
 
 if (ProgramPath.Find("redis-server") is null)
 {

@@ -1,26 +1,26 @@
 using System.Globalization;
-using Cluster.Protocol.V1;
+using Cluster.Cli.Settings;
 using Cluster.Contracts;
+using Cluster.Protocol.V1;
 
 namespace Cluster.Cli.Commands;
 
 /// <summary><c>cluster dead-letters</c>: lists tasks that ran past their bounds; requeues one, or purges them.</summary>
 internal static class DeadLettersCommand
 {
-    public static async Task<int> RunAsync(IEnumerable<string> rest, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(SettingValues values, CancellationToken cancellationToken)
     {
-        var args = new Arguments(rest, new HashSet<string> { "purge" });
-        var coordinator = args.Url("coordinator", "http://127.0.0.1:5050");
-        var security = ClientToken.Security(args);
+        var coordinator = values.Get(ClusterOptions.Coordinator)!;
+        var security = ClientToken.Security(values);
+        var json = values.Get(ClusterOptions.Json);
         var request = new DeadLettersRequest
         {
-            Requeue = args.String("requeue") ?? string.Empty,
-            Purge = args.Flag("purge"),
-            Limit = args.Int("limit", 100, 1, 100_000),
+            Requeue = values.Get(ClusterOptions.Requeue) ?? string.Empty,
+            Purge = values.Get(ClusterOptions.Purge),
+            Limit = values.Get(ClusterOptions.Limit),
             // 1 is the oldest page on the command line; 0 on the wire.
-            Page = args.Int("page", 1, 1, int.MaxValue) - 1,
+            Page = values.Get(ClusterOptions.Page) - 1,
         };
-        args.RejectUnknown();
         if (request.Purge && request.Requeue.Length > 0)
         {
             throw new UsageException("Give --requeue ID or --purge, not both.");
@@ -29,15 +29,34 @@ internal static class DeadLettersCommand
         var reply = await new Admin.AdminClient(channel).DeadLettersAsync(request, cancellationToken: cancellationToken);
         if (request.Purge)
         {
-            Console.WriteLine($"Purged {reply.Purged} dead letters.");
+            Print(json, new { purged = reply.Purged }, $"Purged {reply.Purged} dead letters.");
             return 0;
         }
         if (request.Requeue.Length > 0)
         {
-            Console.WriteLine(reply.Requeued > 0 ? $"Requeued {request.Requeue}." : $"No dead letter {request.Requeue}.");
+            Print(json, new { requeued = reply.Requeued, taskId = request.Requeue }, reply.Requeued > 0 ? $"Requeued {request.Requeue}." : $"No dead letter {request.Requeue}.");
             return reply.Requeued > 0 ? 0 : 1;
         }
         var pages = Math.Max(1, (reply.Total + request.Limit - 1) / request.Limit);
+        if (json)
+        {
+            JsonOutput.Write(new
+            {
+                total = reply.Total,
+                page = request.Page + 1,
+                pages,
+                letters = reply.Letters.Select(l => new
+                {
+                    taskId = l.TaskId,
+                    name = l.Name,
+                    at = DateTimeOffset.FromUnixTimeMilliseconds(l.AtUnixMs),
+                    attempt = l.Attempt,
+                    reason = l.Reason,
+                    errors = l.Errors.Select(e => new { attempt = e.Attempt, type = e.Type, message = e.Message }),
+                }),
+            });
+            return 0;
+        }
         Console.WriteLine($"{reply.Total} dead letters, page {request.Page + 1} of {pages} (oldest first; --page N for another)");
         foreach (var letter in reply.Letters)
         {
@@ -49,5 +68,17 @@ internal static class DeadLettersCommand
             }
         }
         return 0;
+    }
+
+    private static void Print(bool json, object document, string line)
+    {
+        if (json)
+        {
+            JsonOutput.Write(document);
+        }
+        else
+        {
+            Console.WriteLine(line);
+        }
     }
 }

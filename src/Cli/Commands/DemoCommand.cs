@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using Cluster.Cli.Settings;
 using Cluster.Client;
 using Cluster.SampleTasks.Contracts;
 
@@ -12,14 +13,12 @@ namespace Cluster.Cli.Commands;
 /// </summary>
 internal static class DemoCommand
 {
-    public static async Task<int> RunAsync(IEnumerable<string> rest, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(SettingValues values, CancellationToken cancellationToken)
     {
-        var args = new Arguments(rest, new HashSet<string> { "verbose" });
-        var total = args.Int("tasks", 10_000, 10, 10_000_000);
-        var url = args.String("coordinator") is null ? null : args.Url("coordinator");
-        var security = ClientToken.Security(args);
-        var workers = WorkerSettings.From(args, taskAssemblies: false);
-        args.RejectUnknown();
+        var total = values.Get(ClusterOptions.DemoTasks);
+        var url = values.Get(ClusterOptions.DemoCoordinator);
+        var security = ClientToken.Security(values);
+        var workers = WorkerSettings.From(values);
 
         using var logging = Logging.Create(workers.Verbose);
         LocalCluster? local = null;

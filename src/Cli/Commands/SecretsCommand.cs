@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Cluster.Cli.Settings;
 
 namespace Cluster.Cli.Commands;
 
@@ -11,14 +12,12 @@ namespace Cluster.Cli.Commands;
 /// </summary>
 internal static class SecretsCommand
 {
-    public static Task<int> RunAsync(IEnumerable<string> rest)
+    public static Task<int> RunAsync(SettingValues values)
     {
-        var args = new Arguments(rest, new HashSet<string> { "force" });
-        var directory = args.String("out") ?? throw new UsageException("Give the directory to write the secrets to: cluster secrets --out DIR.");
-        var hosts = (args.String("hosts") ?? "coordinator,localhost,127.0.0.1").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var days = args.Int("days", 365, 1, 3650);
-        var force = args.Flag("force");
-        args.RejectUnknown();
+        var directory = values.Get(ClusterOptions.Out)!;
+        var hosts = values.Get(ClusterOptions.Hosts)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var days = values.Get(ClusterOptions.Days);
+        var force = values.Get(ClusterOptions.Force);
         if (hosts.Length == 0)
         {
             throw new UsageException("--hosts needs at least one host name or address.");

@@ -1,18 +1,29 @@
-using Cluster.Protocol.V1;
+using Cluster.Cli.Settings;
 using Cluster.Contracts;
+using Cluster.Protocol.V1;
 
 namespace Cluster.Cli.Commands;
 
 internal static class StatusCommand
 {
-    public static async Task<int> RunAsync(IEnumerable<string> rest, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(SettingValues values, CancellationToken cancellationToken)
     {
-        var args = new Arguments(rest, new HashSet<string>());
-        var coordinator = args.Url("coordinator", "http://127.0.0.1:5050");
-        var security = ClientToken.Security(args);
-        args.RejectUnknown();
+        var coordinator = values.Get(ClusterOptions.Coordinator)!;
+        var security = ClientToken.Security(values);
         using var channel = ClusterChannel.Create(coordinator, security);
         var status = await new Admin.AdminClient(channel).StatusAsync(new StatusRequest(), cancellationToken: cancellationToken);
+        if (values.Get(ClusterOptions.Json))
+        {
+            JsonOutput.Write(new
+            {
+                store = status.Store,
+                workerCount = status.Workers.Count,
+                queuedCount = status.Queues.Sum(q => q.Queued),
+                workers = status.Workers.Select(w => new { workerId = w.WorkerId, host = w.Host, processId = w.ProcessId, threads = w.Threads, coroutines = w.Coroutines, leased = w.Leased }),
+                queues = status.Queues.Select(q => new { name = q.Name, queued = q.Queued, waiting = q.Waiting }),
+            });
+            return 0;
+        }
         Console.WriteLine($"store: {(status.Store.Length > 0 ? status.Store : "not reported")}");
         Console.WriteLine($"{status.Workers.Count} worker processes");
         Console.WriteLine($"{"worker",-40} {"host",-16} {"pid",7} {"threads",7} {"coroutines",10} {"leased",7}");

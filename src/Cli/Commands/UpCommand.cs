@@ -1,13 +1,13 @@
+using Cluster.Cli.Settings;
+
 namespace Cluster.Cli.Commands;
 
 internal static class UpCommand
 {
-    public static async Task<int> RunAsync(IEnumerable<string> rest, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(SettingValues values, CancellationToken cancellationToken)
     {
-        var args = new Arguments(rest, CoordinatorCommand.Flags);
-        var options = CoordinatorCommand.Options(args, 5050);
-        var workers = WorkerSettings.From(args) with { Security = TlsArguments.UpWorker(args, options) };
-        args.RejectUnknown();
+        var options = CoordinatorCommand.Options(values);
+        var workers = WorkerSettings.From(values) with { Security = TlsArguments.UpWorker(values, options) };
         using var logging = Logging.Create(workers.Verbose);
         await using var cluster = await LocalCluster.StartAsync(options, workers, logging, workers.Verbose, cancellationToken);
         Console.WriteLine($"Coordinator listening on {cluster.Address} (store: {CoordinatorCommand.Describe(options)})");

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Cluster.Cli.Settings;
 using Cluster.Worker;
 using Microsoft.Extensions.Logging;
 
@@ -6,16 +7,12 @@ namespace Cluster.Cli.Commands;
 
 internal static class WorkerCommand
 {
-    private static readonly HashSet<string> Flags = ["verbose"];
-
     /// <summary><c>cluster worker</c>: the daemon of one host.</summary>
-    public static async Task<int> RunDaemonAsync(IEnumerable<string> rest, CancellationToken cancellationToken)
+    public static async Task<int> RunDaemonAsync(SettingValues values, CancellationToken cancellationToken)
     {
-        var args = new Arguments(rest, Flags);
-        var coordinators = args.Urls("coordinator");
-        var settings = WorkerSettings.From(args) with { Security = TlsArguments.Worker(args) };
-        var token = ClientToken.From(args);
-        args.RejectUnknown();
+        var coordinators = values.All(ClusterOptions.Coordinators).Select(c => c!).ToList();
+        var settings = WorkerSettings.From(values) with { Security = TlsArguments.Worker(values) };
+        var token = ClientToken.From(values);
         using var logging = Logging.Create(settings.Verbose);
         var daemon = new WorkerDaemon(settings.Processes, _ => ChildStartInfo(coordinators, settings, token), logging.CreateLogger<WorkerDaemon>());
         Console.WriteLine($"Worker daemon: {settings.Processes} worker processes × ({settings.Threads} threads + {settings.Coroutines} coroutines) → {string.Join(", ", coordinators)}");
@@ -24,27 +21,21 @@ internal static class WorkerCommand
     }
 
     /// <summary><c>cluster worker-process</c>: one worker process, started by the daemon.</summary>
-    public static async Task<int> RunProcessAsync(IEnumerable<string> rest, CancellationToken cancellationToken)
+    public static async Task<int> RunProcessAsync(SettingValues values, CancellationToken cancellationToken)
     {
-        var args = new Arguments(rest, Flags);
-        var coordinators = args.Urls("coordinator");
-        var options = new WorkerOptions
-        {
-            Coordinator = coordinators[0],
-            Threads = args.Int("threads", Environment.ProcessorCount * 5, 1, 4096),
-            Coroutines = args.Int("coroutines", 1000, 1, 1_000_000),
-            // From the environment the daemon set: a token on a command line is visible to every user of the host.
-            Token = ClientToken.From(args),
-        };
-        var tls = TlsArguments.Worker(args);
-        (options.TlsCa, options.TlsClientCertificate, options.TlsClientKey) = (tls.TlsCaFile, tls.TlsClientCertificateFile, tls.TlsClientKeyFile);
+        var coordinators = values.All(ClusterOptions.Coordinators).Select(c => c!).ToList();
+        // --threads, --coroutines, --tls-*: the options bound to WorkerOptions.
+        var options = values.Bind(new WorkerOptions());
+        options.Coordinator = coordinators[0];
+        // From the environment the daemon set: a token on a command line is visible to every user of the host.
+        options.Token = ClientToken.From(values);
+        _ = TlsArguments.Worker(values);
         foreach (var extra in coordinators.Skip(1))
         {
             options.Coordinators.Add(extra);
         }
-        var tasks = args.All("tasks");
-        var verbose = args.Flag("verbose");
-        args.RejectUnknown();
+        var tasks = values.All(ClusterOptions.TaskAssemblies).Select(p => p!).ToList();
+        var verbose = values.Get(ClusterOptions.Verbose);
         var registry = new TaskRegistry();
         foreach (var path in tasks.Count > 0 ? tasks : [WorkerSettings.SampleTasks])
         {
@@ -78,16 +69,16 @@ internal static class WorkerCommand
         info.ArgumentList.Add("worker-process");
         foreach (var coordinator in coordinators)
         {
-            info.ArgumentList.Add("--coordinator");
+            info.ArgumentList.Add(ClusterOptions.Coordinators.Flag);
             info.ArgumentList.Add(coordinator.ToString());
         }
-        info.ArgumentList.Add("--threads");
+        info.ArgumentList.Add(ClusterOptions.Threads.Flag);
         info.ArgumentList.Add(settings.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        info.ArgumentList.Add("--coroutines");
+        info.ArgumentList.Add(ClusterOptions.Coroutines.Flag);
         info.ArgumentList.Add(settings.Coroutines.ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (var path in settings.Tasks)
         {
-            info.ArgumentList.Add("--tasks");
+            info.ArgumentList.Add(ClusterOptions.TaskAssemblies.Flag);
             info.ArgumentList.Add(path);
         }
         foreach (var tls in TlsArguments.ForWorkerProcess(settings.Security))
@@ -96,9 +87,9 @@ internal static class WorkerCommand
         }
         if (settings.Verbose)
         {
-            info.ArgumentList.Add("--verbose");
+            info.ArgumentList.Add(ClusterOptions.Verbose.Flag);
         }
-        info.ArgumentList.Add("--exit-with-parent");
+        info.ArgumentList.Add(ClusterOptions.ExitWithParent.Flag);
         return info;
     }
 }

@@ -22,7 +22,7 @@ public sealed class SecretsOptionsTests
 
         var exitCode = await coordinator.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
-        Assert.Equal(2, exitCode);
+        Assert.Equal(1, exitCode);
         Assert.Contains("--max-batch must be a whole number from 1 to", coordinator.Output, StringComparison.Ordinal);
     }
 }

@@ -52,15 +52,15 @@ public sealed class TlsStartupTests : IDisposable
         Assert.Contains("--tls-client-cert and --tls-client-key go together", output, StringComparison.Ordinal);
     }
 
-    /// <summary>Runs `cluster up` with <paramref name="tls"/>; asserts it exits with the usage code, and returns its output.</summary>
+    /// <summary>Runs `cluster up` with <paramref name="tls"/>; asserts it exits with code 1, a failure, and returns its output.</summary>
     private static Task<string> RefusedAsync(params string[] tls) => CommandRefusedAsync(["up", "--port", "0", "--processes", "1", .. tls]);
 
-    /// <summary>Runs the cluster command; asserts it exits with the usage code, and returns its output.</summary>
+    /// <summary>Runs the cluster command; asserts it exits with code 1, a failure, and returns its output.</summary>
     private static async Task<string> CommandRefusedAsync(IReadOnlyList<string> command)
     {
         await using var up = ChildProcess.StartCluster([.. command]);
         var exitCode = await up.WaitForExitAsync(TaskTimeouts.Default);
-        Assert.True(exitCode == 2, $"exit code {exitCode}:{Environment.NewLine}{up.Output}");
+        Assert.True(exitCode == 1, $"exit code {exitCode}:{Environment.NewLine}{up.Output}");
         return up.Output;
     }
 
