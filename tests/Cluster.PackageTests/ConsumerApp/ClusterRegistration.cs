@@ -1,8 +1,5 @@
-using Cluster.Client;
-using Cluster.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace ConsumerApp;
 
@@ -11,28 +8,21 @@ internal static class ClusterRegistration
 {
     public static IServiceCollection AddCluster(this IServiceCollection services, IConfiguration configuration)
     {
-        // The client: one executor for the app, disposed (its futures awaited) when the host stops.
-        var addresses = configuration.GetSection("Cluster:Client:Addresses").GetChildren().Select(a => a.Value!).ToList();
-        services.AddSingleton(sp => new ClusterExecutor(addresses, new ClusterExecutorOptions { LoggerFactory = sp.GetRequiredService<ILoggerFactory>() }));
+        // The client: one executor for the app, shut down with the host.
+        services.AddClusterClient(configuration.GetSection("Cluster:Client"));
 
-        // The worker: one worker process inside this host, running these handlers.
-        services.AddSingleton(configuration.GetSection("Cluster:Worker").Get<WorkerOptions>()!);
-        services.AddSingleton(sp =>
-        {
-            var greeter = sp.GetRequiredService<Greeter>();
-            return new TaskRegistry()
-                .Register("add", (long a, long b) => a + b)
-                .Register("greet", (string name) => greeter.Greet(name))
-                .Register("square", (long x) => x * x)
-                .Register("whoami", () => Environment.ProcessId)
-                .Register("later", async (string text, CancellationToken cancellationToken) =>
-                {
-                    await Task.Yield();
-                    return TaskContext.CurrentExecutor + ":" + text;
-                })
-                .Register("fail", string (string message) => throw new InvalidOperationException(message));
-        });
-        services.AddHostedService<WorkerService>();
+        // The worker: one worker process inside this host; a handler takes the app's services as parameters.
+        services.AddClusterWorker(configuration.GetSection("Cluster:Worker"))
+            .AddTask("add", (long a, long b) => a + b)
+            .AddTask("greet", (string name, Greeter greeter) => greeter.Greet(name))
+            .AddTask("square", (long x) => x * x)
+            .AddTask("whoami", () => Environment.ProcessId)
+            .AddTask("later", async (string text, CancellationToken cancellationToken) =>
+            {
+                await Task.Yield();
+                return Cluster.Worker.TaskContext.CurrentExecutor + ":" + text;
+            })
+            .AddTask("fail", string (string message) => throw new InvalidOperationException(message));
         return services;
     }
 }

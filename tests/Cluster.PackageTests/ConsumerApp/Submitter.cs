@@ -7,7 +7,7 @@ namespace ConsumerApp;
 /// Submits tasks through the executor from the container, prints one line per result
 /// (<c>RESULT name=value</c>), then stops the host; the exit code is 0 only when all went through.
 /// </summary>
-internal sealed class Submitter(ClusterExecutor executor, IHostApplicationLifetime lifetime) : BackgroundService
+internal sealed class Submitter(IClusterExecutor executor, IHostApplicationLifetime lifetime) : BackgroundService
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
