@@ -210,6 +210,56 @@ public sealed class RedisClusterServer : IAsyncDisposable
         throw new InvalidOperationException($"No node serves slot {slot} of '{key}'.");
     }
 
+    /// <summary>The live replica of <paramref name="master"/> (CLUSTER NODES: the node whose master is its id).</summary>
+    public async Task<RedisClusterNode> ReplicaOfAsync(RedisClusterNode master)
+    {
+        var connection = await ConnectionAsync();
+        var text = (string?)await connection.GetServer(master.Address).ExecuteAsync("CLUSTER", "NODES") ?? string.Empty;
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')).ToList();
+        var id = lines.Single(f => f[2].Contains("myself", StringComparison.Ordinal))[0];
+        foreach (var fields in lines.Where(f => f[3] == id))
+        {
+            var port = int.Parse(fields[1].Split('@')[0].Split(':')[^1], CultureInfo.InvariantCulture);
+            if (_nodes.SingleOrDefault(n => n.Port == port && n.IsAlive) is { } replica)
+            {
+                return replica;
+            }
+        }
+        throw new InvalidOperationException($"{master} has no live replica; it says:{Environment.NewLine}{text}");
+    }
+
+    /// <summary>
+    /// Cuts <paramref name="replica"/> off its master's replication stream while the cluster bus
+    /// goes on: it drops its link to the master and, given a password the master does not take,
+    /// cannot make a new one. The master goes on acknowledging writes the replica never gets, as a
+    /// lagging replica; the replica can still be promoted. Returns once its link is down.
+    /// </summary>
+    public async Task CutReplicationAsync(RedisClusterNode replica)
+    {
+        var connection = await ConnectionAsync();
+        var server = connection.GetServer(replica.Address);
+        await server.ExecuteAsync("CONFIG", "SET", "masterauth", Guid.NewGuid().ToString("N"));
+        await server.ExecuteAsync("CLIENT", "KILL", "TYPE", "master");
+        var deadline = Stopwatch.StartNew();
+        while (!((string?)await server.ExecuteAsync("INFO", "replication") ?? string.Empty).Contains("master_link_status:down", StringComparison.Ordinal))
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new TimeoutException($"The replication link of {replica} did not go down.");
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>The replication offset of <paramref name="node"/> (INFO replication: master_repl_offset).</summary>
+    public async Task<long> ReplicationOffsetAsync(RedisClusterNode node)
+    {
+        var connection = await ConnectionAsync();
+        var info = (string?)await connection.GetServer(node.Address).ExecuteAsync("INFO", "replication") ?? string.Empty;
+        var line = info.Split("\r\n").Single(l => l.StartsWith("master_repl_offset:", StringComparison.Ordinal));
+        return long.Parse(line["master_repl_offset:".Length..], CultureInfo.InvariantCulture);
+    }
+
     /// <summary>Kills <paramref name="node"/> with SIGKILL (by its PID) and waits for it to be gone.</summary>
     public async Task KillAsync(RedisClusterNode node)
     {
