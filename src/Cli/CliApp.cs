@@ -12,7 +12,7 @@ internal static class CliApp
           cluster up [--port P] [--processes N] [--threads N] [--coroutines N] [--redis ADDR] [--data DIR] [--tasks PATH]... [--tokens FILE]
               a local cluster: coordinator (embedded store unless --redis) and a worker daemon; runs until Ctrl-C
           cluster coordinator [--port P] [--host ADDR] [--redis ADDR] [--data DIR] [--prefix NAME] [--max-payload BYTES] [--lease-ms MS] [--heartbeat-ms MS]
-                              [--tokens FILE] [--insecure] [--max-streams N] [--max-sessions N]
+                              [--tokens FILE] [--insecure] [--max-streams N] [--max-sessions N] [--replica-acks N]
               one coordinator
           cluster worker --coordinator URL [--coordinator URL]... [--processes N] [--threads N] [--coroutines N] [--tasks PATH]... [--token T | --token-file F]
               the worker daemon of this host: N worker processes, restarted when they die; with several
@@ -34,6 +34,8 @@ internal static class CliApp
           Beyond loopback (--host) a coordinator refuses to start without --tokens, unless --insecure.
         --max-streams N, --max-sessions N: streams (default 1000) and sessions with an open completion stream
           (default 256) one identity may hold on a coordinator.
+        --replica-acks N (up, coordinator; Redis only): a state change is acknowledged only once N replicas of
+          its master hold it (WAIT, at most 2 s, then the call fails with Unavailable). Default 0.
         --token T, --token-file F, or the environment variable CLUSTER_TOKEN (a flag wins): the bearer token sent.
           `cluster up --tokens FILE` gives its own worker processes a token of their own.
         --verbose logs at Information level.

@@ -61,6 +61,8 @@ public sealed class CoordinatorHost : IAsyncDisposable
                 throw new StoreUnreachableException($"Cannot reach the task store at {StoreAddress.Of(configuration)}: {why}.");
             }
 
+            ReplicaAcks.Require(redis, options.ReplicaAcks);
+
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.SetMinimumLevel(logLevel);
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

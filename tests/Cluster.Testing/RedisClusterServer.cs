@@ -215,6 +215,11 @@ public sealed class RedisClusterServer : IAsyncDisposable
     {
         var connection = await ConnectionAsync();
         var text = (string?)await connection.GetServer(master.Address).ExecuteAsync("CLUSTER", "NODES") ?? string.Empty;
+        // Over RESP3 the reply is a verbatim string, which keeps its "txt:" format mark.
+        if (text.StartsWith("txt:", StringComparison.Ordinal))
+        {
+            text = text[4..];
+        }
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')).ToList();
         var id = lines.Single(f => f[2].Contains("myself", StringComparison.Ordinal))[0];
         foreach (var fields in lines.Where(f => f[3] == id))
@@ -249,6 +254,40 @@ public sealed class RedisClusterServer : IAsyncDisposable
             }
             await Task.Delay(20);
         }
+    }
+
+    /// <summary>Undoes <see cref="CutReplicationAsync"/>: the replica links to its master again and catches up. Returns once its link is up.</summary>
+    public async Task RestoreReplicationAsync(RedisClusterNode replica)
+    {
+        var connection = await ConnectionAsync();
+        var server = connection.GetServer(replica.Address);
+        await server.ExecuteAsync("CONFIG", "SET", "masterauth", "");
+        var deadline = Stopwatch.StartNew();
+        while (!((string?)await server.ExecuteAsync("INFO", "replication") ?? string.Empty).Contains("master_link_status:up", StringComparison.Ordinal))
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException($"The replication link of {replica} did not come back.");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>The keys of <paramref name="node"/> (a replica too: read with READONLY) that are hashes holding <paramref name="field"/>.</summary>
+    public async Task<IReadOnlyList<string>> HashesHoldingAsync(RedisClusterNode node, string field)
+    {
+        var connection = await ConnectionAsync();
+        var server = connection.GetServer(node.Address);
+        await server.ExecuteAsync("READONLY");
+        var found = new List<string>();
+        await foreach (var key in server.KeysAsync(pattern: "*", pageSize: 1000))
+        {
+            if ((string?)await server.ExecuteAsync("TYPE", key) == "hash" && (long)await server.ExecuteAsync("HEXISTS", key, field) == 1)
+            {
+                found.Add(key!);
+            }
+        }
+        return found;
     }
 
     /// <summary>The replication offset of <paramref name="node"/> (INFO replication: master_repl_offset).</summary>

@@ -32,6 +32,7 @@ internal static class CoordinatorCommand
             Insecure = args.Flag("insecure"),
             MaxStreamsPerIdentity = args.Int("max-streams", 1000, 1, int.MaxValue),
             MaxSessionsPerIdentity = args.Int("max-sessions", 256, 1, int.MaxValue),
+            ReplicaAcks = args.Int("replica-acks", 0, 0, 16),
         };
         TlsArguments.ReadCoordinator(args, options);
         options.Validate();
