@@ -101,6 +101,31 @@ public sealed class NetworkHosts : IAsyncDisposable
     public ChildProcess StartCluster(NetworkHost host, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
         Start(host, ChildProcess.DotnetHost, [ChildProcess.ClusterDll, .. arguments, "--exit-with-parent"], new Dictionary<string, string>(environment) { ["DOTNET_TC_QuickJit"] = "1" });
 
+    /// <summary>
+    /// Starts redis-server on <paramref name="host"/>, port 6379: on its loopback only, or with
+    /// <paramref name="reachable"/> on its address for the other hosts (no password: these hosts are
+    /// the run's own). Returns once it accepts connections.
+    /// </summary>
+    public async Task<ChildProcess> StartRedisAsync(NetworkHost host, bool reachable, params string[] more)
+    {
+        var redis = Start(host, ProgramPath.Find("redis-server") ?? throw new InvalidOperationException(RedisServer.Missing),
+            ["--port", "6379", "--bind", reachable ? host.Address : "127.0.0.1", "--protected-mode", "no", "--save", "", .. more]);
+        await redis.WaitForOutputAsync("Ready to accept connections", TimeSpan.FromSeconds(30));
+        return redis;
+    }
+
+    /// <summary>
+    /// Starts a coordinator on <paramref name="host"/>, serving its address on port 5050, on the
+    /// store <paramref name="redis"/> (host:port), with <paramref name="more"/> options; returns
+    /// the process and its URL once it listens.
+    /// </summary>
+    public async Task<(ChildProcess Process, string Url)> StartCoordinatorAsync(NetworkHost host, string redis, params string[] more)
+    {
+        var coordinator = StartCluster(host, new Dictionary<string, string>(), ["coordinator", "--host", host.Address, "--port", "5050", "--redis", redis, .. more]);
+        await coordinator.WaitForOutputAsync("Coordinator listening on", TimeSpan.FromSeconds(60));
+        return (coordinator, $"http://{host.Address}:5050");
+    }
+
     /// <summary>Cuts <paramref name="host"/> off the network: its switch port goes down; nothing reaches it or leaves it.</summary>
     public void Cut(NetworkHost host) => Ip("-n", _switch, "link", "set", host.SwitchPort, "down");
 
