@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cluster.Contracts;
 
 namespace Cluster.Cli;
 
@@ -77,9 +78,9 @@ internal sealed class Arguments
     public Uri Url(string name, string? fallback = null)
     {
         var text = String(name) ?? fallback ?? throw new UsageException($"--{name} is required (e.g. --{name} http://127.0.0.1:5050).");
-        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || !ClusterChannel.IsAddress(uri))
         {
-            throw new UsageException($"--{name} must be an http:// or https:// address such as http://127.0.0.1:5050, not '{text}'.");
+            throw new UsageException($"--{name} must be {ClusterChannel.AddressForms}, not '{text}'.");
         }
         return uri;
     }
@@ -92,9 +93,9 @@ internal sealed class Arguments
         {
             return [Url(name)];
         }
-        return texts.Select(text => Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+        return texts.Select(text => Uri.TryCreate(text, UriKind.Absolute, out var uri) && ClusterChannel.IsAddress(uri)
             ? uri
-            : throw new UsageException($"--{name} must be an http:// or https:// address such as http://127.0.0.1:5050, not '{text}'.")).ToList();
+            : throw new UsageException($"--{name} must be {ClusterChannel.AddressForms}, not '{text}'.")).ToList();
     }
 
     /// <summary>Fails on any option the command did not read: a typo must not be ignored silently.</summary>

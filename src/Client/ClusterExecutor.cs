@@ -62,9 +62,9 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         var uris = new List<Uri>();
         foreach (var address in addresses)
         {
-            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || !ClusterChannel.IsAddress(uri))
             {
-                throw new ArgumentException($"'{address}' is not a coordinator address such as http://127.0.0.1:5050.", nameof(addresses));
+                throw new ArgumentException($"'{address}' is not a coordinator address: give {ClusterChannel.AddressForms}.", nameof(addresses));
             }
             uris.Add(uri);
         }
@@ -77,7 +77,7 @@ public sealed partial class ClusterExecutor : IDisposable, IAsyncDisposable
         _logger = _options.LoggerFactory?.CreateLogger<ClusterExecutor>() ?? NullLogger<ClusterExecutor>.Instance;
         var security = _options.Security;
         _channels = [.. uris.Select(u => ClusterChannel.Create(u, security))];
-        _addresses = [.. uris.Select(u => u.GetLeftPart(UriPartial.Authority))];
+        _addresses = [.. uris.Select(u => u.Scheme == ClusterChannel.DnsScheme ? u.OriginalString : u.GetLeftPart(UriPartial.Authority))];
         _pending = new PendingBytes(_options.MaxPendingBytes);
         _clients = [.. _channels.Select(c => new Protocol.V1.Tasks.TasksClient(c))];
         _inFlight = new SemaphoreSlim(_options.MaxBatchesInFlight);

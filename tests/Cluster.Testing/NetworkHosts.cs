@@ -126,6 +126,23 @@ public sealed class NetworkHosts : IAsyncDisposable
         return (coordinator, $"http://{host.Address}:5050");
     }
 
+    /// <summary>
+    /// Gives every host a hosts file in which <paramref name="name"/> resolves to the addresses of
+    /// <paramref name="targets"/>, as a DNS name with several A records would (`ip netns exec`
+    /// mounts /etc/netns/NAMESPACE/hosts over /etc/hosts for what it starts; this process's own
+    /// namespace keeps its file). Start the processes that use the name afterwards.
+    /// </summary>
+    public void Name(string name, params NetworkHost[] targets)
+    {
+        var text = "127.0.0.1 localhost\n" + string.Concat(targets.Select(t => $"{t.Address} {name}\n"));
+        foreach (var host in _hosts.Values.Where(h => _namespaces.Contains(h.Namespace)))
+        {
+            var directory = Path.Combine("/etc/netns", host.Namespace);
+            Directory.CreateDirectory(directory);
+            File.WriteAllText(Path.Combine(directory, "hosts"), text);
+        }
+    }
+
     /// <summary>Cuts <paramref name="host"/> off the network: its switch port goes down; nothing reaches it or leaves it.</summary>
     public void Cut(NetworkHost host) => Ip("-n", _switch, "link", "set", host.SwitchPort, "down");
 
@@ -164,6 +181,10 @@ public sealed class NetworkHosts : IAsyncDisposable
         {
             // Deleting a namespace deletes the links in it, and with a veth end its peer.
             Run(IpPath, ["netns", "del", name]);
+            if (Directory.Exists(Path.Combine("/etc/netns", name)))
+            {
+                Directory.Delete(Path.Combine("/etc/netns", name), recursive: true);
+            }
         }
         _namespaces.Clear();
     }
