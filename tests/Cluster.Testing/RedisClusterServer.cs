@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using StackExchange.Redis;
 
 namespace Cluster.Testing;
@@ -14,6 +16,9 @@ public sealed class RedisClusterServer : IAsyncDisposable
 {
     /// <summary>The node timeout: a master unreachable this long is failed over to its replica.</summary>
     public static readonly TimeSpan NodeTimeout = TimeSpan.FromMilliseconds(1500);
+
+    // Redis Cluster's bus listens on the node's port + 10000.
+    private const int BusPortOffset = 10_000;
 
     private readonly List<RedisClusterNode> _nodes;
     private ConnectionMultiplexer? _connection;
@@ -56,7 +61,7 @@ public sealed class RedisClusterServer : IAsyncDisposable
         {
             for (var i = 0; i < masters * (1 + replicasPerMaster); i++)
             {
-                var port = RedisServer.FreeLoopbackPort();
+                var port = FreeNodePort();
                 var text = port.ToString(CultureInfo.InvariantCulture);
                 var process = ChildProcess.Start(server,
                 [
@@ -86,6 +91,29 @@ public sealed class RedisClusterServer : IAsyncDisposable
         {
             await cluster.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>A free loopback port whose cluster bus port (the port + 10000) is free too.</summary>
+    private static int FreeNodePort()
+    {
+        while (true)
+        {
+            var port = RedisServer.FreeLoopbackPort();
+            if (port + BusPortOffset > IPEndPoint.MaxPort)
+            {
+                continue;
+            }
+            try
+            {
+                using var bus = new TcpListener(IPAddress.Loopback, port + BusPortOffset);
+                bus.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // The bus port is taken: another.
+            }
         }
     }
 
