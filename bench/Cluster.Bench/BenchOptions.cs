@@ -19,6 +19,9 @@ internal sealed class BenchOptions
           backlog      N tasks queued with no worker: store bytes per task, coordinator RSS,
                        then time to drain with `cluster worker --processes P`                      (default N 1,000,000)
           clients      8 clients in this process submitting N/8 each at once: rates, fairness      (default N 100,000)
+          scaling      per task: store commands, store / coordinator / worker CPU, coordinator bytes,
+                       on one redis-server and a 3-master Redis Cluster, worker processes 1, 2, 4;
+                       and --replica-acks 0 vs 1 on a redis-server with a replica (redis only)  (default N 20,000)
           all          every scenario above, in that order
 
         options:
@@ -63,7 +66,7 @@ internal sealed class BenchOptions
 
     public string? JsonFile { get; init; }
 
-    public static readonly string[] AllScenarios = ["throughput", "latency", "hops", "coroutines", "threads", "backlog", "clients"];
+    public static readonly string[] AllScenarios = ["throughput", "latency", "hops", "coroutines", "threads", "backlog", "clients", "scaling"];
 
     /// <summary>The options that take a value; --json takes none.</summary>
     private static readonly string[] ValueOptions = ["store", "tasks", "processes", "warmup", "spin-ms", "fib", "sleep", "clients", "timeout", "json-file"];

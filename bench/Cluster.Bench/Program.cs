@@ -45,6 +45,7 @@ foreach (var scenario in options.Scenarios)
             "backlog" => (Backlog.Title, Backlog.RunAsync),
             "clients" => (Clients.Title, Clients.RunAsync),
             "hops" => (Hops.Title, Hops.RunAsync),
+            "scaling" => (Scaling.Title, Scaling.RunAsync),
             _ => throw new UnreachableException(scenario),
         };
         var result = new ScenarioResult(scenario, storeName, title);

@@ -61,6 +61,7 @@ public sealed partial class ClusterExecutor
     {
         var backoff = new Backoff(RetryFirst, RetryMax);
         var tried = new List<string>();
+        Status? reason = null;
         try
         {
             for (var attempt = 1; ; attempt++)
@@ -82,7 +83,9 @@ public sealed partial class ClusterExecutor
                     {
                         tried.Add(_addresses[index]);
                     }
-                    batch = GiveUpExpired(batch, tried, e.Status);
+                    // An attempt cut short by its deadline says less than a refusal before it.
+                    reason = e.StatusCode == StatusCode.DeadlineExceeded && reason is { } earlier ? earlier : e.Status;
+                    batch = GiveUpExpired(batch, tried, reason.Value);
                     if (batch.Count == 0)
                     {
                         return;

@@ -61,7 +61,7 @@ public sealed partial class ClusterExecutor : IClusterExecutor
     /// <param name="addresses">Coordinators of one cluster (they share its store): when the one in use
     /// is unavailable, the executor moves on to the next, and resumes its completions there.</param>
     /// <param name="options">Bounds, security and logging. Default: <see cref="ClusterExecutorOptions"/>'s defaults.</param>
-    /// <exception cref="ArgumentException">No address is given, one is not an http:// or https:// URL, or an option is out of range (the message names it).</exception>
+    /// <exception cref="ArgumentException">No address is given, one is not an http://, https:// or dns:/// address, or an option is out of range (the message names it).</exception>
     public ClusterExecutor(IEnumerable<string> addresses, ClusterExecutorOptions? options = null)
     {
         var uris = ParseAddresses(addresses);
@@ -70,7 +70,7 @@ public sealed partial class ClusterExecutor : IClusterExecutor
         _logger = _options.LoggerFactory?.CreateLogger<ClusterExecutor>() ?? NullLogger<ClusterExecutor>.Instance;
         var security = _options.Security;
         _channels = [.. uris.Select(u => ClusterChannel.Create(u, security))];
-        _addresses = [.. uris.Select(u => u.GetLeftPart(UriPartial.Authority))];
+        _addresses = [.. uris.Select(u => u.Scheme == ClusterChannel.DnsScheme ? u.OriginalString : u.GetLeftPart(UriPartial.Authority))];
         _pending = new PendingBytes(_options.MaxPendingBytes);
         _clients = [.. _channels.Select(c => new Protocol.V1.Tasks.TasksClient(c))];
         _inFlight = new SemaphoreSlim(_options.MaxBatchesInFlight);
@@ -83,7 +83,7 @@ public sealed partial class ClusterExecutor : IClusterExecutor
     }
 
     /// <summary>Creates an executor for the coordinators in <see cref="ClusterExecutorOptions.Addresses"/>.</summary>
-    /// <exception cref="ArgumentException">No address, an address that is not http:// or https://, or a setting out of range.</exception>
+    /// <exception cref="ArgumentException">No address, an address that is not http://, https:// or dns:///, or a setting out of range.</exception>
     public ClusterExecutor(ClusterExecutorOptions options)
         : this((options ?? throw new ArgumentNullException(nameof(options))).Addresses, options)
     {
@@ -96,9 +96,9 @@ public sealed partial class ClusterExecutor : IClusterExecutor
         var uris = new List<Uri>();
         foreach (var address in addresses)
         {
-            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || !ClusterChannel.IsAddress(uri))
             {
-                throw new ArgumentException($"'{address}' is not a coordinator address such as http://127.0.0.1:5050.", nameof(addresses));
+                throw new ArgumentException($"'{address}' is not a coordinator address: give {ClusterChannel.AddressForms}.", nameof(addresses));
             }
             uris.Add(uri);
         }

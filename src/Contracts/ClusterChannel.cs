@@ -1,25 +1,48 @@
 using Grpc.Core;
 using Grpc.Net.Client;
+using Grpc.Net.Client.Configuration;
 
 namespace Cluster.Contracts;
 
 /// <summary>The gRPC channel clients and workers open to a coordinator.</summary>
 public static class ClusterChannel
 {
+    /// <summary>The scheme of an address that names several coordinators through DNS: <c>dns:///host:port</c>.</summary>
+    public const string DnsScheme = "dns";
+
+    /// <summary>What an address option takes, for messages.</summary>
+    public const string AddressForms = "an http://, https:// or dns:/// address such as http://127.0.0.1:5050";
+
+    /// <summary>
+    /// True for a coordinator address: http://host:port, https://host:port, or dns:///host:port (every
+    /// address the name resolves to is a coordinator; calls go round-robin over them).
+    /// </summary>
+    public static bool IsAddress(Uri address) =>
+        address.IsAbsoluteUri && (address.Scheme == Uri.UriSchemeHttp || address.Scheme == Uri.UriSchemeHttps || address.Scheme == DnsScheme);
+
     /// <summary>
     /// HTTP/2 keepalive pings, so a dead peer on a long-lived stream is noticed; no message size
     /// limit here (the coordinator enforces its payload limit with a clear error). With a token,
-    /// every call carries <c>authorization: Bearer TOKEN</c>.
+    /// every call carries <c>authorization: Bearer TOKEN</c>. A dns:/// address is resolved by
+    /// gRPC's DNS resolver, and calls go round-robin over the addresses it finds (a stream stays
+    /// on one); it speaks TLS when <see cref="ChannelSecurity.TlsCaFile"/> is given, cleartext otherwise.
     /// </summary>
     public static GrpcChannel Create(Uri address, ChannelSecurity? security = null)
     {
         security ??= ChannelSecurity.None;
+        var dns = address.Scheme == DnsScheme;
+        var tls = address.Scheme == Uri.UriSchemeHttps || (dns && security.TlsCaFile is not null);
         var options = new GrpcChannelOptions
         {
             HttpHandler = Handler(security),
             MaxReceiveMessageSize = null,
             MaxSendMessageSize = null,
         };
+        if (dns)
+        {
+            options.ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { new RoundRobinConfig() } };
+            options.Credentials = tls ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
+        }
         if (security.Token is { Length: > 0 } token)
         {
             var header = "Bearer " + token;
@@ -29,7 +52,7 @@ public static class ClusterChannel
                 return Task.CompletedTask;
             });
             options.Credentials = ChannelCredentials.Create(
-                address.Scheme == Uri.UriSchemeHttps ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure, bearer);
+                tls ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure, bearer);
             // A token over cleartext is allowed: on loopback and in private networks it is the
             // operator's choice; the coordinator's protected mode refuses to listen beyond loopback without TLS or --insecure.
             options.UnsafeUseInsecureChannelCallCredentials = true;

@@ -103,6 +103,14 @@ public sealed class CoordinatorOptions
     /// </summary>
     public TimeSpan StoreWait { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Replicas that must hold a state change before it is acknowledged: after each script the
+    /// coordinator runs WAIT for this many replicas of the master that ran it (at most 2 s, then the
+    /// call fails with Unavailable), so an accepted task survives a failover. Redis only. Default: 0
+    /// (Redis replicates asynchronously: a failover may lose the last writes).
+    /// </summary>
+    public int ReplicaAcks { get; set; }
+
     /// <summary>Throws with a message naming the bad setting.</summary>
     public void Validate()
     {
@@ -153,6 +161,14 @@ public sealed class CoordinatorOptions
         if (StoreWait < TimeSpan.Zero)
         {
             throw new ArgumentException($"StoreWait must be zero or more, not {StoreWait}.");
+        }
+        if (ReplicaAcks < 0)
+        {
+            throw new ArgumentException($"ReplicaAcks must be 0 (no wait) or positive, not {ReplicaAcks}.");
+        }
+        if (ReplicaAcks > 0 && Redis is null)
+        {
+            throw new ArgumentException("ReplicaAcks (--replica-acks) needs Redis (--redis): the embedded store has no replicas.");
         }
         if (DataDirectory is not null && Redis is not null)
         {

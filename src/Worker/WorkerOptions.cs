@@ -1,3 +1,5 @@
+using Cluster.Contracts;
+
 namespace Cluster.Worker;
 
 /// <summary>Settings of one worker process.</summary>
@@ -56,13 +58,13 @@ public sealed class WorkerOptions
     {
         if (Addresses.Count == 0)
         {
-            throw new ArgumentException("Coordinator must be set: an http:// or https:// address.");
+            throw new ArgumentException($"Coordinator must be set: {ClusterChannel.AddressForms}.");
         }
         foreach (var address in Addresses)
         {
-            if (!address.IsAbsoluteUri || (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps))
+            if (!ClusterChannel.IsAddress(address))
             {
-                throw new ArgumentException($"Coordinator must be an http:// or https:// address, not '{address}'.");
+                throw new ArgumentException($"Coordinator must be {ClusterChannel.AddressForms}, not '{address}'.");
             }
         }
         if (Threads is < 1 or > 4096)

@@ -85,6 +85,7 @@ internal static class Scenarios
         new("cpu-saturated-long-tasks", "every pool thread busy with CPU tasks longer than the lease", SaturatedAsync),
         new("client-not-reading", "the client reads no completions until all are done", NotReadingAsync),
         new("network-partition", "a worker host cut off from the network for twice its lease, then healed", Partition.RunAsync),
+        new("coordinator-host-failover", "two coordinators on two hosts; kill -9 one", CoordinatorHosts.RunAsync),
     ];
 
     /// <summary>
@@ -145,7 +146,7 @@ internal static class Scenarios
     /// A coordinator lost: the runs its worker processes began before they were connected again
     /// (to <paramref name="url"/>) were cut off from it, their results possibly with them; later runs are not.
     /// </summary>
-    private static async Task<Injected> CutOffUntilReconnectedAsync(bool killed, string url, IReadOnlyList<int> cutOff, IReadOnlySet<string> before) =>
+    internal static async Task<Injected> CutOffUntilReconnectedAsync(bool killed, string url, IReadOnlyList<int> cutOff, IReadOnlySet<string> before) =>
         Injected.Hitting(killed, cutOff, await Rig.WaitForReconnectAsync(url, cutOff, before) ?? long.MaxValue);
 
     /// <summary>A task that ends the worker process it runs in: each of its runs is a fault, and hits that process.</summary>

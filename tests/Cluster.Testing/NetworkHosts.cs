@@ -101,6 +101,48 @@ public sealed class NetworkHosts : IAsyncDisposable
     public ChildProcess StartCluster(NetworkHost host, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
         Start(host, ChildProcess.DotnetHost, [ChildProcess.ClusterDll, .. ChildProcess.FreeHttpPort(arguments), "--exit-with-parent"], new Dictionary<string, string>(environment) { ["DOTNET_TC_QuickJit"] = "1" });
 
+    /// <summary>
+    /// Starts redis-server on <paramref name="host"/>, port 6379: on its loopback only, or with
+    /// <paramref name="reachable"/> on its address for the other hosts (no password: these hosts are
+    /// the run's own). Returns once it accepts connections.
+    /// </summary>
+    public async Task<ChildProcess> StartRedisAsync(NetworkHost host, bool reachable, params string[] more)
+    {
+        var redis = Start(host, ProgramPath.Find("redis-server") ?? throw new InvalidOperationException(RedisServer.Missing),
+            ["--port", "6379", "--bind", reachable ? host.Address : "127.0.0.1", "--protected-mode", "no", "--save", "", .. more]);
+        await redis.WaitForOutputAsync("Ready to accept connections", TimeSpan.FromSeconds(30));
+        return redis;
+    }
+
+    /// <summary>
+    /// Starts a coordinator on <paramref name="host"/>, serving its address on port 5050, on the
+    /// store <paramref name="redis"/> (host:port), with <paramref name="more"/> options; returns
+    /// the process and its URL once it listens.
+    /// </summary>
+    public async Task<(ChildProcess Process, string Url)> StartCoordinatorAsync(NetworkHost host, string redis, params string[] more)
+    {
+        var coordinator = StartCluster(host, new Dictionary<string, string>(), ["coordinator", "--host", host.Address, "--port", "5050", "--redis", redis, .. more]);
+        await coordinator.WaitForOutputAsync("Coordinator listening on", TimeSpan.FromSeconds(60));
+        return (coordinator, $"http://{host.Address}:5050");
+    }
+
+    /// <summary>
+    /// Gives every host a hosts file in which <paramref name="name"/> resolves to the addresses of
+    /// <paramref name="targets"/>, as a DNS name with several A records would (`ip netns exec`
+    /// mounts /etc/netns/NAMESPACE/hosts over /etc/hosts for what it starts; this process's own
+    /// namespace keeps its file). Start the processes that use the name afterwards.
+    /// </summary>
+    public void Name(string name, params NetworkHost[] targets)
+    {
+        var text = "127.0.0.1 localhost\n" + string.Concat(targets.Select(t => $"{t.Address} {name}\n"));
+        foreach (var host in _hosts.Values.Where(h => _namespaces.Contains(h.Namespace)))
+        {
+            var directory = Path.Combine("/etc/netns", host.Namespace);
+            Directory.CreateDirectory(directory);
+            File.WriteAllText(Path.Combine(directory, "hosts"), text);
+        }
+    }
+
     /// <summary>Cuts <paramref name="host"/> off the network: its switch port goes down; nothing reaches it or leaves it.</summary>
     public void Cut(NetworkHost host) => Ip("-n", _switch, "link", "set", host.SwitchPort, "down");
 
@@ -139,6 +181,10 @@ public sealed class NetworkHosts : IAsyncDisposable
         {
             // Deleting a namespace deletes the links in it, and with a veth end its peer.
             Run(IpPath, ["netns", "del", name]);
+            if (Directory.Exists(Path.Combine("/etc/netns", name)))
+            {
+                Directory.Delete(Path.Combine("/etc/netns", name), recursive: true);
+            }
         }
         _namespaces.Clear();
     }

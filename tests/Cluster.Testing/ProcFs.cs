@@ -35,6 +35,34 @@ public static partial class ProcFs
         return ticks / TicksPerSecond.Value;
     }
 
+    /// <summary>
+    /// Bytes a process has passed through read and write calls so far (/proc/PID/io rchar + wchar:
+    /// sockets, pipes and files alike); null when it is gone or the kernel does not say.
+    /// </summary>
+    public static long? IoBytes(int pid)
+    {
+        try
+        {
+            long total = 0;
+            foreach (var line in File.ReadLines($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/io"))
+            {
+                if (line.StartsWith("rchar:", StringComparison.Ordinal) || line.StartsWith("wchar:", StringComparison.Ordinal))
+                {
+                    total += long.Parse(line[6..].Trim(), CultureInfo.InvariantCulture);
+                }
+            }
+            return total;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Resident set size in bytes (VmRSS); null when the process is gone.</summary>
     public static long? RssBytes(int pid) => StatusValue(pid, "VmRSS:") is { } kb ? kb * 1024 : null;
 

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using StackExchange.Redis;
 
 namespace Cluster.Testing;
@@ -14,6 +16,9 @@ public sealed class RedisClusterServer : IAsyncDisposable
 {
     /// <summary>The node timeout: a master unreachable this long is failed over to its replica.</summary>
     public static readonly TimeSpan NodeTimeout = TimeSpan.FromMilliseconds(1500);
+
+    // Redis Cluster's bus listens on the node's port + 10000.
+    private const int BusPortOffset = 10_000;
 
     private readonly List<RedisClusterNode> _nodes;
     private ConnectionMultiplexer? _connection;
@@ -56,7 +61,7 @@ public sealed class RedisClusterServer : IAsyncDisposable
         {
             for (var i = 0; i < masters * (1 + replicasPerMaster); i++)
             {
-                var port = RedisServer.FreeLoopbackPort();
+                var port = FreeNodePort();
                 var text = port.ToString(CultureInfo.InvariantCulture);
                 var process = ChildProcess.Start(server,
                 [
@@ -86,6 +91,29 @@ public sealed class RedisClusterServer : IAsyncDisposable
         {
             await cluster.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>A free loopback port whose cluster bus port (the port + 10000) is free too.</summary>
+    private static int FreeNodePort()
+    {
+        while (true)
+        {
+            var port = RedisServer.FreeLoopbackPort();
+            if (port + BusPortOffset > IPEndPoint.MaxPort)
+            {
+                continue;
+            }
+            try
+            {
+                using var bus = new TcpListener(IPAddress.Loopback, port + BusPortOffset);
+                bus.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // The bus port is taken: another.
+            }
         }
     }
 
@@ -208,6 +236,95 @@ public sealed class RedisClusterServer : IAsyncDisposable
             }
         }
         throw new InvalidOperationException($"No node serves slot {slot} of '{key}'.");
+    }
+
+    /// <summary>The live replica of <paramref name="master"/> (CLUSTER NODES: the node whose master is its id).</summary>
+    public async Task<RedisClusterNode> ReplicaOfAsync(RedisClusterNode master)
+    {
+        var connection = await ConnectionAsync();
+        var text = (string?)await connection.GetServer(master.Address).ExecuteAsync("CLUSTER", "NODES") ?? string.Empty;
+        // Over RESP3 the reply is a verbatim string, which keeps its "txt:" format mark.
+        if (text.StartsWith("txt:", StringComparison.Ordinal))
+        {
+            text = text[4..];
+        }
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')).ToList();
+        var id = lines.Single(f => f[2].Contains("myself", StringComparison.Ordinal))[0];
+        foreach (var fields in lines.Where(f => f[3] == id))
+        {
+            var port = int.Parse(fields[1].Split('@')[0].Split(':')[^1], CultureInfo.InvariantCulture);
+            if (_nodes.SingleOrDefault(n => n.Port == port && n.IsAlive) is { } replica)
+            {
+                return replica;
+            }
+        }
+        throw new InvalidOperationException($"{master} has no live replica; it says:{Environment.NewLine}{text}");
+    }
+
+    /// <summary>
+    /// Cuts <paramref name="replica"/> off its master's replication stream while the cluster bus
+    /// goes on: it drops its link to the master and, given a password the master does not take,
+    /// cannot make a new one. The master goes on acknowledging writes the replica never gets, as a
+    /// lagging replica; the replica can still be promoted. Returns once its link is down.
+    /// </summary>
+    public async Task CutReplicationAsync(RedisClusterNode replica)
+    {
+        var connection = await ConnectionAsync();
+        var server = connection.GetServer(replica.Address);
+        await server.ExecuteAsync("CONFIG", "SET", "masterauth", Guid.NewGuid().ToString("N"));
+        await server.ExecuteAsync("CLIENT", "KILL", "TYPE", "master");
+        var deadline = Stopwatch.StartNew();
+        while (!((string?)await server.ExecuteAsync("INFO", "replication") ?? string.Empty).Contains("master_link_status:down", StringComparison.Ordinal))
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new TimeoutException($"The replication link of {replica} did not go down.");
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Undoes <see cref="CutReplicationAsync"/>: the replica links to its master again and catches up. Returns once its link is up.</summary>
+    public async Task RestoreReplicationAsync(RedisClusterNode replica)
+    {
+        var connection = await ConnectionAsync();
+        var server = connection.GetServer(replica.Address);
+        await server.ExecuteAsync("CONFIG", "SET", "masterauth", "");
+        var deadline = Stopwatch.StartNew();
+        while (!((string?)await server.ExecuteAsync("INFO", "replication") ?? string.Empty).Contains("master_link_status:up", StringComparison.Ordinal))
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException($"The replication link of {replica} did not come back.");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>The keys of <paramref name="node"/> (a replica too: read with READONLY) that are hashes holding <paramref name="field"/>.</summary>
+    public async Task<IReadOnlyList<string>> HashesHoldingAsync(RedisClusterNode node, string field)
+    {
+        var connection = await ConnectionAsync();
+        var server = connection.GetServer(node.Address);
+        await server.ExecuteAsync("READONLY");
+        var found = new List<string>();
+        await foreach (var key in server.KeysAsync(pattern: "*", pageSize: 1000))
+        {
+            if ((string?)await server.ExecuteAsync("TYPE", key) == "hash" && (long)await server.ExecuteAsync("HEXISTS", key, field) == 1)
+            {
+                found.Add(key!);
+            }
+        }
+        return found;
+    }
+
+    /// <summary>The replication offset of <paramref name="node"/> (INFO replication: master_repl_offset).</summary>
+    public async Task<long> ReplicationOffsetAsync(RedisClusterNode node)
+    {
+        var connection = await ConnectionAsync();
+        var info = (string?)await connection.GetServer(node.Address).ExecuteAsync("INFO", "replication") ?? string.Empty;
+        var line = info.Split("\r\n").Single(l => l.StartsWith("master_repl_offset:", StringComparison.Ordinal));
+        return long.Parse(line["master_repl_offset:".Length..], CultureInfo.InvariantCulture);
     }
 
     /// <summary>Kills <paramref name="node"/> with SIGKILL (by its PID) and waits for it to be gone.</summary>

@@ -57,6 +57,10 @@ internal sealed class Deployment : IAsyncDisposable
     public static Task<Deployment> CoordinatorAsync(StoreKind store) =>
         StartAsync(store, ["coordinator", "--port", "0"], workers: 0);
 
+    /// <summary>`cluster coordinator` on a store started elsewhere (a Redis Cluster, a replicated redis-server), with <paramref name="more"/> options.</summary>
+    public static Task<Deployment> CoordinatorAsync(string redis, params string[] more) =>
+        StartAsync(null, ["coordinator", "--port", "0", "--redis", redis, .. more], workers: 0);
+
     private static async Task<Deployment> StartAsync(StoreKind store, List<string> arguments, int workers)
     {
         RedisServer? redis = null;
@@ -65,6 +69,11 @@ internal sealed class Deployment : IAsyncDisposable
             redis = await RedisServer.StartAsync();
             arguments.AddRange(["--redis", redis.Address]);
         }
+        return await StartAsync(redis, arguments, workers);
+    }
+
+    private static async Task<Deployment> StartAsync(RedisServer? redis, List<string> arguments, int workers)
+    {
         var coordinator = StartCluster(arguments);
         var deployment = new Deployment(redis, coordinator);
         try

@@ -101,11 +101,11 @@ internal abstract class Setting
             (string text, out string? value) => !string.IsNullOrWhiteSpace(value = text) && TryFullPath(text, out value),
             "a path", string.Empty, v => v ?? "none");
 
-    /// <summary>An http:// or https:// address.</summary>
+    /// <summary>A coordinator address: http://, https://, or dns:///host:port (every address the name resolves to, round-robin).</summary>
     public static Setting<Uri?> Url(string name, string help, CommandNames commands) =>
         new(name, help, commands, "URL",
-            (string text, out Uri? value) => Uri.TryCreate(text, UriKind.Absolute, out value) && (value.Scheme == Uri.UriSchemeHttp || value.Scheme == Uri.UriSchemeHttps),
-            "an http:// or https:// address such as http://127.0.0.1:5050", "http:// or https:// URL", v => v?.ToString() ?? "none");
+            (string text, out Uri? value) => Uri.TryCreate(text, UriKind.Absolute, out value) && Contracts.ClusterChannel.IsAddress(value),
+            Contracts.ClusterChannel.AddressForms, "http://, https:// or dns:/// address", v => v?.ToString() ?? "none");
 
     /// <summary>A port from 0 to 65535 (0 picks a free one), or none to turn it off.</summary>
     public static Setting<int?> PortOrNone(string name, string help, CommandNames commands) =>

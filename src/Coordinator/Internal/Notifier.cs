@@ -29,6 +29,19 @@ internal sealed class Notifier
         subscriber.Subscribe(keys.DoneChannel, (_, message) => OnDone(Untag(message!)));
         subscriber.Subscribe(keys.EventsChannel, (_, message) => OnEvents(message));
         subscriber.Subscribe(keys.InterruptChannel, (_, message) => OnInterrupt(message!));
+        // A store that failed over may have lost its old master's last writes (Redis Cluster
+        // replicates asynchronously): a lost completion leaves its task leased to a worker that no
+        // longer holds it. Each lease loop puts back, once the store answers, what the store holds
+        // leased to its worker that the connection does not hold; that task runs again.
+        redis.ConnectionFailed += (_, _) => ReclaimEverywhere();
+    }
+
+    private void ReclaimEverywhere()
+    {
+        foreach (var worker in _workers.Values)
+        {
+            worker.ReclaimUnsent();
+        }
     }
 
     /// <summary>A ready or done notice as published: with the origin of <paramref name="local"/>, if any.</summary>

@@ -35,7 +35,10 @@ internal sealed class StoreConnection(CoordinatorOptions options, ILogger<StoreC
             }
             _embedded ??= options.Redis is null ? EmbeddedStore.Start(options.DataDirectory) : null;
             var configuration = ConfigurationOptions.Parse(_embedded?.ConfigurationString ?? options.Redis!);
-            Volatile.Write(ref _redis, await StoreStartup.ConnectAsync(configuration, options.StoreWait, _logger, cancellationToken).ConfigureAwait(false));
+            var redis = await StoreStartup.ConnectAsync(configuration, options.StoreWait, _logger, cancellationToken).ConfigureAwait(false);
+            // Every script run over it then waits for --replica-acks replicas (none by default).
+            ReplicaAcks.Require(redis, options.ReplicaAcks);
+            Volatile.Write(ref _redis, redis);
         }
         finally
         {

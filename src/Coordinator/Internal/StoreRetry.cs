@@ -17,7 +17,7 @@ internal static partial class StoreRetry
     /// <summary>True for a failure of the store rather than of the call: worth calling again.</summary>
     public static bool IsTransient(Exception e) => e switch
     {
-        RedisConnectionException or RedisTimeoutException => true,
+        RedisConnectionException or RedisTimeoutException or Store.ReplicaAcksException => true,
         RedisServerException s => IsTransientReply(s.Message),
         _ => false,
     };

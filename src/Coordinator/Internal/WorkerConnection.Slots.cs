@@ -258,8 +258,9 @@ internal sealed partial class WorkerConnection
     }
 
     /// <summary>
-    /// A store call that may have leased tasks to this worker went without its reply: the lease loop
-    /// puts back the tasks leased to it that this connection never sent (see <see cref="TakeReclaim"/>).
+    /// A store call that may have leased tasks to this worker went without its reply, or the store
+    /// failed over and may have lost the completions of tasks this worker ran: the lease loop puts
+    /// back the tasks the store holds leased to it that this connection does not hold (see <see cref="TakeReclaim"/>).
     /// </summary>
     public void ReclaimUnsent()
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using Cluster.Contracts;
 using Cluster.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
+using static Cluster.IntegrationTests.Hosts.HostTrace;
 
 namespace Cluster.IntegrationTests.Hosts;
 
@@ -71,20 +72,4 @@ public sealed class NetworkHostsTests(ITestOutputHelper output)
         output.WriteLine($"{Tasks} tasks; at the cut {atCut.Completed} completed, runs begun: cut-off host {atCut.CutOff}, other host {atCut.Other}");
         output.WriteLine($"at the end runs begun: cut-off host {after.CutOff}, other host {after.Other}; every task completed once on the wire");
     }
-
-    /// <summary>The worker process of <paramref name="daemon"/>, once the coordinator has logged its connection.</summary>
-    private static async Task<int> ConnectedWorkerAsync(ChildProcess coordinator, ChildProcess daemon)
-    {
-        var pid = 0;
-        await TaskTimeouts.Eventually(() => Task.FromResult((pid = ProcFs.Children(daemon.Id).FirstOrDefault()) != 0), "the daemon has started its worker process");
-        await coordinator.WaitForOutputAsync($@"connected from .* \(pid {pid}\)", TimeSpan.FromSeconds(60));
-        return pid;
-    }
-
-    /// <summary>Runs begun on a worker process so far (its <c>worker.started</c> marks).</summary>
-    private static int Started(string trace, int pid) => HopMarks.Read(trace, pid).Count(m => m.Point == "worker.started");
-
-    /// <summary>Completions the client read off the wire, by task id, before it dropped any duplicate.</summary>
-    private static Dictionary<string, int> Completions(string trace) =>
-        HopMarks.Read(trace).Where(m => m.Point == "client.completed").GroupBy(m => m.TaskId).ToDictionary(g => g.Key, g => g.Count());
 }

@@ -66,6 +66,10 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger,
                 return malformed.Refuse("request frame", e);
             case RpcException:
                 return null;
+            // Too few replicas acknowledged the writes (--replica-acks): the message is ours and says what to do.
+            case Store.ReplicaAcksException:
+                LogStoreFault(e.GetType().Name, e.Message);
+                return new RpcException(new Status(StatusCode.Unavailable, e.Message));
             // Connection faults, and the replies of a store that is loading, failing over or resharding.
             case Exception when StoreRetry.IsTransient(e):
                 LogStoreFault(e.GetType().Name, e.Message);

@@ -19,7 +19,18 @@ internal sealed class Script
 
     public string Name { get; }
 
+    /// <summary>Runs the script; with `--replica-acks`, returns only once the replicas have its writes.</summary>
     public async Task<RedisResult> RunAsync(IDatabase db, RedisKey[] keys, RedisValue[] args)
+    {
+        var result = await EvaluateAsync(db, keys, args).ConfigureAwait(false);
+        if (ReplicaAcks.Of(db.Multiplexer) is { } acks)
+        {
+            await acks.WaitAsync(db, keys[0]).ConfigureAwait(false);
+        }
+        return result;
+    }
+
+    private async Task<RedisResult> EvaluateAsync(IDatabase db, RedisKey[] keys, RedisValue[] args)
     {
         try
         {

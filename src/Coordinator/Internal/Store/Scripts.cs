@@ -85,10 +85,15 @@ internal static class Scripts
         -- lost) starts from the store's clock in ms x 1000, above any number the old one gave while
         -- it wrote fewer than 1,000 completions per ms: the sequence only grows for the session's
         -- whole life, so a client's cursor is never ahead of it (2^53, exact in a score, is year 2255).
+        -- A counter more than 0.5 s behind the clock jumps to it too (a gap, which costs the stream
+        -- one read of the outbox, at most twice a second): a replica promoted without its master's
+        -- last increments (Redis Cluster replicates asynchronously) takes over after the node
+        -- timeout, so its first number is above every number the lost writes gave out.
         local function next_seq(seqkey, n, ttl)
           local last = redis.call('INCRBY', seqkey, n)
-          if last == n then
-            last = now_ms() * 1000 + n
+          local clock = now_ms() * 1000
+          if last - n < clock - 500000 then
+            last = clock + n
             redis.call('SET', seqkey, string.format('%d', last))
           end
           redis.call('EXPIRE', seqkey, ttl)
