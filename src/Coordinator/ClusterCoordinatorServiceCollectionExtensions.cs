@@ -92,6 +92,7 @@ public static class ClusterCoordinatorServiceCollectionExtensions
         services.TryAddSingleton<Notifier>();
         services.TryAddSingleton<Reaper>();
         services.AddHostedService<CoordinatorLifetime>();
+        Cluster.Coordinator.Internal.Telemetry.Observability.AddServices(services);
         return services;
     }
 

@@ -80,12 +80,11 @@ public sealed class CoordinatorHost : IAsyncDisposable
             });
             // The same services and endpoints as a coordinator hosted in an application, and the HTTP port.
             builder.Services.AddClusterCoordinator(options, store);
-            Internal.Telemetry.Observability.AddServices(builder.Services, options);
+            Internal.Telemetry.Observability.AddHttpPort(builder.Services, options);
 
             app = builder.Build();
             Internal.Telemetry.HttpPort.Map(app);
             app.MapClusterCoordinator();
-            Internal.Telemetry.Observability.MapServices(app);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
             var bound = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

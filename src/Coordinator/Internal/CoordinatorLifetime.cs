@@ -17,6 +17,9 @@ internal sealed class CoordinatorLifetime(IServiceProvider services, StoreConnec
         // Now, not at the first call: a tokens file or certificate authority that does not load stops the start.
         services.GetRequiredService<Services.CoordinatorGate>();
         services.GetRequiredService<Notifier>();
+        // The exporter of /metrics (an HTTP port) and the instruments exist before the first call.
+        services.GetService<Telemetry.PrometheusMeters>();
+        services.GetRequiredService<Telemetry.CoordinatorMetrics>();
         _reaper = services.GetRequiredService<Reaper>();
         await _reaper.StartAsync(cancellationToken).ConfigureAwait(false);
     }

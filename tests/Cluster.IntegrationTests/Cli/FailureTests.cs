@@ -12,7 +12,7 @@ public sealed class FailureTests
     [InlineData("--port must be a whole number from 0 to 65535, not '70000'.", "coordinator", "--port", "70000")]
     [InlineData("--lease-ms must be a whole number of milliseconds from 300 to 3600000, not '10'.", "up", "--lease-ms", "10")]
     [InlineData("--threads must be a whole number from 1 to 4096, not 'many'.", "worker", "--coordinator", "http://127.0.0.1:1", "--threads", "many")]
-    [InlineData("--coordinator must be an http:// or https:// address such as http://127.0.0.1:5050, not 'ftp://x'.", "status", "--coordinator", "ftp://x")]
+    [InlineData("--coordinator must be an http://, https:// or dns:/// address such as http://127.0.0.1:5050, not 'ftp://x'.", "status", "--coordinator", "ftp://x")]
     [InlineData("--store-wait must be a whole number of seconds from 0 to 86400, not '-1'.", "up", "--store-wait", "-1")]
     public async Task ABadValue_StopsTheCommand_NamingTheOptionAndWhatItTakes(string message, params string[] arguments)
     {

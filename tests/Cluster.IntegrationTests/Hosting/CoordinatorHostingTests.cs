@@ -66,6 +66,10 @@ public abstract class CoordinatorHostingTests<TFixture>(TFixture fixture) where 
                 Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
                 using var http = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
                 Assert.Equal("hello from the application", await http.GetStringAsync(new Uri(address, "/hello")).WithTimeout());
+
+                // Its health (open to every caller, no token) turns SERVING once its store answers a PING.
+                var health = new Grpc.Health.V1.Health.HealthClient(channel);
+                await TaskTimeouts.Eventually(async () => (await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest()).ResponseAsync).Status == Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, "the hosted coordinator's health says SERVING");
             }
             finally
             {

@@ -42,7 +42,7 @@ public sealed class HostingOptionsTests
     [Theory]
     [InlineData("Threads", "0", "Cluster:Worker:Threads must be between 1 and 4096, not 0.")]
     [InlineData("PrefetchPerThread", "5000", "Cluster:Worker:PrefetchPerThread must be between 0 and 1000, not 5000.")]
-    [InlineData("Coordinators:0", "ftp://127.0.0.1:5050", "Cluster:Worker:Coordinator must be an http:// or https:// address, not 'ftp://127.0.0.1:5050/'.")]
+    [InlineData("Coordinators:0", "ftp://127.0.0.1:5050", "Cluster:Worker:Coordinator must be an http://, https:// or dns:/// address such as http://127.0.0.1:5050, not 'ftp://127.0.0.1:5050/'.")]
     public async Task AddClusterWorker_BadSetting_StopsStart_NamingIt(string key, string value, string message)
     {
         var settings = new Dictionary<string, string?> { ["Cluster:Worker:Coordinators:0"] = "http://127.0.0.1:5050", ["Cluster:Worker:" + key] = value };

@@ -12,7 +12,7 @@ namespace Cluster.Coordinator.Internal.Health;
 /// grpc.health.v1 service (for the whole server, service name "") and read by the HTTP <c>/healthz</c>.
 /// NOT_SERVING until the first PING answers.
 /// </summary>
-internal sealed partial class StoreHealth(IConnectionMultiplexer redis, HealthServiceImpl health, ILogger<StoreHealth> logger) : BackgroundService
+internal sealed partial class StoreHealth(StoreConnection store, HealthServiceImpl health, ILogger<StoreHealth> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(2);
@@ -25,7 +25,8 @@ internal sealed partial class StoreHealth(IConnectionMultiplexer redis, HealthSe
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.NotServing);
-        var db = redis.GetDatabase();
+        // Started after the coordinator connected its store (hosted services start in order).
+        var db = store.Multiplexer.GetDatabase();
         using var timer = new PeriodicTimer(Interval);
         try
         {

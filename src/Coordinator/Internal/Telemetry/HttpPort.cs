@@ -46,7 +46,8 @@ internal sealed class HttpPort
             return;
         }
         var health = app.Services.GetRequiredService<StoreHealth>();
-        var authentication = app.Services.GetService<TokenAuthentication>();
+        // With tokens (a file or grants in memory) /metrics wants an admin token; without, it is open like every call.
+        var authentication = SecuritySettings.Authenticates(app.Services.GetRequiredService<CoordinatorOptions>()) ? app.Services.GetRequiredService<TokenAuthentication>() : null;
         app.MapWhen(IsHttp1, branch =>
         {
             branch.UseOpenTelemetryPrometheusScrapingEndpoint(meters.Provider, context => context.Request.Path == "/metrics", path: null,

@@ -1,22 +1,28 @@
 using Cluster.Coordinator.Internal.Health;
 using Grpc.HealthCheck;
-using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Cluster.Coordinator.Internal.Telemetry;
 
 /// <summary>What makes a coordinator observable: metrics, the store's health (gRPC and HTTP), gRPC reflection.</summary>
 internal static class Observability
 {
-    /// <summary>Registers the instruments, the health service fed by the store's PING, reflection and, with an HTTP port, the Prometheus exporter.</summary>
-    public static void AddServices(IServiceCollection services, CoordinatorOptions options)
+    /// <summary>Registers the instruments, the health service fed by the store's PING and reflection: every coordinator, hosted in an application or on its own.</summary>
+    public static void AddServices(IServiceCollection services)
     {
-        services.AddSingleton<QueueDepths>();
-        services.AddSingleton<CoordinatorMetrics>();
-        services.AddSingleton<HealthServiceImpl>();
-        services.AddSingleton<StoreHealth>();
+        services.TryAddSingleton<QueueDepths>();
+        services.TryAddSingleton<CoordinatorMetrics>();
+        services.TryAddSingleton<HealthServiceImpl>();
+        services.TryAddSingleton<StoreHealth>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreHealth>());
         services.AddGrpcReflection();
+    }
+
+    /// <summary>With an HTTP port (the coordinator on its own Kestrel), the Prometheus exporter that serves its <c>/metrics</c>.</summary>
+    public static void AddHttpPort(IServiceCollection services, CoordinatorOptions options)
+    {
         if (options.HttpPort is not null)
         {
             services.AddSingleton<PrometheusMeters>();
@@ -24,12 +30,8 @@ internal static class Observability
     }
 
     /// <summary>Maps grpc.health.v1 (open to every caller) and gRPC server reflection (admin, with tokens).</summary>
-    public static void MapServices(WebApplication app)
+    public static IEnumerable<IEndpointConventionBuilder> MapServices(IEndpointRouteBuilder endpoints)
     {
-        app.MapGrpcService<HealthServiceImpl>();
-        app.MapGrpcReflectionService();
-        // Created with the host, so the instruments exist before the first call.
-        app.Services.GetRequiredService<CoordinatorMetrics>();
-        app.Services.GetService<PrometheusMeters>();
+        return [endpoints.MapGrpcService<HealthServiceImpl>(), endpoints.MapGrpcReflectionService()];
     }
 }
