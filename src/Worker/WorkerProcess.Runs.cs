@@ -26,6 +26,12 @@ public sealed partial class WorkerProcess
     private void Dispatch(Assignment assignment, int generation)
     {
         HopTrace.Mark("worker.received", assignment.TaskId);
+        if (_draining)
+        {
+            // Leased before the coordinator saw the drain: handed back unstarted, like those held when it began.
+            _outgoing.Writer.TryWrite(new Outgoing(OutgoingKind.Released, generation, Released: [assignment.TaskId]));
+            return;
+        }
         if (!_registry.TryGet(assignment.Name, out var handler))
         {
             Report(assignment, generation, slot: null, error: new InvalidOperationException($"No handler for task '{assignment.Name}' in this worker process."));

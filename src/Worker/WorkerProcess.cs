@@ -96,6 +96,8 @@ public sealed partial class WorkerProcess : IDisposable
 
     // Set once a drain has let its last results go: the stream then ends and is not dialled again.
     private volatile bool _drained;
+    // Set when a drain begins: a task that arrives after it is handed back, never started.
+    private volatile bool _draining;
 
     private int _address;
 
@@ -128,6 +130,7 @@ public sealed partial class WorkerProcess : IDisposable
     {
         try
         {
+            _draining = true;
             var released = new List<string>();
             foreach (var run in _running.Values)
             {

@@ -128,6 +128,18 @@ public sealed partial class ChildProcess : IAsyncDisposable
         {
             return await found.Task;
         }
+        // The line may have come with the exit: the exit's continuation can run before the match's.
+        lock (_lock)
+        {
+            _waits.Remove((regex, found));
+            foreach (var line in _output)
+            {
+                if (regex.Match(line) is { Success: true } m)
+                {
+                    return m;
+                }
+            }
+        }
         throw new TimeoutException($"'{pattern}' did not appear {(winner == exited ? "before the process exited" : $"within {timeout.TotalSeconds:0} s")} in the output of `{Description}`:{Environment.NewLine}{Output}");
     }
 

@@ -101,13 +101,15 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
                 {
                     break;
                 }
+                if (message.Draining)
+                {
+                    // Before the release: the tasks handed back go to the front of their queues, and
+                    // the freed capacity must not lease them straight back to this worker.
+                    worker.Drain();
+                }
                 if (message.Released.Count > 0)
                 {
                     await ReleaseAsync(worker, message.Released, reading.Token).ConfigureAwait(false);
-                }
-                if (message.Draining)
-                {
-                    worker.Drain();
                 }
                 if (message.Heartbeat is not null)
                 {
