@@ -1,0 +1,55 @@
+using System.Text.RegularExpressions;
+using Cluster.Client;
+using Cluster.IntegrationTests.Infrastructure;
+
+namespace Cluster.IntegrationTests.Python;
+
+/// <summary>
+/// The Python package of clients/python against a real cluster: its unittest suite (the client on
+/// CPython's own concurrent.futures functions, against the C# sample workers; its worker; a broken
+/// connection), and its worker serving tasks a C# client submits.
+/// </summary>
+public sealed partial class PythonClientTests(PythonCluster cluster) : IClassFixture<PythonCluster>
+{
+    private static readonly TimeSpan SuiteTimeout = TimeSpan.FromMinutes(5);
+
+    [SkippableFact]
+    public async Task PythonUnittestSuite_PassesAgainstTheCluster()
+    {
+        Requirements.Require(PythonCluster.PythonMissing);
+        await using var python = cluster.StartPython("-m", "unittest", "discover", "-v", "-s", Path.Combine(PythonCluster.PackageDirectory, "tests"));
+        await python.Exited.WaitAsync(SuiteTimeout);
+
+        Assert.True(python.ExitCode == 0, $"python3 -m unittest exited with {python.ExitCode}:\n{python.Output}");
+        var ran = RanLine().Match(python.Output);
+        Assert.True(ran.Success && int.Parse(ran.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 20, $"fewer Python tests ran than written:\n{python.Output}");
+        Assert.DoesNotContain("skipped", python.Output, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task PythonWorker_ServesTasksSubmittedFromCSharp_AndDrainsOnSigterm()
+    {
+        Requirements.Require(PythonCluster.PythonMissing);
+        await using var worker = cluster.StartPython(Path.Combine(PythonCluster.PackageDirectory, "examples", "worker.py"), cluster.Address.ToString());
+        await worker.WaitForOutputAsync("connected to .* serving py.greet, py.square, py.word_count", TaskTimeouts.Default);
+        await using var executor = cluster.NewExecutor();
+
+        var squares = Enumerable.Range(0, 200).Select(i => executor.Submit<long>("py.square", i)).ToList();
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => (long)i * i), await Task.WhenAll(squares.Select(f => f.AsTask())).WithTimeout());
+        Assert.Equal(new Dictionary<string, int> { ["to"] = 2, ["be"] = 2, ["or"] = 1, ["not"] = 1 },
+            await executor.Submit<Dictionary<string, int>>("py.word_count", "to be or not to be").AsTask().WithTimeout());
+        Assert.StartsWith("hello dotnet from attempt 1 of ", await executor.Submit<string>("py.greet", "dotnet").AsTask().WithTimeout(), StringComparison.Ordinal);
+
+        var error = await Assert.ThrowsAsync<RemoteTaskException>(() => executor.Submit<long>("py.square", "seven").AsTask().WithTimeout());
+        Assert.Equal("builtins.TypeError", error.RemoteType);
+        Assert.Contains("in square", error.RemoteStackTrace, StringComparison.Ordinal);
+
+        worker.Terminate();
+        await worker.WaitForOutputAsync("worker stopped", TaskTimeouts.Default);
+        await worker.Exited.WithTimeout();
+        Assert.Equal(0, worker.ExitCode);
+    }
+
+    [GeneratedRegex(@"Ran (\d+) tests")]
+    private static partial Regex RanLine();
+}

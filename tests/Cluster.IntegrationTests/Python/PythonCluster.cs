@@ -1,0 +1,56 @@
+using Cluster.IntegrationTests.Infrastructure;
+
+namespace Cluster.IntegrationTests.Python;
+
+/// <summary>
+/// One real `cluster up` (one worker process with the sample tasks, embedded store) that the Python
+/// client and worker of clients/python are tested against; when Debian's python3 lacks the gRPC
+/// modules, its tests skip (in CI: fail) saying so.
+/// </summary>
+public sealed class PythonCluster() : ClusterFixture(processes: 1, redis: false)
+{
+    /// <summary>Debian's own python3: the one its python3-grpcio and python3-protobuf packages serve.</summary>
+    public const string Python = "/usr/bin/python3";
+
+    /// <summary>The clients/python folder: the cluster_futures package, its tests and examples.</summary>
+    public static string PackageDirectory { get; } = Path.Combine(RepositoryRoot(), "clients", "python");
+
+    /// <summary>What the machine lacks to run the Python client; null when it has it all.</summary>
+    public static string? PythonMissing { get; } = FindMissing();
+
+    /// <summary>Starts <see cref="Python"/> with the package on its path and the coordinator in CLUSTER_ADDRESS.</summary>
+    public ChildProcess StartPython(params string[] arguments) =>
+        ChildProcess.Start(Python, arguments, new Dictionary<string, string>
+        {
+            ["PYTHONPATH"] = PackageDirectory,
+            ["PYTHONUNBUFFERED"] = "1",
+            ["CLUSTER_ADDRESS"] = Address.ToString(),
+        });
+
+    private static string? FindMissing()
+    {
+        if (!File.Exists(Python))
+        {
+            return $"{Python} is not installed (apt-get install python3 python3-grpcio python3-protobuf)";
+        }
+        using var check = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(Python, ["-c", "import grpc, google.protobuf"])
+        {
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!;
+        var error = check.StandardError.ReadToEnd();
+        check.WaitForExit();
+        return check.ExitCode == 0 ? null
+            : $"{Python} cannot import grpc and google.protobuf (apt-get install python3-grpcio python3-protobuf): {error.Trim()}";
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Cluster.sln")))
+        {
+            directory = directory.Parent;
+        }
+        return directory?.FullName ?? throw new InvalidOperationException("Cluster.sln not found above " + AppContext.BaseDirectory);
+    }
+}
