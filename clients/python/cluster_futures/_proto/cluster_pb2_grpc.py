@@ -43,7 +43,9 @@ class TasksServicer(object):
 
     def Submit(self, request, context):
         """Makes a batch of tasks durable. Accepted tasks are in the store when this returns;
-        tasks that fail validation come back in `rejected` and harm nothing else.
+        tasks that fail validation come back in `rejected` and harm nothing else. After UNAVAILABLE,
+        DEADLINE_EXCEEDED or INTERNAL send the same batch again with the same ids: on that retry, an
+        AlreadyExists for a task's own id means the earlier call stored it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -57,14 +59,18 @@ class TasksServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def Completions(self, request, context):
-        """One resumable stream of completions per client session, starting after `after_seq`.
+        """One resumable stream of completions per client session, starting after `after_seq`; it never
+        ends by itself. After a break, open it again (on any coordinator) after the largest seq received:
+        a completion may then come twice, and a future resolves once.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Ack(self, request, context):
-        """Forgets completions up to and including `up_to_seq`: the client has them.
+        """Forgets completions up to and including `up_to_seq`: the client has them. An ack past the end of
+        the log forgets what is there and nothing written later. Unacknowledged completions are kept for
+        the coordinator's --retention after the session's last one.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -174,7 +180,9 @@ class Tasks(object):
 
 
 class WorkersStub(object):
-    """Worker process <-> coordinator: one bidirectional stream per worker process.
+    """Worker process <-> coordinator: one bidirectional stream per worker process connection. The
+    worker says hello (with its first credits), answers each assignment once at the attempt it was
+    sent, sends credits as slots come free and heartbeats at the welcome's interval, and drains on stop.
     """
 
     def __init__(self, channel):
@@ -191,7 +199,9 @@ class WorkersStub(object):
 
 
 class WorkersServicer(object):
-    """Worker process <-> coordinator: one bidirectional stream per worker process.
+    """Worker process <-> coordinator: one bidirectional stream per worker process connection. The
+    worker says hello (with its first credits), answers each assignment once at the attempt it was
+    sent, sends credits as slots come free and heartbeats at the welcome's interval, and drains on stop.
     """
 
     def Connect(self, request_iterator, context):
@@ -216,7 +226,9 @@ def add_WorkersServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class Workers(object):
-    """Worker process <-> coordinator: one bidirectional stream per worker process.
+    """Worker process <-> coordinator: one bidirectional stream per worker process connection. The
+    worker says hello (with its first credits), answers each assignment once at the attempt it was
+    sent, sends credits as slots come free and heartbeats at the welcome's interval, and drains on stop.
     """
 
     @staticmethod
