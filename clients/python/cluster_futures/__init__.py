@@ -14,7 +14,7 @@ asyncio loop. See docs/protocol.md for the wire contract both follow.
 
 from .errors import ClusterUnavailableError, RemoteTaskError, TaskRejectedError
 from .executor import ClusterExecutor, ClusterFuture
-from .worker import TaskCancelled, TaskContext, Worker, current_task, serve
+from .worker import TaskCancelled, TaskContext, Worker, WorkerRefusedError, current_task, serve
 
 __all__ = [
     "ClusterExecutor",
@@ -25,6 +25,7 @@ __all__ = [
     "TaskContext",
     "TaskRejectedError",
     "Worker",
+    "WorkerRefusedError",
     "current_task",
     "serve",
 ]

@@ -139,7 +139,9 @@ class ClusterExecutor(Executor):
         self._call = None
         self._last_seq = 0
         self._acked_seq = 0
+        # How often the completion stream broke and was resumed, and how many Submit calls were made.
         self.stream_breaks = 0
+        self.submit_calls = 0
         self._threads = [
             threading.Thread(target=self._submit_loop, name="cluster-submit", daemon=True),
             threading.Thread(target=self._completion_loop, name="cluster-completions", daemon=True),
@@ -247,6 +249,7 @@ class ClusterExecutor(Executor):
             attempt += 1
             request = pb.SubmitRequest(session=self.session, tasks=[
                 pb.TaskSpec(id=f.task_id, name=f.name, args=f._payload, chunked=f._chunked) for f in batch])
+            self.submit_calls += 1
             try:
                 reply = self._stub.Submit(request, metadata=self._metadata, timeout=_CALL_TIMEOUT)
             except grpc.RpcError as e:
@@ -320,9 +323,13 @@ class ClusterExecutor(Executor):
         future._answered.wait(self._unavailable_timeout)
         if future.done() or not future._answered.is_set():
             return future.cancelled()
-        reply = self._stub.Cancel(
-            pb.CancelRequest(session=self.session, task_ids=[future.task_id], interrupt=interrupt),
-            metadata=self._metadata, timeout=_CALL_TIMEOUT)
+        try:
+            reply = self._stub.Cancel(
+                pb.CancelRequest(session=self.session, task_ids=[future.task_id], interrupt=interrupt),
+                metadata=self._metadata, timeout=_CALL_TIMEOUT)
+        except grpc.RpcError:
+            # As concurrent.futures: cancelling is best effort; the future resolves from its completion.
+            return future.cancelled()
         if len(reply.cancelled) == 1 and reply.cancelled[0]:
             # Cancelled while queued: it never runs, and a completion saying so follows.
             future._resolve_cancelled()
@@ -414,10 +421,7 @@ class ClusterExecutor(Executor):
                 self._idle.set()
         if cancel_futures:
             for future in pending:
-                try:
-                    future.cancel()
-                except grpc.RpcError:
-                    pass  # no coordinator answered: the future resolves from its completion
+                future.cancel()  # best effort: one no coordinator cancels resolves from its completion
         with self._stop_lock:
             if self._stopper is None:
                 self._stopper = threading.Thread(target=self._stop_when_idle, name="cluster-stop", daemon=True)

@@ -38,6 +38,20 @@ _END = object()
 _current = contextvars.ContextVar("cluster_futures_task", default=None)
 
 
+class WorkerRefusedError(Exception):
+    """The coordinator refused this worker's hello (a bad token, a missing role or task name, a bad
+    handler name): connecting again would not help. `code` is the gRPC status."""
+
+    def __init__(self, code, details):
+        super().__init__(f"the coordinator refused this worker ({code.name}): {details}")
+        self.code = code
+        self.details = details
+
+
+# Refusals of a hello that another try would meet again.
+_REFUSED = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.INVALID_ARGUMENT)
+
+
 class TaskCancelled(Exception):
     """Raised by TaskContext.raise_if_cancelled: the task was interrupted, timed out, or the worker stops."""
 
@@ -139,7 +153,8 @@ class Worker:
     # ---- the connection ---------------------------------------------------------------------
 
     def run(self):
-        """Connects, and again after each break (with a new worker id), until stopped and drained."""
+        """Connects, and again after each break (with a new worker id), until stopped and drained.
+        Raises WorkerRefusedError when the coordinator refuses the hello itself."""
         backoff = _channel.Backoff(0.1, 5.0)
         heartbeat = threading.Thread(target=self._heartbeat_loop, name="cluster-heartbeat", daemon=True)
         heartbeat.start()
@@ -149,6 +164,8 @@ class Worker:
                     self._connect_once()
                     backoff.reset()
                 except grpc.RpcError as e:
+                    if e.code() in _REFUSED and not self.connected.is_set():
+                        raise WorkerRefusedError(e.code(), e.details()) from None
                     if e.code() == grpc.StatusCode.ABORTED:
                         log.warning("the coordinator took this worker's leases (%s); connecting again", e.details())
                         backoff.reset()
@@ -511,7 +528,7 @@ def _type_name(e):
 
 def _error_dict(e):
     return {"type": _type_name(e), "message": str(e)[:_MAX_ERROR_MESSAGE],
-            "stackTrace": "".join(traceback.format_exception(e))[:_MAX_STACK_TRACE]}
+            "stackTrace": "".join(traceback.format_exception(type(e), e, e.__traceback__))[:_MAX_STACK_TRACE]}
 
 
 def _task_error(e, attempt):

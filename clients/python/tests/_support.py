@@ -36,6 +36,22 @@ def cluster_address():
     return address
 
 
+def cluster_token():
+    """The token calls carry (CLUSTER_TOKEN), or None when the cluster has no tokens."""
+    return os.environ.get("CLUSTER_TOKEN") or None
+
+
+def metadata():
+    """The call metadata of a raw stub: the bearer token, when there is one."""
+    token = cluster_token()
+    return (("authorization", "Bearer " + token),) if token else ()
+
+
+def target(address):
+    """host:port of an address such as http://127.0.0.1:5050/."""
+    return address.split("://")[-1].rstrip("/")
+
+
 def unique(prefix):
     """A task name no other test uses."""
     return f"{prefix}.{os.getpid()}.{next(_counter)}"

@@ -7,7 +7,7 @@ import time
 import unittest
 from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, CancelledError, as_completed, wait
 
-from _support import Relay, cluster_address, require_modules, unique
+from _support import IN_CI, Relay, cluster_address, cluster_token, metadata, require_modules, target, unique
 
 LONG = 60  # seconds: a bound no passing run comes near
 
@@ -27,7 +27,7 @@ class ClientTests(unittest.TestCase):
         cls.address = cluster_address()
         from cluster_futures import ClusterExecutor
         cls.Executor = ClusterExecutor
-        cls.executor = ClusterExecutor(cls.address)
+        cls.executor = ClusterExecutor(cls.address, token=cluster_token())
 
     @classmethod
     def tearDownClass(cls):
@@ -132,7 +132,7 @@ class ClientTests(unittest.TestCase):
             self.executor.submit("echo", float("nan"))
 
     def test_shutdown_with_cancel_futures_cancels_queued_tasks(self):
-        executor = self.Executor(self.address)
+        executor = self.Executor(self.address, token=cluster_token())
         name = unique("nobody.home")
         futures = [executor.submit(name, i) for i in range(5)]
         executor.shutdown(wait=True, cancel_futures=True)
@@ -141,23 +141,65 @@ class ClientTests(unittest.TestCase):
             executor.submit("add", 1, 1)
 
     def test_shutdown_waits_for_running_tasks(self):
-        with self.Executor(self.address) as executor:
+        with self.Executor(self.address, token=cluster_token()) as executor:
             futures = [executor.submit("sleep", 0.3) for _ in range(3)]
         self.assertTrue(all(f.done() for f in futures))
         self.assertEqual([0.3] * 3, [f.result() for f in futures])
 
     def test_shutdown_without_wait_returns_and_futures_still_resolve(self):
-        executor = self.Executor(self.address)
+        executor = self.Executor(self.address, token=cluster_token())
         future = executor.submit("sleep", 0.3)
         executor.shutdown(wait=False)
         self.assertEqual(0.3, future.result(LONG))
+
+    def test_submits_made_together_travel_in_few_calls(self):
+        executor = self.Executor(self.address, token=cluster_token())
+        try:
+            futures = [executor.submit("add", i, 1) for i in range(2000)]
+            self.assertEqual([i + 1 for i in range(2000)], [f.result(LONG) for f in futures])
+            self.assertLess(executor.submit_calls, 200, "submits made together share calls")
+        finally:
+            executor.shutdown()
+
+    def test_received_completions_are_acknowledged(self):
+        from cluster_futures._proto import cluster_pb2 as pb
+        from cluster_futures._proto import cluster_pb2_grpc as rpc
+        import grpc
+        executor = self.Executor(self.address, token=cluster_token())
+        try:
+            self.assertEqual([1, 2, 3], [f.result(LONG) for f in [executor.submit("add", i, 1) for i in range(3)]])
+            eventually(lambda: executor._acked_seq >= executor._last_seq > 0, "the client acknowledged its completions")
+            # The session's log is empty: a fresh stream from the start finds nothing in a second.
+            with grpc.insecure_channel(target(self.address)) as channel:
+                stream = rpc.TasksStub(channel).Completions(pb.CompletionsRequest(session=executor.session), metadata=metadata(), timeout=1)
+                with self.assertRaises(grpc.RpcError) as ended:
+                    for batch in stream:
+                        self.assertEqual([], list(batch.completions))
+                self.assertEqual(grpc.StatusCode.DEADLINE_EXCEEDED, ended.exception.code())
+        finally:
+            executor.shutdown()
+
+    def test_a_submit_without_the_token_is_refused_as_unauthenticated(self):
+        from cluster_futures import TaskRejectedError
+        if cluster_token() is None:
+            if IN_CI:
+                self.fail("CLUSTER_TOKEN is not set: dotnet test runs this suite on a cluster with tokens")
+            self.skipTest("the cluster has no tokens (CLUSTER_TOKEN is not set)")
+        executor = self.Executor(self.address)
+        try:
+            with self.assertRaises(TaskRejectedError) as raised:
+                executor.submit("add", 1, 1).result(LONG)
+            self.assertEqual("Unauthenticated", raised.exception.code)
+            self.assertIn("authorization: Bearer TOKEN", raised.exception.rejection_message)
+        finally:
+            executor.shutdown(wait=False)
 
     def test_futures_resolve_after_the_connection_breaks(self):
         from cluster_futures._proto import cluster_pb2 as pb
         from cluster_futures._proto import cluster_pb2_grpc as rpc
         import grpc
-        relay = Relay(self.address.split("://")[-1].rstrip("/"))
-        executor = self.Executor(relay.address)
+        relay = Relay(target(self.address))
+        executor = self.Executor(relay.address, token=cluster_token())
         try:
             self.assertEqual(2, executor.submit("add", 1, 1).result(LONG))  # the stream is open
             futures = [executor.submit("sleep", 0.2) for _ in range(10)] + [executor.submit("add", i, 1) for i in range(10)]
@@ -169,8 +211,8 @@ class ClientTests(unittest.TestCase):
             # Meanwhile the tasks finish: their completions wait in the session's log (read here
             # without acknowledging them), written while the client could not hear them.
             ids = {f.task_id for f in futures}
-            with grpc.insecure_channel(self.address.split("://")[-1].rstrip("/")) as channel:
-                stream = rpc.TasksStub(channel).Completions(pb.CompletionsRequest(session=executor.session))
+            with grpc.insecure_channel(target(self.address)) as channel:
+                stream = rpc.TasksStub(channel).Completions(pb.CompletionsRequest(session=executor.session), metadata=metadata())
                 written = set()
                 try:
                     for batch in stream:

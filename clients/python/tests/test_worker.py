@@ -5,7 +5,7 @@ import threading
 import unittest
 from concurrent.futures import CancelledError
 
-from _support import Relay, cluster_address, require_modules
+from _support import IN_CI, Relay, cluster_address, cluster_token, require_modules, target
 from test_client import LONG, eventually
 
 
@@ -70,12 +70,12 @@ class WorkerTests(unittest.TestCase):
         cls.address = cluster_address()
         from cluster_futures import ClusterExecutor, Worker
         cls.Worker = Worker
-        cls.worker = Worker(cls.address, HANDLERS, threads=4, coroutines=100, drain_grace=5)
+        cls.worker = Worker(cls.address, HANDLERS, threads=4, coroutines=100, drain_grace=5, token=cluster_token())
         cls.thread = threading.Thread(target=cls.worker.run, daemon=True)
         cls.thread.start()
         if not cls.worker.connected.wait(LONG):
             raise AssertionError("the Python worker did not connect")
-        cls.executor = ClusterExecutor(cls.address)
+        cls.executor = ClusterExecutor(cls.address, token=cluster_token())
 
     @classmethod
     def tearDownClass(cls):
@@ -84,7 +84,7 @@ class WorkerTests(unittest.TestCase):
         cls.thread.join(LONG)
 
     def start_worker(self, handlers, address=None, **options):
-        worker = self.Worker(address or self.address, handlers, **options)
+        worker = self.Worker(address or self.address, handlers, token=cluster_token(), **options)
         thread = threading.Thread(target=worker.run, daemon=True)
         thread.start()
         self.addCleanup(lambda: (worker.stop(), thread.join(LONG)))
@@ -153,8 +153,21 @@ class WorkerTests(unittest.TestCase):
         self.start_worker({"pytest.drain": slow}, threads=2)
         self.assertEqual([2, 3], [f.result(LONG) for f in rest])
 
+    def test_a_worker_with_a_wrong_token_is_refused_with_a_clear_error(self):
+        from cluster_futures import WorkerRefusedError
+        import grpc
+        if cluster_token() is None:
+            if IN_CI:
+                self.fail("CLUSTER_TOKEN is not set: dotnet test runs this suite on a cluster with tokens")
+            self.skipTest("the cluster has no tokens (CLUSTER_TOKEN is not set)")
+        worker = self.Worker(self.address, {"pytest.refused": square}, token="not-a-token-of-this-cluster")
+        with self.assertRaises(WorkerRefusedError) as raised:
+            worker.run()
+        self.assertEqual(grpc.StatusCode.UNAUTHENTICATED, raised.exception.code)
+        self.assertIn("unknown token", raised.exception.details)
+
     def test_worker_reconnects_after_the_connection_breaks(self):
-        relay = Relay(self.address.split("://")[-1].rstrip("/"))
+        relay = Relay(target(self.address))
         self.addCleanup(relay.close)
         worker, _ = self.start_worker({"pytest.relayed": attempt}, address=relay.address, threads=2)
         self.assertEqual(1, self.executor.submit("pytest.relayed").result(LONG))

@@ -4,11 +4,19 @@ namespace Cluster.IntegrationTests.Python;
 
 /// <summary>
 /// One real `cluster up` (one worker process with the sample tasks, embedded store) that the Python
-/// client and worker of clients/python are tested against; when Debian's python3 lacks the gRPC
-/// modules, its tests skip (in CI: fail) saying so.
+/// client and worker of clients/python are tested against, with tokens: every Python call carries
+/// the fixture's token (CLUSTER_TOKEN). When Debian's python3 lacks the gRPC modules, its tests skip
+/// (in CI: fail) saying so.
 /// </summary>
-public sealed class PythonCluster() : ClusterFixture(processes: 1, redis: false)
+public sealed class PythonCluster : ClusterFixture
 {
+    /// <summary>The cluster, with a tokens file that holds only the fixture's own grants.</summary>
+    public PythonCluster()
+        : base(processes: 1, redis: false)
+    {
+        Grants = string.Empty;
+    }
+
     /// <summary>Debian's own python3: the one its python3-grpcio and python3-protobuf packages serve.</summary>
     public const string Python = "/usr/bin/python3";
 
@@ -18,13 +26,14 @@ public sealed class PythonCluster() : ClusterFixture(processes: 1, redis: false)
     /// <summary>What the machine lacks to run the Python client; null when it has it all.</summary>
     public static string? PythonMissing { get; } = FindMissing();
 
-    /// <summary>Starts <see cref="Python"/> with the package on its path and the coordinator in CLUSTER_ADDRESS.</summary>
+    /// <summary>Starts <see cref="Python"/> with the package on its path, the coordinator in CLUSTER_ADDRESS and the token in CLUSTER_TOKEN.</summary>
     public ChildProcess StartPython(params string[] arguments) =>
         ChildProcess.Start(Python, arguments, new Dictionary<string, string>
         {
             ["PYTHONPATH"] = PackageDirectory,
             ["PYTHONUNBUFFERED"] = "1",
             ["CLUSTER_ADDRESS"] = Address.ToString(),
+            ["CLUSTER_TOKEN"] = FixtureToken!,
         });
 
     private static string? FindMissing()
