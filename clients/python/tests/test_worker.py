@@ -175,6 +175,33 @@ class WorkerTests(unittest.TestCase):
         eventually(lambda: worker.connections >= 2 and worker.connected.is_set(), "the worker connected again")
         self.assertEqual(1, self.executor.submit("pytest.relayed").result(LONG))
 
+    def test_a_run_cut_off_by_a_broken_connection_is_fenced_out_by_the_next_attempt(self):
+        gate = threading.Event()
+        started = []
+
+        def blocked():
+            from cluster_futures import current_task
+            started.append(current_task().attempt)
+            if current_task().attempt == 1:
+                gate.wait(LONG)
+            return current_task().attempt
+
+        relay = Relay(target(self.address))
+        self.addCleanup(relay.close)
+        worker, _ = self.start_worker({"pytest.fenced": blocked}, address=relay.address, threads=2)
+        future = self.executor.submit("pytest.fenced")
+        eventually(future.running, "the first attempt started")
+        relay.cut()
+        # The stream broke: the lease went back, and the worker, connected again, runs attempt 2
+        # while attempt 1 still blocks; attempt 1's late result belongs to a lease it lost.
+        self.assertEqual(2, future.result(LONG))
+        self.assertEqual([1, 2], started)
+        gate.set()
+        # The late result is not sent (it would end the stream): the same connection serves on.
+        self.assertEqual(1, self.executor.submit("pytest.fenced").result(LONG))
+        self.assertEqual([1, 2, 1], started)
+        self.assertEqual(2, worker.connections)
+
 
 if __name__ == "__main__":
     unittest.main()
