@@ -152,6 +152,13 @@ class ClientTests(unittest.TestCase):
         executor.shutdown(wait=False)
         self.assertEqual(0.3, future.result(LONG))
 
+    def test_results_of_megabytes_arrive_within_the_default_message_limit(self):
+        # grpcio refuses messages over 4 MiB by default, and this client keeps that default: the
+        # coordinator splits completions so that no message is larger.
+        text = "x" * 1_500_000
+        futures = [self.executor.submit("echo", text) for _ in range(6)]
+        self.assertEqual([len(text)] * 6, [len(f.result(LONG)) for f in futures])
+
     def test_submits_made_together_travel_in_few_calls(self):
         executor = self.Executor(self.address, token=cluster_token())
         try:
