@@ -56,6 +56,8 @@ class ClusterFuture(Future):
         self._executor = executor
         self._payload = payload
         self._chunked = chunked
+        self._policy = None
+        self._idempotency_key = None
         self._phase = _QUEUED
         self._answered = threading.Event()
         self._queued_at = time.monotonic()
@@ -157,7 +159,31 @@ class ClusterExecutor(Executor):
         require_identifier("task name", name)
         return self._enqueue(name, to_json(name, list(args)), chunked=False)
 
-    def _enqueue(self, name, payload, chunked):
+    def submit_with(self, name, /, *args, idempotency_key=None, max_attempts=0, retry_on=(), backoff=0.0,
+                    backoff_max=0.0, soft_timeout=0.0, hard_timeout=0.0, max_lost_runs=0):
+        """submit() with a policy for this task alone (zero keeps what its worker registered): at most
+        `max_attempts` runs that raise a type named in `retry_on` ("*" for any), `backoff` seconds
+        before the first retry (doubled up to `backoff_max`), `soft_timeout`/`hard_timeout` seconds,
+        `max_lost_runs`. With `idempotency_key`, a second task with the key (within the coordinator's
+        retention) is not created: its future fails with TaskRejectedError, code AlreadyExists, whose
+        `existing_task_id` names the first."""
+        require_identifier("task name", name)
+        if idempotency_key is not None:
+            require_identifier("idempotency key", idempotency_key)
+        if isinstance(retry_on, str):
+            raise TypeError("retry_on is a list of exception type names, e.g. ['builtins.IOError'] or ['*']")
+        numbers = {"max_attempts": max_attempts, "max_lost_runs": max_lost_runs}
+        times = {"backoff": backoff, "backoff_max": backoff_max, "soft_timeout": soft_timeout, "hard_timeout": hard_timeout}
+        for key, value in list(numbers.items()) + list(times.items()):
+            if not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"{key} must be a number >= 0, not {value!r}")
+        policy = pb.RetryPolicy(max_attempts=int(max_attempts), max_lost_runs=int(max_lost_runs), retry_on=list(retry_on),
+                                backoff_ms=_ms(backoff), backoff_max_ms=_ms(backoff_max),
+                                soft_timeout_ms=_ms(soft_timeout), hard_timeout_ms=_ms(hard_timeout))
+        return self._enqueue(name, to_json(name, list(args)), chunked=False,
+                             policy=policy if policy.ByteSize() else None, idempotency_key=idempotency_key)
+
+    def _enqueue(self, name, payload, chunked, policy=None, idempotency_key=None):
         if len(payload) > MAX_PAYLOAD_BYTES:
             raise ValueError(f"the arguments of task '{name}' are {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
         with self._lock:
@@ -165,6 +191,8 @@ class ClusterExecutor(Executor):
                 raise RuntimeError("cannot schedule new futures after shutdown")
             task_id = f"{self._prefix}.{next(self._sequence)}"
             future = ClusterFuture(self, task_id, name, payload, chunked)
+            future._policy = policy
+            future._idempotency_key = idempotency_key
             self._futures[task_id] = future
         self._submits.put(future)
         return future
@@ -248,7 +276,8 @@ class ClusterExecutor(Executor):
         while batch:
             attempt += 1
             request = pb.SubmitRequest(session=self.session, tasks=[
-                pb.TaskSpec(id=f.task_id, name=f.name, args=f._payload, chunked=f._chunked) for f in batch])
+                pb.TaskSpec(id=f.task_id, name=f.name, args=f._payload, chunked=f._chunked, policy=f._policy,
+                            idempotency_key=f._idempotency_key or "") for f in batch])
             self.submit_calls += 1
             try:
                 reply = self._stub.Submit(request, metadata=self._metadata, timeout=_CALL_TIMEOUT)
@@ -449,6 +478,10 @@ class ClusterExecutor(Executor):
         """Futures of this executor not yet done."""
         with self._lock:
             return len(self._futures)
+
+
+def _ms(seconds):
+    return int(round(seconds * 1000))
 
 
 def _status_name(code):

@@ -159,6 +159,21 @@ class ClientTests(unittest.TestCase):
         futures = [self.executor.submit("echo", text) for _ in range(6)]
         self.assertEqual([len(text)] * 6, [len(f.result(LONG)) for f in futures])
 
+    def test_a_retry_policy_runs_a_failing_task_again(self):
+        # flaky fails with an IOException on its first 2 attempts, then returns the attempt number.
+        future = self.executor.submit_with("flaky", 2, max_attempts=3, retry_on=["System.IO.IOException"], backoff=0.01)
+        self.assertEqual(3, future.result(LONG))
+
+    def test_an_idempotency_key_creates_one_task(self):
+        from cluster_futures import TaskRejectedError
+        key = unique("order")
+        first = self.executor.submit_with("add", 1, 1, idempotency_key=key)
+        self.assertEqual(2, first.result(LONG))
+        with self.assertRaises(TaskRejectedError) as raised:
+            self.executor.submit_with("add", 1, 1, idempotency_key=key).result(LONG)
+        self.assertEqual("AlreadyExists", raised.exception.code)
+        self.assertEqual(first.task_id, raised.exception.existing_task_id)
+
     def test_submits_made_together_travel_in_few_calls(self):
         executor = self.Executor(self.address, token=cluster_token())
         try:
