@@ -14,12 +14,13 @@ asyncio loop. See docs/protocol.md for the wire contract both follow.
 
 from .errors import ClusterUnavailableError, RemoteTaskError, TaskRejectedError
 from .executor import ClusterExecutor, ClusterFuture
-from .worker import TaskCancelled, TaskContext, Worker, WorkerRefusedError, current_task, serve
+from .worker import Handler, TaskCancelled, TaskContext, Worker, WorkerRefusedError, current_task, handler, serve
 
 __all__ = [
     "ClusterExecutor",
     "ClusterFuture",
     "ClusterUnavailableError",
+    "Handler",
     "RemoteTaskError",
     "TaskCancelled",
     "TaskContext",
@@ -27,5 +28,6 @@ __all__ = [
     "Worker",
     "WorkerRefusedError",
     "current_task",
+    "handler",
     "serve",
 ]

@@ -12,6 +12,7 @@ from concurrent.futures import _base
 import grpc
 
 from . import _channel
+from ._policy import retry_policy
 from ._proto import cluster_pb2 as pb
 from ._proto import cluster_pb2_grpc as rpc
 from .errors import ClusterUnavailableError, RemoteTaskError, TaskRejectedError, require_identifier
@@ -170,18 +171,8 @@ class ClusterExecutor(Executor):
         require_identifier("task name", name)
         if idempotency_key is not None:
             require_identifier("idempotency key", idempotency_key)
-        if isinstance(retry_on, str):
-            raise TypeError("retry_on is a list of exception type names, e.g. ['builtins.IOError'] or ['*']")
-        numbers = {"max_attempts": max_attempts, "max_lost_runs": max_lost_runs}
-        times = {"backoff": backoff, "backoff_max": backoff_max, "soft_timeout": soft_timeout, "hard_timeout": hard_timeout}
-        for key, value in list(numbers.items()) + list(times.items()):
-            if not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"{key} must be a number >= 0, not {value!r}")
-        policy = pb.RetryPolicy(max_attempts=int(max_attempts), max_lost_runs=int(max_lost_runs), retry_on=list(retry_on),
-                                backoff_ms=_ms(backoff), backoff_max_ms=_ms(backoff_max),
-                                soft_timeout_ms=_ms(soft_timeout), hard_timeout_ms=_ms(hard_timeout))
-        return self._enqueue(name, to_json(name, list(args)), chunked=False,
-                             policy=policy if policy.ByteSize() else None, idempotency_key=idempotency_key)
+        policy = retry_policy(max_attempts, retry_on, backoff, backoff_max, soft_timeout, hard_timeout, max_lost_runs)
+        return self._enqueue(name, to_json(name, list(args)), chunked=False, policy=policy, idempotency_key=idempotency_key)
 
     def _enqueue(self, name, payload, chunked, policy=None, idempotency_key=None):
         if len(payload) > MAX_PAYLOAD_BYTES:
@@ -478,10 +469,6 @@ class ClusterExecutor(Executor):
         """Futures of this executor not yet done."""
         with self._lock:
             return len(self._futures)
-
-
-def _ms(seconds):
-    return int(round(seconds * 1000))
 
 
 def _status_name(code):

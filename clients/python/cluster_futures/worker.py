@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 
 from . import _channel
+from ._policy import retry_policy
 from ._proto import cluster_pb2 as pb
 from ._proto import cluster_pb2_grpc as rpc
 from .errors import require_identifier
@@ -81,6 +82,25 @@ class TaskContext:
             raise TaskCancelled(f"task {self.task_id} was cancelled")
 
 
+class Handler:
+    """A task's function with the policy the worker registers for its name (see `handler`)."""
+
+    def __init__(self, fn, policy):
+        if not callable(fn):
+            raise TypeError(f"a handler must be callable, not {fn!r}")
+        self.fn = fn
+        self.policy = policy
+
+
+def handler(fn, *, max_attempts=0, retry_on=(), backoff=0.0, backoff_max=0.0, soft_timeout=0.0, hard_timeout=0.0,
+            max_lost_runs=0):
+    """`fn` with the default policy of its task name: at most `max_attempts` runs that raise a type
+    named in `retry_on` (full names such as "builtins.OSError", or "*"), `backoff` seconds before the
+    first retry (doubled up to `backoff_max`), `soft_timeout` seconds before its cancellation fires,
+    `max_lost_runs` runs lost with a worker. A client's policy for one task overrides it."""
+    return Handler(fn, retry_policy(max_attempts, retry_on, backoff, backoff_max, soft_timeout, hard_timeout, max_lost_runs))
+
+
 def current_task():
     """The TaskContext of the task this code runs in (in a handler, on its thread or coroutine); None outside one."""
     return _current.get()
@@ -115,7 +135,9 @@ class Worker:
 
     def __init__(self, address, handlers, *, threads=None, coroutines=1000, token=None, tls_ca=None,
                  tls_cert=None, tls_key=None, drain_grace=30.0):
-        self._handlers = _named(handlers)
+        named = _named(handlers)
+        self._handlers = {name: (h.fn if isinstance(h, Handler) else h) for name, h in named.items()}
+        self._policies = {name: h.policy for name, h in named.items() if isinstance(h, Handler) and h.policy is not None}
         self._threads = threads if threads is not None else (os.cpu_count() or 1) * 5
         if not isinstance(self._threads, int) or not 1 <= self._threads <= 1_000_000:
             raise ValueError(f"threads must be from 1 to 1000000, not {self._threads!r}")
@@ -199,7 +221,7 @@ class Worker:
             worker_id = f"{socket.gethostname()}-{os.getpid()}-{generation}-{secrets.token_hex(3)}"
             hello = pb.Hello(worker_id=worker_id, host=socket.gethostname(), process_id=os.getpid(),
                              threads=self._threads, coroutines=self._coroutines, thread_slots=self._threads,
-                             handlers=[pb.HandlerInfo(name=n, kind=k) for n, k in self._kinds.items()])
+                             handlers=[pb.HandlerInfo(name=n, kind=k, policy=self._policies.get(n)) for n, k in self._kinds.items()])
             first = pb.WorkerMessage(hello=hello, thread_credits=max(0, free_threads),
                                      coroutine_credits=max(0, free_coroutines), draining=self._draining)
             call = rpc.WorkersStub(channel).Connect(self._requests(outbox, first, generation), metadata=self._metadata)
@@ -511,12 +533,13 @@ class Worker:
 
 
 def _named(handlers):
-    named = dict(handlers) if isinstance(handlers, dict) else {fn.__name__: fn for fn in handlers}
+    named = dict(handlers) if isinstance(handlers, dict) else {
+        (fn.fn if isinstance(fn, Handler) else fn).__name__: fn for fn in handlers}
     if not named:
         raise ValueError("handlers is empty: give at least one task name and its function")
     for name, fn in named.items():
         require_identifier("task name", name)
-        if not callable(fn):
+        if not callable(fn) and not isinstance(fn, Handler):
             raise TypeError(f"the handler of task '{name}' is not callable: {fn!r}")
     return named
 

@@ -46,6 +46,13 @@ def spin_until_cancelled():
     task.raise_if_cancelled()
 
 
+def flaky_once():
+    from cluster_futures import current_task
+    if current_task().attempt == 1:
+        raise OSError("the first attempt fails")
+    return current_task().attempt
+
+
 def attempt():
     from cluster_futures import current_task
     return current_task().attempt
@@ -68,9 +75,10 @@ class WorkerTests(unittest.TestCase):
     def setUpClass(cls):
         require_modules()
         cls.address = cluster_address()
-        from cluster_futures import ClusterExecutor, Worker
+        from cluster_futures import ClusterExecutor, Worker, handler
         cls.Worker = Worker
-        cls.worker = Worker(cls.address, HANDLERS, threads=4, coroutines=100, drain_grace=5, token=cluster_token())
+        handlers = dict(HANDLERS, **{"pytest.flaky": handler(flaky_once, max_attempts=2, retry_on=["builtins.OSError"], backoff=0.01)})
+        cls.worker = Worker(cls.address, handlers, threads=4, coroutines=100, drain_grace=5, token=cluster_token())
         cls.thread = threading.Thread(target=cls.worker.run, daemon=True)
         cls.thread.start()
         if not cls.worker.connected.wait(LONG):
@@ -109,6 +117,9 @@ class WorkerTests(unittest.TestCase):
         self.assertEqual("builtins.ValueError", raised.exception.remote_type)
         self.assertEqual("no such thing", raised.exception.remote_message)
         self.assertIn("in fail", raised.exception.remote_stack_trace)
+
+    def test_the_policy_a_handler_registers_retries_its_task(self):
+        self.assertEqual(2, self.executor.submit("pytest.flaky").result(LONG))
 
     def test_progress_reaches_the_future(self):
         future = self.executor.submit("pytest.progress", 40)
