@@ -56,6 +56,37 @@ public sealed partial class PythonClientTests(PythonCluster cluster, ITestOutput
         Assert.Equal(0, worker.ExitCode);
     }
 
+    [SkippableFact]
+    public async Task PythonClientAndWorker_OverTlsWithTokens_RunTasks()
+    {
+        Requirements.Require(PythonCluster.PythonMissing);
+        var secrets = Directory.CreateTempSubdirectory("cluster-python-tls-").FullName;
+        try
+        {
+            await using (var writer = ChildProcess.StartCluster("secrets", "--out", secrets))
+            {
+                await writer.Exited.WithTimeout();
+                Assert.True(writer.ExitCode == 0, $"cluster secrets failed:\n{writer.Output}");
+            }
+            await using var coordinator = ChildProcess.StartCluster("up", "--port", "0", "--processes", "1",
+                "--tokens", Path.Combine(secrets, "tokens"), "--tls-cert", Path.Combine(secrets, "tls.crt"), "--tls-key", Path.Combine(secrets, "tls.key"));
+            var address = (await coordinator.WaitForOutputAsync(@"Coordinator listening on (https://\S+)", TimeSpan.FromSeconds(90))).Groups[1].Value;
+
+            await using var python = PythonCluster.StartPython(
+                [Path.Combine(PythonCluster.PackageDirectory, "tests", "over_tls.py"), address, Path.Combine(secrets, "tls.crt"), Path.Combine(secrets, "client.token"), Path.Combine(secrets, "worker.token")],
+                new Dictionary<string, string>());
+            await python.Exited.WaitAsync(SuiteTimeout);
+            output.WriteLine(python.Output);
+
+            Assert.True(python.ExitCode == 0, $"over_tls.py exited with {python.ExitCode}:\n{python.Output}");
+            Assert.Contains("over TLS: add(2, 3) = 5 on a C# worker, py.tls.cube(3) = 27 on a Python worker", python.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(secrets, recursive: true);
+        }
+    }
+
     [GeneratedRegex(@"Ran (\d+) tests")]
     private static partial Regex RanLine();
 }

@@ -28,12 +28,18 @@ public sealed class PythonCluster : ClusterFixture
 
     /// <summary>Starts <see cref="Python"/> with the package on its path, the coordinator in CLUSTER_ADDRESS and the token in CLUSTER_TOKEN.</summary>
     public ChildProcess StartPython(params string[] arguments) =>
-        ChildProcess.Start(Python, arguments, new Dictionary<string, string>
+        StartPython(arguments, new Dictionary<string, string>
+        {
+            ["CLUSTER_ADDRESS"] = Address.ToString(),
+            ["CLUSTER_TOKEN"] = FixtureToken!,
+        });
+
+    /// <summary>Starts <see cref="Python"/> with the package on its path and <paramref name="environment"/>.</summary>
+    public static ChildProcess StartPython(string[] arguments, IDictionary<string, string> environment) =>
+        ChildProcess.Start(Python, arguments, new Dictionary<string, string>(environment)
         {
             ["PYTHONPATH"] = PackageDirectory,
             ["PYTHONUNBUFFERED"] = "1",
-            ["CLUSTER_ADDRESS"] = Address.ToString(),
-            ["CLUSTER_TOKEN"] = FixtureToken!,
         });
 
     private static string? FindMissing()
