@@ -155,8 +155,11 @@ class ClusterExecutor(Executor):
 
     # ---- submitting -------------------------------------------------------------------------
 
-    def submit(self, name, /, *args):
+    def submit(self, name, /, *args, **kwargs):
         """Schedules task `name` with positional `args` (sent as a JSON array); returns its future."""
+        if kwargs:
+            raise TypeError(f"task '{name}' takes positional arguments only (they travel as a JSON array), "
+                            f"not {', '.join(sorted(kwargs))}=; submit_with takes a policy and an idempotency key")
         require_identifier("task name", name)
         return self._enqueue(name, to_json(name, list(args)), chunked=False)
 

@@ -130,6 +130,8 @@ class ClientTests(unittest.TestCase):
             self.executor.submit("echo", object())
         with self.assertRaisesRegex(TypeError, "arguments of task 'echo' cannot be written as JSON"):
             self.executor.submit("echo", float("nan"))
+        with self.assertRaisesRegex(TypeError, "task 'echo' takes positional arguments only"):
+            self.executor.submit("echo", x=1)
 
     def test_shutdown_with_cancel_futures_cancels_queued_tasks(self):
         executor = self.Executor(self.address, token=cluster_token())
