@@ -95,6 +95,49 @@ public abstract class AttachTests<TFixture>(TFixture cluster) where TFixture : C
     }
 
     [SkippableFact]
+    public async Task TaskCommand_PrintsTheStateAttemptsAndAPreviewOfTheResult()
+    {
+        cluster.Require();
+        await using var executor = cluster.NewExecutor();
+        var long_ = executor.Submit<string>("echo", new string('x', 5000));
+        var failed = executor.Submit<int>("fail", "broken on purpose");
+        var queued = executor.Submit<int>(FutureScope.UnhandledName());
+        await Task.WhenAll(long_.WhenDone(), failed.WhenDone()).WithTimeout();
+        await TaskTimeouts.Eventually(async () => (await cluster.Admin.StatusAsync(new Protocol.V1.StatusRequest())).Queues.Any(q => q.Name == queued.Name && q.Queued > 0), "the task is queued");
+        var coordinator = cluster.Address.ToString();
+
+        var text = await Cli.CommandOutput.RunAsync("task", long_.Id, "--coordinator", coordinator);
+        var json = await Cli.CommandOutput.RunAsync("task", failed.Id, "--coordinator", coordinator, "--json");
+        var waiting = await Cli.CommandOutput.RunAsync("task", queued.Id, "--coordinator", coordinator, "--json");
+        var unknown = await Cli.CommandOutput.RunAsync("task", "no-such-task", "--coordinator", coordinator);
+        Assert.True(await queued.CancelAsync().WithTimeout());
+
+        Assert.True(text.ExitCode == 0, text.Output);
+        Assert.Contains($"{long_.Id}  succeeded  attempt 1  worker {long_.WorkerId}", text.Output, StringComparison.Ordinal);
+        // A preview, not the 5,000 characters.
+        Assert.Contains("result (5002 bytes): \"xxx", text.Output, StringComparison.Ordinal);
+        Assert.Contains("(4802 more characters)", text.Output, StringComparison.Ordinal);
+        Assert.True(json.ExitCode == 0, json.Output);
+        using (var document = System.Text.Json.JsonDocument.Parse(json.Output))
+        {
+            var root = document.RootElement;
+            Assert.Equal("failed", root.GetProperty("state").GetString());
+            var attempt = Assert.Single(root.GetProperty("attempts").EnumerateArray());
+            Assert.Equal(failed.WorkerId, attempt.GetProperty("worker").GetString());
+            Assert.Equal("System.InvalidOperationException", attempt.GetProperty("type").GetString());
+            Assert.Contains("broken on purpose", attempt.GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+        Assert.True(waiting.ExitCode == 0, waiting.Output);
+        using (var document = System.Text.Json.JsonDocument.Parse(waiting.Output))
+        {
+            Assert.Equal("queued", document.RootElement.GetProperty("state").GetString());
+            Assert.Equal(queued.Name, document.RootElement.GetProperty("name").GetString());
+        }
+        var line = Cli.CommandOutput.AssertOneLineFailure(unknown);
+        Assert.Contains("task 'no-such-task' is unknown", line, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task Cancel_OfAnAttachedFuture_CancelsTheQueuedTask()
     {
         cluster.Require();

@@ -273,6 +273,10 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
         // Only the caller's own tasks: another identity's id is not in its namespace.
         var id = scope.In(request.TaskId);
         var cancellationToken = context.CancellationToken;
+        if (request.Peek)
+        {
+            return await PeekAsync(request.TaskId, id).ConfigureAwait(false);
+        }
         var (completion, session) = await store.LookupAsync(id).ConfigureAwait(false);
         if (session is not null)
         {
@@ -300,13 +304,40 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
         }
         if (completion is null)
         {
-            throw new RpcException(new Status(StatusCode.NotFound,
-                $"task '{request.TaskId}' is unknown: never submitted by this identity, or finished longer ago than the coordinator's retention ({options.Retention.TotalSeconds:0} s, --retention)"));
+            throw Unknown(request.TaskId);
         }
         completion.TaskId = request.TaskId;
         completion.Seq = 0;
-        return new AttachReply { Completion = completion };
+        return new AttachReply { Completion = completion, State = "finished" };
     }
+
+    /// <summary>Where the task stands now, finished or not (scoped id <paramref name="id"/>, named <paramref name="taskId"/> by the caller).</summary>
+    private async Task<AttachReply> PeekAsync(string taskId, string id)
+    {
+        var (completion, pending) = await store.PeekAsync(id).ConfigureAwait(false);
+        if (completion is not null)
+        {
+            completion.TaskId = taskId;
+            completion.Seq = 0;
+            return new AttachReply { Completion = completion, State = "finished" };
+        }
+        if (pending is null)
+        {
+            throw Unknown(taskId);
+        }
+        var reply = new AttachReply
+        {
+            State = pending.State switch { 'l' => "running", 'r' => "retrying", _ => "queued" },
+            Name = pending.Name,
+            Attempt = pending.Attempt,
+            Worker = pending.Worker,
+        };
+        reply.Errors.AddRange(await store.ErrorsAsync(id).ConfigureAwait(false));
+        return reply;
+    }
+
+    private RpcException Unknown(string taskId) => new(new Status(StatusCode.NotFound,
+        $"task '{taskId}' is unknown: never submitted by this identity, or finished longer ago than the coordinator's retention ({options.Retention.TotalSeconds:0} s, --retention)"));
 
     public override async Task<AckReply> Ack(AckRequest request, ServerCallContext context)
     {

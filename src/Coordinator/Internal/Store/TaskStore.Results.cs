@@ -15,12 +15,28 @@ internal sealed partial class TaskStore
     /// </summary>
     public async Task<(Completion? Completion, string? PendingSession)> LookupAsync(string id)
     {
+        var (completion, header) = await PeekAsync(id).ConfigureAwait(false);
+        return (completion, header?.Session);
+    }
+
+    /// <summary>The task's completion when it finished within the retention, else its header while it is in the store; neither when unknown.</summary>
+    public async Task<(Completion? Completion, Header? Pending)> PeekAsync(string id)
+    {
         var header = await _db.HashGetAsync(keys.Headers, id).ConfigureAwait(false);
         if (header.HasValue && Header.Parse(header!) is { } h)
         {
-            return (null, h.Session);
+            return (null, h);
         }
         return (await FinishedAsync(id).ConfigureAwait(false), null);
+    }
+
+    /// <summary>The errors of a task's failed attempts so far, oldest first.</summary>
+    public async Task<List<TaskError>> ErrorsAsync(string id)
+    {
+        var errors = await _db.HashGetAsync(keys.Errors, id).ConfigureAwait(false);
+        return errors.HasValue
+            ? [.. JsonSerializer.Deserialize<List<ErrorRecord>>((byte[])errors!, ErrorRecord.Json)!.Select(ToTaskError)]
+            : [];
     }
 
     /// <summary>A finished task's completion, kept for the retention; null when there is none.</summary>
