@@ -73,6 +73,7 @@ internal static class CliApp
         CommandNames.Status => StatusCommand.RunAsync(values, cancellationToken),
         CommandNames.Health => HealthCommand.RunAsync(values, cancellationToken),
         CommandNames.DeadLetters => DeadLettersCommand.RunAsync(values, cancellationToken),
+        CommandNames.Task => TaskCommand.RunAsync(values, cancellationToken),
         CommandNames.Secrets => SecretsCommand.RunAsync(values),
         CommandNames.Options => Task.FromResult(OptionsCommand.Run(values)),
         _ => throw new UsageException($"Unknown command {command}."),

@@ -339,7 +339,7 @@ public sealed partial class ClusterExecutor : IClusterExecutor
     /// <summary>The future is done: the executor lets go of it (and of its idempotency key, which the coordinator keeps).</summary>
     internal void Forget(ClusterFuture future)
     {
-        _futures.TryRemove(future.Id, out _);
+        _futures.TryRemove(future.Key, out _);
         if (future.IdempotencyKey is { } key)
         {
             lock (_keyed)
@@ -370,7 +370,7 @@ public sealed partial class ClusterExecutor : IClusterExecutor
 
     internal async Task<(bool Cancelled, bool Interrupted)> CancelOnServerAsync(ClusterFuture future, bool interrupt)
     {
-        var reply = await Client.CancelAsync(new CancelRequest { Session = SessionId, TaskIds = { future.Id }, Interrupt = interrupt }).ConfigureAwait(false);
+        var reply = await Client.CancelAsync(new CancelRequest { Session = SessionId, TaskIds = { future.Id }, Interrupt = interrupt, AnySession = future.AnySession }).ConfigureAwait(false);
         return (reply.Cancelled.Count == 1 && reply.Cancelled[0], reply.Interrupted.Count == 1 && reply.Interrupted[0]);
     }
 

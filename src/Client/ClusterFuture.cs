@@ -29,6 +29,7 @@ public abstract class ClusterFuture
     {
         Executor = executor;
         Id = id;
+        Key = id;
         Name = name;
         Chunked = chunked;
         Policy = policy;
@@ -39,6 +40,12 @@ public abstract class ClusterFuture
     internal TaskPolicy? Policy { get; }
 
     internal string? IdempotencyKey { get; init; }
+
+    /// <summary>Attached (<see cref="ClusterExecutor.Attach{TResult}(string)"/>): submitted by any session of the identity, so a cancel names no session.</summary>
+    internal bool AnySession { get; init; }
+
+    /// <summary>Its key among the executor's futures: the id, or for an attached future one of its own.</summary>
+    internal string Key { get; init; }
 
     /// <summary>Its submit span, trace context and submit time; null when nothing traces or measures it.</summary>
     internal Internal.Telemetry.FutureTrace? Trace { get; init; }

@@ -34,6 +34,12 @@ public interface IClusterExecutor : IDisposable, IAsyncDisposable
     /// <inheritdoc cref="ClusterExecutor.Submit(string, object?[])"/>
     ClusterFuture<JsonElement> Submit(string task, params object?[] args);
 
+    /// <inheritdoc cref="ClusterExecutor.Attach{TResult}(string)"/>
+    ClusterFuture<TResult> Attach<TResult>(string taskId);
+
+    /// <inheritdoc cref="ClusterExecutor.Attach(string)"/>
+    ClusterFuture<JsonElement> Attach(string taskId);
+
     /// <inheritdoc cref="ClusterExecutor.Map{TResult}(string, IEnumerable{object?[]}, TimeSpan?, int)"/>
     IEnumerable<TResult> Map<TResult>(string task, IEnumerable<object?[]> args, TimeSpan? timeout = null, int chunkSize = 1);
 

@@ -17,6 +17,7 @@ internal static class CliParser
         [CommandNames.Demo] = "Runs a mixed workload on a local cluster (or on --coordinator) and checks every result.",
         [CommandNames.Status] = "Workers and queue depths.",
         [CommandNames.Health] = "Exit code 0 when the coordinator serves (its task store answers), else 1; needs no token: for container healthchecks and scripts.",
+        [CommandNames.Task] = "One task of the caller's identity, by its id: its state, its attempts (worker, error) and a preview of its result; finished tasks are known for the coordinator's --retention.",
         [CommandNames.DeadLetters] = "Tasks that ran past their retry or lost-run bounds, with every attempt's error; requeue one, or purge them.",
         [CommandNames.Secrets] = "Writes a tokens file (a client, a worker and an admin identity), one file per token, and a self-signed TLS certificate and key for the coordinator's host names.",
         [CommandNames.Options] = "Every option of every command, its default and its environment variable (--markdown: the README's table).",
@@ -37,8 +38,17 @@ internal static class CliParser
                 options.Add(setting, option);
                 sub.Options.Add(option);
             }
+            var id = command == CommandNames.Task ? new Argument<string>("ID") { Description = "the task's id" } : null;
+            if (id is not null)
+            {
+                sub.Arguments.Add(id);
+            }
             sub.SetAction((parse, cancellationToken) =>
-                run(command, SettingValues.Read(command, parse, options, Environment.GetEnvironmentVariable), cancellationToken));
+            {
+                var values = SettingValues.Read(command, parse, options, Environment.GetEnvironmentVariable);
+                values.Argument = id is null ? null : parse.GetValue(id);
+                return run(command, values, cancellationToken);
+            });
             root.Subcommands.Add(sub);
         }
         var help = root.Options.OfType<HelpOption>().Single();

@@ -17,6 +17,7 @@ internal enum CommandNames
     /// <summary>One worker process, started by the worker daemon; not for people to type.</summary>
     WorkerProcess = 256,
     Health = 512,
+    Task = 1024,
 
     /// <summary>Every option of a coordinator: `cluster coordinator` and `cluster up`.</summary>
     CoordinatorScope = Coordinator | Up,
@@ -25,9 +26,9 @@ internal enum CommandNames
     WorkerScope = Worker | Up | WorkerProcess,
 
     /// <summary>Every command that calls a coordinator.</summary>
-    CallerScope = Status | Health | DeadLetters | Demo | Worker | Up | WorkerProcess,
+    CallerScope = Status | Health | DeadLetters | Task | Demo | Worker | Up | WorkerProcess,
 
-    All = Up | Coordinator | Worker | Demo | Status | Health | DeadLetters | Secrets | Options | WorkerProcess,
+    All = Up | Coordinator | Worker | Demo | Status | Health | DeadLetters | Task | Secrets | Options | WorkerProcess,
 }
 
 /// <summary>The command-line words of <see cref="CommandNames"/>.</summary>
@@ -43,6 +44,7 @@ internal static class CommandWords
         (CommandNames.Status, "status"),
         (CommandNames.Health, "health"),
         (CommandNames.DeadLetters, "dead-letters"),
+        (CommandNames.Task, "task"),
         (CommandNames.Secrets, "secrets"),
         (CommandNames.Options, "options"),
     ];

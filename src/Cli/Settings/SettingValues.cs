@@ -16,6 +16,9 @@ internal sealed class SettingValues
 
     public CommandNames Command { get; }
 
+    /// <summary>The command's positional argument (the task id of <c>cluster task ID</c>); null for the others.</summary>
+    public string? Argument { get; set; }
+
     /// <summary>Reads and checks every option <paramref name="command"/> takes.</summary>
     /// <exception cref="UsageException">A value is not allowed, or a required option is missing.</exception>
     public static SettingValues Read(CommandNames command, ParseResult parse, IReadOnlyDictionary<Setting, Option> options, Func<string, string?> environment)

@@ -15,6 +15,7 @@ internal sealed class Notifier
 {
     private readonly ConcurrentDictionary<string, WorkerConnection> _workers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SessionWatch> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Session, Signal Signal), byte> _attached = new();
     // Prefixes this coordinator's ready and done notices, so it skips its own when the store echoes
     // them. It starts with a character no task name or session may hold; a notice without one (from
     // a coordinator of an earlier version) is taken whole.
@@ -111,6 +112,30 @@ internal sealed class Notifier
         return null;
     }
 
+    /// <summary>
+    /// Wakes <paramref name="signal"/> whenever a completion of <paramref name="session"/> is written
+    /// (by this coordinator or, through <c>:done</c>, by another), until <see cref="Unattach"/>: an
+    /// attached future's call waits on it.
+    /// </summary>
+    public void Attach(string session, Signal signal) => _attached[(session, signal)] = 0;
+
+    public void Unattach(string session, Signal signal) => _attached.TryRemove((session, signal), out _);
+
+    private void WakeAttached(string session)
+    {
+        if (_attached.IsEmpty)
+        {
+            return;
+        }
+        foreach (var (key, _) in _attached)
+        {
+            if (string.Equals(key.Session, session, StringComparison.Ordinal))
+            {
+                key.Signal.Set();
+            }
+        }
+    }
+
     public SessionWatch Watch(string session)
     {
         var watch = new SessionWatch();
@@ -146,6 +171,7 @@ internal sealed class Notifier
         }
         foreach (var session in message.Split('\n'))
         {
+            WakeAttached(session);
             if (_sessions.TryGetValue(session, out var watch))
             {
                 watch.MarkStale();
@@ -159,6 +185,7 @@ internal sealed class Notifier
         SessionWatch? last = null;
         foreach (var (session, completion) in written)
         {
+            WakeAttached(session);
             if (_sessions.TryGetValue(session, out var watch))
             {
                 watch.Offer(completion);

@@ -126,6 +126,29 @@ public abstract class OwnershipTests<TFixture>(TFixture cluster) where TFixture 
         Assert.All(hers, f => Assert.DoesNotContain(alice.SessionId, f.Id, StringComparison.Ordinal));
     }
 
+    [SkippableFact]
+    public async Task Attach_ToAnotherIdentitysTask_FindsNoSuchTask_WhileItsOwnIdentityAttaches()
+    {
+        cluster.Require();
+        await using var alice = cluster.NewExecutor(cluster.AliceToken);
+        await using var alicesOther = cluster.NewExecutor(cluster.AliceToken);
+        await using var bob = cluster.NewExecutor(cluster.BobToken);
+        var hers = alice.Submit<string>("echo", "hers");
+        Assert.Equal("hers", await hers.AsTask().WithTimeout());
+
+        var his = bob.Attach<string>(hers.Id);
+
+        var error = await Assert.ThrowsAsync<KeyNotFoundException>(() => his.AsTask().WithTimeout());
+        Assert.Contains(hers.Id, error.Message, StringComparison.Ordinal);
+        Assert.Equal("hers", await alicesOther.Attach<string>(hers.Id).AsTask().WithTimeout());
+        // Nor can he cancel it through an attached future: a task of hers still queued stays queued.
+        var queued = alice.Submit<int>("nobody_" + Guid.NewGuid().ToString("N")[..12]);
+        await TaskTimeouts.Eventually(async () => (await cluster.Admin.StatusAsync(new StatusRequest())).Queues.Any(q => q.Name == queued.Name && q.Queued > 0), "her task is queued");
+        Assert.False(await bob.Attach<int>(queued.Id).CancelAsync().WithTimeout());
+        Assert.False(queued.Done);
+        Assert.True(await queued.CancelAsync().WithTimeout());
+    }
+
     private static TaskSpec Echo(string id, string json) =>
         new() { Id = id, Name = "echo", Args = ByteString.CopyFrom(Encoding.UTF8.GetBytes("[" + json + "]")) };
 

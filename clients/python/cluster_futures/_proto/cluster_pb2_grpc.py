@@ -35,6 +35,11 @@ class TasksStub(object):
                 request_serializer=cluster__pb2.AckRequest.SerializeToString,
                 response_deserializer=cluster__pb2.AckReply.FromString,
                 )
+        self.Attach = channel.unary_unary(
+                '/cluster.v1.Tasks/Attach',
+                request_serializer=cluster__pb2.AttachRequest.SerializeToString,
+                response_deserializer=cluster__pb2.AttachReply.FromString,
+                )
 
 
 class TasksServicer(object):
@@ -76,6 +81,17 @@ class TasksServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Attach(self, request, context):
+        """Answers the completion of a task of the caller's identity, submitted by any session: at once when
+        it finished within the coordinator's --retention (its result, error or cancellation is kept that
+        long), else when it finishes. NOT_FOUND, naming the id, when the identity has no such task (never
+        submitted, or finished longer ago than the retention). A call that ends early (its deadline, a
+        broken connection) may be made again. With `peek`, answers at once with the task's state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TasksServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -98,6 +114,11 @@ def add_TasksServicer_to_server(servicer, server):
                     servicer.Ack,
                     request_deserializer=cluster__pb2.AckRequest.FromString,
                     response_serializer=cluster__pb2.AckReply.SerializeToString,
+            ),
+            'Attach': grpc.unary_unary_rpc_method_handler(
+                    servicer.Attach,
+                    request_deserializer=cluster__pb2.AttachRequest.FromString,
+                    response_serializer=cluster__pb2.AttachReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -175,6 +196,23 @@ class Tasks(object):
         return grpc.experimental.unary_unary(request, target, '/cluster.v1.Tasks/Ack',
             cluster__pb2.AckRequest.SerializeToString,
             cluster__pb2.AckReply.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Attach(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/cluster.v1.Tasks/Attach',
+            cluster__pb2.AttachRequest.SerializeToString,
+            cluster__pb2.AttachReply.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

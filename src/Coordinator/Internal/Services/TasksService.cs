@@ -154,6 +154,11 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
             var scope = Scope.Of(context);
             IReadOnlyList<string> ids = scope.IsScoped ? [.. request.TaskIds.Select(scope.In)] : request.TaskIds;
             // Only the caller's own tasks: another identity's session and ids are not in its namespace.
+            if (request.AnySession)
+            {
+                await CancelInAnySessionAsync(ids, request.Interrupt, reply).ConfigureAwait(false);
+                return reply;
+            }
             var (cancelled, interrupted) = await store.CancelAsync(scope.In(request.Session), ids, request.Interrupt).ConfigureAwait(false);
             reply.Cancelled.AddRange(cancelled);
             reply.Interrupted.AddRange(interrupted);
@@ -226,6 +231,113 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
             notifier.Unwatch(session, watch);
         }
     }
+
+    /// <summary>
+    /// Cancels each task (scoped ids) in the session that submitted it, as its header names it. The
+    /// cancel script checks the session again, so a task that finished meanwhile is left alone.
+    /// </summary>
+    private async Task CancelInAnySessionAsync(IReadOnlyList<string> ids, bool interrupt, CancelReply reply)
+    {
+        var cancelled = new bool[ids.Count];
+        var interrupted = new bool[ids.Count];
+        var bySession = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var (_, session) = await store.LookupAsync(ids[i]).ConfigureAwait(false);
+            if (session is not null)
+            {
+                if (!bySession.TryGetValue(session, out var list))
+                {
+                    bySession[session] = list = [];
+                }
+                list.Add(i);
+            }
+        }
+        foreach (var (session, positions) in bySession)
+        {
+            var (c, r) = await store.CancelAsync(session, [.. positions.Select(p => ids[p])], interrupt).ConfigureAwait(false);
+            for (var j = 0; j < positions.Count; j++)
+            {
+                cancelled[positions[j]] = c[j];
+                interrupted[positions[j]] = r[j];
+            }
+        }
+        reply.Cancelled.AddRange(cancelled);
+        reply.Interrupted.AddRange(interrupted);
+    }
+
+    public override async Task<AttachReply> Attach(AttachRequest request, ServerCallContext context)
+    {
+        RequireIdentifier("task id", request.TaskId);
+        var scope = Scope.Of(context);
+        // Only the caller's own tasks: another identity's id is not in its namespace.
+        var id = scope.In(request.TaskId);
+        var cancellationToken = context.CancellationToken;
+        if (request.Peek)
+        {
+            return await PeekAsync(request.TaskId, id).ConfigureAwait(false);
+        }
+        var (completion, session) = await store.LookupAsync(id).ConfigureAwait(false);
+        if (session is not null)
+        {
+            var signal = new Signal();
+            var watched = session;
+            notifier.Attach(watched, signal);
+            try
+            {
+                while (completion is null)
+                {
+                    signal.Reset();
+                    (completion, session) = await store.LookupAsync(id).ConfigureAwait(false);
+                    if (completion is not null || session is null)
+                    {
+                        break;
+                    }
+                    // woken by a completion of the task's session, or re-read on the safety interval
+                    await signal.WaitAsync(SafetyInterval, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                notifier.Unattach(watched, signal);
+            }
+        }
+        if (completion is null)
+        {
+            throw Unknown(request.TaskId);
+        }
+        completion.TaskId = request.TaskId;
+        completion.Seq = 0;
+        return new AttachReply { Completion = completion, State = "finished" };
+    }
+
+    /// <summary>Where the task stands now, finished or not (scoped id <paramref name="id"/>, named <paramref name="taskId"/> by the caller).</summary>
+    private async Task<AttachReply> PeekAsync(string taskId, string id)
+    {
+        var (completion, pending) = await store.PeekAsync(id).ConfigureAwait(false);
+        if (completion is not null)
+        {
+            completion.TaskId = taskId;
+            completion.Seq = 0;
+            return new AttachReply { Completion = completion, State = "finished" };
+        }
+        if (pending is null)
+        {
+            throw Unknown(taskId);
+        }
+        var reply = new AttachReply
+        {
+            State = pending.State switch { 'l' => "running", 'r' => "retrying", _ => "queued" },
+            Name = pending.Name,
+            Attempt = pending.Attempt,
+            Worker = pending.Worker,
+        };
+        reply.Errors.AddRange(await store.ErrorsAsync(id).ConfigureAwait(false));
+        return reply;
+    }
+
+    private RpcException Unknown(string taskId) => new(new Status(StatusCode.NotFound,
+        $"task '{taskId}' is unknown: never submitted by this identity, or finished longer ago than the coordinator's retention ({options.Retention.TotalSeconds:0} s, --retention)"));
 
     public override async Task<AckReply> Ack(AckRequest request, ServerCallContext context)
     {

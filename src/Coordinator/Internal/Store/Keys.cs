@@ -20,6 +20,10 @@ internal sealed class Keys(string prefix)
     public RedisKey Workers => _tag + ":workers";
     /// <summary>Dead letters an admin put back in their queues: their next outcome writes no completion (the client had one).</summary>
     public RedisKey Revived => _tag + ":revived";
+    /// <summary>Finished tasks' completions (id → the completion as an outbox holds it), kept for the retention: what Tasks.Attach answers.</summary>
+    public RedisKey Results => _tag + ":res";
+    /// <summary>The ids of <see cref="Results"/> by the time each was written, to trim them past the retention.</summary>
+    public RedisKey ResultIndex => _tag + ":res:at";
     public RedisChannel ReadyChannel => RedisChannel.Literal(_tag + ":ready");
     public RedisChannel DoneChannel => RedisChannel.Literal(_tag + ":done");
     public RedisChannel EventsChannel => RedisChannel.Literal(_tag + ":events");

@@ -120,6 +120,25 @@ internal static class Scripts
           redis.call('ZREMRANGEBYSCORE', fkey, '-inf', '(' .. string.format('%d', now - ttl * 1000))
           redis.call('EXPIRE', fkey, ttl)
         end
+        -- Keeps the completions of finished tasks (id -> completion as the outbox holds it) for the
+        -- retention, so any client of the same identity can attach to one (Tasks.Attach): one hash
+        -- field per task and its id in an index by time, trimmed (at most 1,000 a call) as it is written.
+        local function keep_results(rkey, rindex, pairs_, ttl)
+          if #pairs_ == 0 then return end
+          local now = now_ms()
+          local index = {}
+          for j = 1, #pairs_, 2 do
+            index[#index + 1] = now
+            index[#index + 1] = pairs_[j]
+          end
+          each_chunk('HSET', rkey, pairs_)
+          each_chunk('ZADD', rindex, index)
+          local old = redis.call('ZRANGEBYSCORE', rindex, '-inf', '(' .. string.format('%d', now - ttl * 1000), 'LIMIT', 0, 1000)
+          if #old > 0 then
+            redis.call('HDEL', rkey, unpack(old))
+            redis.call('ZREM', rindex, unpack(old))
+          end
+        end
         -- A dead letter an admin put back in its queue (Resurrect) is in the set of revived ids: its
         -- client's future resolved with the dead letter, so its later outcome is recorded as any
         -- other's but writes no second completion to the outbox (a future resolves exactly once).
@@ -328,7 +347,7 @@ internal static class Scripts
         """);
 
     /// KEYS: the seven task keys, the worker's leased set, then (outbox, outbox sequence, finished ids) per session,
-    /// the revived ids, the dead letters' index.
+    /// the results, their index by time, the revived ids, the dead letters' index.
     /// ARGV: worker, retention seconds, jitter (0..1), number of sessions, session 1..n, then per result
     /// (id, attempt, session index, completion, error type or '', error JSON or '').
     /// Returns (accepted, stale, retrying, dead-lettered, what became of each result: one letter per
@@ -346,6 +365,7 @@ internal static class Scripts
         for i = 5 + ns, #ARGV, 6 do ids[#ids + 1] = ARGV[i] end
         local heads = hmget(H, ids)
         local released, finished, outboxes, ended, codes = {}, {}, {}, {}, {}
+        local kept = {}
         local x = 0
         for i = 5 + ns, #ARGV, 6 do
           x = x + 1
@@ -388,6 +408,8 @@ internal static class Scripts
                 list[#list + 1] = id
               end
               if final then
+                kept[#kept + 1] = id
+                kept[#kept + 1] = ARGV[i + 3]
                 if not revived(rv, id) then
                   local list = outboxes[si]
                   if not list then list = {}; outboxes[si] = list end
@@ -418,6 +440,7 @@ internal static class Scripts
           redis.call('EXPIRE', KEYS[6 + 3 * si], ttl)
         end
         for si, list in pairs(ended) do remember_finished(KEYS[8 + 3 * si], list, ttl) end
+        keep_results(KEYS[#KEYS - 3], KEYS[#KEYS - 2], kept, ttl)
         each_chunk('HDEL', H, finished)
         each_chunk('HDEL', A, finished)
         -- most tasks have no policy of their own, no trace context and no errors: skip the writes (and their log) then
@@ -433,12 +456,13 @@ internal static class Scripts
         return delivered
         """);
 
-    /// KEYS: the seven task keys, outbox, outbox sequence, finished ids of the session, the revived ids.
+    /// KEYS: the seven task keys, outbox, outbox sequence, finished ids of the session, the revived ids,
+    /// the results, their index by time.
     /// ARGV: session, retention seconds, interrupt ('1' or '0'), then (id, completion) per task.
     /// Returns (code, worker) per task: code 1 when it was queued or waiting to retry and is now
     /// cancelled; 2 when it is leased and interrupt was asked (worker holds it); else 0.
     public static readonly Script Cancel = new("cancel", Prelude + """
-        local out, ended = {}, {}
+        local out, ended, kept = {}, {}, {}
         for i = 4, #ARGV, 2 do
           local id = ARGV[i]
           local h = redis.call('HGET', H, id)
@@ -452,6 +476,8 @@ internal static class Scripts
               forget(id)
               if not revived(KEYS[11], id) then emit(KEYS[8], KEYS[9], tonumber(ARGV[2]), ARGV[i + 1]) end
               ended[#ended + 1] = id
+              kept[#kept + 1] = id
+              kept[#kept + 1] = ARGV[i + 1]
               r = 1
             elseif se == ARGV[1] and st == 'l' and ARGV[3] == '1' then
               r, holder = 2, wk
@@ -461,6 +487,7 @@ internal static class Scripts
           out[#out + 1] = holder
         end
         remember_finished(KEYS[10], ended, tonumber(ARGV[2]))
+        keep_results(KEYS[12], KEYS[13], kept, tonumber(ARGV[2]))
         return out
         """);
 

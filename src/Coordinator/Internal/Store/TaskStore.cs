@@ -216,8 +216,10 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
                 sessionIndex[r.Session] = sessions.Count;
             }
         }
-        var redisKeys = keys.TaskKeys(3 + sessions.Count * 3);
+        var redisKeys = keys.TaskKeys(5 + sessions.Count * 3);
         redisKeys[7] = keys.Leased(worker);
+        redisKeys[^4] = keys.Results;
+        redisKeys[^3] = keys.ResultIndex;
         redisKeys[^2] = keys.Revived;
         redisKeys[^1] = keys.DeadLetterIndex;
         for (var i = 0; i < sessions.Count; i++)
@@ -294,11 +296,13 @@ internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys,
             args[3 + i * 2] = ids[i];
             args[4 + i * 2] = new Completion { TaskId = ids[i], Cancelled = new Cancelled() }.ToByteArray();
         }
-        var redisKeys = keys.TaskKeys(4);
+        var redisKeys = keys.TaskKeys(6);
         redisKeys[7] = keys.Outbox(session);
         redisKeys[8] = keys.OutboxSequence(session);
         redisKeys[9] = keys.Finished(session);
         redisKeys[10] = keys.Revived;
+        redisKeys[11] = keys.Results;
+        redisKeys[12] = keys.ResultIndex;
         var result = (RedisResult[])(await Scripts.Cancel.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
         var cancelled = new bool[ids.Count];
         var interrupted = new bool[ids.Count];

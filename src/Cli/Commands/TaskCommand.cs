@@ -1,0 +1,99 @@
+using System.Text;
+using Cluster.Cli.Settings;
+using Cluster.Contracts;
+using Cluster.Protocol.V1;
+
+namespace Cluster.Cli.Commands;
+
+/// <summary><c>cluster task ID</c>: one task's state, attempts and a preview of its result.</summary>
+internal static class TaskCommand
+{
+    // A result is printed up to this many characters: it may be megabytes.
+    private const int PreviewChars = 200;
+
+    public static async Task<int> RunAsync(SettingValues values, CancellationToken cancellationToken)
+    {
+        var id = values.Argument;
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            throw new UsageException("Give the task's id: `cluster task ID`.");
+        }
+        var coordinator = values.Get(ClusterOptions.Coordinator)!;
+        using var channel = ClusterChannel.Create(coordinator, ClientToken.Security(values));
+        // An unknown id: NOT_FOUND, which names it, is the command's one line of failure.
+        var reply = await new Protocol.V1.Tasks.TasksClient(channel).AttachAsync(new AttachRequest { TaskId = id, Peek = true }, cancellationToken: cancellationToken);
+        var c = reply.Completion;
+        var state = c is null ? reply.State
+            : c.DeadLettered ? "dead-lettered"
+            : c.OutcomeCase switch { Completion.OutcomeOneofCase.Cancelled => "cancelled", Completion.OutcomeOneofCase.Error => "failed", _ => "succeeded" };
+        var attempts = c is null
+            ? reply.Errors.Select(e => new Attempt(e.Attempt, null, e.Type, e.Message)).ToList()
+            : Attempts(c);
+        var result = c?.OutcomeCase == Completion.OutcomeOneofCase.Result ? Preview(c.Result.ToStringUtf8()) : null;
+        if (values.Get(ClusterOptions.Json))
+        {
+            JsonOutput.Write(new
+            {
+                taskId = id,
+                state,
+                name = c is null ? reply.Name : null,
+                attempt = c?.Attempt ?? reply.Attempt,
+                worker = c is null ? Empty(reply.Worker) : Empty(c.Worker),
+                attempts = attempts.Select(a => new { attempt = a.Number, worker = a.Worker, type = a.Type, message = a.Message }),
+                result,
+                resultBytes = c?.OutcomeCase == Completion.OutcomeOneofCase.Result ? c.Result.Length : (int?)null,
+            });
+            return 0;
+        }
+        var line = new StringBuilder($"{id}  {state}");
+        if (c is null && reply.Name.Length > 0)
+        {
+            line.Append($"  {reply.Name}");
+        }
+        line.Append($"  attempt {c?.Attempt ?? reply.Attempt}");
+        if (Empty(c is null ? reply.Worker : c.Worker) is { } worker)
+        {
+            line.Append($"  worker {worker}");
+        }
+        Console.WriteLine(line);
+        foreach (var a in attempts)
+        {
+            Console.WriteLine($"    attempt {a.Number}{(a.Worker is null ? string.Empty : " on " + a.Worker)}: {a.Type}: {a.Message}");
+        }
+        if (result is not null)
+        {
+            Console.WriteLine($"    result ({c!.Result.Length} bytes): {result}");
+        }
+        return 0;
+    }
+
+    /// <summary>Every failed attempt's error, and the last one's with the worker that ran it.</summary>
+    private static List<Attempt> Attempts(Completion c)
+    {
+        var list = c.Attempts.Select(e => new Attempt(e.Attempt, null, e.Type, e.Message)).ToList();
+        if (c.Error is { } last && !list.Any(a => a.Number == last.Attempt && a.Type == last.Type))
+        {
+            list.Add(new Attempt(last.Attempt, Empty(c.Worker), last.Type, last.Message));
+        }
+        return list;
+    }
+
+    /// <summary>The result's JSON on one line, cut to a preview, control characters shown as escapes.</summary>
+    private static string Preview(string json)
+    {
+        var text = new StringBuilder();
+        foreach (var ch in json.Length > PreviewChars ? json[..PreviewChars] : json)
+        {
+            text.Append(char.IsControl(ch) ? $"\\u{(int)ch:x4}" : ch);
+        }
+        if (json.Length > PreviewChars)
+        {
+            text.Append($"… ({json.Length - PreviewChars} more characters)");
+        }
+        return text.ToString();
+    }
+
+    private static string? Empty(string text) => text.Length == 0 ? null : text;
+
+    private sealed record Attempt(int Number, string? Worker, string Type, string Message);
+}
