@@ -125,6 +125,34 @@ internal sealed partial class TaskStore
     }
 
     /// <summary>
+    /// One task by its id as the store holds it: its header, its arguments' size and start, its errors
+    /// so far and its dead letter. One round trip of five reads; the arguments are cut to
+    /// <paramref name="preview"/> characters.
+    /// </summary>
+    public async Task<TaskDescription> DescribeAsync(string id, int preview)
+    {
+        var batch = _db.CreateBatch();
+        var header = batch.HashGetAsync(keys.Headers, id);
+        var size = batch.HashStringLengthAsync(keys.Args, id);
+        var args = batch.HashGetAsync(keys.Args, id);
+        var errors = batch.HashGetAsync(keys.Errors, id);
+        var dead = batch.HashGetAsync(keys.DeadLetters, id);
+        batch.Execute();
+        await Task.WhenAll(header, size, args, errors, dead).ConfigureAwait(false);
+        var letter = dead.Result.HasValue ? Read(id, dead.Result!) : null;
+        var argsText = args.Result.HasValue ? (string)args.Result! : letter?.Args.ToStringUtf8() ?? string.Empty;
+        List<TaskError> attempts = errors.Result.HasValue
+            ? [.. JsonSerializer.Deserialize<List<ErrorRecord>>((string)errors.Result!, ErrorRecord.Json)!.Select(ToTaskError)]
+            : [.. letter?.Errors ?? []];
+        return new TaskDescription(header.Result.HasValue ? Header.Parse(header.Result!) : null,
+            args.Result.HasValue ? size.Result : argsText.Length,
+            argsText.Length <= preview ? argsText : argsText[..preview], attempts, letter);
+    }
+
+    /// <summary>How many dead letters there are: one read of their index's length.</summary>
+    public Task<long> DeadLetterCountAsync() => _db.SortedSetLengthAsync(keys.DeadLetterIndex);
+
+    /// <summary>
     /// Drops dead letters older than <see cref="CoordinatorOptions.DeadLetterRetention"/>, the oldest
     /// first, at most <paramref name="max"/> a call. Returns how many it dropped.
     /// </summary>
