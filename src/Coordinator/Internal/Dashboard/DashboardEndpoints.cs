@@ -156,7 +156,7 @@ internal sealed class DashboardEndpoints(DashboardFeed feed, DashboardAccess acc
         {
             return refusal;
         }
-        return Validation.Identifier("task id", id) is { } problem ? new Refusal(StatusCodes.Status400BadRequest, problem) : null;
+        return Validation.StoredIdentifier("task id", id) is { } problem ? new Refusal(StatusCodes.Status400BadRequest, problem) : null;
     }
 
     private bool ActionAllowed(HttpContext context, out Refusal refusal)
