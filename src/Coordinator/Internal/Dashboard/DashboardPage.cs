@@ -38,9 +38,9 @@ internal static class DashboardPage
                   <div class="card"><span class="label">Mean run</span><span class="value" id="t-run">–</span></div>
                 </div>
                 <div class="charts">
-                  <figure><figcaption>Queued and running, last 5 minutes</figcaption><svg id="chart-depth" viewBox="0 0 300 80" preserveAspectRatio="none" role="img" aria-label="queued and running"></svg>
+                  <figure><figcaption>Queued and running (up to the last 5 minutes)</figcaption><svg id="chart-depth" viewBox="0 0 300 80" preserveAspectRatio="none" role="img" aria-label="queued and running"></svg>
                     <div class="legend"><span class="k1">queued</span> <span class="k2">running</span></div></figure>
-                  <figure><figcaption>Per second through this coordinator</figcaption><svg id="chart-rate" viewBox="0 0 300 80" preserveAspectRatio="none" role="img" aria-label="tasks per second"></svg>
+                  <figure><figcaption>Tasks per second through this coordinator</figcaption><svg id="chart-rate" viewBox="0 0 300 80" preserveAspectRatio="none" role="img" aria-label="tasks per second"></svg>
                     <div class="legend"><span class="k1">submitted</span> <span class="k2">completed</span> <span class="k3">failed</span></div></figure>
                 </div>
               </section>

@@ -30,7 +30,8 @@
 
   function line(points, max, className) {
     if (points.length < 2) return "";
-    const step = 300 / (keep - 1);
+    // The chart spans what the page has seen, at least a minute, at most the last five.
+    const step = 300 / (Math.max(60, points.length) - 1);
     const start = 300 - (points.length - 1) * step;
     const coords = points.map((v, i) => `${(start + i * step).toFixed(1)},${(78 - (v / max) * 74).toFixed(1)}`).join(" ");
     return `<polyline class="${className}" points="${coords}" />`;
