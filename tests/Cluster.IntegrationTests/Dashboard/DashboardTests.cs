@@ -22,6 +22,10 @@ public sealed class DashboardTests(DashboardCluster cluster) : IClassFixture<Das
 
         // The state was pushed and rendered: the fixture's worker process is listed.
         await TaskTimeouts.Eventually(() => Task.FromResult(cluster.Browser.FindElements(By.CssSelector("#workers tbody tr")).Count >= 1), "the worker is listed");
+        // Its heartbeat is recent: the worker does not stand out.
+        var heartbeat = (string)cluster.Browser.ExecuteScript("return document.querySelector('#workers tbody tr').cells[5].textContent;")!;
+        Assert.Matches(@"^\d+\.\d s ago$", heartbeat);
+        Assert.Empty(cluster.Browser.FindElements(By.CssSelector("#workers tr.stale")));
         var errors = cluster.Browser.Manage().Logs.GetLog(LogType.Browser).Where(e => e.Level >= LogLevel.Warning).Select(e => e.Message).ToList();
         Assert.Empty(errors);
     }

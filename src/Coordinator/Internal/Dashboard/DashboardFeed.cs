@@ -13,7 +13,7 @@ namespace Cluster.Coordinator.Internal.Dashboard;
 /// count changed or every <see cref="LetterRefresh"/>), renders them to JSON once, and hands that to
 /// every open page. No page open: no store call at all.
 /// </summary>
-internal sealed partial class DashboardFeed(TaskStore store, ILogger<DashboardFeed> logger) : BackgroundService
+internal sealed partial class DashboardFeed(TaskStore store, CoordinatorOptions options, ILogger<DashboardFeed> logger) : BackgroundService
 {
     /// <summary>How often the pages are sent the state: at most once a second.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
@@ -135,7 +135,8 @@ internal sealed partial class DashboardFeed(TaskStore store, ILogger<DashboardFe
             Reads++;
         }
         var rates = _rates.Update(status, now);
-        return DashboardJson.Render(status, _letters, total, rates, now);
+        // Three heartbeats missed: the worker stands out on the page (the reaper takes it after the lease time).
+        return DashboardJson.Render(status, _letters, total, rates, now, options.HeartbeatInterval * 3);
     }
 
     /// <summary>A page's place in the feed.</summary>

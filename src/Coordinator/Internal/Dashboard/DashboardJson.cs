@@ -10,7 +10,14 @@ internal static class DashboardJson
     /// <summary>Most characters of a dead letter's arguments and of an error message shown.</summary>
     public const int Preview = 200;
 
-    public static byte[] Render(StatusReply status, DeadLettersReply letters, long deadLetters, DashboardRates.Tick rates, DateTime now)
+    /// <summary>The state pushed to the pages.</summary>
+    /// <param name="status">The admin status: queues and workers.</param>
+    /// <param name="letters">The page of dead letters shown.</param>
+    /// <param name="deadLetters">How many dead letters there are in all.</param>
+    /// <param name="rates">What changed since the last state.</param>
+    /// <param name="now">This coordinator's clock.</param>
+    /// <param name="staleAfter">A worker whose last heartbeat is older stands out (it may be gone).</param>
+    public static byte[] Render(StatusReply status, DeadLettersReply letters, long deadLetters, DashboardRates.Tick rates, DateTime now, TimeSpan staleAfter)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -18,6 +25,7 @@ internal static class DashboardJson
             json.WriteStartObject();
             json.WriteNumber("at", new DateTimeOffset(now).ToUnixTimeMilliseconds());
             json.WriteString("store", status.Store);
+            json.WriteNumber("staleAfterMs", (long)staleAfter.TotalMilliseconds);
             json.WriteStartObject("totals");
             json.WriteNumber("queued", status.Queues.Sum(q => q.Queued));
             json.WriteNumber("running", status.Workers.Sum(w => w.Leased));
@@ -57,6 +65,7 @@ internal static class DashboardJson
                 json.WriteNumber("threads", worker.Threads);
                 json.WriteNumber("coroutines", worker.Coroutines);
                 json.WriteNumber("running", worker.Leased);
+                json.WriteNumber("heartbeatAgeMs", Math.Max(0, new DateTimeOffset(now).ToUnixTimeMilliseconds() - worker.HeartbeatUnixMs));
                 json.WriteString("tasks", string.Join(", ", worker.Tasks));
                 json.WriteEndObject();
             }

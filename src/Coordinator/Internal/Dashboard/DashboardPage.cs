@@ -51,7 +51,7 @@ internal static class DashboardPage
               </section>
               <section aria-label="Workers">
                 <h2>Workers</h2>
-                <table id="workers"><thead><tr><th>Host</th><th class="n">PID</th><th class="n">Running</th><th class="n">Threads</th><th class="n">Coroutines</th><th>Tasks</th><th>Id</th></tr></thead><tbody></tbody></table>
+                <table id="workers"><thead><tr><th>Host</th><th class="n">PID</th><th class="n">Running</th><th class="n">Threads</th><th class="n">Coroutines</th><th class="n">Heartbeat</th><th>Tasks</th><th>Id</th></tr></thead><tbody></tbody></table>
                 <p class="empty" id="workers-empty" hidden>No worker is connected.</p>
               </section>
               <section aria-label="Failures">

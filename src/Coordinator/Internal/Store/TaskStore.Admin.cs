@@ -28,6 +28,8 @@ internal sealed partial class TaskStore
                 Threads = hello.Threads,
                 Coroutines = hello.Coroutines,
                 Leased = await _db.SetLengthAsync(keys.Leased(worker)).ConfigureAwait(false),
+                // The score is the lease's deadline: the last heartbeat plus the lease time.
+                HeartbeatUnixMs = (long)entry.Score - _leaseMs,
             };
             status.Tasks.AddRange(hello.Handlers.Select(h => h.Name));
             handled.UnionWith(status.Tasks);

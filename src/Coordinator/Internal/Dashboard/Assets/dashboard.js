@@ -85,6 +85,12 @@
       cell(row, number(w.running), "n");
       cell(row, number(w.threads), "n");
       cell(row, number(w.coroutines), "n");
+      const stale = w.heartbeatAgeMs > state.staleAfterMs;
+      const beat = cell(row, `${(w.heartbeatAgeMs / 1000).toFixed(1)} s ago`, stale ? "n warn" : "n");
+      if (stale) {
+        beat.title = "No heartbeat for a while: the worker may be gone (its tasks go back to their queues when its lease runs out).";
+        row.classList.add("stale");
+      }
       cell(row, w.tasks, "wrap");
       cell(row, w.id, "id");
     });
