@@ -82,6 +82,32 @@ public sealed class DashboardTests(DashboardCluster cluster) : IClassFixture<Das
     }
 
     [SkippableFact]
+    public async Task DeadLetters_OfOneName_AreAllRequeued_ByItsButton_AfterConfirm()
+    {
+        cluster.Require();
+        cluster.SignIn(cluster.AdminToken);
+        await cluster.WaitUntilLiveAsync();
+        var marker = "n" + Guid.NewGuid().ToString("N")[..8];
+        var request = new SubmitRequest { Session = "s" + marker };
+        for (var i = 0; i < 2; i++)
+        {
+            // flaky fails its first 100 attempts; with one attempt allowed, each goes to the dead letters.
+            request.Tasks.Add(new TaskSpec { Id = $"{marker}.{i}", Name = "flaky", Args = ByteString.CopyFromUtf8("[100]"), Policy = new RetryPolicy { MaxAttempts = 1, RetryOn = { "*" } } });
+        }
+        Assert.Empty((await cluster.Tasks.SubmitAsync(request)).Rejected);
+        var letters = new[] { await DeadLetterAsync(marker + ".0"), await DeadLetterAsync(marker + ".1") };
+        var button = await FindAsync(By.CssSelector("#dead-names button[data-name='flaky']"), "the button that requeues every flaky shows");
+
+        button.Click();
+        cluster.Browser.SwitchTo().Alert().Accept();
+
+        await TaskTimeouts.Eventually(() => Task.FromResult(((string)cluster.Browser.FindElement(By.Id("message")).GetDomProperty("textContent")!).StartsWith("Requeued ", StringComparison.Ordinal)),
+            "the page says it requeued them");
+        await TaskTimeouts.Eventually(async () => !(await cluster.Admin.DeadLettersAsync(new DeadLettersRequest { Limit = 1000 })).Letters.Any(l => letters.Any(o => o.TaskId == l.TaskId && o.AtUnixMs == l.AtUnixMs)),
+            "both dead letters are requeued");
+    }
+
+    [SkippableFact]
     public async Task Page_Refuses_WithoutTheAdminToken()
     {
         cluster.Require();

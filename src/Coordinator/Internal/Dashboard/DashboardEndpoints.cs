@@ -9,7 +9,7 @@ namespace Cluster.Coordinator.Internal.Dashboard;
 /// The dashboard's requests on the HTTP port: the page (<c>GET /</c>), its script and style, the
 /// pushed state (<c>GET /events</c>, server-sent events), a task by id (<c>GET /task?id=</c>), the
 /// sign-in and sign-out forms, and the dead-letter actions (<c>POST /actions/requeue?id=</c>,
-/// <c>POST /actions/purge</c>), which need the page's anti-forgery token.
+/// <c>POST /actions/requeue-name?name=</c>, <c>POST /actions/purge</c>), which need the page's anti-forgery token.
 /// </summary>
 internal sealed class DashboardEndpoints(DashboardFeed feed, DashboardAccess access, TaskStore store)
 {
@@ -30,6 +30,7 @@ internal sealed class DashboardEndpoints(DashboardFeed feed, DashboardAccess acc
             ("POST", "/signin") => SignInAsync(context),
             ("POST", "/signout") => SignOutAsync(context),
             ("POST", "/actions/requeue") => RequeueAsync(context),
+            ("POST", "/actions/requeue-name") => RequeueNameAsync(context),
             ("POST", "/actions/purge") => PurgeAsync(context),
             _ => null!,
         };
@@ -134,6 +135,24 @@ internal sealed class DashboardEndpoints(DashboardFeed feed, DashboardAccess acc
         feed.LettersChanged();
         await PlainAsync(context, reply.Requeued > 0 ? StatusCodes.Status200OK : StatusCodes.Status404NotFound,
             reply.Requeued > 0 ? $"Requeued {id}." : $"No dead letter {id}.").ConfigureAwait(false);
+    }
+
+    private async Task RequeueNameAsync(HttpContext context)
+    {
+        if (!ActionAllowed(context, out var refusal))
+        {
+            await PlainAsync(context, refusal.Status, refusal.Message).ConfigureAwait(false);
+            return;
+        }
+        var name = context.Request.Query["name"].ToString();
+        if (Validation.Identifier("task name", name) is { } problem)
+        {
+            await PlainAsync(context, StatusCodes.Status400BadRequest, problem).ConfigureAwait(false);
+            return;
+        }
+        var requeued = await store.RequeueNameAsync(name).ConfigureAwait(false);
+        feed.LettersChanged();
+        await PlainAsync(context, StatusCodes.Status200OK, $"Requeued {requeued} dead letters of {name}.").ConfigureAwait(false);
     }
 
     private async Task PurgeAsync(HttpContext context)

@@ -61,6 +61,7 @@ internal static class DashboardPage
               </section>
               <section aria-label="Dead letters">
                 <h2>Dead letters <button type="button" id="purge" class="danger">Purge all</button></h2>
+                <div id="dead-names" class="actions"></div>
                 <table id="dead"><thead><tr><th>Task</th><th>Name</th><th class="n">Attempts</th><th>Reason</th><th>Errors</th><th>Arguments</th><th></th></tr></thead><tbody></tbody></table>
                 <p class="empty" id="dead-empty" hidden>No dead letters.</p>
                 <p class="muted" id="dead-more" hidden></p>

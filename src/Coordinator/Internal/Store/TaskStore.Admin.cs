@@ -151,6 +151,38 @@ internal sealed partial class TaskStore
             argsText.Length <= preview ? argsText : argsText[..preview], attempts, letter);
     }
 
+    /// <summary>
+    /// Requeues every dead letter of the task name <paramref name="name"/>, as <see cref="DeadLettersAsync"/>
+    /// requeues one, reading the dead letters a page at a time. Returns how many it requeued.
+    /// </summary>
+    public async Task<int> RequeueNameAsync(string name)
+    {
+        const int Page = 500;
+        var matching = new List<string>();
+        for (long first = 0; ; first += Page)
+        {
+            var ids = await _db.SortedSetRangeByRankAsync(keys.DeadLetterIndex, first, first + Page - 1).ConfigureAwait(false);
+            if (ids.Length == 0)
+            {
+                break;
+            }
+            var records = await _db.HashGetAsync(keys.DeadLetters, ids).ConfigureAwait(false);
+            for (var i = 0; i < ids.Length; i++)
+            {
+                if (records[i].HasValue && JsonSerializer.Deserialize<DeadLetterName>((string)records[i]!, ErrorRecord.Json)?.Name == name)
+                {
+                    matching.Add((string)ids[i]!);
+                }
+            }
+        }
+        var requeued = 0;
+        foreach (var id in matching)
+        {
+            requeued += (await DeadLettersAsync(new DeadLettersRequest { Requeue = id }).ConfigureAwait(false)).Requeued;
+        }
+        return requeued;
+    }
+
     /// <summary>How many dead letters there are: one read of their index's length.</summary>
     public Task<long> DeadLetterCountAsync() => _db.SortedSetLengthAsync(keys.DeadLetterIndex);
 
@@ -180,6 +212,8 @@ internal sealed partial class TaskStore
         letter.Errors.AddRange(record.Errors.Select(ToTaskError));
         return letter;
     }
+
+    private sealed record DeadLetterName(string Name);
 
     private sealed record DeadLetterRecord(string Name, string Session, int Attempt, string Reason, long At, string Args, List<ErrorRecord> Errors);
 }

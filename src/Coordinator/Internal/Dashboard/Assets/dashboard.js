@@ -116,6 +116,18 @@
       button.addEventListener("click", () => act(`/actions/requeue?id=${encodeURIComponent(d.id)}`, `Requeue task ${d.id} (${d.name})? It runs again with fresh counters.`));
       row.insertCell().appendChild(button);
     });
+    const names = [...new Set(state.deadLetters.map((d) => d.name))].sort();
+    const buttons = document.createDocumentFragment();
+    for (const name of names) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "requeue-name";
+      button.dataset.name = name;
+      button.textContent = `Requeue every ${name}`;
+      button.addEventListener("click", () => act(`/actions/requeue-name?name=${encodeURIComponent(name)}`, `Requeue every dead letter of ${name}? They run again with fresh counters.`));
+      buttons.appendChild(button);
+    }
+    $("dead-names").replaceChildren(buttons);
     $("dead").hidden = state.deadLetters.length === 0;
     $("purge").hidden = t.deadLetters === 0;
     const more = t.deadLetters - state.deadLetters.length;
