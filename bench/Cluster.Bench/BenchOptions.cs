@@ -22,7 +22,11 @@ internal sealed class BenchOptions
           scaling      per task: store commands, store / coordinator / worker CPU, coordinator bytes,
                        on one redis-server and a 3-master Redis Cluster, worker processes 1, 2, 4;
                        and --replica-acks 0 vs 1 on a redis-server with a replica (redis only)  (default N 20,000)
+          dashboard    the coordinator's CPU on N queued tasks with its dashboard closed, open in a
+                       headless Chromium, and open in 20 more pages                                (default N 100,000)
           all          every scenario above, in that order
+          screenshot   a busy `cluster up`'s dashboard in a headless Chromium, saved as docs/dashboard.png
+                       (or --png PATH); not part of all
 
         options:
           --store embedded|redis|both   the store (default embedded); redis starts its own redis-server (on PATH)
@@ -39,6 +43,7 @@ internal sealed class BenchOptions
           --timeout S                   fail a scenario when no result has arrived for S seconds (default 120)
           --json                        also print all results as one JSON document (after the tables, in a ```json block)
           --json-file PATH              write that JSON document to PATH
+          --png PATH                    screenshot: where to save the picture (default docs/dashboard.png of this repository)
         """;
 
     public required IReadOnlyList<string> Scenarios { get; init; }
@@ -66,10 +71,16 @@ internal sealed class BenchOptions
 
     public string? JsonFile { get; init; }
 
-    public static readonly string[] AllScenarios = ["throughput", "latency", "hops", "coroutines", "threads", "backlog", "clients", "scaling"];
+    /// <summary>Where the screenshot scenario saves its picture; null: docs/dashboard.png of the repository.</summary>
+    public string? Png { get; init; }
+
+    public static readonly string[] AllScenarios = ["throughput", "latency", "hops", "coroutines", "threads", "backlog", "clients", "scaling", "dashboard"];
+
+    /// <summary>Scenarios that make documentation rather than measure: run only when named.</summary>
+    public static readonly string[] DocScenarios = ["screenshot"];
 
     /// <summary>The options that take a value; --json takes none.</summary>
-    private static readonly string[] ValueOptions = ["store", "tasks", "processes", "warmup", "spin-ms", "fib", "sleep", "clients", "timeout", "json-file"];
+    private static readonly string[] ValueOptions = ["store", "tasks", "processes", "warmup", "spin-ms", "fib", "sleep", "clients", "timeout", "json-file", "png"];
 
     /// <summary>The command line as System.CommandLine reads it: the scenarios, then options.</summary>
     private static RootCommand Command()
@@ -100,7 +111,7 @@ internal sealed class BenchOptions
             throw new UsageException(parse.Errors[0].Message);
         }
         var scenarios = args[0] == "all" ? AllScenarios : args[0].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        foreach (var s in scenarios.Where(s => !AllScenarios.Contains(s)))
+        foreach (var s in scenarios.Where(s => !AllScenarios.Contains(s) && !DocScenarios.Contains(s)))
         {
             throw new UsageException($"Unknown scenario '{s}'.");
         }
@@ -128,6 +139,7 @@ internal sealed class BenchOptions
             Timeout = TimeSpan.FromSeconds(Int(values, "timeout", 1, 86_400) ?? 120),
             Json = parse.GetValue<bool>("--json"),
             JsonFile = values.GetValueOrDefault("json-file"),
+            Png = values.GetValueOrDefault("png"),
         };
     }
 

@@ -46,6 +46,8 @@ foreach (var scenario in options.Scenarios)
             "clients" => (Clients.Title, Clients.RunAsync),
             "hops" => (Hops.Title, Hops.RunAsync),
             "scaling" => (Scaling.Title, Scaling.RunAsync),
+            "dashboard" => (DashboardLoad.Title, DashboardLoad.RunAsync),
+            "screenshot" => (DashboardShot.Title, DashboardShot.RunAsync),
             _ => throw new UnreachableException(scenario),
         };
         var result = new ScenarioResult(scenario, storeName, title);

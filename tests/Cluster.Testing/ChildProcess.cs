@@ -113,12 +113,9 @@ public sealed partial class ChildProcess : IAsyncDisposable
         var found = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock)
         {
-            foreach (var line in _output)
+            if (Seen(regex) is { } seen)
             {
-                if (regex.Match(line) is { Success: true } m)
-                {
-                    return m;
-                }
+                return seen;
             }
             _waits.Add((regex, found));
         }
@@ -128,20 +125,19 @@ public sealed partial class ChildProcess : IAsyncDisposable
         {
             return await found.Task;
         }
-        // The line may have come with the exit: the exit's continuation can run before the match's.
+        // The exit may be noticed just before the last lines are matched: look at them once more.
         lock (_lock)
         {
-            _waits.Remove((regex, found));
-            foreach (var line in _output)
+            if (Seen(regex) is { } seen)
             {
-                if (regex.Match(line) is { Success: true } m)
-                {
-                    return m;
-                }
+                return seen;
             }
         }
         throw new TimeoutException($"'{pattern}' did not appear {(winner == exited ? "before the process exited" : $"within {timeout.TotalSeconds:0} s")} in the output of `{Description}`:{Environment.NewLine}{Output}");
     }
+
+    /// <summary>The first line of output so far that matches; null when none does. Called under the lock.</summary>
+    private Match? Seen(Regex regex) => _output.Select(line => regex.Match(line)).FirstOrDefault(m => m.Success);
 
     /// <summary>Sends SIGTERM (a graceful stop).</summary>
     public void Terminate()

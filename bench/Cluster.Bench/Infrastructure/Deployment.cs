@@ -29,6 +29,9 @@ internal sealed class Deployment : IAsyncDisposable
 
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>The coordinator's HTTP port: its dashboard, /metrics and /healthz.</summary>
+    public Uri DashboardAddress { get; private set; } = null!;
+
     public string StoreName => Redis is null ? "embedded" : "redis";
 
     /// <summary>The last output lines of every process of the deployment disposed last: for the report of a failed scenario.</summary>
@@ -80,6 +83,7 @@ internal sealed class Deployment : IAsyncDisposable
         {
             var listening = await coordinator.WaitForOutputAsync(@"Coordinator listening on (\S+)", StartTimeout);
             deployment.Address = new Uri(listening.Groups[1].Value);
+            deployment.DashboardAddress = new Uri((await coordinator.WaitForOutputAsync(@"Dashboard at (\S+)", StartTimeout)).Groups[1].Value);
             deployment._channel = GrpcChannel.ForAddress(deployment.Address);
             if (workers > 0)
             {

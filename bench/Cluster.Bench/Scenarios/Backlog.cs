@@ -146,7 +146,7 @@ internal static class Backlog
         deployment.Redis is null ? null : ProcFs.RssBytes(deployment.Redis.ProcessId));
 
     /// <summary>Waits until the store holds <paramref name="count"/> queued tasks; fails when the count stops growing for <paramref name="stall"/>.</summary>
-    private static async Task WaitQueuedAsync(Deployment deployment, long count, TimeSpan stall)
+    public static async Task WaitQueuedAsync(Deployment deployment, long count, TimeSpan stall)
     {
         var last = -1L;
         var lastProgress = Stopwatch.GetTimestamp();

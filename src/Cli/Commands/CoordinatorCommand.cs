@@ -26,11 +26,12 @@ internal static class CoordinatorCommand
         return 0;
     }
 
-    /// <summary>Says where the HTTP port serves (the port chosen, when 0 was asked).</summary>
+    /// <summary>Says where the HTTP port serves the dashboard, metrics and health (the port chosen, when 0 was asked).</summary>
     public static void PrintHttp(Uri? http)
     {
         if (http is not null)
         {
+            Console.WriteLine($"Dashboard at {http}");
             Console.WriteLine($"Metrics at {http}metrics, health at {http}healthz");
         }
     }

@@ -20,7 +20,7 @@ internal static class ClusterOptions
     public static readonly Setting<int> Port = Setting.Int("port", "gRPC port (HTTP/2, cleartext or TLS); 0 picks a free one", CoordinatorScope, 0, 65535, "P")
         .Sets<CoordinatorOptions>(o => o.Port);
 
-    public static readonly Setting<int?> HttpPort = Setting.PortOrNone("http-port", "plain HTTP/1.1 port beside gRPC, on the same address: GET /metrics (Prometheus text; with --tokens, for an admin token) and GET /healthz; 0 picks a free one (printed at start), none turns it off", CoordinatorScope)
+    public static readonly Setting<int?> HttpPort = Setting.PortOrNone("http-port", "plain HTTP/1.1 port beside gRPC, on the same address: the dashboard at GET /, GET /metrics (Prometheus text) and GET /healthz (with --tokens, the dashboard and /metrics need an admin token); 0 picks a free one (printed at start), none turns it off", CoordinatorScope)
         .Sets<CoordinatorOptions>(o => o.HttpPort);
 
     public static readonly Setting<string?> Host = Setting.Text("host", "address to bind; 0.0.0.0 to serve other hosts (needs --tokens, or --insecure)", CoordinatorScope, "ADDR")

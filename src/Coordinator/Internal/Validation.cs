@@ -30,6 +30,24 @@ internal static partial class Validation
         return null;
     }
 
+    /// <summary>
+    /// Null when valid: an id as the store keeps it, which, with tokens configured, starts with the
+    /// identity that named it (<c>identity|id</c>, as dead letters list it); else what is wrong with it.
+    /// </summary>
+    public static string? StoredIdentifier(string what, string value)
+    {
+        var separator = value.IndexOf(Security.CallerIdentity.ScopeSeparator, StringComparison.Ordinal);
+        if (separator < 0)
+        {
+            return Identifier(what, value);
+        }
+        if (separator == 0 || separator > MaxIdentifierLength || value.IndexOf(Security.CallerIdentity.ScopeSeparator, separator + 1) >= 0)
+        {
+            return $"{what} '{(value.Length > 40 ? value[..40] + "..." : value)}' may hold one '|' only after the identity that submitted it (identity|id).";
+        }
+        return Identifier(what, value[(separator + 1)..]);
+    }
+
     /// <summary>Null when the bytes are one JSON array in valid UTF-8; else what is wrong with them.</summary>
     public static string? JsonArguments(string name, ReadOnlySpan<byte> json, int maxBytes)
     {

@@ -14,7 +14,7 @@ internal sealed class AdminService(TaskStore store) : Admin.AdminBase
 
     public override async Task<DeadLettersReply> DeadLetters(DeadLettersRequest request, ServerCallContext context)
     {
-        if (request.Requeue.Length > 0 && Validation.Identifier("task id", request.Requeue) is { } problem)
+        if (request.Requeue.Length > 0 && Validation.StoredIdentifier("task id", request.Requeue) is { } problem)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, problem));
         }

@@ -28,6 +28,8 @@ internal sealed partial class TaskStore
                 Threads = hello.Threads,
                 Coroutines = hello.Coroutines,
                 Leased = await _db.SetLengthAsync(keys.Leased(worker)).ConfigureAwait(false),
+                // The score is the lease's deadline: the last heartbeat plus the lease time.
+                HeartbeatUnixMs = (long)entry.Score - _leaseMs,
             };
             status.Tasks.AddRange(hello.Handlers.Select(h => h.Name));
             handled.UnionWith(status.Tasks);
@@ -125,6 +127,66 @@ internal sealed partial class TaskStore
     }
 
     /// <summary>
+    /// One task by its id as the store holds it: its header, its arguments' size and start, its errors
+    /// so far and its dead letter. One round trip of five reads; the arguments are cut to
+    /// <paramref name="preview"/> characters.
+    /// </summary>
+    public async Task<TaskDescription> DescribeAsync(string id, int preview)
+    {
+        var batch = _db.CreateBatch();
+        var header = batch.HashGetAsync(keys.Headers, id);
+        var size = batch.HashStringLengthAsync(keys.Args, id);
+        var args = batch.HashGetAsync(keys.Args, id);
+        var errors = batch.HashGetAsync(keys.Errors, id);
+        var dead = batch.HashGetAsync(keys.DeadLetters, id);
+        batch.Execute();
+        await Task.WhenAll(header, size, args, errors, dead).ConfigureAwait(false);
+        var letter = dead.Result.HasValue ? Read(id, dead.Result!) : null;
+        var argsText = args.Result.HasValue ? (string)args.Result! : letter?.Args.ToStringUtf8() ?? string.Empty;
+        List<TaskError> attempts = errors.Result.HasValue
+            ? [.. JsonSerializer.Deserialize<List<ErrorRecord>>((string)errors.Result!, ErrorRecord.Json)!.Select(ToTaskError)]
+            : [.. letter?.Errors ?? []];
+        return new TaskDescription(header.Result.HasValue ? Header.Parse(header.Result!) : null,
+            args.Result.HasValue ? size.Result : argsText.Length,
+            argsText.Length <= preview ? argsText : argsText[..preview], attempts, letter);
+    }
+
+    /// <summary>
+    /// Requeues every dead letter of the task name <paramref name="name"/>, as <see cref="DeadLettersAsync"/>
+    /// requeues one, reading the dead letters a page at a time. Returns how many it requeued.
+    /// </summary>
+    public async Task<int> RequeueNameAsync(string name)
+    {
+        const int Page = 500;
+        var matching = new List<string>();
+        for (long first = 0; ; first += Page)
+        {
+            var ids = await _db.SortedSetRangeByRankAsync(keys.DeadLetterIndex, first, first + Page - 1).ConfigureAwait(false);
+            if (ids.Length == 0)
+            {
+                break;
+            }
+            var records = await _db.HashGetAsync(keys.DeadLetters, ids).ConfigureAwait(false);
+            for (var i = 0; i < ids.Length; i++)
+            {
+                if (records[i].HasValue && JsonSerializer.Deserialize<DeadLetterName>((string)records[i]!, ErrorRecord.Json)?.Name == name)
+                {
+                    matching.Add((string)ids[i]!);
+                }
+            }
+        }
+        var requeued = 0;
+        foreach (var id in matching)
+        {
+            requeued += (await DeadLettersAsync(new DeadLettersRequest { Requeue = id }).ConfigureAwait(false)).Requeued;
+        }
+        return requeued;
+    }
+
+    /// <summary>How many dead letters there are: one read of their index's length.</summary>
+    public Task<long> DeadLetterCountAsync() => _db.SortedSetLengthAsync(keys.DeadLetterIndex);
+
+    /// <summary>
     /// Drops dead letters older than <see cref="CoordinatorOptions.DeadLetterRetention"/>, the oldest
     /// first, at most <paramref name="max"/> a call. Returns how many it dropped.
     /// </summary>
@@ -150,6 +212,8 @@ internal sealed partial class TaskStore
         letter.Errors.AddRange(record.Errors.Select(ToTaskError));
         return letter;
     }
+
+    private sealed record DeadLetterName(string Name);
 
     private sealed record DeadLetterRecord(string Name, string Session, int Attempt, string Reason, long At, string Args, List<ErrorRecord> Errors);
 }

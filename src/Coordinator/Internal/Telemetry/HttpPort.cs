@@ -1,6 +1,6 @@
 using System.Net;
+using Cluster.Coordinator.Internal.Dashboard;
 using Cluster.Coordinator.Internal.Health;
-using Cluster.Coordinator.Internal.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -10,7 +10,7 @@ namespace Cluster.Coordinator.Internal.Telemetry;
 
 /// <summary>
 /// The coordinator's plain HTTP/1.1 port beside its gRPC port (<see cref="CoordinatorOptions.HttpPort"/>),
-/// bound to the same address: <c>GET /healthz</c> (200 "SERVING" while the store answers, else 503
+/// bound to the same address: the dashboard at <c>GET /</c> (<see cref="Dashboard.DashboardEndpoints"/>), <c>GET /healthz</c> (200 "SERVING" while the store answers, else 503
 /// "NOT_SERVING"; never needs a token) and <c>GET /metrics</c> (Prometheus text of the <c>Cluster</c>
 /// meter; with tokens configured, only for an admin token). The gRPC port speaks HTTP/2 only, so a
 /// request over HTTP/1.x came through this port.
@@ -47,19 +47,22 @@ internal sealed class HttpPort
         }
         var health = app.Services.GetRequiredService<StoreHealth>();
         // With tokens (a file or grants in memory) /metrics wants an admin token; without, it is open like every call.
-        var authentication = SecuritySettings.Authenticates(app.Services.GetRequiredService<CoordinatorOptions>()) ? app.Services.GetRequiredService<TokenAuthentication>() : null;
+        var access = app.Services.GetRequiredService<DashboardAccess>();
+        var dashboard = app.Services.GetRequiredService<DashboardEndpoints>();
         app.MapWhen(IsHttp1, branch =>
         {
             branch.UseOpenTelemetryPrometheusScrapingEndpoint(meters.Provider, context => context.Request.Path == "/metrics", path: null,
                 configureBranchedPipeline: metrics =>
                 {
-                    if (authentication is not null)
+                    if (access.SignInNeeded)
                     {
-                        metrics.Use((context, next) => AdminOnlyAsync(context, next, authentication));
+                        metrics.Use((context, next) => AdminOnlyAsync(context, next, access));
                     }
                 },
                 optionsName: null);
-            branch.Run(context => context.Request.Path == "/healthz" ? HealthAsync(context, health) : NotFoundAsync(context));
+            branch.Run(context => context.Request.Path == "/healthz" ? HealthAsync(context, health)
+                : dashboard.TryServe(context, out var served) ? served
+                : NotFoundAsync(context));
         });
     }
 
@@ -76,25 +79,22 @@ internal sealed class HttpPort
     {
         context.Response.StatusCode = StatusCodes.Status404NotFound;
         context.Response.ContentType = "text/plain";
-        return context.Response.WriteAsync("Not found: this port serves GET /metrics and GET /healthz.\n");
+        return context.Response.WriteAsync("Not found: this port serves the dashboard at GET /, GET /metrics and GET /healthz.\n");
     }
 
-    /// <summary>With tokens configured, /metrics (task names and counts) is for an admin token only, as Admin.Status is.</summary>
-    private static Task AdminOnlyAsync(HttpContext context, RequestDelegate next, TokenAuthentication authentication)
+    /// <summary>With tokens configured, /metrics (task names and counts) is for an admin token only (a bearer header, or the dashboard's sign-in), as Admin.Status is.</summary>
+    private static Task AdminOnlyAsync(HttpContext context, RequestDelegate next, DashboardAccess access)
     {
-        var header = context.Request.Headers.Authorization.ToString();
-        const string Scheme = "Bearer ";
-        var token = header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) ? header[Scheme.Length..].Trim() : string.Empty;
-        var identity = token.Length > 0 ? authentication.Grants.Authenticate(token) : null;
-        if (identity is not null && (identity.Roles & ClusterRole.Admin) == ClusterRole.Admin)
+        var verdict = access.Check(context, out var identity);
+        if (verdict == DashboardAccess.Verdict.Allowed)
         {
             return next(context);
         }
-        context.Response.StatusCode = identity is null ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden;
+        context.Response.StatusCode = verdict == DashboardAccess.Verdict.Unauthenticated ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden;
         context.Response.Headers.WWWAuthenticate = "Bearer";
         context.Response.ContentType = "text/plain";
-        return context.Response.WriteAsync(identity is null
+        return context.Response.WriteAsync(verdict == DashboardAccess.Verdict.Unauthenticated
             ? "/metrics needs the header 'Authorization: Bearer TOKEN' with an admin token of the coordinator's tokens file.\n"
-            : $"identity '{identity.Name}' lacks the 'admin' role needed by /metrics.\n");
+            : $"identity '{identity}' lacks the 'admin' role needed by /metrics.\n");
     }
 }

@@ -1,4 +1,6 @@
+using Cluster.Coordinator.Internal.Dashboard;
 using Cluster.Coordinator.Internal.Health;
+using Cluster.Coordinator.Internal.Security;
 using Grpc.HealthCheck;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,12 +22,16 @@ internal static class Observability
         services.AddGrpcReflection();
     }
 
-    /// <summary>With an HTTP port (the coordinator on its own Kestrel), the Prometheus exporter that serves its <c>/metrics</c>.</summary>
+    /// <summary>With an HTTP port (the coordinator on its own Kestrel), the Prometheus exporter that serves its <c>/metrics</c>, and the dashboard.</summary>
     public static void AddHttpPort(IServiceCollection services, CoordinatorOptions options)
     {
         if (options.HttpPort is not null)
         {
             services.AddSingleton<PrometheusMeters>();
+            services.AddSingleton<DashboardFeed>();
+            services.AddHostedService(sp => sp.GetRequiredService<DashboardFeed>());
+            services.AddSingleton(sp => new DashboardAccess(SecuritySettings.Authenticates(options) ? sp.GetRequiredService<TokenAuthentication>() : null));
+            services.AddSingleton<DashboardEndpoints>();
         }
     }
 

@@ -1,0 +1,160 @@
+using System.Text.Json;
+using Cluster.Coordinator.Internal.Store;
+using Cluster.Protocol.V1;
+
+namespace Cluster.Coordinator.Internal.Dashboard;
+
+/// <summary>The state a page is pushed, as one JSON document; the page's script renders it.</summary>
+internal static class DashboardJson
+{
+    /// <summary>Most characters of a dead letter's arguments and of an error message shown.</summary>
+    public const int Preview = 200;
+
+    /// <summary>The state pushed to the pages.</summary>
+    /// <param name="status">The admin status: queues and workers.</param>
+    /// <param name="letters">The page of dead letters shown.</param>
+    /// <param name="deadLetters">How many dead letters there are in all.</param>
+    /// <param name="rates">What changed since the last state.</param>
+    /// <param name="now">This coordinator's clock.</param>
+    /// <param name="staleAfter">A worker whose last heartbeat is older stands out (it may be gone).</param>
+    public static byte[] Render(StatusReply status, DeadLettersReply letters, long deadLetters, DashboardRates.Tick rates, DateTime now, TimeSpan staleAfter)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("at", new DateTimeOffset(now).ToUnixTimeMilliseconds());
+            json.WriteString("store", status.Store);
+            json.WriteNumber("staleAfterMs", (long)staleAfter.TotalMilliseconds);
+            json.WriteStartObject("totals");
+            json.WriteNumber("queued", status.Queues.Sum(q => q.Queued));
+            json.WriteNumber("running", status.Workers.Sum(w => w.Leased));
+            json.WriteNumber("workers", status.Workers.Count);
+            json.WriteNumber("deadLetters", deadLetters);
+            json.WriteNumber("submitted", Round(rates.Submitted));
+            json.WriteNumber("completed", Round(rates.Completed));
+            json.WriteNumber("failed", Round(rates.Failed));
+            json.WriteNumber("deadLettered", Round(rates.DeadLettered));
+            json.WriteNumber("runMs", Round(rates.MeanRunMs));
+            json.WriteEndObject();
+
+            json.WriteStartArray("queues");
+            foreach (var queue in status.Queues)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", queue.Name);
+                json.WriteNumber("queued", queue.Queued);
+                json.WriteBoolean("waiting", queue.Waiting);
+                if (rates.Queues.TryGetValue(queue.Name, out var rate))
+                {
+                    json.WriteNumber("in", Round(rate.In));
+                    json.WriteNumber("out", Round(rate.Out));
+                    json.WriteNumber("change", Round(rate.Change));
+                }
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+
+            json.WriteStartArray("workers");
+            foreach (var worker in status.Workers)
+            {
+                json.WriteStartObject();
+                json.WriteString("id", worker.WorkerId);
+                json.WriteString("host", worker.Host);
+                json.WriteNumber("pid", worker.ProcessId);
+                json.WriteNumber("threads", worker.Threads);
+                json.WriteNumber("coroutines", worker.Coroutines);
+                json.WriteNumber("running", worker.Leased);
+                json.WriteNumber("heartbeatAgeMs", Math.Max(0, new DateTimeOffset(now).ToUnixTimeMilliseconds() - worker.HeartbeatUnixMs));
+                json.WriteString("tasks", string.Join(", ", worker.Tasks));
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+
+            json.WriteStartArray("deadLetters");
+            foreach (var letter in letters.Letters)
+            {
+                json.WriteStartObject();
+                json.WriteString("id", letter.TaskId);
+                json.WriteString("name", letter.Name);
+                json.WriteNumber("attempt", letter.Attempt);
+                json.WriteString("reason", letter.Reason);
+                json.WriteNumber("at", letter.AtUnixMs);
+                json.WriteNumber("argsBytes", letter.Args.Length);
+                json.WriteString("args", Cut(letter.Args.ToStringUtf8()));
+                WriteErrors(json, letter.Errors);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+
+            // Failures by error type, among the dead letters shown: each letter's last error.
+            json.WriteStartArray("failureTypes");
+            foreach (var group in letters.Letters.Where(l => l.Errors.Count > 0).GroupBy(l => l.Errors[^1].Type).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal))
+            {
+                json.WriteStartObject();
+                json.WriteString("type", group.Key);
+                json.WriteNumber("count", group.Count());
+                json.WriteString("example", Cut(group.First().Errors[^1].Message));
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>One task as the store holds it, for the page's lookup by id.</summary>
+    public static byte[] Task(string id, TaskDescription task)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("id", id);
+            json.WriteString("state", task.Header switch
+            {
+                { State: 'q' } => "queued",
+                { State: 'l' } => "running",
+                { State: 'r' } => "waiting out a retry backoff",
+                null when task.DeadLetter is not null => "dead-lettered",
+                null => "not in the store: finished (its client has its outcome), cancelled, or never submitted",
+                { State: var other } => "state " + other,
+            });
+            json.WriteString("name", task.Header?.Name ?? task.DeadLetter?.Name ?? string.Empty);
+            json.WriteNumber("attempt", task.Header?.Attempt ?? task.DeadLetter?.Attempt ?? 0);
+            json.WriteString("worker", task.Header?.Worker ?? string.Empty);
+            json.WriteNumber("lostRuns", task.Header?.Lost ?? 0);
+            json.WriteNumber("failedRuns", task.Header?.Failed ?? task.Errors.Count);
+            if (task.DeadLetter is { } letter)
+            {
+                json.WriteString("reason", letter.Reason);
+                json.WriteNumber("deadAt", letter.AtUnixMs);
+            }
+            json.WriteNumber("argsBytes", task.ArgsBytes);
+            json.WriteString("args", task.ArgsPreview.Length < task.ArgsBytes ? task.ArgsPreview + "…" : task.ArgsPreview);
+            WriteErrors(json, task.Errors);
+            json.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>Every attempt's error: its attempt, type and the start of its message (no stack traces on the page).</summary>
+    private static void WriteErrors(Utf8JsonWriter json, IEnumerable<TaskError> errors)
+    {
+        json.WriteStartArray("errors");
+        foreach (var error in errors)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("attempt", error.Attempt);
+            json.WriteString("type", error.Type);
+            json.WriteString("message", Cut(error.Message));
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+    }
+
+    /// <summary>A safe preview: at most <see cref="Preview"/> characters (the page escapes them as text).</summary>
+    public static string Cut(string text) => text.Length <= Preview ? text : text[..Preview] + "…";
+
+    private static double Round(double value) => Math.Round(value, 1);
+}

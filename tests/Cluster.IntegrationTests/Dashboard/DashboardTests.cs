@@ -1,0 +1,180 @@
+using System.Net;
+using Cluster.IntegrationTests.Infrastructure;
+using Cluster.IntegrationTests.Worker;
+using Cluster.Protocol.V1;
+using Google.Protobuf;
+using OpenQA.Selenium;
+
+namespace Cluster.IntegrationTests.Dashboard;
+
+/// <summary>The coordinator's dashboard in a real headless Chromium, against a real `cluster up`.</summary>
+public sealed class DashboardTests(DashboardCluster cluster) : IClassFixture<DashboardCluster>
+{
+    [SkippableFact]
+    public async Task Page_Loads_WithNoConsoleErrors()
+    {
+        cluster.Require();
+
+        // Reading the log empties it: what the sign-in page logged is not this page's.
+        _ = cluster.Browser.Manage().Logs.GetLog(LogType.Browser);
+        cluster.Browser.Navigate().GoToUrl(cluster.DashboardAddress);
+        await cluster.WaitUntilLiveAsync();
+
+        // The state was pushed and rendered: the fixture's worker process is listed.
+        await TaskTimeouts.Eventually(() => Task.FromResult(cluster.Browser.FindElements(By.CssSelector("#workers tbody tr")).Count >= 1), "the worker is listed");
+        // Its heartbeat is recent: the worker does not stand out.
+        var heartbeat = (string)cluster.Browser.ExecuteScript("return document.querySelector('#workers tbody tr').cells[5].textContent;")!;
+        Assert.Matches(@"^\d+\.\d s ago$", heartbeat);
+        Assert.Empty(cluster.Browser.FindElements(By.CssSelector("#workers tr.stale")));
+        var errors = cluster.Browser.Manage().Logs.GetLog(LogType.Browser).Where(e => e.Level >= LogLevel.Warning).Select(e => e.Message).ToList();
+        Assert.Empty(errors);
+    }
+
+    [SkippableFact]
+    public async Task Queue_ShowsTasksNoWorkerServes_AndFallsWithoutAReload_AsAWorkerDrainsThem()
+    {
+        cluster.Require();
+        cluster.SignIn(cluster.AdminToken);
+        await cluster.WaitUntilLiveAsync();
+        // Set on this page: a reload would lose it.
+        cluster.Browser.ExecuteScript("window.notReloaded = true;");
+        const int Count = 40;
+        var marker = "q" + Guid.NewGuid().ToString("N")[..8];
+        var request = new SubmitRequest { Session = "s" + marker };
+        for (var i = 0; i < Count; i++)
+        {
+            // `humanize` is not among the fixture's worker's tasks: the tasks wait.
+            request.Tasks.Add(new TaskSpec { Id = $"{marker}.{i}", Name = "humanize", Args = ByteString.CopyFromUtf8($"[\"some_text_{i}\"]") });
+        }
+        Assert.Empty((await cluster.Tasks.SubmitAsync(request)).Rejected);
+
+        await TaskTimeouts.Eventually(() => Task.FromResult(QueueRow("humanize") is { } row && row.Depth == Count && row.Served == "no live worker"),
+            $"the page shows humanize with a depth of {Count}, served by no live worker");
+
+        await using var worker = ChildProcess.StartCluster("worker", "--coordinator", cluster.Address.ToString(), "--processes", "1", "--tasks", TaskLibraries.Humanizer, "--token", cluster.FixtureToken!);
+        await TaskTimeouts.Eventually(() => Task.FromResult(QueueRow("humanize") is null or { Depth: 0 }), "the page shows the humanize queue drained");
+
+        Assert.Equal(true, cluster.Browser.ExecuteScript("return window.notReloaded === true;"));
+    }
+
+    [SkippableFact]
+    public async Task DeadLetter_RequeueButton_RequeuesIt_AfterConfirm()
+    {
+        cluster.Require();
+        cluster.SignIn(cluster.AdminToken);
+        await cluster.WaitUntilLiveAsync();
+        var marker = "d" + Guid.NewGuid().ToString("N")[..8];
+        var request = new SubmitRequest { Session = "s" + marker };
+        // One attempt: its first failure dead-letters it.
+        request.Tasks.Add(new TaskSpec { Id = marker, Name = "fail", Args = ByteString.CopyFromUtf8("[\"boom\"]"), Policy = new RetryPolicy { MaxAttempts = 1, RetryOn = { "*" } } });
+        Assert.Empty((await cluster.Tasks.SubmitAsync(request)).Rejected);
+        var letter = await DeadLetterAsync(marker);
+        var button = await FindAsync(By.CssSelector($"#dead tr[data-id='{letter.TaskId}'] button.requeue"), "the dead letter's requeue button shows");
+
+        button.Click();
+        cluster.Browser.SwitchTo().Alert().Accept();
+
+        await TaskTimeouts.Eventually(() => Task.FromResult(cluster.Browser.FindElement(By.Id("message")).GetDomProperty("textContent") == $"Requeued {letter.TaskId}."),
+            "the page says it requeued the task");
+        // Back in its queue with fresh counters, the dead letter written at that time is gone (a later failure may write a new one).
+        await TaskTimeouts.Eventually(async () => !(await cluster.Admin.DeadLettersAsync(new DeadLettersRequest { Limit = 1000 })).Letters.Any(l => l.TaskId == letter.TaskId && l.AtUnixMs == letter.AtUnixMs),
+            "the dead letter is requeued");
+    }
+
+    [SkippableFact]
+    public async Task DeadLetters_OfOneName_AreAllRequeued_ByItsButton_AfterConfirm()
+    {
+        cluster.Require();
+        cluster.SignIn(cluster.AdminToken);
+        await cluster.WaitUntilLiveAsync();
+        var marker = "n" + Guid.NewGuid().ToString("N")[..8];
+        var request = new SubmitRequest { Session = "s" + marker };
+        for (var i = 0; i < 2; i++)
+        {
+            // flaky fails its first 100 attempts; with one attempt allowed, each goes to the dead letters.
+            request.Tasks.Add(new TaskSpec { Id = $"{marker}.{i}", Name = "flaky", Args = ByteString.CopyFromUtf8("[100]"), Policy = new RetryPolicy { MaxAttempts = 1, RetryOn = { "*" } } });
+        }
+        Assert.Empty((await cluster.Tasks.SubmitAsync(request)).Rejected);
+        var letters = new[] { await DeadLetterAsync(marker + ".0"), await DeadLetterAsync(marker + ".1") };
+        var button = await FindAsync(By.CssSelector("#dead-names button[data-name='flaky']"), "the button that requeues every flaky shows");
+
+        button.Click();
+        cluster.Browser.SwitchTo().Alert().Accept();
+
+        await TaskTimeouts.Eventually(() => Task.FromResult(((string)cluster.Browser.FindElement(By.Id("message")).GetDomProperty("textContent")!).StartsWith("Requeued ", StringComparison.Ordinal)),
+            "the page says it requeued them");
+        await TaskTimeouts.Eventually(async () => !(await cluster.Admin.DeadLettersAsync(new DeadLettersRequest { Limit = 1000 })).Letters.Any(l => letters.Any(o => o.TaskId == l.TaskId && o.AtUnixMs == l.AtUnixMs)),
+            "both dead letters are requeued");
+    }
+
+    [SkippableFact]
+    public async Task Page_Refuses_WithoutTheAdminToken()
+    {
+        cluster.Require();
+        try
+        {
+            cluster.Browser.Manage().Cookies.DeleteAllCookies();
+            cluster.Browser.Navigate().GoToUrl(cluster.DashboardAddress);
+            Assert.Contains("needs an admin token", cluster.Browser.FindElement(By.Id("refused")).Text, StringComparison.Ordinal);
+            Assert.Empty(cluster.Browser.FindElements(By.Id("queues")));
+
+            cluster.SignIn(cluster.ClientToken);
+            Assert.Contains("Identity 'viewer' lacks the 'admin' role", cluster.Browser.FindElement(By.Id("refused")).Text, StringComparison.Ordinal);
+            Assert.Empty(cluster.Browser.FindElements(By.Id("queues")));
+            Assert.Empty(cluster.Browser.Manage().Cookies.AllCookies);
+
+            using var http = new HttpClient { BaseAddress = cluster.DashboardAddress };
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync(new Uri("events", UriKind.Relative))).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.PostAsync(new Uri("actions/purge", UriKind.Relative), null)).StatusCode);
+        }
+        finally
+        {
+            cluster.SignIn(cluster.AdminToken);
+        }
+        Assert.Contains(cluster.Browser.Manage().Cookies.AllCookies, c => c.Name == "cluster_admin" && c.IsHttpOnly && c.SameSite == "Strict");
+    }
+
+    [SkippableFact]
+    public async Task Action_IsRefused_WithoutThePagesAntiForgeryToken()
+    {
+        cluster.Require();
+        using var http = new HttpClient { BaseAddress = cluster.DashboardAddress };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", cluster.AdminToken);
+
+        var response = await http.PostAsync(new Uri("actions/purge", UriKind.Relative), null);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("anti-forgery token", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>The depth and "served" cells of a task name's row, read at once (the rows are rendered anew with each state).</summary>
+    private (long Depth, string Served)? QueueRow(string name)
+    {
+        var cells = cluster.Browser.ExecuteScript(
+            "const row = document.querySelector(`#queues tbody tr[data-name='${arguments[0]}']`); return row ? [row.cells[1].textContent, row.cells[5].textContent] : null;", name);
+        if (cells is not IReadOnlyCollection<object> values)
+        {
+            return null;
+        }
+        var texts = values.Select(v => (string)v).ToList();
+        return (long.Parse(texts[0].Replace(",", string.Empty, StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture), texts[1]);
+    }
+
+    private async Task<IWebElement> FindAsync(By by, string what)
+    {
+        IWebElement? found = null;
+        await TaskTimeouts.Eventually(() => Task.FromResult((found = cluster.Browser.FindElements(by).FirstOrDefault()) is not null), what);
+        return found!;
+    }
+
+    private async Task<DeadLetter> DeadLetterAsync(string marker)
+    {
+        DeadLetter? letter = null;
+        await TaskTimeouts.Eventually(async () =>
+        {
+            letter = (await cluster.Admin.DeadLettersAsync(new DeadLettersRequest { Limit = 1000 })).Letters.FirstOrDefault(l => l.TaskId.EndsWith(marker, StringComparison.Ordinal));
+            return letter is not null;
+        }, $"{marker} is dead-lettered");
+        return letter!;
+    }
+}
