@@ -672,4 +672,37 @@ internal static class Scripts
         redis.call('HDEL', KEYS[2], KEYS[3])
         return redis.call('SREM', KEYS[1], ARGV[1])
         """);
+
+    /// KEYS: a session's outbox, its sequence and its appended ids (on the session's home shard).
+    /// ARGV: retention seconds, then (task id, completion entry) per completion another shard wrote
+    /// for the session. Appends each whose task id the outbox has not had yet, in order, numbered by
+    /// the session's sequence; the appended ids are kept for the retention, so a forward applied
+    /// twice (a coordinator died between the append and dropping the forward) appends once.
+    /// Returns how many it appended.
+    public static readonly Script Append = new("append", Prelude + """
+        local ttl = tonumber(ARGV[1])
+        local now = now_ms()
+        local n = 0
+        for i = 2, #ARGV, 2 do
+          if not redis.call('ZSCORE', KEYS[3], ARGV[i]) then
+            redis.call('ZADD', KEYS[3], now, ARGV[i])
+            -- the completion is in its session's outbox: the client's stream delivers it from here
+            emit(KEYS[1], KEYS[2], ttl, ARGV[i + 1])
+            n = n + 1
+          end
+        end
+        redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.format('%d', now - ttl * 1000))
+        redis.call('EXPIRE', KEYS[3], ttl)
+        return n
+        """);
+
+    /// KEYS: a shard's forwards, its outbox of the session.
+    /// ARGV: session, cutoff (ms). Drops the session from the forwards once nothing waits in the
+    /// outbox and no forward was noted after the cutoff. Returns 1 when dropped.
+    public static readonly Script ForgetForward = new("forget-forward", """
+        if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+        local at = redis.call('ZSCORE', KEYS[1], ARGV[1])
+        if not at or tonumber(at) > tonumber(ARGV[2]) then return 0 end
+        return redis.call('ZREM', KEYS[1], ARGV[1])
+        """);
 }
