@@ -56,7 +56,8 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         args[k++] = names.Count;
         args[k++] = handoff ? handoffWorker : string.Empty;
         args[k++] = handoff ? handoffMax : 0;
-        args[k++] = options.MaxQueued;
+        // Each shard holds its share of a name's bound: the whole is the bound over the shards.
+        args[k++] = options.MaxQueued == 0 ? 0 : (options.MaxQueued + layout.Count - 1) / layout.Count;
         foreach (var name in names)
         {
             args[k++] = name;
