@@ -396,6 +396,20 @@ public sealed class EmbeddedStoreTests : StoreTests
 {
     private EmbeddedStore? _store;
 
+    [SkippableFact]
+    public async Task DefaultLayout_OnTheEmbeddedStore_IsOneShard_WithTheKeysOfOneTag()
+    {
+        Require();
+        await Store.SubmitAsync("s30", [Spec("s30.1", "echo", "[1]")]);
+
+        Assert.Equal(1, Store.Layout.Count);
+        var tag = "{" + Store.Layout.Prefix + "}";
+        Assert.Equal([tag + ":h", tag + ":o:s", tag + ":q:echo"], new[] { Store.Layout[0].Headers, Store.Layout[0].Outbox("s"), Store.Layout[0].Queue("echo") }.Select(k => (string)k!));
+        // One shard writes no forwards: its completions go straight to their outbox.
+        Assert.False(await Redis.GetDatabase().KeyExistsAsync(Store.Layout[0].Forwards));
+        Assert.Equal(1, (int)await Redis.GetDatabase().StringGetAsync(Store.Layout[0].ShardCount));
+    }
+
     protected override Task<string?> StartStoreAsync()
     {
         _store = EmbeddedStore.Start(dataDirectory: null);
