@@ -86,9 +86,9 @@ public sealed partial class RedisClusterStoreTests
         var task = Assert.Single((await Store.LeaseAsync("wf", "tf", ["echo"], 10, 0)).Tasks);
 
         // The coordinator dies after the task's shard wrote the completion, before the append.
-        Store.Shard(shard).BeforeAppend = () => throw new IOException("the coordinator died");
+        Store.BeforeAppend = () => throw new IOException("the coordinator died");
         await Assert.ThrowsAsync<IOException>(() => Store.CompleteAsync("wf", [Result(id, session, task.Attempt, "7")]));
-        Store.Shard(shard).BeforeAppend = null;
+        Store.BeforeAppend = null;
         Assert.Empty(await Store.ReadCompletionsAsync(session, 0, 100));
 
         // Its forward, as the reaper finds it; then the same forward once more.

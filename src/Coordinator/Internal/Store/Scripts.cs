@@ -678,22 +678,26 @@ internal static class Scripts
     /// for the session. Appends each whose task id the outbox has not had yet, in order, numbered by
     /// the session's sequence; the appended ids are kept for the retention, so a forward applied
     /// twice (a coordinator died between the append and dropping the forward) appends once.
-    /// Returns how many it appended.
+    /// Returns each completion's number in the outbox, 0 for one appended before.
     public static readonly Script Append = new("append", Prelude + """
         local ttl = tonumber(ARGV[1])
         local now = now_ms()
-        local n = 0
+        local out = {}
         for i = 2, #ARGV, 2 do
-          if not redis.call('ZSCORE', KEYS[3], ARGV[i]) then
+          if redis.call('ZSCORE', KEYS[3], ARGV[i]) then
+            out[#out + 1] = 0
+          else
             redis.call('ZADD', KEYS[3], now, ARGV[i])
             -- the completion is in its session's outbox: the client's stream delivers it from here
-            emit(KEYS[1], KEYS[2], ttl, ARGV[i + 1])
-            n = n + 1
+            local seq = next_seq(KEYS[2], 1, ttl)
+            redis.call('ZADD', KEYS[1], string.format('%d', seq), ARGV[i + 1])
+            out[#out + 1] = seq
           end
         end
+        redis.call('EXPIRE', KEYS[1], ttl)
         redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.format('%d', now - ttl * 1000))
         redis.call('EXPIRE', KEYS[3], ttl)
-        return n
+        return out
         """);
 
     /// KEYS: a shard's forwards, its outbox of the session.

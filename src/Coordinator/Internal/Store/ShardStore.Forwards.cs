@@ -42,26 +42,29 @@ internal sealed partial class ShardStore
         return away;
     }
 
-    /// <summary>
-    /// Moves the completions this shard wrote for sessions homed elsewhere into their home outbox:
-    /// one append per session and batch of completions, deduplicated there by task id, then drops
-    /// them here and wakes the session's stream.
-    /// </summary>
+    /// <summary>Moves the completions this shard wrote for sessions homed elsewhere into their home outbox.</summary>
     private async Task ForwardAsync(IEnumerable<string> sessions)
     {
         foreach (var session in sessions)
         {
-            await ForwardSessionAsync(session).ConfigureAwait(false);
+            await MoveAsync(session, [shard]).ConfigureAwait(false);
         }
     }
 
-    private async Task ForwardSessionAsync(string session)
+    /// <summary>
+    /// Moves the completions the shards <paramref name="from"/> wrote for a session homed elsewhere
+    /// into its home outbox: one append (on the home shard) for all of them, deduplicated there by
+    /// task id, then drops them where they were, hands them to this coordinator's stream of the
+    /// session if it has one, and tells the others. Runs on any shard's store: it names every key.
+    /// </summary>
+    public async Task MoveAsync(string session, IReadOnlyList<int> from)
     {
         var home = layout[layout.HomeOf(session)];
         while (true)
         {
-            var entries = await _db.SortedSetRangeByRankAsync(keys.Outbox(session), 0, ForwardBatch - 1).ConfigureAwait(false);
-            if (entries.Length == 0)
+            var reads = await Task.WhenAll(from.Select(t => _db.SortedSetRangeByRankAsync(layout[t].Outbox(session), 0, ForwardBatch - 1))).ConfigureAwait(false);
+            var entries = reads.SelectMany(r => r).ToList();
+            if (entries.Count == 0)
             {
                 return;
             }
@@ -69,18 +72,38 @@ internal sealed partial class ShardStore
             {
                 await hook().ConfigureAwait(false);
             }
-            var args = new RedisValue[1 + entries.Length * 2];
+            var args = new RedisValue[1 + entries.Count * 2];
             args[0] = _retentionSeconds;
-            for (var i = 0; i < entries.Length; i++)
+            for (var i = 0; i < entries.Count; i++)
             {
                 args[1 + i * 2] = TaskIdOf((byte[])entries[i]!);
                 args[2 + i * 2] = entries[i];
             }
-            await Scripts.Append.RunAsync(_db, [home.Outbox(session), home.OutboxSequence(session), home.Appended(session)], args).ConfigureAwait(false);
-            // Appended (once per task id): the forward may go; applied again, it would append nothing.
-            await _db.SortedSetRemoveAsync(keys.Outbox(session), entries).ConfigureAwait(false);
-            await PublishDoneAsync([session]).ConfigureAwait(false);
-            if (entries.Length < ForwardBatch)
+            var seqs = (RedisResult[])(await Scripts.Append.RunAsync(_db, [home.Outbox(session), home.OutboxSequence(session), home.Appended(session)], args).ConfigureAwait(false))!;
+            // Appended (once per task id): the forwards may go; applied again, they would append nothing.
+            await Task.WhenAll(from.Select((t, i) => reads[i].Length == 0 ? Task.CompletedTask : _db.SortedSetRemoveAsync(layout[t].Outbox(session), reads[i]))).ConfigureAwait(false);
+            var written = new List<(string Session, Completion Completion)>(entries.Count);
+            var deadLetters = false;
+            for (var i = 0; i < entries.Count; i++)
+            {
+                var bytes = (byte[])entries[i]!;
+                var seq = (long)seqs[i];
+                if (seq == 0)
+                {
+                    continue;
+                }
+                if (bytes.Length > 0 && bytes[0] == (byte)'D')
+                {
+                    deadLetters = true;
+                    continue;
+                }
+                var completion = Completion.Parser.ParseFrom(bytes);
+                completion.Seq = seq;
+                written.Add((session, completion));
+            }
+            local?.Deliver(written);
+            await PublishDoneAsync([session], localWake: deadLetters).ConfigureAwait(false);
+            if (reads.All(r => r.Length < ForwardBatch))
             {
                 return;
             }
@@ -103,7 +126,7 @@ internal sealed partial class ShardStore
         foreach (var value in stale)
         {
             var session = (string)value!;
-            await ForwardSessionAsync(session).ConfigureAwait(false);
+            await MoveAsync(session, [shard]).ConfigureAwait(false);
             await Scripts.ForgetForward.RunAsync(_db, [keys.Forwards, keys.Outbox(session)], [session, cutoff]).ConfigureAwait(false);
         }
         return stale.Length;

@@ -8,7 +8,7 @@ namespace Cluster.Coordinator.Internal.Store;
 /// <summary>
 /// The task state of one shard of the store: each method is one atomic script call over one batch,
 /// on the shard's slot. A completion for a session homed on another shard is written into this
-/// shard's outbox of the session and forwarded from there (see <see cref="ForwardAsync"/>).
+/// shard's outbox of the session and moved from there (see <see cref="MoveAsync"/>).
 /// </summary>
 internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayout layout, int shard, CoordinatorOptions options, Notifier? local = null)
 {
@@ -213,7 +213,8 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
     /// <param name="worker">The worker connection whose leases the results answer.</param>
     /// <param name="results">The results, each fenced by its attempt.</param>
     /// <param name="verdicts">When given, is told what became of each result, one letter each in order: c committed (a value or a final error), r retrying, d dead-lettered, s stale.</param>
-    public async Task<CompleteOutcome> CompleteAsync(string worker, IReadOnlyList<TaskResult> results, Action<string>? verdicts = null)
+    /// <param name="staged">When given, the sessions homed elsewhere whose completions the call wrote here are added to it, to be moved by the caller (with those of other shards); else they are moved here.</param>
+    public async Task<CompleteOutcome> CompleteAsync(string worker, IReadOnlyList<TaskResult> results, Action<string>? verdicts = null, List<string>? staged = null)
     {
         var sessions = new List<string>();
         var sessionIndex = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -286,7 +287,11 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
             }
             local?.Deliver([.. written]);
         }
-        if (away is not null)
+        if (away is not null && staged is not null)
+        {
+            staged.AddRange(away);
+        }
+        else if (away is not null)
         {
             await ForwardAsync(away).ConfigureAwait(false);
         }

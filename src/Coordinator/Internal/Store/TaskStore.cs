@@ -36,6 +36,18 @@ internal sealed partial class TaskStore
     {
     }
 
+    /// <summary>Runs before each append of forwarded completions; a hook that throws leaves them for the reaper, as a coordinator that dies there would.</summary>
+    internal Func<Task>? BeforeAppend
+    {
+        set
+        {
+            foreach (var shard in _shards)
+            {
+                shard.BeforeAppend = value;
+            }
+        }
+    }
+
     /// <summary>Shard 0's keys (the channels, the layout's record).</summary>
     public Keys Keys => _layout.Base;
 
@@ -107,16 +119,21 @@ internal sealed partial class TaskStore
         }
         var groups = Group(results.Count, i => ShardOf(results[i].TaskId));
         var letters = new char[results.Count];
-        var runs = groups.Select(g => (Positions: g.Value, Run: _shards[g.Key].CompleteAsync(worker, [.. g.Value.Select(i => results[i])], v =>
+        var runs = groups.Select(g => (Staged: new List<string>(), Shard: g.Key, Positions: g.Value)).Select(g => (g.Staged, g.Shard, Run: _shards[g.Shard].CompleteAsync(worker, [.. g.Positions.Select(i => results[i])], v =>
         {
-            for (var j = 0; j < v.Length && j < g.Value.Count; j++)
+            for (var j = 0; j < v.Length && j < g.Positions.Count; j++)
             {
-                letters[g.Value[j]] = v[j];
+                letters[g.Positions[j]] = v[j];
             }
-        }))).ToList();
+        }, g.Staged))).ToList();
         await Task.WhenAll(runs.Select(r => r.Run)).ConfigureAwait(false);
+        // One append per session homed elsewhere, for what every shard of the batch wrote for it.
+        var moves = runs.SelectMany(r => r.Staged.Select(session => (Session: session, r.Shard)))
+            .GroupBy(m => m.Session, StringComparer.Ordinal)
+            .Select(g => _shards[_layout.HomeOf(g.Key)].MoveAsync(g.Key, [.. g.Select(m => m.Shard)]));
+        await Task.WhenAll(moves).ConfigureAwait(false);
         var total = new CompleteOutcome(0, 0, 0, 0);
-        foreach (var (_, run) in runs)
+        foreach (var (_, _, run) in runs)
         {
             var o = run.Result;
             total = new CompleteOutcome(total.Accepted + o.Accepted, total.Stale + o.Stale, total.Retrying + o.Retrying, total.DeadLettered + o.DeadLettered);
