@@ -682,19 +682,32 @@ internal static class Scripts
     public static readonly Script Append = new("append", Prelude + """
         local ttl = tonumber(ARGV[1])
         local now = now_ms()
-        local out = {}
-        for i = 2, #ARGV, 2 do
-          if redis.call('ZSCORE', KEYS[3], ARGV[i]) then
-            out[#out + 1] = 0
-          else
-            redis.call('ZADD', KEYS[3], now, ARGV[i])
-            -- the completion is in its session's outbox: the client's stream delivers it from here
-            local seq = next_seq(KEYS[2], 1, ttl)
-            redis.call('ZADD', KEYS[1], string.format('%d', seq), ARGV[i + 1])
-            out[#out + 1] = seq
-          end
+        local ids = {}
+        for i = 2, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+        local had = hmget(KEYS[3], ids, 'ZMSCORE')
+        local fresh = {}
+        for j = 1, #ids do
+          if not had[j] then fresh[#fresh + 1] = j end
         end
-        redis.call('EXPIRE', KEYS[1], ttl)
+        local out = {}
+        for j = 1, #ids do out[j] = 0 end
+        if #fresh > 0 then
+          -- one block of the session's sequence for all of them, numbered in order
+          local last = next_seq(KEYS[2], #fresh, ttl)
+          local entries, seen = {}, {}
+          for k, j in ipairs(fresh) do
+            local seq = last - #fresh + k
+            out[j] = seq
+            entries[#entries + 1] = string.format('%d', seq)
+            entries[#entries + 1] = ARGV[2 * j + 1]
+            seen[#seen + 1] = now
+            seen[#seen + 1] = ids[j]
+          end
+          -- the completions are in their session's outbox: the client's stream delivers them from here
+          each_chunk('ZADD', KEYS[1], entries)
+          redis.call('EXPIRE', KEYS[1], ttl)
+          each_chunk('ZADD', KEYS[3], seen)
+        end
         redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.format('%d', now - ttl * 1000))
         redis.call('EXPIRE', KEYS[3], ttl)
         return out
