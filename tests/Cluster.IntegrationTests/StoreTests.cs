@@ -379,7 +379,7 @@ public abstract class StoreTests : IAsyncLifetime
         Assert.Equal("s14.1", Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks).TaskId);
     }
 
-    private static TaskResult Failure(string id, string session, int attempt, string type, string message) =>
+    private protected static TaskResult Failure(string id, string session, int attempt, string type, string message) =>
         new() { TaskId = id, Session = session, Attempt = attempt, Error = new TaskError { Type = type, Message = message, Attempt = attempt } };
 
     private protected static TaskSpec Spec(string id, string name, string json) =>

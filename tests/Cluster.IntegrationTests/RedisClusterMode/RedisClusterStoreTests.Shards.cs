@@ -109,6 +109,67 @@ public sealed partial class RedisClusterStoreTests
     }
 
     [SkippableFact]
+    public async Task KeptCompletions_AreInTheTasksShard_ForASessionHomedElsewhere_AndATaskPlacedByItsIdempotencyKey()
+    {
+        Require();
+        const string session = "attach";
+        var home = Store.Layout.HomeOf(session);
+        var away = Enumerable.Range(0, 1000).Select(i => $"a.{i}").First(i => Store.Layout.OfTask(i) != home);
+        var cancelled = Enumerable.Range(0, 1000).Select(i => $"c.{i}").First(i => Store.Layout.OfTask(i) != home);
+        var keyed = Spec("a.keyed", "echo", "[2]");
+        keyed.IdempotencyKey = Enumerable.Range(0, 1000).Select(i => $"k.{i}").First(k => Store.Layout.OfTask("a.keyed", k) != Store.Layout.OfTask("a.keyed"));
+        await Store.SubmitAsync(session, [Spec(away, "echo", "[1]"), keyed, Spec(cancelled, "add", "[3]")]);
+        Assert.Equal(session, (await Store.LookupAsync("a.keyed")).PendingSession);
+        await Store.RegisterAsync("wk", "tk", Hello("wk"));
+        var leased = (await Store.LeaseAsync("wk", "tk", ["echo"], 10, 0)).Tasks;
+        Assert.Equal(2, leased.Count);
+
+        await Store.CompleteAsync("wk", [.. leased.Select(a => Result(a.TaskId, session, a.Attempt, a.Args.ToStringUtf8()))]);
+        var cancel = await Store.CancelAsync(session, [cancelled], interrupt: false);
+        Assert.True(Assert.Single(cancel.Cancelled));
+
+        // Each completion is kept in its task's shard, whatever shard its session is homed on.
+        var db = Redis.GetDatabase();
+        Assert.True(await db.HashExistsAsync(Store.Layout[Store.Layout.OfTask(away)].Results, away));
+        Assert.True(await db.HashExistsAsync(Store.Layout[Store.Layout.OfTask(cancelled)].Results, cancelled));
+        Assert.True(await db.HashExistsAsync(Store.Layout[Store.Layout.OfTask("a.keyed", keyed.IdempotencyKey)].Results, "a.keyed"));
+        var (done, pending) = await Store.LookupAsync(away);
+        Assert.Null(pending);
+        Assert.Equal("[1]", done!.Result.ToStringUtf8());
+        Assert.Equal("[2]", (await Store.PeekAsync("a.keyed")).Completion!.Result.ToStringUtf8());
+        Assert.NotNull((await Store.LookupAsync(cancelled)).Completion!.Cancelled);
+        var unknown = await Store.LookupAsync("a.unknown");
+        Assert.Null(unknown.Completion);
+        Assert.Null(unknown.PendingSession);
+    }
+
+    [SkippableFact]
+    public async Task DeadLettersOfOneName_InEveryShard_AreCountedDescribedAndRequeuedTogether()
+    {
+        Require();
+        var ids = Enumerable.Range(0, 60).Select(i => $"d.{i}").ToList();
+        Assert.Equal(Store.Layout.Count, ids.Select(id => Store.Layout.OfTask(id)).Distinct().Count());
+        var specs = ids.Select(id => Spec(id, "echo", "[4]")).ToList();
+        specs.ForEach(s => s.Policy = new RetryPolicy { MaxAttempts = 1, RetryOn = { "System.IO.IOException" } });
+        await Store.SubmitAsync("dl", specs);
+        await Store.RegisterAsync("wd", "td", Hello("wd"));
+        var leased = (await Store.LeaseAsync("wd", "td", ["echo"], 100, 0)).Tasks;
+        Assert.Equal(ids.Count, leased.Count);
+
+        Assert.Equal(new CompleteOutcome(ids.Count, 0, 0, ids.Count), await Store.CompleteAsync("wd", [.. leased.Select(a => Failure(a.TaskId, "dl", a.Attempt, "System.IO.IOException", "disk"))]));
+
+        Assert.Equal(ids.Count, await Store.DeadLetterCountAsync());
+        var described = await Store.DescribeAsync(ids[^1], 100);
+        Assert.Equal(("[4]", "disk"), (described.ArgsPreview, Assert.Single(described.Errors).Message));
+        Assert.Equal(ids[^1], described.DeadLetter!.TaskId);
+        var worker = Assert.Single((await Store.StatusAsync()).Workers);
+        Assert.InRange(worker.HeartbeatUnixMs, DateTimeOffset.UtcNow.AddMinutes(-10).ToUnixTimeMilliseconds(), DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeMilliseconds());
+        Assert.Equal(ids.Count, await Store.RequeueNameAsync("echo"));
+        Assert.Equal(0, await Store.DeadLetterCountAsync());
+        Assert.Equal(ids.Order(StringComparer.Ordinal), (await Store.LeaseAsync("wd", "td", ["echo"], 100, 0)).Tasks.Select(a => a.TaskId).Order(StringComparer.Ordinal));
+    }
+
+    [SkippableFact]
     public async Task ShardCountOtherThanTheStores_IsRefused_NamingBothNumbers()
     {
         Require();
