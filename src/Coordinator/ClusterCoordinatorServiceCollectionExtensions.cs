@@ -83,12 +83,13 @@ public static class ClusterCoordinatorServiceCollectionExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<CoordinatorOptions>>().Value);
         services.TryAddSingleton<StoreConnection>();
         services.TryAddSingleton(sp => sp.GetRequiredService<StoreConnection>().Multiplexer);
-        services.TryAddSingleton(sp => new Keys(sp.GetRequiredService<CoordinatorOptions>().KeyPrefix));
+        services.TryAddSingleton(sp => sp.GetRequiredService<StoreConnection>().Layout);
+        services.TryAddSingleton(sp => sp.GetRequiredService<ShardLayout>().Base);
         services.TryAddSingleton<MalformedRequests>();
         services.TryAddSingleton<StreamLimits>();
         services.TryAddSingleton(CoordinatorGate.CreateAuthentication);
         services.TryAddSingleton<CoordinatorGate>();
-        services.TryAddSingleton<TaskStore>();
+        services.TryAddSingleton(sp => new TaskStore(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<ShardLayout>(), sp.GetRequiredService<CoordinatorOptions>(), sp.GetRequiredService<Notifier>()));
         services.TryAddSingleton<Notifier>();
         services.TryAddSingleton<Reaper>();
         services.AddHostedService<CoordinatorLifetime>();

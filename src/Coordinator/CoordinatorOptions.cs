@@ -111,6 +111,14 @@ public sealed class CoordinatorOptions
     /// </summary>
     public int ReplicaAcks { get; set; }
 
+    /// <summary>
+    /// Shards of the keyspace (each its own hash tag, so on Redis Cluster the shards spread over the
+    /// masters). 0 follows the store: the count it was laid out with, or for a new store 1 on a
+    /// single Redis or the embedded store and 4 per master on Redis Cluster. A count other than the
+    /// store's is refused at start. Default: 0.
+    /// </summary>
+    public int Shards { get; set; }
+
     /// <summary>Throws with a message naming the bad setting.</summary>
     public void Validate()
     {
@@ -161,6 +169,10 @@ public sealed class CoordinatorOptions
         if (StoreWait < TimeSpan.Zero)
         {
             throw new ArgumentException($"StoreWait must be zero or more, not {StoreWait}.");
+        }
+        if (Shards is < 0 or > 1024)
+        {
+            throw new ArgumentException($"Shards must be between 1 and 1024 (or 0: follow the store), not {Shards}.");
         }
         if (ReplicaAcks < 0)
         {

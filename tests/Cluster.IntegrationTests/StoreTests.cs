@@ -33,8 +33,10 @@ public abstract class StoreTests : IAsyncLifetime
         }
         _redis = await ConnectionMultiplexer.ConnectAsync(configuration);
         var options = new CoordinatorOptions();
-        // A prefix per test class instance: tests may share one server.
-        Store = new TaskStore(_redis, new Keys("t" + Guid.NewGuid().ToString("N")[..8]), options);
+        // A prefix per test class instance: tests may share one server. The default layout: one
+        // shard on a single server, several per master on Redis Cluster.
+        var layout = await ShardLayout.OpenAsync(_redis, "t" + Guid.NewGuid().ToString("N")[..8], 0);
+        Store = new TaskStore(_redis, layout, options);
     }
 
     public async Task DisposeAsync()
@@ -114,18 +116,18 @@ public abstract class StoreTests : IAsyncLifetime
     {
         Require();
         var big = "[\"" + new string('x', 1_500_000) + "\"]";
-        await Store.SubmitAsync("s22", [.. Enumerable.Range(1, 5).Select(i => Spec($"s22.{i}", "echo", big))]);
+        await Store.SubmitAsync("s22", [.. Enumerable.Range(1, 5).Select(i => Spec(Id("s22", i), "echo", big))]);
         await Store.RegisterAsync("wa", "ta", Hello("wa"));
 
         var first = await Store.LeaseAsync("wa", "ta", ["echo"], 10, 0);
         var second = await Store.LeaseAsync("wa", "ta", ["echo"], 10, 0);
         var third = await Store.LeaseAsync("wa", "ta", ["echo"], 10, 0);
 
-        Assert.Equal(["s22.1", "s22.2"], first.Tasks.Select(a => a.TaskId));
+        Assert.Equal([Id("s22", 1), Id("s22", 2)], first.Tasks.Select(a => a.TaskId));
         Assert.True(first.More);
-        Assert.Equal(["s22.3", "s22.4"], second.Tasks.Select(a => a.TaskId));
+        Assert.Equal([Id("s22", 3), Id("s22", 4)], second.Tasks.Select(a => a.TaskId));
         Assert.True(second.More);
-        Assert.Equal(["s22.5"], third.Tasks.Select(a => a.TaskId));
+        Assert.Equal([Id("s22", 5)], third.Tasks.Select(a => a.TaskId));
         Assert.False(third.More);
     }
 
@@ -179,14 +181,14 @@ public abstract class StoreTests : IAsyncLifetime
     public async Task Cancel_RemovesAQueuedTask_ButNotALeasedOne()
     {
         Require();
-        await Store.SubmitAsync("s4", [Spec("s4.1", "echo", "[1]"), Spec("s4.2", "echo", "[2]")]);
+        await Store.SubmitAsync("s4", [Spec(Id("s4", 1), "echo", "[1]"), Spec(Id("s4", 2), "echo", "[2]")]);
         await Store.RegisterAsync("wa", "wa", Hello("wa"));
         var leased = Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 1, 0)).Tasks);
-        Assert.Equal("s4.1", leased.TaskId);
+        Assert.Equal(Id("s4", 1), leased.TaskId);
 
-        var (cancelled, interrupted) = await Store.CancelAsync("s4", ["s4.1", "s4.2"], interrupt: false);
-        var (again, _) = await Store.CancelAsync("s4", ["s4.2"], interrupt: false);
-        var (leasedOnly, interruptLeased) = await Store.CancelAsync("s4", ["s4.1"], interrupt: true);
+        var (cancelled, interrupted) = await Store.CancelAsync("s4", [Id("s4", 1), Id("s4", 2)], interrupt: false);
+        var (again, _) = await Store.CancelAsync("s4", [Id("s4", 2)], interrupt: false);
+        var (leasedOnly, interruptLeased) = await Store.CancelAsync("s4", [Id("s4", 1)], interrupt: true);
         Assert.Equal(new[] { false, true }, cancelled);
         Assert.Equal(new[] { false, false }, interrupted);
         Assert.Equal(new[] { false }, again);
@@ -196,7 +198,7 @@ public abstract class StoreTests : IAsyncLifetime
 
         var completion = Assert.Single(await Store.ReadCompletionsAsync("s4", 0, 100));
         Assert.Equal(Completion.OutcomeOneofCase.Cancelled, completion.OutcomeCase);
-        Assert.Equal("s4.2", completion.TaskId);
+        Assert.Equal(Id("s4", 2), completion.TaskId);
     }
 
     [SkippableFact]
@@ -310,36 +312,60 @@ public abstract class StoreTests : IAsyncLifetime
         Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks);
         // What a store restored from an inconsistent point can hold: the lease, but no trace of its worker.
         var db = Redis.GetDatabase();
-        await db.KeyDeleteAsync(Store.Keys.Leased("wa"));
-        await db.SortedSetRemoveAsync(Store.Keys.Workers, "wa");
+        var keys = Store.Layout[Store.Layout.OfTask("s10.1")];
+        await db.KeyDeleteAsync(keys.Leased("wa"));
+        await db.SortedSetRemoveAsync(keys.Workers, "wa");
 
-        Assert.Equal((1, 0L), await Store.SweepOrphanedLeasesAsync(cursor: 0));
+        Assert.Equal(1, await SweepAsync());
 
         await Store.RegisterAsync("wb", "wb", Hello("wb"));
         var again = Assert.Single((await Store.LeaseAsync("wb", "wb", ["echo"], 10, 0)).Tasks);
         Assert.Equal(("s10.1", 2), (again.TaskId, again.Attempt));
-        Assert.Equal((0, 0L), await Store.SweepOrphanedLeasesAsync(cursor: 0));
+        Assert.Equal(0, await SweepAsync());
+    }
+
+    /// <summary>
+    /// The <paramref name="n"/>-th id (from 1) of a run of ids that share a shard: <c>stem.n</c> on one
+    /// shard. Order holds within a shard's queue, not across shards.
+    /// </summary>
+    private protected string Id(string stem, int n)
+    {
+        var shard = Store.Layout.OfTask(stem + ".1");
+        return Enumerable.Range(1, int.MaxValue - 1).Select(i => $"{stem}.{i}").Where(id => Store.Layout.OfTask(id) == shard).ElementAt(n - 1);
+    }
+
+    /// <summary>A whole sweep, shard after shard: how many leases it put back.</summary>
+    private async Task<int> SweepAsync()
+    {
+        var (swept, cursor) = await Store.SweepOrphanedLeasesAsync(cursor: 0);
+        while (cursor != 0)
+        {
+            var (more, next) = await Store.SweepOrphanedLeasesAsync(cursor);
+            swept += more;
+            cursor = next;
+        }
+        return swept;
     }
 
     [SkippableFact]
     public async Task SubmitWithAHandoff_LeasesOldestFirst_UpToWhatTheWorkerCanTake()
     {
         Require();
-        await Store.SubmitAsync("s13", [Spec("s13.1", "echo", "[1]")]);
+        await Store.SubmitAsync("s13", [Spec(Id("s13", 1), "echo", "[1]")]);
         await Store.RegisterAsync("wa", "wa", Hello("wa"));
 
-        var outcome = await Store.SubmitAsync("s13", [Spec("s13.2", "echo", "[2]"), Spec("s13.3", "echo", "[3]")], handoffWorker: "wa", handoffMax: 2);
+        var outcome = await Store.SubmitAsync("s13", [Spec(Id("s13", 2), "echo", "[2]"), Spec(Id("s13", 3), "echo", "[3]")], handoffWorker: "wa", handoffMax: 2);
 
         // The task queued before goes first; the one left over waits in the queue for any worker.
         Assert.Empty(outcome.Refused);
-        Assert.Equal(["s13.1:1:[1]", "s13.2:1:[2]"], outcome.Handed.Select(a => $"{a.TaskId}:{a.Attempt}:{a.Args.ToStringUtf8()}"));
+        Assert.Equal([$"{Id("s13", 1)}:1:[1]", $"{Id("s13", 2)}:1:[2]"], outcome.Handed.Select(a => $"{a.TaskId}:{a.Attempt}:{a.Args.ToStringUtf8()}"));
         await Store.RegisterAsync("wb", "wb", Hello("wb"));
-        Assert.Equal("s13.3", Assert.Single((await Store.LeaseAsync("wb", "wb", ["echo"], 10, 0)).Tasks).TaskId);
+        Assert.Equal(Id("s13", 3), Assert.Single((await Store.LeaseAsync("wb", "wb", ["echo"], 10, 0)).Tasks).TaskId);
         // A hand-off is a lease like any other: fenced by its attempt, and back in the queue when the worker goes.
-        Assert.Equal(new CompleteOutcome(1, 0, 0, 0), await Store.CompleteAsync("wa", [Result("s13.1", "s13", 1, "1")]));
+        Assert.Equal(new CompleteOutcome(1, 0, 0, 0), await Store.CompleteAsync("wa", [Result(Id("s13", 1), "s13", 1, "1")]));
         Assert.Equal((1, 0), await Store.RequeueAsync("wa", gone: true));
         var again = Assert.Single((await Store.LeaseAsync("wb", "wb", ["echo"], 10, 0)).Tasks);
-        Assert.Equal(("s13.2", 2), (again.TaskId, again.Attempt));
+        Assert.Equal((Id("s13", 2), 2), (again.TaskId, again.Attempt));
     }
 
     [SkippableFact]
@@ -353,22 +379,36 @@ public abstract class StoreTests : IAsyncLifetime
         Assert.Equal("s14.1", Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks).TaskId);
     }
 
-    private static TaskResult Failure(string id, string session, int attempt, string type, string message) =>
+    private protected static TaskResult Failure(string id, string session, int attempt, string type, string message) =>
         new() { TaskId = id, Session = session, Attempt = attempt, Error = new TaskError { Type = type, Message = message, Attempt = attempt } };
 
-    private static TaskSpec Spec(string id, string name, string json) =>
+    private protected static TaskSpec Spec(string id, string name, string json) =>
         new() { Id = id, Name = name, Args = ByteString.CopyFrom(Encoding.UTF8.GetBytes(json)) };
 
-    private static TaskResult Result(string id, string session, int attempt, string json) =>
+    private protected static TaskResult Result(string id, string session, int attempt, string json) =>
         new() { TaskId = id, Session = session, Attempt = attempt, Value = ByteString.CopyFromUtf8(json) };
 
-    private static Hello Hello(string worker) =>
+    private protected static Hello Hello(string worker) =>
         new() { WorkerId = worker, Host = "test", ProcessId = 1, Handlers = { new HandlerInfo { Name = "add", Kind = ExecutionKind.ThreadPool }, new HandlerInfo { Name = "echo", Kind = ExecutionKind.ThreadPool } } };
 }
 
 public sealed class EmbeddedStoreTests : StoreTests
 {
     private EmbeddedStore? _store;
+
+    [SkippableFact]
+    public async Task DefaultLayout_OnTheEmbeddedStore_IsOneShard_WithTheKeysOfOneTag()
+    {
+        Require();
+        await Store.SubmitAsync("s30", [Spec("s30.1", "echo", "[1]")]);
+
+        Assert.Equal(1, Store.Layout.Count);
+        var tag = "{" + Store.Layout.Prefix + "}";
+        Assert.Equal([tag + ":h", tag + ":o:s", tag + ":q:echo"], new[] { Store.Layout[0].Headers, Store.Layout[0].Outbox("s"), Store.Layout[0].Queue("echo") }.Select(k => (string)k!));
+        // One shard writes no forwards: its completions go straight to their outbox.
+        Assert.False(await Redis.GetDatabase().KeyExistsAsync(Store.Layout[0].Forwards));
+        Assert.Equal(1, (int)await Redis.GetDatabase().StringGetAsync(Store.Layout[0].ShardCount));
+    }
 
     protected override Task<string?> StartStoreAsync()
     {

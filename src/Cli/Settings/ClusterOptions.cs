@@ -65,6 +65,9 @@ internal static class ClusterOptions
     public static readonly Setting<int> ReplicaAcks = Setting.Int("replica-acks", "Redis only: a state change is acknowledged once this many replicas of its master hold it (WAIT, at most 2 s, then the call fails with Unavailable); 0: no wait", CoordinatorScope, 0, 16)
         .Sets<CoordinatorOptions>(o => o.ReplicaAcks);
 
+    public static readonly Setting<int> Shards = Setting.Int("shards", "shards of the keyspace, each its own hash tag (on Redis Cluster they spread over the masters); a count other than the store's is refused", CoordinatorScope, 1, 1024)
+        .Sets<CoordinatorOptions>(o => o.Shards).Shown("the store's; a new store: 1, or 4 per master on Redis Cluster");
+
     public static readonly Setting<string?> Tokens = Setting.FilePath("tokens", "tokens file, one grant per line: ROLE NAME TOKEN (client, worker, admin; a worker line may end with names=a,b); read again when it changes", CoordinatorScope)
         .Sets<CoordinatorOptions>(o => o.TokensFile).Shown("none: every call allowed");
 
@@ -171,7 +174,7 @@ internal static class ClusterOptions
     [
         // coordinator
         Port, HttpPort, Host, Redis, StoreWait, Data, Prefix, MaxPayload, MaxResult, MaxQueued, MaxBatch, Retention, DeadLetterRetention,
-        LeaseMs, HeartbeatMs, ReplicaAcks, Tokens, Insecure, MaxStreams, MaxSessions, TlsCert, TlsKey, TlsClientCa,
+        LeaseMs, HeartbeatMs, ReplicaAcks, Shards, Tokens, Insecure, MaxStreams, MaxSessions, TlsCert, TlsKey, TlsClientCa,
         // worker
         Coordinators, Processes, Threads, Coroutines, TaskAssemblies, TlsClientCert, TlsClientKey,
         // callers

@@ -20,6 +20,9 @@ internal sealed partial class Reaper : BackgroundService
     private const int ExpiryBatch = 500;
     // Between two pages of a sweep: the sweep takes a small share of the store's time.
     private static readonly TimeSpan SweepPace = TimeSpan.FromMilliseconds(200);
+
+    // A forward noted this long ago and still not appended is taken for one its coordinator left.
+    private static readonly TimeSpan ForwardAge = TimeSpan.FromSeconds(5);
     // The next page of the sweep for orphaned leases; -1 when no sweep is under way.
     private long _sweepCursor;
     // Until this time (Environment.TickCount64) expired leases are left alone: the store was away,
@@ -80,6 +83,9 @@ internal sealed partial class Reaper : BackgroundService
                 {
                     wait = TimeSpan.Zero;
                 }
+                // Completions another shard wrote for a session and its coordinator did not append
+                // (it died in between): appended now, once each.
+                await _store.DrainForwardsAsync(ForwardAge).ConfigureAwait(false);
                 var asked = Environment.TickCount64;
                 var (expired, due, next) = await _store.DueAsync().ConfigureAwait(false);
                 if (Environment.TickCount64 - asked > _options.HeartbeatInterval.TotalMilliseconds)

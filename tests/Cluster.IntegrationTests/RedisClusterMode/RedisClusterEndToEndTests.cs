@@ -30,6 +30,18 @@ public sealed class RedisClusterEndToEndTests(RedisClusterModeCluster cluster, I
     }
 
     [SkippableFact]
+    public async Task CoordinatorStartedWithAnotherShardCount_IsRefused_NamingBothNumbers()
+    {
+        Cluster.Require();
+
+        await using var other = ChildProcess.StartCluster("coordinator", "--port", "0", "--http-port", "0", "--redis", Cluster.RedisClusterServer!.MasterAddresses, "--shards", "5");
+
+        Assert.Equal(1, await other.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("Shards (--shards) is 5, but the store under prefix 'cluster' holds 12 shards", other.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", other.Output, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task TasksSubmittedToASecondCoordinator_RunOnTheFirstOnesWorkers_ThroughPubSubOnTheCluster()
     {
         Cluster.Require();

@@ -2,10 +2,31 @@ using StackExchange.Redis;
 
 namespace Cluster.Coordinator.Internal.Store;
 
-/// <summary>Every key of the store, under one hash tag so each script touches a single slot.</summary>
-internal sealed class Keys(string prefix)
+/// <summary>
+/// Every key of one shard of the store, under the shard's hash tag so each script touches a single
+/// slot. Shard 0's tag is <c>{prefix}</c>: a one-shard store is the keyspace of one tag. The pub/sub
+/// channels are the store's, not a shard's: they keep the tag of shard 0 whatever the shard.
+/// </summary>
+internal sealed class Keys
 {
-    private readonly string _tag = "{" + prefix + "}";
+    private readonly string _tag;
+    private readonly string _channels;
+
+    /// <summary>The keys of shard 0 (of a one-shard store) under <paramref name="prefix"/>.</summary>
+    public Keys(string prefix)
+        : this(prefix, "{" + prefix + "}")
+    {
+    }
+
+    /// <summary>The keys of a shard whose hash tag (braces included) is <paramref name="tag"/>.</summary>
+    public Keys(string prefix, string tag)
+    {
+        _tag = tag;
+        _channels = "{" + prefix + "}";
+    }
+
+    /// <summary>The shard's hash tag, braces included.</summary>
+    public string Tag => _tag;
 
     public RedisKey Headers => _tag + ":h";
     public RedisKey Args => _tag + ":a";
@@ -24,10 +45,10 @@ internal sealed class Keys(string prefix)
     public RedisKey Results => _tag + ":res";
     /// <summary>The ids of <see cref="Results"/> by the time each was written, to trim them past the retention.</summary>
     public RedisKey ResultIndex => _tag + ":res:at";
-    public RedisChannel ReadyChannel => RedisChannel.Literal(_tag + ":ready");
-    public RedisChannel DoneChannel => RedisChannel.Literal(_tag + ":done");
-    public RedisChannel EventsChannel => RedisChannel.Literal(_tag + ":events");
-    public RedisChannel InterruptChannel => RedisChannel.Literal(_tag + ":interrupt");
+    public RedisChannel ReadyChannel => RedisChannel.Literal(_channels + ":ready");
+    public RedisChannel DoneChannel => RedisChannel.Literal(_channels + ":done");
+    public RedisChannel EventsChannel => RedisChannel.Literal(_channels + ":events");
+    public RedisChannel InterruptChannel => RedisChannel.Literal(_channels + ":interrupt");
 
     public RedisKey Queue(string name) => _tag + ":q:" + name;
 
@@ -57,4 +78,20 @@ internal sealed class Keys(string prefix)
     /// task (some 60 bytes and its id) for the retention window, trimmed as it is written.
     /// </summary>
     public RedisKey Finished(string session) => _tag + ":f:" + session;
+
+    /// <summary>
+    /// On shard 0 only: the number of shards the store was laid out with, so that a coordinator
+    /// started with another number is refused instead of losing sight of tasks.
+    /// </summary>
+    public RedisKey ShardCount => _tag + ":shards";
+
+    /// <summary>
+    /// The sessions homed on another shard whose completions this shard's scripts wrote into its own
+    /// outbox of the session (a forward, waiting to be appended to the session's outbox) → when
+    /// (ms): the reaper drains those a coordinator left behind.
+    /// </summary>
+    public RedisKey Forwards => _tag + ":fwd";
+
+    /// <summary>On a session's home shard: the task ids whose forwarded completion its outbox holds, so a forward applied twice appends once.</summary>
+    public RedisKey Appended(string session) => _tag + ":of:" + session;
 }

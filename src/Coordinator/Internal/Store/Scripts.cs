@@ -699,4 +699,54 @@ internal static class Scripts
         redis.call('HDEL', KEYS[2], KEYS[3])
         return redis.call('SREM', KEYS[1], ARGV[1])
         """);
+
+    /// KEYS: a session's outbox, its sequence and its appended ids (on the session's home shard).
+    /// ARGV: retention seconds, then (task id, completion entry) per completion another shard wrote
+    /// for the session. Appends each whose task id the outbox has not had yet, in order, numbered by
+    /// the session's sequence; the appended ids are kept for the retention, so a forward applied
+    /// twice (a coordinator died between the append and dropping the forward) appends once.
+    /// Returns each completion's number in the outbox, 0 for one appended before.
+    public static readonly Script Append = new("append", Prelude + """
+        local ttl = tonumber(ARGV[1])
+        local now = now_ms()
+        local ids = {}
+        for i = 2, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+        local had = hmget(KEYS[3], ids, 'ZMSCORE')
+        local fresh = {}
+        for j = 1, #ids do
+          if not had[j] then fresh[#fresh + 1] = j end
+        end
+        local out = {}
+        for j = 1, #ids do out[j] = 0 end
+        if #fresh > 0 then
+          -- one block of the session's sequence for all of them, numbered in order
+          local last = next_seq(KEYS[2], #fresh, ttl)
+          local entries, seen = {}, {}
+          for k, j in ipairs(fresh) do
+            local seq = last - #fresh + k
+            out[j] = seq
+            entries[#entries + 1] = string.format('%d', seq)
+            entries[#entries + 1] = ARGV[2 * j + 1]
+            seen[#seen + 1] = now
+            seen[#seen + 1] = ids[j]
+          end
+          -- the completions are in their session's outbox: the client's stream delivers them from here
+          each_chunk('ZADD', KEYS[1], entries)
+          redis.call('EXPIRE', KEYS[1], ttl)
+          each_chunk('ZADD', KEYS[3], seen)
+        end
+        redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.format('%d', now - ttl * 1000))
+        redis.call('EXPIRE', KEYS[3], ttl)
+        return out
+        """);
+
+    /// KEYS: a shard's forwards, its outbox of the session.
+    /// ARGV: session, cutoff (ms). Drops the session from the forwards once nothing waits in the
+    /// outbox and no forward was noted after the cutoff. Returns 1 when dropped.
+    public static readonly Script ForgetForward = new("forget-forward", """
+        if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+        local at = redis.call('ZSCORE', KEYS[1], ARGV[1])
+        if not at or tonumber(at) > tonumber(ARGV[2]) then return 0 end
+        return redis.call('ZREM', KEYS[1], ARGV[1])
+        """);
 }

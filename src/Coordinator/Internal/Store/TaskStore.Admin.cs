@@ -1,219 +1,90 @@
-using System.Text.Json;
 using Cluster.Protocol.V1;
-using Google.Protobuf;
-using StackExchange.Redis;
 
 namespace Cluster.Coordinator.Internal.Store;
 
 internal sealed partial class TaskStore
 {
+    /// <summary>The workers (with the tasks they hold on every shard) and the queues (their tasks summed over the shards).</summary>
     public async Task<StatusReply> StatusAsync()
     {
-        var reply = new StatusReply();
-        var handled = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in await _db.SortedSetRangeByRankWithScoresAsync(keys.Workers).ConfigureAwait(false))
+        if (_one is not null)
         {
-            var worker = (string)entry.Element!;
-            var info = await _db.StringGetAsync(keys.WorkerInfo(worker)).ConfigureAwait(false);
-            if (!info.HasValue)
-            {
-                continue;
-            }
-            var hello = Hello.Parser.ParseFrom((byte[])info!);
-            var status = new WorkerStatus
-            {
-                WorkerId = worker,
-                Host = hello.Host,
-                ProcessId = hello.ProcessId,
-                Threads = hello.Threads,
-                Coroutines = hello.Coroutines,
-                Leased = await _db.SetLengthAsync(keys.Leased(worker)).ConfigureAwait(false),
-                // The score is the lease's deadline: the last heartbeat plus the lease time.
-                HeartbeatUnixMs = (long)entry.Score - _leaseMs,
-            };
-            status.Tasks.AddRange(hello.Handlers.Select(h => h.Name));
-            handled.UnionWith(status.Tasks);
-            reply.Workers.Add(status);
+            return await _one.StatusAsync().ConfigureAwait(false);
         }
-        var names = (await _db.SetMembersAsync(keys.Names).ConfigureAwait(false)).Select(n => (string)n!).Order(StringComparer.Ordinal).ToList();
-        var tombstones = names.Count == 0 ? [] : await _db.HashGetAsync(keys.NamePolicies, [.. names.Select(n => (RedisValue)(string)keys.Queue(n)!)]).ConfigureAwait(false);
-        for (var i = 0; i < names.Count; i++)
+        var all = await Task.WhenAll(_shards.Select(s => s.StatusAsync())).ConfigureAwait(false);
+        var reply = all[0].Clone();
+        var leased = all.Skip(1).SelectMany(r => r.Workers).GroupBy(w => w.WorkerId).ToDictionary(g => g.Key, g => g.Sum(w => w.Leased));
+        foreach (var worker in reply.Workers)
         {
-            var name = names[i];
-            var length = await _db.ListLengthAsync(keys.Queue(name)).ConfigureAwait(false);
-            // Cancelled tasks stay in the list as tombstones until leasing skips them: not queued.
-            var queued = Math.Max(0, length - (tombstones[i].TryParse(out long t) ? Math.Max(0, t) : 0));
-            var waiting = !handled.Contains(name);
-            // A name nobody serves with nothing queued is forgotten: the set stays as small as the live names.
-            if (queued == 0 && waiting && (int)await Scripts.ForgetName.RunAsync(_db, [keys.Names, keys.NamePolicies, keys.Queue(name), keys.Headers], [name]).ConfigureAwait(false) == 1)
-            {
-                continue;
-            }
-            reply.Queues.Add(new QueueStatus { Name = name, Queued = queued, Waiting = waiting });
+            worker.Leased += leased.GetValueOrDefault(worker.WorkerId);
         }
-        reply.Store = StoreDescription();
+        reply.Queues.Clear();
+        reply.Queues.AddRange(all.SelectMany(r => r.Queues)
+            .GroupBy(q => q.Name, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new QueueStatus { Name = g.Key, Queued = g.Sum(q => q.Queued), Waiting = g.All(q => q.Waiting) }));
+        reply.Store += $", in {_shards.Length} shards";
         return reply;
     }
 
-    /// <summary>"embedded Garnet at host:port", "redis host:port (server x.y.z)" or "redis cluster of N masters: host:port, ... (server x.y.z)".</summary>
-    private string StoreDescription()
-    {
-        var endpoints = redis.GetEndPoints();
-        var where = StoreAddress.Of(endpoints);
-        if (options.Redis is null)
-        {
-            return "embedded Garnet at " + where;
-        }
-        // Read from INFO by the connection when it connected: no round trip.
-        var version = endpoints.Length > 0 ? redis.GetServer(endpoints[0]).Version.ToString() : "unknown";
-        // A cluster's endpoints are every node it discovered; the masters are those it reaches and that serve slots.
-        var servers = endpoints.Select(e => redis.GetServer(e)).ToList();
-        if (servers.Any(s => s.ServerType == ServerType.Cluster))
-        {
-            var masters = servers.Where(s => s.IsConnected && !s.IsReplica).Select(s => s.EndPoint).ToList();
-            return $"redis cluster of {masters.Count} masters: {string.Join(", ", masters.Select(e => e is System.Net.DnsEndPoint dns ? $"{dns.Host}:{dns.Port}" : e.ToString()))} (server {version})";
-        }
-        return $"redis {where} (server {version})";
-    }
-
     /// <summary>
-    /// Lists a page of dead letters (oldest first) from their index by time, or requeues one, or
-    /// purges them all. Reads only the page asked for.
+    /// Lists a page of dead letters (oldest first, over every shard), or requeues one (from the
+    /// shard that holds it), or purges them all.
     /// </summary>
     public async Task<DeadLettersReply> DeadLettersAsync(DeadLettersRequest request)
     {
-        var reply = new DeadLettersReply();
-        if (request.Purge)
+        if (_one is not null)
         {
-            reply.Purged = await _db.HashLengthAsync(keys.DeadLetters).ConfigureAwait(false);
-            await _db.KeyDeleteAsync([keys.DeadLetters, keys.DeadLetterIndex]).ConfigureAwait(false);
-            return reply;
+            return await _one.DeadLettersAsync(request).ConfigureAwait(false);
         }
-        if (request.Requeue.Length > 0)
+        var reply = new DeadLettersReply();
+        if (request.Purge || request.Requeue.Length > 0)
         {
-            var record = await _db.HashGetAsync(keys.DeadLetters, request.Requeue).ConfigureAwait(false);
-            if (record.HasValue)
+            foreach (var shard in _shards)
             {
-                var letter = Read(request.Requeue, record!);
-                var redisKeys = keys.TaskKeys(4);
-                redisKeys[7] = keys.Names;
-                redisKeys[8] = keys.Queue(letter.Name);
-                redisKeys[9] = keys.DeadLetterIndex;
-                redisKeys[10] = keys.Revived;
-                reply.Requeued = (int)await Scripts.Resurrect.RunAsync(_db, redisKeys, [request.Requeue, letter.Name]).ConfigureAwait(false);
-                if (reply.Requeued > 0)
+                var one = await shard.DeadLettersAsync(request).ConfigureAwait(false);
+                reply.Purged += one.Purged;
+                reply.Requeued += one.Requeued;
+                if (one.Requeued > 0)
                 {
-                    await PublishReadyAsync([letter.Name]).ConfigureAwait(false);
+                    break;
                 }
             }
             return reply;
         }
+        // Each shard's first pages up to this one, merged by time: the page is among them.
         var limit = request.Limit > 0 ? request.Limit : 100;
         var first = (long)Math.Max(0, request.Page) * limit;
-        reply.Total = await _db.SortedSetLengthAsync(keys.DeadLetterIndex).ConfigureAwait(false);
-        var ids = await _db.SortedSetRangeByRankAsync(keys.DeadLetterIndex, first, first + limit - 1).ConfigureAwait(false);
-        if (ids.Length > 0)
-        {
-            var records = await _db.HashGetAsync(keys.DeadLetters, ids).ConfigureAwait(false);
-            for (var i = 0; i < ids.Length; i++)
-            {
-                if (records[i].HasValue)
-                {
-                    reply.Letters.Add(Read((string)ids[i]!, records[i]!));
-                }
-            }
-        }
+        var upTo = new DeadLettersRequest { Page = 0, Limit = (int)Math.Min(int.MaxValue, first + limit) };
+        var all = await Task.WhenAll(_shards.Select(s => s.DeadLettersAsync(upTo))).ConfigureAwait(false);
+        reply.Total = all.Sum(r => r.Total);
+        reply.Letters.AddRange(all.SelectMany(r => r.Letters).OrderBy(l => l.AtUnixMs).ThenBy(l => l.TaskId, StringComparer.Ordinal).Skip((int)first).Take(limit));
         return reply;
     }
 
-    /// <summary>
-    /// One task by its id as the store holds it: its header, its arguments' size and start, its errors
-    /// so far and its dead letter. One round trip of five reads; the arguments are cut to
-    /// <paramref name="preview"/> characters.
-    /// </summary>
-    public async Task<TaskDescription> DescribeAsync(string id, int preview)
-    {
-        var batch = _db.CreateBatch();
-        var header = batch.HashGetAsync(keys.Headers, id);
-        var size = batch.HashStringLengthAsync(keys.Args, id);
-        var args = batch.HashGetAsync(keys.Args, id);
-        var errors = batch.HashGetAsync(keys.Errors, id);
-        var dead = batch.HashGetAsync(keys.DeadLetters, id);
-        batch.Execute();
-        await Task.WhenAll(header, size, args, errors, dead).ConfigureAwait(false);
-        var letter = dead.Result.HasValue ? Read(id, dead.Result!) : null;
-        var argsText = args.Result.HasValue ? (string)args.Result! : letter?.Args.ToStringUtf8() ?? string.Empty;
-        List<TaskError> attempts = errors.Result.HasValue
-            ? [.. JsonSerializer.Deserialize<List<ErrorRecord>>((string)errors.Result!, ErrorRecord.Json)!.Select(ToTaskError)]
-            : [.. letter?.Errors ?? []];
-        return new TaskDescription(header.Result.HasValue ? Header.Parse(header.Result!) : null,
-            args.Result.HasValue ? size.Result : argsText.Length,
-            argsText.Length <= preview ? argsText : argsText[..preview], attempts, letter);
-    }
-
-    /// <summary>
-    /// Requeues every dead letter of the task name <paramref name="name"/>, as <see cref="DeadLettersAsync"/>
-    /// requeues one, reading the dead letters a page at a time. Returns how many it requeued.
-    /// </summary>
+    /// <summary>Requeues every dead letter of the task name <paramref name="name"/>, shard by shard. Returns how many it requeued.</summary>
     public async Task<int> RequeueNameAsync(string name)
     {
-        const int Page = 500;
-        var matching = new List<string>();
-        for (long first = 0; ; first += Page)
-        {
-            var ids = await _db.SortedSetRangeByRankAsync(keys.DeadLetterIndex, first, first + Page - 1).ConfigureAwait(false);
-            if (ids.Length == 0)
-            {
-                break;
-            }
-            var records = await _db.HashGetAsync(keys.DeadLetters, ids).ConfigureAwait(false);
-            for (var i = 0; i < ids.Length; i++)
-            {
-                if (records[i].HasValue && JsonSerializer.Deserialize<DeadLetterName>((string)records[i]!, ErrorRecord.Json)?.Name == name)
-                {
-                    matching.Add((string)ids[i]!);
-                }
-            }
-        }
         var requeued = 0;
-        foreach (var id in matching)
+        foreach (var shard in _shards)
         {
-            requeued += (await DeadLettersAsync(new DeadLettersRequest { Requeue = id }).ConfigureAwait(false)).Requeued;
+            requeued += await shard.RequeueNameAsync(name).ConfigureAwait(false);
         }
         return requeued;
     }
 
-    /// <summary>How many dead letters there are: one read of their index's length.</summary>
-    public Task<long> DeadLetterCountAsync() => _db.SortedSetLengthAsync(keys.DeadLetterIndex);
+    /// <summary>How many dead letters there are, summed over the shards (one read of each shard's index).</summary>
+    public async Task<long> DeadLetterCountAsync() =>
+        (await Task.WhenAll(_shards.Select(s => s.DeadLetterCountAsync())).ConfigureAwait(false)).Sum();
 
-    /// <summary>
-    /// Drops dead letters older than <see cref="CoordinatorOptions.DeadLetterRetention"/>, the oldest
-    /// first, at most <paramref name="max"/> a call. Returns how many it dropped.
-    /// </summary>
+    /// <inheritdoc cref="ShardStore.ExpireDeadLettersAsync"/>
     public async Task<int> ExpireDeadLettersAsync(int max)
     {
-        var retentionMs = (long)options.DeadLetterRetention.TotalMilliseconds;
-        return (int)await Scripts.ExpireDeadLetters.RunAsync(_db, [keys.DeadLetters, keys.DeadLetterIndex], [retentionMs, max]).ConfigureAwait(false);
-    }
-
-    private static DeadLetter Read(string id, string json)
-    {
-        var record = JsonSerializer.Deserialize<DeadLetterRecord>(json, ErrorRecord.Json)!;
-        var letter = new DeadLetter
+        var n = 0;
+        foreach (var shard in _shards)
         {
-            TaskId = id,
-            Name = record.Name,
-            Session = record.Session,
-            Attempt = record.Attempt,
-            Reason = record.Reason,
-            AtUnixMs = record.At,
-            Args = ByteString.CopyFromUtf8(record.Args),
-        };
-        letter.Errors.AddRange(record.Errors.Select(ToTaskError));
-        return letter;
+            n += await shard.ExpireDeadLettersAsync(max).ConfigureAwait(false);
+        }
+        return n;
     }
-
-    private sealed record DeadLetterName(string Name);
-
-    private sealed record DeadLetterRecord(string Name, string Session, int Attempt, string Reason, long At, string Args, List<ErrorRecord> Errors);
 }

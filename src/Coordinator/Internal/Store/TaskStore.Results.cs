@@ -1,17 +1,13 @@
-using System.Text.Json;
 using Cluster.Protocol.V1;
-using StackExchange.Redis;
 
 namespace Cluster.Coordinator.Internal.Store;
 
 internal sealed partial class TaskStore
 {
     /// <summary>
-    /// Where a task stands, for Tasks.Attach: its completion when it finished within the retention
-    /// (kept by the complete and cancel scripts, or read from its dead letter), else the session
-    /// that submitted it while it is still in the store; neither when the id is unknown.
-    /// The header is read first: a task leaves the headers in the same script that keeps its
-    /// completion, so a task without a header has its completion kept, or is unknown.
+    /// Where a task stands, for Tasks.Attach: its completion when it finished within the retention,
+    /// else the session that submitted it while it is still in the store; neither when the id is
+    /// unknown. Read from the task's shard (see <see cref="PeekAsync"/>).
     /// </summary>
     public async Task<(Completion? Completion, string? PendingSession)> LookupAsync(string id)
     {
@@ -19,42 +15,41 @@ internal sealed partial class TaskStore
         return (completion, header?.Session);
     }
 
-    /// <summary>The task's completion when it finished within the retention, else its header while it is in the store; neither when unknown.</summary>
-    public async Task<(Completion? Completion, Header? Pending)> PeekAsync(string id)
-    {
-        var header = await _db.HashGetAsync(keys.Headers, id).ConfigureAwait(false);
-        if (header.HasValue && Header.Parse(header!) is { } h)
-        {
-            return (null, h);
-        }
-        return (await FinishedAsync(id).ConfigureAwait(false), null);
-    }
+    /// <summary>
+    /// The task's completion when it finished within the retention, else its header while it is in
+    /// the store; neither when unknown. Its completion is kept in the task's shard (that of its id,
+    /// or of its idempotency key), also when its session is homed on another.
+    /// </summary>
+    public Task<(Completion? Completion, Header? Pending)> PeekAsync(string id) =>
+        FindAsync(id, s => s.PeekAsync(id), found => found.Completion is not null || found.Pending is not null);
 
-    /// <summary>The errors of a task's failed attempts so far, oldest first.</summary>
-    public async Task<List<TaskError>> ErrorsAsync(string id)
-    {
-        var errors = await _db.HashGetAsync(keys.Errors, id).ConfigureAwait(false);
-        return errors.HasValue
-            ? [.. JsonSerializer.Deserialize<List<ErrorRecord>>((byte[])errors!, ErrorRecord.Json)!.Select(ToTaskError)]
-            : [];
-    }
+    /// <summary>The errors of a task's failed attempts so far, oldest first, from the task's shard.</summary>
+    public Task<List<TaskError>> ErrorsAsync(string id) => FindAsync(id, s => s.ErrorsAsync(id), errors => errors.Count > 0);
 
-    /// <summary>A finished task's completion, kept for the retention; null when there is none.</summary>
-    public async Task<Completion?> FinishedAsync(string id)
+    /// <inheritdoc cref="ShardStore.DescribeAsync"/>
+    public Task<TaskDescription> DescribeAsync(string id, int preview) =>
+        FindAsync(id, s => s.DescribeAsync(id, preview), d => d.Header is not null || d.DeadLetter is not null || d.ArgsBytes > 0 || d.Errors.Count > 0);
+
+    /// <summary>
+    /// Reads a task from the shard of its id (or where this connection leased it) and, when that
+    /// shard does not hold it (<paramref name="found"/> is false), from the others at once: a task
+    /// submitted with an idempotency key lives in the shard of its key. Returns the first read that
+    /// found it, else the first shard's.
+    /// </summary>
+    private async Task<T> FindAsync<T>(string id, Func<ShardStore, Task<T>> read, Func<T, bool> found)
     {
-        var kept = await _db.HashGetAsync(keys.Results, id).ConfigureAwait(false);
-        if (kept.HasValue)
+        if (_one is not null)
         {
-            var bytes = (byte[])kept!;
-            return bytes.Length > 0 && bytes[0] == (byte)'D' ? DeadLetterCompletion(bytes.AsSpan(1)) : Completion.Parser.ParseFrom(bytes);
+            return await read(_one).ConfigureAwait(false);
         }
-        var letter = await _db.HashGetAsync(keys.DeadLetters, id).ConfigureAwait(false);
-        if (!letter.HasValue)
+        var first = ShardOf(id);
+        var there = await read(_shards[first]).ConfigureAwait(false);
+        if (found(there))
         {
-            return null;
+            return there;
         }
-        var record = JsonSerializer.Deserialize<DeadLetterRecord>((byte[])letter!, ErrorRecord.Json)!;
-        return DeadLetterCompletion(JsonSerializer.SerializeToUtf8Bytes(
-            new DeadLetterNotice(id, record.Attempt, string.Empty, record.Reason, record.Errors), ErrorRecord.Json));
+        var others = await Task.WhenAll(_shards.Where((_, s) => s != first).Select(read)).ConfigureAwait(false);
+        var elsewhere = others.Where(found).Take(1).ToList();
+        return elsewhere.Count > 0 ? elsewhere[0] : there;
     }
 }

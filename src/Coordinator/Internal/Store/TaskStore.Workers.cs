@@ -1,193 +1,147 @@
-using System.Globalization;
 using Cluster.Protocol.V1;
-using Google.Protobuf;
-using StackExchange.Redis;
 
 namespace Cluster.Coordinator.Internal.Store;
 
 internal sealed partial class TaskStore
 {
     /// <summary>
-    /// Registers a worker for the connection <paramref name="token"/>; false when another live
-    /// connection (on any coordinator) holds the worker's id.
+    /// Registers a worker for the connection <paramref name="token"/> on every shard (leasing checks
+    /// the registration in the shard it leases from); false when another live connection holds the
+    /// worker's id. Shard 0 decides; a registration another shard still holds for the id is that of
+    /// a connection shard 0 no longer knows: its leases there go back, and the id is taken.
     /// </summary>
-    public Task<bool> RegisterAsync(string worker, string token, Hello hello) => HeartbeatAsync(worker, token, "hello", hello.ToByteArray());
-
-    /// <summary>
-    /// Renews the lease of a worker's tasks (or, with <paramref name="renew"/> false, only looks);
-    /// false when the connection <paramref name="token"/> no longer holds the registration: the
-    /// worker was reaped and its tasks went back to their queues.
-    /// </summary>
-    public Task<bool> HeartbeatAsync(string worker, string token, bool renew = true) => HeartbeatAsync(worker, token, renew ? "beat" : "check", RedisValue.EmptyString);
-
-    private async Task<bool> HeartbeatAsync(string worker, string token, string mode, RedisValue info)
+    public async Task<bool> RegisterAsync(string worker, string token, Hello hello)
     {
-        var result = await Scripts.Heartbeat.RunAsync(_db, [keys.Workers, keys.WorkerInfo(worker), keys.WorkerOwner(worker)], [worker, _leaseMs, token, mode, info]).ConfigureAwait(false);
-        return (int)result == 1;
-    }
-
-    /// <summary>Keeps the policies a worker registered for its task names.</summary>
-    public async Task RegisterPoliciesAsync(Hello hello)
-    {
-        var entries = hello.Handlers.Where(h => h.Policy is not null).Select(h => new HashEntry(h.Name, Policies.Encode(h.Policy))).ToArray();
-        if (entries.Length > 0)
+        if (!await _shards[0].RegisterAsync(worker, token, hello).ConfigureAwait(false))
         {
-            await _db.HashSetAsync(keys.NamePolicies, entries).ConfigureAwait(false);
+            return false;
         }
-    }
-
-    /// <summary>Workers whose lease expired, how many retries are due, and how long until the next one (null: none waiting).</summary>
-    public async Task<(string[] Expired, long Due, TimeSpan? Next)> DueAsync()
-    {
-        var result = (RedisResult[])(await Scripts.Due.RunAsync(_db, [keys.Workers, keys.Delayed], []).ConfigureAwait(false))!;
-        var wait = (long)result[2];
-        return ((string[])result[0]!, (long)result[1], wait < 0 ? null : TimeSpan.FromMilliseconds(wait));
-    }
-
-    /// <summary>Puts a vanished worker's leased tasks back at the front of their queues, or dead-letters those past their bound.</summary>
-    /// <param name="worker">The worker.</param>
-    /// <param name="gone">True when the worker is known to be gone (its stream broke); false to act only if its lease expired.</param>
-    /// <param name="token">With <paramref name="gone"/>: the connection whose stream broke; it acts only while that connection holds the registration. Null: whatever the registration.</param>
-    /// <returns>Requeued and dead-lettered counts; Requeued is -1 when the worker turned out alive, or its registration not the connection's.</returns>
-    public async Task<(int Requeued, int DeadLettered)> RequeueAsync(string worker, bool gone, string? token = null)
-    {
-        var (requeued, dead) = (0, 0);
-        for (var pass = 0; pass < 3; pass++)
+        for (var i = 1; i < _shards.Length; i++)
         {
-            // Read what the worker holds first, to declare every queue and outbox the script may touch.
-            var info = await _db.StringGetAsync(keys.WorkerInfo(worker)).ConfigureAwait(false);
-            var names = new HashSet<string>(StringComparer.Ordinal);
-            if (info.HasValue)
+            if (!await _shards[i].RegisterAsync(worker, token, hello).ConfigureAwait(false))
             {
-                names.UnionWith(Hello.Parser.ParseFrom((byte[])info!).Handlers.Select(h => h.Name));
-            }
-            var sessions = new HashSet<string>(StringComparer.Ordinal);
-            var ids = (await _db.SetMembersAsync(keys.Leased(worker)).ConfigureAwait(false)).Select(v => (RedisValue)v).ToArray();
-            if (ids.Length > 0)
-            {
-                foreach (var header in await _db.HashGetAsync(keys.Headers, ids).ConfigureAwait(false))
+                await _shards[i].RequeueAsync(worker, gone: true).ConfigureAwait(false);
+                if (!await _shards[i].RegisterAsync(worker, token, hello).ConfigureAwait(false))
                 {
-                    if (header.HasValue && Header.Parse(header!) is { } h)
-                    {
-                        names.Add(h.Name);
-                        sessions.Add(h.Session);
-                    }
+                    return false;
                 }
             }
-            var redisKeys = keys.TaskKeys(6 + names.Count + sessions.Count * 2);
-            redisKeys[7] = keys.Leased(worker);
-            redisKeys[8] = keys.Workers;
-            redisKeys[9] = keys.WorkerInfo(worker);
-            redisKeys[^3] = keys.Revived;
-            redisKeys[^2] = keys.WorkerOwner(worker);
-            redisKeys[^1] = keys.DeadLetterIndex;
-            var args = new List<RedisValue> { worker, gone ? token ?? "*" : "0", _retentionSeconds, names.Count };
-            var k = 10;
-            foreach (var name in names)
-            {
-                redisKeys[k++] = keys.Queue(name);
-                args.Add(name);
-            }
-            args.Add(sessions.Count);
-            foreach (var session in sessions)
-            {
-                redisKeys[k++] = keys.Outbox(session);
-                redisKeys[k++] = keys.OutboxSequence(session);
-                args.Add(session);
-            }
-            var result = Ints(await Scripts.Requeue.RunAsync(_db, redisKeys, [.. args]).ConfigureAwait(false));
-            if (result[0] < 0)
-            {
-                return (-1, 0);
-            }
-            requeued += result[0];
-            dead += result[1];
-            if (result[0] > 0)
-            {
-                await PublishReadyAsync(names).ConfigureAwait(false);
-            }
-            if (result[1] > 0)
-            {
-                await PublishDoneAsync(sessions).ConfigureAwait(false);
-            }
-            if (result[2] == 0)
-            {
-                break;
-            }
         }
-        return (requeued, dead);
+        return true;
     }
 
     /// <summary>
-    /// Hands back leased tasks the worker never started (a draining worker's, fenced by attempt; or,
-    /// with a null attempt, tasks never sent to it); they count neither as lost runs nor as attempts.
+    /// Renews the lease of a worker's tasks on every shard (or, with <paramref name="renew"/> false,
+    /// only looks); false when the connection no longer holds the registration on one of them.
     /// </summary>
+    public async Task<bool> HeartbeatAsync(string worker, string token, bool renew = true)
+    {
+        if (_one is not null)
+        {
+            return await _one.HeartbeatAsync(worker, token, renew).ConfigureAwait(false);
+        }
+        var held = await Task.WhenAll(_shards.Select(s => s.HeartbeatAsync(worker, token, renew))).ConfigureAwait(false);
+        return held.All(h => h);
+    }
+
+    /// <inheritdoc cref="ShardStore.RegisterPoliciesAsync"/>
+    public Task RegisterPoliciesAsync(Hello hello) => Task.WhenAll(_shards.Select(s => s.RegisterPoliciesAsync(hello)));
+
+    /// <summary>Workers whose lease expired on some shard, how many retries are due, and how long until the next one (null: none waiting).</summary>
+    public async Task<(string[] Expired, long Due, TimeSpan? Next)> DueAsync()
+    {
+        if (_one is not null)
+        {
+            return await _one.DueAsync().ConfigureAwait(false);
+        }
+        var all = await Task.WhenAll(_shards.Select(s => s.DueAsync())).ConfigureAwait(false);
+        var next = all.Where(a => a.Next is not null).Select(a => a.Next!.Value).DefaultIfEmpty().Min();
+        return ([.. all.SelectMany(a => a.Expired).Distinct(StringComparer.Ordinal)], all.Sum(a => a.Due), all.Any(a => a.Next is not null) ? next : null);
+    }
+
+    /// <summary>Puts a vanished worker's leased tasks back at the front of their queues, shard by shard, or dead-letters those past their bound.</summary>
+    /// <inheritdoc cref="ShardStore.RequeueAsync" path="/param"/>
+    /// <returns>Requeued and dead-lettered counts; Requeued is -1 when on every shard the worker turned out alive, or its registration not the connection's.</returns>
+    public async Task<(int Requeued, int DeadLettered)> RequeueAsync(string worker, bool gone, string? token = null)
+    {
+        if (_one is not null)
+        {
+            return await _one.RequeueAsync(worker, gone, token).ConfigureAwait(false);
+        }
+        var (requeued, dead, refused) = (0, 0, 0);
+        foreach (var shard in _shards)
+        {
+            var (r, d) = await shard.RequeueAsync(worker, gone, token).ConfigureAwait(false);
+            if (r < 0)
+            {
+                refused++;
+                continue;
+            }
+            requeued += r;
+            dead += d;
+        }
+        return (refused == _shards.Length ? -1 : requeued, dead);
+    }
+
+    /// <inheritdoc cref="ShardStore.ReleaseAsync"/>
     public async Task<int> ReleaseAsync(string worker, IReadOnlyList<string> names, IReadOnlyList<(string TaskId, int? Attempt)> tasks)
     {
-        var redisKeys = keys.TaskKeys(1 + names.Count);
-        redisKeys[7] = keys.Leased(worker);
-        var args = new List<RedisValue> { worker, names.Count };
-        for (var i = 0; i < names.Count; i++)
+        if (_one is not null)
         {
-            redisKeys[8 + i] = keys.Queue(names[i]);
-            args.Add(names[i]);
+            return await _one.ReleaseAsync(worker, names, tasks).ConfigureAwait(false);
         }
-        foreach (var (id, attempt) in tasks)
+        var released = 0;
+        foreach (var (shard, positions) in Group(tasks.Count, i => ShardOf(tasks[i].TaskId)))
         {
-            args.Add(id);
-            args.Add(attempt is { } a ? a.ToString(CultureInfo.InvariantCulture) : string.Empty);
-        }
-        var released = (int)await Scripts.Release.RunAsync(_db, redisKeys, [.. args]).ConfigureAwait(false);
-        if (released > 0)
-        {
-            await PublishReadyAsync(names).ConfigureAwait(false);
+            released += await _shards[shard].ReleaseAsync(worker, names, [.. positions.Select(i => tasks[i])]).ConfigureAwait(false);
+            foreach (var i in positions)
+            {
+                _placed.TryRemove(tasks[i].TaskId, out _);
+            }
         }
         return released;
     }
 
-    /// <summary>
-    /// Puts back the tasks the store holds leased to a worker that its connection never sent (a lease
-    /// whose reply was lost): every task in the worker's leased set but not in <paramref name="known"/>.
-    /// Nothing else may lease to the worker meanwhile. Returns how many went back.
-    /// </summary>
+    /// <inheritdoc cref="ShardStore.ReclaimUnsentAsync"/>
     public async Task<int> ReclaimUnsentAsync(string worker, IReadOnlyList<string> names, IReadOnlySet<string> known)
     {
-        var unsent = (await _db.SetMembersAsync(keys.Leased(worker)).ConfigureAwait(false))
-            .Select(v => (string)v!)
-            .Where(id => !known.Contains(id))
-            .Select(id => (id, (int?)null))
-            .ToList();
-        return unsent.Count == 0 ? 0 : await ReleaseAsync(worker, names, unsent).ConfigureAwait(false);
+        var n = 0;
+        foreach (var shard in _shards)
+        {
+            n += await shard.ReclaimUnsentAsync(worker, names, known).ConfigureAwait(false);
+        }
+        return n;
     }
 
-    /// <summary>Moves tasks whose retry backoff has passed back into their queues; returns how many.</summary>
+    /// <inheritdoc cref="ShardStore.PromoteAsync"/>
     public async Task<int> PromoteAsync()
     {
-        var due = await _db.SortedSetRangeByScoreAsync(keys.Delayed, double.NegativeInfinity, DateTimeOffset.UtcNow.AddSeconds(5).ToUnixTimeMilliseconds(), take: 1000).ConfigureAwait(false);
-        if (due.Length == 0)
+        var n = 0;
+        foreach (var shard in _shards)
         {
-            return 0;
+            n += await shard.PromoteAsync().ConfigureAwait(false);
         }
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var header in await _db.HashGetAsync(keys.Headers, due).ConfigureAwait(false))
+        return n;
+    }
+
+    /// <summary>
+    /// One step of the sweep for orphaned leases (see <see cref="ShardStore.SweepOrphanedLeasesAsync"/>),
+    /// shard after shard: the cursor holds the shard's cursor times the shard count, plus the shard.
+    /// </summary>
+    public async Task<(int Swept, long Next)> SweepOrphanedLeasesAsync(long cursor, int pageSize = 1000)
+    {
+        if (_one is not null)
         {
-            if (header.HasValue && Header.Parse(header!) is { } h)
-            {
-                names.Add(h.Name);
-            }
+            return await _one.SweepOrphanedLeasesAsync(cursor, pageSize).ConfigureAwait(false);
         }
-        var redisKeys = keys.TaskKeys(names.Count + 1);
-        redisKeys[^1] = keys.Names;
-        var k = 7;
-        foreach (var name in names)
+        var count = _shards.Length;
+        var shard = (int)(cursor % count);
+        var (swept, next) = await _shards[shard].SweepOrphanedLeasesAsync(cursor / count, pageSize).ConfigureAwait(false);
+        if (next != 0)
         {
-            redisKeys[k++] = keys.Queue(name);
+            return (swept, next * count + shard);
         }
-        var result = Ints(await Scripts.Promote.RunAsync(_db, redisKeys, [.. names.Select(n => (RedisValue)n)]).ConfigureAwait(false));
-        if (result[0] > 0)
-        {
-            await PublishReadyAsync(names).ConfigureAwait(false);
-        }
-        return result[0];
+        // This shard is swept: the next begins (0 when it was the last).
+        return (swept, shard + 1 < count ? shard + 1 : 0);
     }
 }

@@ -1,424 +1,245 @@
-using System.Globalization;
+using System.Collections.Concurrent;
 using Cluster.Protocol.V1;
-using Google.Protobuf;
 using StackExchange.Redis;
 
 namespace Cluster.Coordinator.Internal.Store;
 
-/// <summary>Task state in Redis: each method is one atomic script call over one batch.</summary>
-internal sealed partial class TaskStore(IConnectionMultiplexer redis, Keys keys, CoordinatorOptions options, Notifier? local = null)
+/// <summary>
+/// Task state in the store, over its shards (<see cref="ShardLayout"/>): each call goes to the shard
+/// that holds what it touches, one script per shard and batch; on one shard, straight to it.
+/// </summary>
+internal sealed partial class TaskStore
 {
-    private readonly IDatabase _db = redis.GetDatabase();
-    private readonly long _retentionSeconds = (long)options.Retention.TotalSeconds;
-    private readonly long _leaseMs = (long)options.LeaseTime.TotalMilliseconds;
-    // An error's text kept at most (in UTF-16 characters; three bytes each at worst in a message).
-    private const int MaxErrorMessageChars = 8 * 1024;
-    private const int MaxStackTraceChars = 16 * 1024;
+    private readonly ShardLayout _layout;
+    private readonly ShardStore[] _shards;
+    private readonly ShardStore? _one;
 
-    public Keys Keys => keys;
+    // Leased tasks that live in another shard than their id's (placed by idempotency key): where
+    // their results and releases go. Only the connection that leased a task commits it.
+    private readonly ConcurrentDictionary<string, int> _placed = new(StringComparer.Ordinal);
 
-    /// <summary>
-    /// Stores a batch of validated tasks and, when <paramref name="handoffWorker"/> is given, leases up
-    /// to <paramref name="handoffMax"/> of them to that worker in the same step. Returns the positions
-    /// (in <paramref name="tasks"/>) of those refused because their id, or their idempotency key (then
-    /// with the task that holds it), is taken; and the tasks handed to the worker.
-    /// </summary>
+    /// <summary>A store of the layout's shards.</summary>
+    public TaskStore(IConnectionMultiplexer redis, ShardLayout layout, CoordinatorOptions options, Notifier? local = null)
+    {
+        _layout = layout;
+        _shards = new ShardStore[layout.Count];
+        for (var i = 0; i < layout.Count; i++)
+        {
+            _shards[i] = new ShardStore(redis, layout, i, options, local);
+        }
+        _one = layout.Count == 1 ? _shards[0] : null;
+    }
+
+    /// <summary>A one-shard store under the prefix of <paramref name="keys"/>.</summary>
+    public TaskStore(IConnectionMultiplexer redis, Keys keys, CoordinatorOptions options, Notifier? local = null)
+        : this(redis, new ShardLayout(keys.Tag[1..^1], 1), options, local)
+    {
+    }
+
+    /// <summary>Runs before each append of forwarded completions; a hook that throws leaves them for the reaper, as a coordinator that dies there would.</summary>
+    internal Func<Task>? BeforeAppend
+    {
+        set
+        {
+            foreach (var shard in _shards)
+            {
+                shard.BeforeAppend = value;
+            }
+        }
+    }
+
+    /// <summary>Shard 0's keys (the channels, the layout's record).</summary>
+    public Keys Keys => _layout.Base;
+
+    /// <summary>The layout of the shards.</summary>
+    public ShardLayout Layout => _layout;
+
+    /// <summary>The store of one shard.</summary>
+    internal ShardStore Shard(int shard) => _shards[shard];
+
+    /// <inheritdoc cref="ShardStore.SubmitAsync"/>
     public async Task<SubmitOutcome> SubmitAsync(string session, IReadOnlyList<TaskSpec> tasks, string? handoffWorker = null, int handoffMax = 0)
     {
-        var names = new List<string>();
-        var nameIndex = new Dictionary<string, int>(StringComparer.Ordinal);
-        var idempotencyKeys = new List<string>();
-        foreach (var task in tasks)
+        if (_one is not null)
         {
-            if (!nameIndex.ContainsKey(task.Name))
-            {
-                names.Add(task.Name);
-                nameIndex[task.Name] = names.Count;
-            }
-            if (task.IdempotencyKey.Length > 0)
-            {
-                idempotencyKeys.Add(task.IdempotencyKey);
-            }
+            return await _one.SubmitAsync(session, tasks, handoffWorker, handoffMax).ConfigureAwait(false);
         }
-        var handoff = handoffWorker is not null && handoffMax > 0;
-        var args = new RedisValue[6 + names.Count + tasks.Count * 6];
-        var k = 0;
-        args[k++] = session;
-        args[k++] = _retentionSeconds;
-        args[k++] = names.Count;
-        args[k++] = handoff ? handoffWorker : string.Empty;
-        args[k++] = handoff ? handoffMax : 0;
-        args[k++] = options.MaxQueued;
-        foreach (var name in names)
+        var groups = Group(tasks.Count, i => _layout.OfTask(tasks[i].Id, tasks[i].IdempotencyKey));
+        // The worker waiting for tasks takes them from the largest group; leasing finds the others.
+        var largest = groups.MaxBy(g => g.Value.Count).Key;
+        var runs = groups.Select(g => (g.Key, g.Value, Run: _shards[g.Key].SubmitAsync(session, [.. g.Value.Select(i => tasks[i])], g.Key == largest ? handoffWorker : null, g.Key == largest ? handoffMax : 0))).ToList();
+        await Task.WhenAll(runs.Select(r => r.Run)).ConfigureAwait(false);
+        var refused = new List<(int, string)>();
+        var handed = new List<Assignment>();
+        var full = new List<(int, long)>();
+        foreach (var (shard, positions, run) in runs)
         {
-            args[k++] = name;
-        }
-        var redisKeys = keys.TaskKeys(2 + names.Count + idempotencyKeys.Count + (handoff ? 2 : 0));
-        redisKeys[7] = keys.Names;
-        for (var i = 0; i < names.Count; i++)
-        {
-            redisKeys[8 + i] = keys.Queue(names[i]);
-        }
-        var nextKey = 8 + names.Count;
-        foreach (var task in tasks)
-        {
-            args[k++] = task.Id;
-            args[k++] = nameIndex[task.Name];
-            // A chunked task's arguments are kept behind a '*', which no JSON text starts with.
-            args[k++] = task.Chunked ? Chunked(task.Args.Span) : task.Args.Memory;
-            args[k++] = Policies.Encode(task.Policy);
-            if (task.IdempotencyKey.Length > 0)
-            {
-                redisKeys[nextKey] = keys.Idempotency(task.IdempotencyKey);
-                args[k++] = ++nextKey; // Lua's KEYS are 1-based
-            }
-            else
-            {
-                args[k++] = 0;
-            }
-            args[k++] = Telemetry.StoredTrace.Encode(task);
-        }
-        redisKeys[handoff ? ^3 : ^1] = keys.Finished(session);
-        if (handoff)
-        {
-            redisKeys[^2] = keys.Leased(handoffWorker!);
-            redisKeys[^1] = keys.Workers;
-        }
-        var result = (RedisResult[])(await Scripts.Submit.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
-        var dups = (RedisResult[])result[0]!;
-        var refused = new List<(int, string)>(dups.Length / 2);
-        for (var i = 0; i + 1 < dups.Length; i += 2)
-        {
-            refused.Add(((int)dups[i], (string)dups[i + 1]!));
-        }
-        var handed = Assignments((RedisResult[])result[1]!);
-        if (!AllHanded(tasks, refused, handed))
-        {
-            try
-            {
-                // Some wait in their queues: wake the workers that take them.
-                await PublishReadyAsync(names).ConfigureAwait(false);
-            }
-            catch (RedisException)
-            {
-                // Stored, and handed over where they were: lease loops look at their queues at
-                // least every few seconds, so a lost notice only delays the others.
-            }
-        }
-        var over = (RedisResult[])result[2]!;
-        var full = new List<(int, long)>(over.Length / 2);
-        for (var i = 0; i + 1 < over.Length; i += 2)
-        {
-            full.Add(((int)over[i], (long)over[i + 1]));
+            var outcome = run.Result;
+            refused.AddRange(outcome.Refused.Select(r => (positions[r.Index], r.ExistingTaskId)));
+            full.AddRange(outcome.Full.Select(f => (positions[f.Index], f.Queued)));
+            Note(shard, outcome.Handed);
+            handed.AddRange(outcome.Handed);
         }
         return new SubmitOutcome(refused, handed) { Full = full };
     }
 
     /// <summary>
-    /// Whether every task this batch stored went to the worker at once. Leasing takes each queue
-    /// from its head, so then nothing older waits either.
-    /// </summary>
-    private static bool AllHanded(IReadOnlyList<TaskSpec> tasks, List<(int Index, string ExistingTaskId)> refused, List<Assignment> handed)
-    {
-        if (handed.Count < tasks.Count - refused.Count)
-        {
-            return false;
-        }
-        var refusedAt = refused.Select(r => r.Index).ToHashSet();
-        var stored = new HashSet<string>(tasks.Count, StringComparer.Ordinal);
-        for (var i = 0; i < tasks.Count; i++)
-        {
-            if (!refusedAt.Contains(i))
-            {
-                stored.Add(tasks[i].Id);
-            }
-        }
-        foreach (var assignment in handed)
-        {
-            stored.Remove(assignment.TaskId);
-        }
-        return stored.Count == 0;
-    }
-
-    /// <summary>
-    /// Leases up to <paramref name="max"/> queued tasks of the given names to the worker whose
-    /// registration the connection <paramref name="token"/> holds; <c>More</c> when the byte bound
-    /// of one lease stopped it short.
+    /// Leases up to <paramref name="max"/> queued tasks of the given names to the worker, from every
+    /// shard in turn (one script call each), starting at a shard that <paramref name="rotation"/>
+    /// moves on, so that no shard's queues wait behind another's.
     /// </summary>
     public async Task<(List<Assignment> Tasks, bool More)> LeaseAsync(string worker, string token, IReadOnlyList<string> names, int max, int rotation)
     {
-        var redisKeys = keys.TaskKeys(3 + names.Count);
-        redisKeys[7] = keys.Leased(worker);
-        redisKeys[8] = keys.Workers;
-        for (var i = 0; i < names.Count; i++)
+        if (_one is not null)
         {
-            redisKeys[9 + i] = keys.Queue(names[i]);
+            return await _one.LeaseAsync(worker, token, names, max, rotation).ConfigureAwait(false);
         }
-        redisKeys[^1] = keys.WorkerOwner(worker);
-        var result = (RedisResult[])(await Scripts.Lease.RunAsync(_db, redisKeys, [worker, max, rotation, token]).ConfigureAwait(false))!;
-        var leased = Assignments(result);
-        return (leased, result.Length > leased.Count * 6 && result[leased.Count * 6].Resp2Type != ResultType.Array);
-    }
-
-    /// <summary>The assignments of leased tasks, as the lease step returns them.</summary>
-    private static List<Assignment> Assignments(RedisResult[] result)
-    {
-        var leased = new List<Assignment>(result.Length / 6);
-        for (var i = 0; i + 5 < result.Length; i += 6)
+        var leased = new List<Assignment>();
+        var start = (int)((uint)rotation % (uint)_shards.Length);
+        for (var n = 0; n < _shards.Length && leased.Count < max; n++)
         {
-            var stored = (byte[])result[i + 2]!;
-            var chunked = stored.Length > 0 && stored[0] == (byte)'*';
-            var (soft, hard) = Policies.Timeouts((string)result[i + 5]!);
-            if (result[i].Resp2Type == ResultType.Array || (string?)result[i] == "+")
+            var shard = (start + n) % _shards.Length;
+            var (tasks, more) = await _shards[shard].LeaseAsync(worker, token, names, max - leased.Count, rotation).ConfigureAwait(false);
+            Note(shard, tasks);
+            leased.AddRange(tasks);
+            if (more)
             {
-                break;
-            }
-            leased.Add(new Assignment
-            {
-                TaskId = (string)result[i]!,
-                Name = (string)result[i + 1]!,
-                Args = UnsafeByteOperations.UnsafeWrap(chunked ? stored.AsMemory(1) : stored),
-                Chunked = chunked,
-                Attempt = (int)result[i + 3],
-                Session = (string)result[i + 4]!,
-                SoftTimeoutMs = soft,
-                HardTimeoutMs = hard,
-            });
-        }
-        // Last, when some are traced: (position, stored trace context) per traced task.
-        if (result.Length > 0 && result[^1].Resp2Type == ResultType.Array)
-        {
-            var traced = (RedisResult[])result[^1]!;
-            for (var i = 0; i + 1 < traced.Length; i += 2)
-            {
-                Telemetry.StoredTrace.Apply(leased[(int)traced[i]], (string)traced[i + 1]!);
+                return (leased, true);
             }
         }
-        return leased;
+        return (leased, false);
     }
 
-    /// <summary>
-    /// Commits a worker's results, fenced by attempt: a value or a final error completes the task;
-    /// an error its policy retries sends it to wait out a backoff; one past its bound dead-letters it.
-    /// </summary>
-    /// <param name="worker">The worker connection whose leases the results answer.</param>
-    /// <param name="results">The results, each fenced by its attempt.</param>
-    /// <param name="verdicts">When given, is told what became of each result, one letter each in order: c committed (a value or a final error), r retrying, d dead-lettered, s stale.</param>
+    /// <inheritdoc cref="ShardStore.CompleteAsync"/>
     public async Task<CompleteOutcome> CompleteAsync(string worker, IReadOnlyList<TaskResult> results, Action<string>? verdicts = null)
     {
-        var sessions = new List<string>();
-        var sessionIndex = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var r in results)
+        if (_one is not null)
         {
-            if (!sessionIndex.ContainsKey(r.Session))
+            return await _one.CompleteAsync(worker, results, verdicts).ConfigureAwait(false);
+        }
+        var groups = Group(results.Count, i => ShardOf(results[i].TaskId));
+        var letters = new char[results.Count];
+        var runs = groups.Select(g => (Staged: new List<string>(), Shard: g.Key, Positions: g.Value)).Select(g => (g.Staged, g.Shard, Run: _shards[g.Shard].CompleteAsync(worker, [.. g.Positions.Select(i => results[i])], v =>
+        {
+            for (var j = 0; j < v.Length && j < g.Positions.Count; j++)
             {
-                sessions.Add(r.Session);
-                sessionIndex[r.Session] = sessions.Count;
+                letters[g.Positions[j]] = v[j];
             }
-        }
-        var redisKeys = keys.TaskKeys(5 + sessions.Count * 3);
-        redisKeys[7] = keys.Leased(worker);
-        redisKeys[^4] = keys.Results;
-        redisKeys[^3] = keys.ResultIndex;
-        redisKeys[^2] = keys.Revived;
-        redisKeys[^1] = keys.DeadLetterIndex;
-        for (var i = 0; i < sessions.Count; i++)
+        }, g.Staged))).ToList();
+        await Task.WhenAll(runs.Select(r => r.Run)).ConfigureAwait(false);
+        // One append per session homed elsewhere, for what every shard of the batch wrote for it.
+        var moves = runs.SelectMany(r => r.Staged.Select(session => (Session: session, r.Shard)))
+            .GroupBy(m => m.Session, StringComparer.Ordinal)
+            .Select(g => _shards[_layout.HomeOf(g.Key)].MoveAsync(g.Key, [.. g.Select(m => m.Shard)]));
+        await Task.WhenAll(moves).ConfigureAwait(false);
+        var total = new CompleteOutcome(0, 0, 0, 0);
+        foreach (var (_, _, run) in runs)
         {
-            redisKeys[8 + i * 3] = keys.Outbox(sessions[i]);
-            redisKeys[9 + i * 3] = keys.OutboxSequence(sessions[i]);
-            redisKeys[10 + i * 3] = keys.Finished(sessions[i]);
-        }
-        var completions = new Completion[results.Count];
-        var args = new RedisValue[4 + sessions.Count + results.Count * 6];
-        var k = 0;
-        args[k++] = worker;
-        args[k++] = _retentionSeconds;
-        args[k++] = Random.Shared.NextDouble().ToString("0.000", CultureInfo.InvariantCulture);
-        args[k++] = sessions.Count;
-        foreach (var s in sessions)
-        {
-            args[k++] = s;
+            var o = run.Result;
+            total = new CompleteOutcome(total.Accepted + o.Accepted, total.Stale + o.Stale, total.Retrying + o.Retrying, total.DeadLettered + o.DeadLettered);
         }
         for (var i = 0; i < results.Count; i++)
         {
-            var r = results[i];
-            // A result over the limit fails its task (for good: running it again makes the same
-            // result), so no completion is larger than a client with gRPC's default limits receives.
-            var tooLarge = r.OutcomeCase == TaskResult.OutcomeOneofCase.Value && r.Value.Length > options.MaxResultBytes;
-            var error = r.Error is null ? null : Bounded(r.Error);
-            completions[i] = tooLarge ? TooLarge(r, worker, options.MaxResultBytes) : ToCompletion(r, worker);
-            if (error is not null)
+            if (letters[i] != 's' && letters[i] != 'r')
             {
-                completions[i].Error = error;
+                _placed.TryRemove(results[i].TaskId, out _);
             }
-            args[k++] = r.TaskId;
-            args[k++] = r.Attempt.ToString(CultureInfo.InvariantCulture);
-            args[k++] = sessionIndex[r.Session];
-            args[k++] = completions[i].ToByteArray();
-            args[k++] = error?.Type ?? string.Empty;
-            args[k++] = error is null ? string.Empty : ErrorJson(error);
         }
-        var result = (RedisResult[])(await Scripts.Complete.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
-        var outcome = new CompleteOutcome((int)result[0], (int)result[1], (int)result[2], (int)result[3]);
-        verdicts?.Invoke((string)result[4]!);
-        if (result.Length > 5)
-        {
-            // Handed straight to this coordinator's open streams: they need not read them back.
-            var written = new (string Session, Completion Completion)[(result.Length - 5) / 2];
-            for (var i = 5; i + 1 < result.Length; i += 2)
-            {
-                var index = (int)result[i];
-                var completion = completions[index];
-                completion.Seq = (long)result[i + 1];
-                written[(i - 5) / 2] = (results[index].Session, completion);
-            }
-            local?.Deliver(written);
-        }
-        if (outcome.Accepted > outcome.Retrying)
-        {
-            await PublishDoneAsync(sessions, localWake: outcome.DeadLettered > 0).ConfigureAwait(false);
-        }
-        return outcome;
+        verdicts?.Invoke(new string(letters));
+        return total;
     }
 
     /// <summary>
     /// Cancels queued tasks of one session (true per task that will never run); with
-    /// <paramref name="interrupt"/>, asks the workers running the others to stop them.
+    /// <paramref name="interrupt"/>, asks the workers running the others to stop them. A task not
+    /// found in its id's shard is looked for in the others (one placed by its idempotency key).
     /// </summary>
     public async Task<(bool[] Cancelled, bool[] Interrupted)> CancelAsync(string session, IReadOnlyList<string> ids, bool interrupt)
     {
-        var args = new RedisValue[3 + ids.Count * 2];
-        args[0] = session;
-        args[1] = _retentionSeconds;
-        args[2] = interrupt ? "1" : "0";
-        for (var i = 0; i < ids.Count; i++)
+        if (_one is not null)
         {
-            args[3 + i * 2] = ids[i];
-            args[4 + i * 2] = new Completion { TaskId = ids[i], Cancelled = new Cancelled() }.ToByteArray();
+            return await _one.CancelAsync(session, ids, interrupt).ConfigureAwait(false);
         }
-        var redisKeys = keys.TaskKeys(6);
-        redisKeys[7] = keys.Outbox(session);
-        redisKeys[8] = keys.OutboxSequence(session);
-        redisKeys[9] = keys.Finished(session);
-        redisKeys[10] = keys.Revived;
-        redisKeys[11] = keys.Results;
-        redisKeys[12] = keys.ResultIndex;
-        var result = (RedisResult[])(await Scripts.Cancel.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
         var cancelled = new bool[ids.Count];
         var interrupted = new bool[ids.Count];
-        var interrupts = new List<string>();
-        for (var i = 0; i < ids.Count; i++)
+        for (var pass = 0; pass < 2; pass++)
         {
-            var code = (int)result[i * 2];
-            cancelled[i] = code == 1;
-            interrupted[i] = code == 2;
-            if (code == 2)
+            var open = Enumerable.Range(0, ids.Count).Where(i => !cancelled[i] && !interrupted[i]).ToList();
+            var shards = pass == 0
+                ? open.GroupBy(i => ShardOf(ids[i])).Select(g => (g.Key, g.ToList())).ToList()
+                : [.. Enumerable.Range(0, _shards.Length).Select(s => (s, open.Where(i => ShardOf(ids[i]) != s).ToList()))];
+            foreach (var (shard, positions) in shards.Where(s => s.Item2.Count > 0))
             {
-                interrupts.Add((string)result[i * 2 + 1]! + "\t" + ids[i]);
+                var (c, r) = await _shards[shard].CancelAsync(session, [.. positions.Select(i => ids[i])], interrupt).ConfigureAwait(false);
+                for (var j = 0; j < positions.Count; j++)
+                {
+                    cancelled[positions[j]] |= c[j];
+                    interrupted[positions[j]] |= r[j];
+                }
             }
-        }
-        if (cancelled.Any(c => c))
-        {
-            await PublishDoneAsync([session]).ConfigureAwait(false);
-        }
-        if (interrupts.Count > 0)
-        {
-            await _db.PublishAsync(keys.InterruptChannel, string.Join('\n', interrupts)).ConfigureAwait(false);
         }
         return (cancelled, interrupted);
     }
 
-    /// <summary>Relays started and progress notices to whichever coordinator serves each session; not stored.</summary>
-    public Task PublishEventsAsync(IEnumerable<TaskEvent> events)
-    {
-        var batch = new CompletionBatch();
-        batch.Events.AddRange(events);
-        // Not awaited for a reply: a store that does not answer delays no result behind them.
-        return batch.Events.Count == 0 ? Task.CompletedTask : _db.PublishAsync(keys.EventsChannel, batch.ToByteArray(), CommandFlags.FireAndForget);
-    }
+    /// <inheritdoc cref="ShardStore.PublishEventsAsync"/>
+    public Task PublishEventsAsync(IEnumerable<TaskEvent> events) => _shards[0].PublishEventsAsync(events);
+
+    /// <summary>Reads a session's completions after a cursor, oldest first, from its home shard.</summary>
+    public Task<List<Completion>> ReadCompletionsAsync(string session, long afterSeq, int max) =>
+        Home(session).ReadCompletionsAsync(session, afterSeq, max);
+
+    /// <inheritdoc cref="ShardStore.ReadCompletionBatchAsync"/>
+    public Task<(List<Completion> Completions, bool More)> ReadCompletionBatchAsync(string session, long afterSeq, int max, int maxBytes) =>
+        Home(session).ReadCompletionBatchAsync(session, afterSeq, max, maxBytes);
+
+    /// <inheritdoc cref="ShardStore.AckAsync"/>
+    public Task AckAsync(string session, long upToSeq) => Home(session).AckAsync(session, upToSeq);
 
     /// <summary>
-    /// Tells every coordinator that tasks of these names are ready: this one at once, the others
-    /// through the store's pub/sub (which this one ignores when the notice is its own).
+    /// Appends the completions other shards wrote for sessions homed elsewhere and left (their
+    /// coordinator died before it appended them) once noted longer than <paramref name="olderThan"/>
+    /// ago. Returns how many sessions it looked at.
     /// </summary>
-    private Task PublishReadyAsync(IEnumerable<string> names)
+    public async Task<int> DrainForwardsAsync(TimeSpan olderThan)
     {
-        var message = string.Join('\n', names);
-        local?.OnReady(message);
-        return _db.PublishAsync(keys.ReadyChannel, Notifier.Tag(local, message));
-    }
-
-    /// <summary>
-    /// Tells the coordinator holding each session's stream that it has new completions to read
-    /// from the store. This one is told only when <paramref name="localWake"/>: completions it
-    /// wrote as sent it has delivered already.
-    /// </summary>
-    private Task PublishDoneAsync(IEnumerable<string> sessions, bool localWake = true)
-    {
-        var message = string.Join('\n', sessions);
-        if (localWake)
+        var n = 0;
+        foreach (var shard in _shards)
         {
-            local?.OnDone(message);
+            n += await shard.DrainForwardsAsync(olderThan).ConfigureAwait(false);
         }
-        return _db.PublishAsync(keys.DoneChannel, Notifier.Tag(local, message));
+        return n;
     }
 
-    private static Completion ToCompletion(TaskResult r, string worker)
+    private ShardStore Home(string session) => _one ?? _shards[_layout.HomeOf(session)];
+
+    /// <summary>The shard of a leased task: where it was leased from, else its id's.</summary>
+    private int ShardOf(string taskId) => _placed.TryGetValue(taskId, out var shard) ? shard : _layout.OfTask(taskId);
+
+    /// <summary>Remembers the shard of leased tasks that live elsewhere than their id says.</summary>
+    private void Note(int shard, List<Assignment> tasks)
     {
-        var c = new Completion { TaskId = r.TaskId, Attempt = r.Attempt, Worker = worker };
-        switch (r.OutcomeCase)
+        foreach (var task in tasks)
         {
-            case TaskResult.OutcomeOneofCase.Value:
-                c.Result = r.Value;
-                break;
-            case TaskResult.OutcomeOneofCase.Error:
-                c.Error = r.Error;
-                break;
-            case TaskResult.OutcomeOneofCase.Cancelled:
-                c.Cancelled = r.Cancelled;
-                break;
-            default:
-                c.Error = new TaskError { Type = "Cluster.ProtocolError", Message = "The worker sent a result without an outcome.", Attempt = r.Attempt };
-                break;
+            if (_layout.OfTask(task.TaskId) != shard)
+            {
+                _placed[task.TaskId] = shard;
+            }
         }
-        return c;
     }
 
-    /// <summary>
-    /// The error with its message and stack trace cut to their bounds, so that its completion, and
-    /// a dead letter's with its last attempts' errors, fit in a message.
-    /// </summary>
-    private static TaskError Bounded(TaskError error) =>
-        error.Message.Length <= MaxErrorMessageChars && error.StackTrace.Length <= MaxStackTraceChars
-            ? error
-            : new TaskError(error) { Message = Cut(error.Message, MaxErrorMessageChars), StackTrace = Cut(error.StackTrace, MaxStackTraceChars) };
-
-    private static string Cut(string text, int max) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max), "… (cut)");
-
-    private static Completion TooLarge(TaskResult r, string worker, int limit) => new()
+    /// <summary>Positions 0..count-1 grouped by shard, in order.</summary>
+    private static Dictionary<int, List<int>> Group(int count, Func<int, int> shardOf)
     {
-        TaskId = r.TaskId,
-        Attempt = r.Attempt,
-        Worker = worker,
-        Error = new TaskError
+        var groups = new Dictionary<int, List<int>>();
+        for (var i = 0; i < count; i++)
         {
-            Type = "Cluster.ResultTooLarge",
-            Message = $"the result of task {r.TaskId} is {r.Value.Length} bytes; the limit is {limit}",
-            Attempt = r.Attempt,
-        },
-    };
-
-    private static byte[] Chunked(ReadOnlySpan<byte> args)
-    {
-        var marked = new byte[args.Length + 1];
-        marked[0] = (byte)'*';
-        args.CopyTo(marked.AsSpan(1));
-        return marked;
+            var shard = shardOf(i);
+            if (!groups.TryGetValue(shard, out var list))
+            {
+                groups[shard] = list = [];
+            }
+            list.Add(i);
+        }
+        return groups;
     }
-
-    private static string ErrorJson(TaskError error) =>
-        System.Text.Json.JsonSerializer.Serialize(new ErrorRecord(error.Type, error.Message, error.StackTrace, error.Attempt), ErrorRecord.Json);
-
-    private static int[] Ints(RedisResult result) =>
-        result.IsNull ? [] : ((RedisResult[])result!).Select(x => (int)x).ToArray();
 }

@@ -5,7 +5,7 @@ using StackExchange.Redis;
 
 namespace Cluster.Coordinator.Internal.Store;
 
-internal sealed partial class TaskStore
+internal sealed partial class ShardStore
 {
     // A dead letter's completion carries the errors of its last attempts, up to this many.
     private const int MaxDeadLetterAttempts = 16;

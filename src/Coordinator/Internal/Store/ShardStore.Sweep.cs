@@ -3,7 +3,7 @@ using StackExchange.Redis;
 
 namespace Cluster.Coordinator.Internal.Store;
 
-internal sealed partial class TaskStore
+internal sealed partial class ShardStore
 {
     /// <summary>
     /// One step of the sweep for leased tasks whose worker is no longer registered and is not

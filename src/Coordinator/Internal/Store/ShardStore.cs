@@ -1,0 +1,456 @@
+using System.Globalization;
+using Cluster.Protocol.V1;
+using Google.Protobuf;
+using StackExchange.Redis;
+
+namespace Cluster.Coordinator.Internal.Store;
+
+/// <summary>
+/// The task state of one shard of the store: each method is one atomic script call over one batch,
+/// on the shard's slot. A completion for a session homed on another shard is written into this
+/// shard's outbox of the session and moved from there (see <see cref="MoveAsync"/>).
+/// </summary>
+internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayout layout, int shard, CoordinatorOptions options, Notifier? local = null)
+{
+    private readonly IDatabase _db = redis.GetDatabase();
+    private readonly Keys keys = layout[shard];
+    private readonly long _retentionSeconds = (long)options.Retention.TotalSeconds;
+    private readonly long _leaseMs = (long)options.LeaseTime.TotalMilliseconds;
+    // An error's text kept at most (in UTF-16 characters; three bytes each at worst in a message).
+    private const int MaxErrorMessageChars = 8 * 1024;
+    private const int MaxStackTraceChars = 16 * 1024;
+
+    public Keys Keys => keys;
+
+    /// <summary>Whether the session's outbox lives in this shard (always, on one shard).</summary>
+    private bool IsHome(string session) => layout.HomeOf(session) == shard;
+
+    /// <summary>
+    /// Stores a batch of validated tasks and, when <paramref name="handoffWorker"/> is given, leases up
+    /// to <paramref name="handoffMax"/> of them to that worker in the same step. Returns the positions
+    /// (in <paramref name="tasks"/>) of those refused because their id, or their idempotency key (then
+    /// with the task that holds it), is taken; and the tasks handed to the worker.
+    /// </summary>
+    public async Task<SubmitOutcome> SubmitAsync(string session, IReadOnlyList<TaskSpec> tasks, string? handoffWorker = null, int handoffMax = 0)
+    {
+        var names = new List<string>();
+        var nameIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        var idempotencyKeys = new List<string>();
+        foreach (var task in tasks)
+        {
+            if (!nameIndex.ContainsKey(task.Name))
+            {
+                names.Add(task.Name);
+                nameIndex[task.Name] = names.Count;
+            }
+            if (task.IdempotencyKey.Length > 0)
+            {
+                idempotencyKeys.Add(task.IdempotencyKey);
+            }
+        }
+        var handoff = handoffWorker is not null && handoffMax > 0;
+        var args = new RedisValue[6 + names.Count + tasks.Count * 6];
+        var k = 0;
+        args[k++] = session;
+        args[k++] = _retentionSeconds;
+        args[k++] = names.Count;
+        args[k++] = handoff ? handoffWorker : string.Empty;
+        args[k++] = handoff ? handoffMax : 0;
+        // Each shard holds its share of a name's bound: the whole is the bound over the shards.
+        args[k++] = options.MaxQueued == 0 ? 0 : (options.MaxQueued + layout.Count - 1) / layout.Count;
+        foreach (var name in names)
+        {
+            args[k++] = name;
+        }
+        var redisKeys = keys.TaskKeys(2 + names.Count + idempotencyKeys.Count + (handoff ? 2 : 0));
+        redisKeys[7] = keys.Names;
+        for (var i = 0; i < names.Count; i++)
+        {
+            redisKeys[8 + i] = keys.Queue(names[i]);
+        }
+        var nextKey = 8 + names.Count;
+        foreach (var task in tasks)
+        {
+            args[k++] = task.Id;
+            args[k++] = nameIndex[task.Name];
+            // A chunked task's arguments are kept behind a '*', which no JSON text starts with.
+            args[k++] = task.Chunked ? Chunked(task.Args.Span) : task.Args.Memory;
+            args[k++] = Policies.Encode(task.Policy);
+            if (task.IdempotencyKey.Length > 0)
+            {
+                redisKeys[nextKey] = keys.Idempotency(task.IdempotencyKey);
+                args[k++] = ++nextKey; // Lua's KEYS are 1-based
+            }
+            else
+            {
+                args[k++] = 0;
+            }
+            args[k++] = Telemetry.StoredTrace.Encode(task);
+        }
+        redisKeys[handoff ? ^3 : ^1] = keys.Finished(session);
+        if (handoff)
+        {
+            redisKeys[^2] = keys.Leased(handoffWorker!);
+            redisKeys[^1] = keys.Workers;
+        }
+        var result = (RedisResult[])(await Scripts.Submit.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
+        var dups = (RedisResult[])result[0]!;
+        var refused = new List<(int, string)>(dups.Length / 2);
+        for (var i = 0; i + 1 < dups.Length; i += 2)
+        {
+            refused.Add(((int)dups[i], (string)dups[i + 1]!));
+        }
+        var handed = Assignments((RedisResult[])result[1]!);
+        if (!AllHanded(tasks, refused, handed))
+        {
+            try
+            {
+                // Some wait in their queues: wake the workers that take them.
+                await PublishReadyAsync(names).ConfigureAwait(false);
+            }
+            catch (RedisException)
+            {
+                // Stored, and handed over where they were: lease loops look at their queues at
+                // least every few seconds, so a lost notice only delays the others.
+            }
+        }
+        var over = (RedisResult[])result[2]!;
+        var full = new List<(int, long)>(over.Length / 2);
+        for (var i = 0; i + 1 < over.Length; i += 2)
+        {
+            full.Add(((int)over[i], (long)over[i + 1]));
+        }
+        return new SubmitOutcome(refused, handed) { Full = full };
+    }
+
+    /// <summary>
+    /// Whether every task this batch stored went to the worker at once. Leasing takes each queue
+    /// from its head, so then nothing older waits either.
+    /// </summary>
+    private static bool AllHanded(IReadOnlyList<TaskSpec> tasks, List<(int Index, string ExistingTaskId)> refused, List<Assignment> handed)
+    {
+        if (handed.Count < tasks.Count - refused.Count)
+        {
+            return false;
+        }
+        var refusedAt = refused.Select(r => r.Index).ToHashSet();
+        var stored = new HashSet<string>(tasks.Count, StringComparer.Ordinal);
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            if (!refusedAt.Contains(i))
+            {
+                stored.Add(tasks[i].Id);
+            }
+        }
+        foreach (var assignment in handed)
+        {
+            stored.Remove(assignment.TaskId);
+        }
+        return stored.Count == 0;
+    }
+
+    /// <summary>
+    /// Leases up to <paramref name="max"/> queued tasks of the given names to the worker whose
+    /// registration the connection <paramref name="token"/> holds; <c>More</c> when the byte bound
+    /// of one lease stopped it short.
+    /// </summary>
+    public async Task<(List<Assignment> Tasks, bool More)> LeaseAsync(string worker, string token, IReadOnlyList<string> names, int max, int rotation)
+    {
+        var redisKeys = keys.TaskKeys(3 + names.Count);
+        redisKeys[7] = keys.Leased(worker);
+        redisKeys[8] = keys.Workers;
+        for (var i = 0; i < names.Count; i++)
+        {
+            redisKeys[9 + i] = keys.Queue(names[i]);
+        }
+        redisKeys[^1] = keys.WorkerOwner(worker);
+        var result = (RedisResult[])(await Scripts.Lease.RunAsync(_db, redisKeys, [worker, max, rotation, token]).ConfigureAwait(false))!;
+        var leased = Assignments(result);
+        return (leased, result.Length > leased.Count * 6 && result[leased.Count * 6].Resp2Type != ResultType.Array);
+    }
+
+    /// <summary>The assignments of leased tasks, as the lease step returns them.</summary>
+    private static List<Assignment> Assignments(RedisResult[] result)
+    {
+        var leased = new List<Assignment>(result.Length / 6);
+        for (var i = 0; i + 5 < result.Length; i += 6)
+        {
+            var stored = (byte[])result[i + 2]!;
+            var chunked = stored.Length > 0 && stored[0] == (byte)'*';
+            var (soft, hard) = Policies.Timeouts((string)result[i + 5]!);
+            if (result[i].Resp2Type == ResultType.Array || (string?)result[i] == "+")
+            {
+                break;
+            }
+            leased.Add(new Assignment
+            {
+                TaskId = (string)result[i]!,
+                Name = (string)result[i + 1]!,
+                Args = UnsafeByteOperations.UnsafeWrap(chunked ? stored.AsMemory(1) : stored),
+                Chunked = chunked,
+                Attempt = (int)result[i + 3],
+                Session = (string)result[i + 4]!,
+                SoftTimeoutMs = soft,
+                HardTimeoutMs = hard,
+            });
+        }
+        // Last, when some are traced: (position, stored trace context) per traced task.
+        if (result.Length > 0 && result[^1].Resp2Type == ResultType.Array)
+        {
+            var traced = (RedisResult[])result[^1]!;
+            for (var i = 0; i + 1 < traced.Length; i += 2)
+            {
+                Telemetry.StoredTrace.Apply(leased[(int)traced[i]], (string)traced[i + 1]!);
+            }
+        }
+        return leased;
+    }
+
+    /// <summary>
+    /// Commits a worker's results, fenced by attempt: a value or a final error completes the task;
+    /// an error its policy retries sends it to wait out a backoff; one past its bound dead-letters it.
+    /// </summary>
+    /// <param name="worker">The worker connection whose leases the results answer.</param>
+    /// <param name="results">The results, each fenced by its attempt.</param>
+    /// <param name="verdicts">When given, is told what became of each result, one letter each in order: c committed (a value or a final error), r retrying, d dead-lettered, s stale.</param>
+    /// <param name="staged">When given, the sessions homed elsewhere whose completions the call wrote here are added to it, to be moved by the caller (with those of other shards); else they are moved here.</param>
+    public async Task<CompleteOutcome> CompleteAsync(string worker, IReadOnlyList<TaskResult> results, Action<string>? verdicts = null, List<string>? staged = null)
+    {
+        var sessions = new List<string>();
+        var sessionIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var r in results)
+        {
+            if (!sessionIndex.ContainsKey(r.Session))
+            {
+                sessions.Add(r.Session);
+                sessionIndex[r.Session] = sessions.Count;
+            }
+        }
+        var redisKeys = keys.TaskKeys(5 + sessions.Count * 3);
+        redisKeys[7] = keys.Leased(worker);
+        redisKeys[^4] = keys.Results;
+        redisKeys[^3] = keys.ResultIndex;
+        redisKeys[^2] = keys.Revived;
+        redisKeys[^1] = keys.DeadLetterIndex;
+        for (var i = 0; i < sessions.Count; i++)
+        {
+            redisKeys[8 + i * 3] = keys.Outbox(sessions[i]);
+            redisKeys[9 + i * 3] = keys.OutboxSequence(sessions[i]);
+            redisKeys[10 + i * 3] = keys.Finished(sessions[i]);
+        }
+        var completions = new Completion[results.Count];
+        var args = new RedisValue[4 + sessions.Count + results.Count * 6];
+        var k = 0;
+        args[k++] = worker;
+        args[k++] = _retentionSeconds;
+        args[k++] = Random.Shared.NextDouble().ToString("0.000", CultureInfo.InvariantCulture);
+        args[k++] = sessions.Count;
+        foreach (var s in sessions)
+        {
+            args[k++] = s;
+        }
+        for (var i = 0; i < results.Count; i++)
+        {
+            var r = results[i];
+            // A result over the limit fails its task (for good: running it again makes the same
+            // result), so no completion is larger than a client with gRPC's default limits receives.
+            var tooLarge = r.OutcomeCase == TaskResult.OutcomeOneofCase.Value && r.Value.Length > options.MaxResultBytes;
+            var error = r.Error is null ? null : Bounded(r.Error);
+            completions[i] = tooLarge ? TooLarge(r, worker, options.MaxResultBytes) : ToCompletion(r, worker);
+            if (error is not null)
+            {
+                completions[i].Error = error;
+            }
+            args[k++] = r.TaskId;
+            args[k++] = r.Attempt.ToString(CultureInfo.InvariantCulture);
+            args[k++] = sessionIndex[r.Session];
+            args[k++] = completions[i].ToByteArray();
+            args[k++] = error?.Type ?? string.Empty;
+            args[k++] = error is null ? string.Empty : ErrorJson(error);
+        }
+        var away = await StageAsync(sessions).ConfigureAwait(false);
+        var result = (RedisResult[])(await Scripts.Complete.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
+        var outcome = new CompleteOutcome((int)result[0], (int)result[1], (int)result[2], (int)result[3]);
+        verdicts?.Invoke((string)result[4]!);
+        if (result.Length > 5)
+        {
+            // Handed straight to this coordinator's open streams: they need not read them back.
+            var written = new List<(string Session, Completion Completion)>((result.Length - 5) / 2);
+            for (var i = 5; i + 1 < result.Length; i += 2)
+            {
+                var index = (int)result[i];
+                // A forwarded completion takes its number in its home outbox: delivered from there.
+                if (away is null || IsHome(results[index].Session))
+                {
+                    var completion = completions[index];
+                    completion.Seq = (long)result[i + 1];
+                    written.Add((results[index].Session, completion));
+                }
+            }
+            local?.Deliver([.. written]);
+        }
+        if (away is not null && staged is not null)
+        {
+            staged.AddRange(away);
+        }
+        else if (away is not null)
+        {
+            await ForwardAsync(away).ConfigureAwait(false);
+        }
+        if (outcome.Accepted > outcome.Retrying)
+        {
+            await PublishDoneAsync(away is null ? sessions : sessions.Where(IsHome), localWake: outcome.DeadLettered > 0).ConfigureAwait(false);
+        }
+        return outcome;
+    }
+
+    /// <summary>
+    /// Cancels queued tasks of one session (true per task that will never run); with
+    /// <paramref name="interrupt"/>, asks the workers running the others to stop them.
+    /// </summary>
+    public async Task<(bool[] Cancelled, bool[] Interrupted)> CancelAsync(string session, IReadOnlyList<string> ids, bool interrupt)
+    {
+        var args = new RedisValue[3 + ids.Count * 2];
+        args[0] = session;
+        args[1] = _retentionSeconds;
+        args[2] = interrupt ? "1" : "0";
+        for (var i = 0; i < ids.Count; i++)
+        {
+            args[3 + i * 2] = ids[i];
+            args[4 + i * 2] = new Completion { TaskId = ids[i], Cancelled = new Cancelled() }.ToByteArray();
+        }
+        var redisKeys = keys.TaskKeys(6);
+        redisKeys[7] = keys.Outbox(session);
+        redisKeys[8] = keys.OutboxSequence(session);
+        redisKeys[9] = keys.Finished(session);
+        redisKeys[10] = keys.Revived;
+        redisKeys[11] = keys.Results;
+        redisKeys[12] = keys.ResultIndex;
+        var away = await StageAsync([session]).ConfigureAwait(false);
+        var result = (RedisResult[])(await Scripts.Cancel.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
+        if (away is not null)
+        {
+            await ForwardAsync(away).ConfigureAwait(false);
+        }
+        var cancelled = new bool[ids.Count];
+        var interrupted = new bool[ids.Count];
+        var interrupts = new List<string>();
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var code = (int)result[i * 2];
+            cancelled[i] = code == 1;
+            interrupted[i] = code == 2;
+            if (code == 2)
+            {
+                interrupts.Add((string)result[i * 2 + 1]! + "\t" + ids[i]);
+            }
+        }
+        if (away is null && cancelled.Any(c => c))
+        {
+            await PublishDoneAsync([session]).ConfigureAwait(false);
+        }
+        if (interrupts.Count > 0)
+        {
+            await _db.PublishAsync(keys.InterruptChannel, string.Join('\n', interrupts)).ConfigureAwait(false);
+        }
+        return (cancelled, interrupted);
+    }
+
+    /// <summary>Relays started and progress notices to whichever coordinator serves each session; not stored.</summary>
+    public Task PublishEventsAsync(IEnumerable<TaskEvent> events)
+    {
+        var batch = new CompletionBatch();
+        batch.Events.AddRange(events);
+        // Not awaited for a reply: a store that does not answer delays no result behind them.
+        return batch.Events.Count == 0 ? Task.CompletedTask : _db.PublishAsync(keys.EventsChannel, batch.ToByteArray(), CommandFlags.FireAndForget);
+    }
+
+    /// <summary>
+    /// Tells every coordinator that tasks of these names are ready: this one at once, the others
+    /// through the store's pub/sub (which this one ignores when the notice is its own).
+    /// </summary>
+    private Task PublishReadyAsync(IEnumerable<string> names)
+    {
+        var message = string.Join('\n', names);
+        local?.OnReady(message);
+        return _db.PublishAsync(keys.ReadyChannel, Notifier.Tag(local, message));
+    }
+
+    /// <summary>
+    /// Tells the coordinator holding each session's stream that it has new completions to read
+    /// from the store. This one is told only when <paramref name="localWake"/>: completions it
+    /// wrote as sent it has delivered already.
+    /// </summary>
+    private Task PublishDoneAsync(IEnumerable<string> sessions, bool localWake = true)
+    {
+        var message = string.Join('\n', sessions);
+        if (message.Length == 0)
+        {
+            return Task.CompletedTask;
+        }
+        if (localWake)
+        {
+            local?.OnDone(message);
+        }
+        return _db.PublishAsync(keys.DoneChannel, Notifier.Tag(local, message));
+    }
+
+    private static Completion ToCompletion(TaskResult r, string worker)
+    {
+        var c = new Completion { TaskId = r.TaskId, Attempt = r.Attempt, Worker = worker };
+        switch (r.OutcomeCase)
+        {
+            case TaskResult.OutcomeOneofCase.Value:
+                c.Result = r.Value;
+                break;
+            case TaskResult.OutcomeOneofCase.Error:
+                c.Error = r.Error;
+                break;
+            case TaskResult.OutcomeOneofCase.Cancelled:
+                c.Cancelled = r.Cancelled;
+                break;
+            default:
+                c.Error = new TaskError { Type = "Cluster.ProtocolError", Message = "The worker sent a result without an outcome.", Attempt = r.Attempt };
+                break;
+        }
+        return c;
+    }
+
+    /// <summary>
+    /// The error with its message and stack trace cut to their bounds, so that its completion, and
+    /// a dead letter's with its last attempts' errors, fit in a message.
+    /// </summary>
+    private static TaskError Bounded(TaskError error) =>
+        error.Message.Length <= MaxErrorMessageChars && error.StackTrace.Length <= MaxStackTraceChars
+            ? error
+            : new TaskError(error) { Message = Cut(error.Message, MaxErrorMessageChars), StackTrace = Cut(error.StackTrace, MaxStackTraceChars) };
+
+    private static string Cut(string text, int max) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max), "… (cut)");
+
+    private static Completion TooLarge(TaskResult r, string worker, int limit) => new()
+    {
+        TaskId = r.TaskId,
+        Attempt = r.Attempt,
+        Worker = worker,
+        Error = new TaskError
+        {
+            Type = "Cluster.ResultTooLarge",
+            Message = $"the result of task {r.TaskId} is {r.Value.Length} bytes; the limit is {limit}",
+            Attempt = r.Attempt,
+        },
+    };
+
+    private static byte[] Chunked(ReadOnlySpan<byte> args)
+    {
+        var marked = new byte[args.Length + 1];
+        marked[0] = (byte)'*';
+        args.CopyTo(marked.AsSpan(1));
+        return marked;
+    }
+
+    private static string ErrorJson(TaskError error) =>
+        System.Text.Json.JsonSerializer.Serialize(new ErrorRecord(error.Type, error.Message, error.StackTrace, error.Attempt), ErrorRecord.Json);
+
+    private static int[] Ints(RedisResult result) =>
+        result.IsNull ? [] : ((RedisResult[])result!).Select(x => (int)x).ToArray();
+}
