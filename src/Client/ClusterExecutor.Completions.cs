@@ -26,6 +26,7 @@ public sealed partial class ClusterExecutor
                 while (await call.ResponseStream.MoveNext(token).ConfigureAwait(false))
                 {
                     backoff.Reset();
+                    OnStoreFaults(call.ResponseStream.Current.StoreFaults);
                     foreach (var notice in call.ResponseStream.Current.Events)
                     {
                         if (_futures.TryGetValue(notice.TaskId, out var running))

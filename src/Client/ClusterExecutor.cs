@@ -411,6 +411,12 @@ public sealed partial class ClusterExecutor : IClusterExecutor
     [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "No coordinator accepted {Count} tasks within {Timeout} ({Status}); their futures fail")]
     private partial void LogSubmitGaveUp(int count, TimeSpan timeout, StatusCode status);
 
+    [LoggerMessage(EventId = 406, Level = LogLevel.Warning, Message = "Session {Session}: a coordinator's store connection failed ({Faults} failures); re-checking the tasks it waits for")]
+    private partial void LogStoreFault(string session, long faults);
+
+    [LoggerMessage(EventId = 407, Level = LogLevel.Information, Message = "Session {Session}: re-checked {Count} waiting tasks after a store fault: {Resolved} had finished, {Lost} were lost")]
+    private partial void LogRechecked(string session, int count, int resolved, int lost);
+
     [LoggerMessage(EventId = 404, Level = LogLevel.Information, Message = "Queue of task {Name} is full: {Count} tasks wait here and are sent again in {Delay}")]
     private partial void LogQueueFull(string name, int count, TimeSpan delay);
 }

@@ -217,6 +217,9 @@ public abstract class ClusterFuture
     /// <summary>A coordinator stored the task.</summary>
     internal void MarkAccepted() => Volatile.Read(ref _answered).TrySetResult();
 
+    /// <summary>A coordinator answered that it stored the task (and it is not back in this process's queue).</summary>
+    internal bool Accepted => Volatile.Read(ref _submit) == Sent && Volatile.Read(ref _answered).Task.IsCompleted;
+
     /// <summary>
     /// A coordinator answered that the task's queue is full: back to this process's queue, to be sent
     /// again later; until then a cancel withdraws it here.

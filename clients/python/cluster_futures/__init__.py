@@ -12,7 +12,7 @@
 asyncio loop. See docs/protocol.md for the wire contract both follow.
 """
 
-from .errors import ClusterUnavailableError, RemoteTaskError, TaskRejectedError
+from .errors import ClusterUnavailableError, RemoteTaskError, TaskLostError, TaskRejectedError
 from .executor import ClusterExecutor, ClusterFuture
 from .worker import Handler, TaskCancelled, TaskContext, Worker, WorkerRefusedError, current_task, handler, serve
 
@@ -24,6 +24,7 @@ __all__ = [
     "RemoteTaskError",
     "TaskCancelled",
     "TaskContext",
+    "TaskLostError",
     "TaskRejectedError",
     "Worker",
     "WorkerRefusedError",

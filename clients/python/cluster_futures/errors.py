@@ -63,3 +63,14 @@ class ClusterUnavailableError(Exception):
         self.task_id = task_id
         self.status = status
         self.detail = detail
+
+
+class TaskLostError(Exception):
+    """The store lost the task: a coordinator said it was stored, and after the store failed over
+    (a Redis Cluster master killed before its replica had it) the store no longer knows it. It never
+    ran to a completion the store kept; submitting it again is safe."""
+
+    def __init__(self, task_id, name, detail):
+        super().__init__(f"task {task_id} ({name}) was lost by the store in a failover after it was accepted: {detail}")
+        self.task_id = task_id
+        self.name = name

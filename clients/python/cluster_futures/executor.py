@@ -15,7 +15,7 @@ from . import _channel
 from ._policy import retry_policy
 from ._proto import cluster_pb2 as pb
 from ._proto import cluster_pb2_grpc as rpc
-from .errors import ClusterUnavailableError, RemoteTaskError, TaskRejectedError, require_identifier
+from .errors import ClusterUnavailableError, RemoteTaskError, TaskLostError, TaskRejectedError, require_identifier
 
 # The largest arguments of one task: 4 MiB less 64 KiB (the coordinator's --max-payload bound).
 MAX_PAYLOAD_BYTES = 4 * 1024 * 1024 - 64 * 1024
@@ -142,6 +142,9 @@ class ClusterExecutor(Executor):
         self._call = None
         self._last_seq = 0
         self._acked_seq = 0
+        # The store faults the last completion batch reported (None before the first batch).
+        self._store_faults_seen = None
+        self._recheck_lock = threading.Lock()
         # How often the completion stream broke and was resumed, and how many Submit calls were made.
         self.stream_breaks = 0
         self.submit_calls = 0
@@ -374,6 +377,7 @@ class ClusterExecutor(Executor):
             try:
                 for batch in call:
                     backoff.reset()
+                    self._on_store_faults(batch.store_faults)
                     for event in batch.events:
                         self._on_event(event)
                     for completion in batch.completions:
@@ -385,6 +389,39 @@ class ClusterExecutor(Executor):
             self.stream_breaks += 1
             if backoff.wait(self._stopping):
                 return
+
+    def _on_store_faults(self, faults):
+        # A count other than the last one seen: a coordinator's store connection failed since, and
+        # a store that failed over may have lost a submit or a completion it acknowledged just before.
+        seen, self._store_faults_seen = self._store_faults_seen, faults
+        if seen is None or seen == faults:
+            return
+        threading.Thread(target=self._recheck, name="cluster-recheck", daemon=True).start()
+
+    def _recheck(self):
+        """Asks where each accepted task without a completion stands: a finished one resolves from
+        the answer, one the store does not know fails with TaskLostError, the rest wait as before."""
+        with self._recheck_lock:
+            waiting = [f for f in list(self._futures.values()) if f._phase == _ACCEPTED and not f.done()]
+            for future in waiting:
+                backoff = _channel.Backoff()
+                while not future.done() and not self._stopping.is_set():
+                    try:
+                        reply = self._stub.Attach(pb.AttachRequest(task_id=future.task_id, peek=True),
+                                                  metadata=self._metadata, timeout=_CALL_TIMEOUT)
+                    except grpc.RpcError as e:
+                        if e.code() == grpc.StatusCode.NOT_FOUND:
+                            future._resolve(error=TaskLostError(future.task_id, future.name, e.details()))
+                            future._answered.set()
+                            self._forget(future)
+                        elif e.code() in _channel.RETRYABLE and not backoff.wait(self._stopping):
+                            continue
+                        break
+                    if reply.HasField("completion"):
+                        reply.completion.task_id = future.task_id
+                        reply.completion.seq = 0
+                        self._on_completion(reply.completion)
+                    break
 
     def _on_event(self, event):
         future = self._futures.get(event.task_id)

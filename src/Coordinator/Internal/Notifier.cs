@@ -34,7 +34,30 @@ internal sealed class Notifier
         // replicates asynchronously): a lost completion leaves its task leased to a worker that no
         // longer holds it. Each lease loop puts back, once the store answers, what the store holds
         // leased to its worker that the connection does not hold; that task runs again.
-        redis.ConnectionFailed += (_, _) => ReclaimEverywhere();
+        redis.ConnectionFailed += (_, _) =>
+        {
+            ReclaimEverywhere();
+            CountStoreFault();
+        };
+    }
+
+    private long _storeFaults;
+
+    /// <summary>
+    /// How many times this coordinator's store connection has failed since it started: every
+    /// completion stream passes it on, so its client re-checks the tasks it waits for (a store that
+    /// failed over may have lost a submit or a completion it acknowledged just before).
+    /// </summary>
+    public long StoreFaults => Interlocked.Read(ref _storeFaults);
+
+    /// <summary>Counts a failure of the store connection and wakes every completion stream to say so.</summary>
+    internal void CountStoreFault()
+    {
+        Interlocked.Increment(ref _storeFaults);
+        foreach (var watch in _sessions.Values)
+        {
+            watch.Wake.Set();
+        }
     }
 
     private void ReclaimEverywhere()

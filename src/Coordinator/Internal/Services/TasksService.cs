@@ -177,10 +177,14 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
         try
         {
             var cursor = request.AfterSeq;
+            // The store faults this stream has told its client of: a new stream tells them at once
+            // (an empty first message when there were none), so the client has a count to compare with.
+            var faultsSent = -1L;
             while (!cancellationToken.IsCancellationRequested)
             {
                 watch.Wake.Reset();
-                var batch = new CompletionBatch();
+                var faults = notifier.StoreFaults;
+                var batch = new CompletionBatch { StoreFaults = faults };
                 // Notices first: a started notice never overtakes its task's completion (those past
                 // their share of the message go first in the next one).
                 List<Completion>? completions = [];
@@ -201,7 +205,7 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                     }
                 }
                 batch.Completions.AddRange(completions);
-                if (batch.Completions.Count == 0 && batch.Events.Count == 0)
+                if (batch.Completions.Count == 0 && batch.Events.Count == 0 && faults == faultsSent)
                 {
                     // Woken by a hand-over or a notice; the interval only guards against a lost notice.
                     if (!await watch.Wake.WaitAsync(SafetyInterval, cancellationToken).ConfigureAwait(false))
@@ -216,6 +220,7 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                     Unscope(scope, batch);
                 }
                 await responseStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+                faultsSent = faults;
                 if (completions.Count > 0)
                 {
                     cursor = completions[^1].Seq;
