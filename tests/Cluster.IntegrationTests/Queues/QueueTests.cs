@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Cluster.Contracts;
+using Cluster.IntegrationTests.Futures;
 using Cluster.IntegrationTests.Infrastructure;
 
 namespace Cluster.IntegrationTests.Queues;
