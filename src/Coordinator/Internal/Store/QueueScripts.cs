@@ -45,8 +45,10 @@ internal static class QueueScripts
         end
         """;
 
+    private static Script Of(string name, string body) => new(name, Prelude + "\n" + body);
+
     /// <summary>ARGV: entry, max size. → {1 added | 0 full, wake}.</summary>
-    public static readonly Script Put = new("iq.put", Prelude + """
+    public static readonly Script Put = Of("iq.put", """
         local now = now_ms()
         local wake = 0
         if requeue_expired(now) > 0 and redis.call('HDEL', S, 'wg') == 1 then wake = 1 end
@@ -63,7 +65,7 @@ internal static class QueueScripts
         """);
 
     /// <summary>ARGV: lease ms (0: none). → {0, wake, ms to the next lease expiry (0: none)} | {1, wake, entry, receipt}.</summary>
-    public static readonly Script Get = new("iq.get", Prelude + """
+    public static readonly Script Get = Of("iq.get", """
         local now = now_ms()
         requeue_expired(now)
         local wake = 0
@@ -87,7 +89,7 @@ internal static class QueueScripts
         """);
 
     /// <summary>ARGV: receipt ('' for none). → {1, wake} | {0 lost} | {-1 none unfinished}.</summary>
-    public static readonly Script TaskDone = new("iq.taskdone", Prelude + """
+    public static readonly Script TaskDone = Of("iq.taskdone", """
         local now = now_ms()
         requeue_expired(now)
         if ARGV[1] ~= '' then
@@ -103,7 +105,7 @@ internal static class QueueScripts
         """);
 
     /// <summary>ARGV: lease ms, receipts... → the receipts no longer held.</summary>
-    public static readonly Script Renew = new("iq.renew", Prelude + """
+    public static readonly Script Renew = Of("iq.renew", """
         local now = now_ms()
         requeue_expired(now)
         local lost = {}
@@ -118,7 +120,7 @@ internal static class QueueScripts
         """);
 
     /// <summary>ARGV: 1 to wait for join. → {count, unfinished, held, wake}.</summary>
-    public static readonly Script Info = new("iq.info", Prelude + """
+    public static readonly Script Info = Of("iq.info", """
         local now = now_ms()
         local wake = 0
         if requeue_expired(now) > 0 and redis.call('HDEL', S, 'wg') == 1 then wake = 1 end
