@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Diagnostics;
 using Cluster.Contracts;
 using Cluster.IntegrationTests.Futures;
@@ -8,7 +7,7 @@ using Xunit.Abstractions;
 namespace Cluster.IntegrationTests.Queues;
 
 /// <summary>
-/// A queue between processes: a producer in a worker process (a task handler) and a consumer in
+/// A queue between processes: producers in worker processes (task handlers) and consumers in
 /// the test's process pass 100,000 items through a queue of at most 100, each seen exactly once;
 /// and, at least once, the item of a consumer process killed with SIGKILL before it marked the
 /// item done goes to another consumer when its lease runs out.
@@ -20,32 +19,61 @@ public abstract class QueueProcessTests<TFixture>(TFixture cluster, ITestOutputH
     {
         cluster.Require();
         const int Items = 100_000;
+        const int Consumers = 4;
         await using var executor = cluster.NewExecutor();
         var name = "q-" + Guid.NewGuid().ToString("N")[..12];
         var queue = executor.GetQueue<long>(name, maxSize: 100);
         var watch = Stopwatch.StartNew();
-        // The producer: a task handler in a worker process of the cluster, putting 0 .. Items-1.
-        var produced = executor.Submit<int>("queue.produce", name, 0, Items, 100);
-
-        var seen = new BitArray(Items);
-        var largest = 0;
-        for (var i = 0; i < Items; i++)
+        // The producers: task handlers in the cluster's worker processes, each putting its half of 0 .. Items-1.
+        var produced = new[]
         {
-            var item = (int)await queue.GetAsync(TimeSpan.FromSeconds(30));
-            Assert.False(seen[item], $"item {item} came twice");
-            seen[item] = true;
-            largest = Math.Max(largest, item);
-            if (i % 10_000 == 0)
+            executor.Submit<int>("queue.produce", name, 0, Items / 2, 100),
+            executor.Submit<int>("queue.produce", name, Items / 2, Items / 2, 100),
+        };
+
+        // The consumers: loops in this process, each taking items until all are taken.
+        var seen = new int[Items];
+        var taken = 0;
+        var largest = 0L;
+        var consumers = Enumerable.Range(0, Consumers).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref taken) <= Items)
             {
-                Assert.True(await queue.CountAsync() <= 100, "the queue held more than its bound");
+                var item = await queue.GetAsync(TimeSpan.FromSeconds(60));
+                Interlocked.Increment(ref seen[item]);
+                InterlockedMax(ref largest, item);
             }
+        })).ToArray();
+        while (!Task.WhenAll(consumers).IsCompleted)
+        {
+            Assert.True(await queue.CountAsync() <= 100, "the queue held more than its bound");
+            await Task.WhenAny(Task.WhenAll(consumers), Task.Delay(1000));
         }
+        await Task.WhenAll(consumers).WithTimeout();
         var elapsed = watch.Elapsed;
 
-        Assert.Equal(Items, await produced.WithTimeout());
+        foreach (var future in produced)
+        {
+            Assert.Equal(Items / 2, await future.WithTimeout());
+        }
         Assert.Equal(Items - 1, largest);
+        Assert.Empty(Enumerable.Range(0, Items).Where(i => seen[i] != 1).Take(10).Select(i => $"item {i} came {seen[i]} times"));
         Assert.False(queue.TryGet(out var extra), $"item {extra} was left over");
-        output.WriteLine($"{Items} items through a queue of 100 in {elapsed.TotalSeconds:0.0} s: {Items / elapsed.TotalSeconds:0} items/s");
+        output.WriteLine($"{Items} items through a queue of 100 (2 producer processes, {Consumers} consumer loops) in {elapsed.TotalSeconds:0.0} s: {Items / elapsed.TotalSeconds:0} items/s");
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var current = Interlocked.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+            current = seen;
+        }
     }
 
     [SkippableFact]
