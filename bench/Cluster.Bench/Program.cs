@@ -47,6 +47,7 @@ foreach (var scenario in options.Scenarios)
             "hops" => (Hops.Title, Hops.RunAsync),
             "scaling" => (Scaling.Title, Scaling.RunAsync),
             "dashboard" => (DashboardLoad.Title, DashboardLoad.RunAsync),
+            "queue" => (QueueThroughput.Title, QueueThroughput.RunAsync),
             "screenshot" => (DashboardShot.Title, DashboardShot.RunAsync),
             _ => throw new UnreachableException(scenario),
         };

@@ -24,6 +24,7 @@ public sealed class SampleTasks : ITaskModule
         tasks.Register("flaky", (int failures, TaskContext context) => Flaky(failures, context));
         tasks.Register("hang", (int ms) => Hang(ms));
         tasks.Register("crash", () => Crash());
+        QueueTasks.Register(tasks);
     }
 
     /// <summary>Recursive on purpose: CPU work.</summary>

@@ -40,6 +40,12 @@ public interface IClusterExecutor : IDisposable, IAsyncDisposable
     /// <inheritdoc cref="ClusterExecutor.Attach(string)"/>
     ClusterFuture<JsonElement> Attach(string taskId);
 
+    /// <inheritdoc cref="ClusterExecutor.GetQueue{T}(string, int)"/>
+    ClusterQueue<T> GetQueue<T>(string name, int maxSize = 0);
+
+    /// <inheritdoc cref="ClusterExecutor.GetQueue{T}(string, ClusterQueueOptions)"/>
+    ClusterQueue<T> GetQueue<T>(string name, ClusterQueueOptions options);
+
     /// <inheritdoc cref="ClusterExecutor.Map{TResult}(string, IEnumerable{object?[]}, TimeSpan?, int)"/>
     IEnumerable<TResult> Map<TResult>(string task, IEnumerable<object?[]> args, TimeSpan? timeout = null, int chunkSize = 1);
 

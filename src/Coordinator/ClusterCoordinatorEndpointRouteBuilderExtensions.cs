@@ -23,6 +23,7 @@ public static class ClusterCoordinatorEndpointRouteBuilderExtensions
             endpoints.MapGrpcService<TasksService>(),
             endpoints.MapGrpcService<WorkersService>(),
             endpoints.MapGrpcService<AdminService>(),
+            endpoints.MapGrpcService<ItemQueuesService>(),
             .. Cluster.Coordinator.Internal.Telemetry.Observability.MapServices(endpoints),
         ]);
         services.Add(endpoint =>

@@ -1,3 +1,5 @@
+using Cluster.Contracts;
+
 namespace Cluster.Worker;
 
 /// <summary>What a handler knows about the task it runs. Declare a parameter of this type to receive it.</summary>
@@ -46,6 +48,31 @@ public sealed class TaskContext
         }
         _progress?.Invoke(fraction, message);
     }
+
+    /// <summary>The worker process's calls to its coordinator for <see cref="GetQueue{T}(string, ClusterQueueOptions)"/>; null outside a worker process.</summary>
+    internal Func<Grpc.Core.CallInvoker>? Queues { get; init; }
+
+    /// <summary>
+    /// The cluster's queue named <paramref name="name"/>, shared with every process of the worker's
+    /// identity that opens it (clients through <c>ClusterExecutor.GetQueue</c>, other handlers): a
+    /// handler produces into a queue another process consumes, or consumes one. The queue may
+    /// outlive the run; its calls go over the worker process's own channel to its coordinator.
+    /// </summary>
+    /// <typeparam name="T">The type of the items (as JSON).</typeparam>
+    /// <param name="name">The queue's name: 1 to 200 characters of A-Z a-z 0-9 _ . : / @ -.</param>
+    /// <param name="maxSize">The most items it holds (puts wait for room); 0 for no bound. Default: 0.</param>
+    /// <returns>The queue.</returns>
+    /// <exception cref="InvalidOperationException">The context is not of a worker process's run.</exception>
+    public ClusterQueue<T> GetQueue<T>(string name, int maxSize = 0) => GetQueue<T>(name, new ClusterQueueOptions { MaxSize = maxSize });
+
+    /// <summary>The cluster's queue named <paramref name="name"/>, opened with <paramref name="options"/>; see <see cref="GetQueue{T}(string, int)"/>.</summary>
+    /// <typeparam name="T">The type of the items (as JSON).</typeparam>
+    /// <param name="name">The queue's name.</param>
+    /// <param name="options">How it is opened (bound, at least once).</param>
+    /// <returns>The queue.</returns>
+    /// <exception cref="InvalidOperationException">The context is not of a worker process's run.</exception>
+    public ClusterQueue<T> GetQueue<T>(string name, ClusterQueueOptions options) =>
+        new(Queues ?? throw new InvalidOperationException("This task context is not of a worker process's run: it reaches no coordinator."), name, options);
 
     /// <summary>Where this handler is running right now.</summary>
     public static Executor CurrentExecutor => Internal.ExecutorThread.Current;

@@ -332,6 +332,7 @@ public sealed partial class WorkerProcess : IDisposable
         _metrics.Dispose();
         _pool.Dispose();
         _loop.Dispose();
+        DisposeQueueChannel();
         _shutdown.Dispose();
     }
 

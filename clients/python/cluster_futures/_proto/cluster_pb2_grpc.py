@@ -287,6 +287,227 @@ class Workers(object):
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
 
+class ItemQueuesStub(object):
+    """Named FIFO queues of items that processes share (clients and task handlers alike), with Python's
+    queue.Queue semantics. Names are identifiers, scoped by the caller's identity as task ids are.
+    The client role or the worker role may call it. A call that would block (an empty queue's get, a
+    full queue's put, a join with unfinished items) waits in the coordinator until the store says it
+    can go on (a notice, never a poll) or its `timeout_ms` passes; a call that ends early (deadline,
+    broken connection) leaves nothing behind: a waiting get or put has taken or added nothing.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Put = channel.unary_unary(
+                '/cluster.v1.ItemQueues/Put',
+                request_serializer=cluster__pb2.ItemQueuePutRequest.SerializeToString,
+                response_deserializer=cluster__pb2.ItemQueuePutReply.FromString,
+                )
+        self.Get = channel.unary_unary(
+                '/cluster.v1.ItemQueues/Get',
+                request_serializer=cluster__pb2.ItemQueueGetRequest.SerializeToString,
+                response_deserializer=cluster__pb2.ItemQueueGetReply.FromString,
+                )
+        self.TaskDone = channel.unary_unary(
+                '/cluster.v1.ItemQueues/TaskDone',
+                request_serializer=cluster__pb2.ItemQueueTaskDoneRequest.SerializeToString,
+                response_deserializer=cluster__pb2.ItemQueueTaskDoneReply.FromString,
+                )
+        self.Renew = channel.unary_unary(
+                '/cluster.v1.ItemQueues/Renew',
+                request_serializer=cluster__pb2.ItemQueueRenewRequest.SerializeToString,
+                response_deserializer=cluster__pb2.ItemQueueRenewReply.FromString,
+                )
+        self.Info = channel.unary_unary(
+                '/cluster.v1.ItemQueues/Info',
+                request_serializer=cluster__pb2.ItemQueueInfoRequest.SerializeToString,
+                response_deserializer=cluster__pb2.ItemQueueInfoReply.FromString,
+                )
+
+
+class ItemQueuesServicer(object):
+    """Named FIFO queues of items that processes share (clients and task handlers alike), with Python's
+    queue.Queue semantics. Names are identifiers, scoped by the caller's identity as task ids are.
+    The client role or the worker role may call it. A call that would block (an empty queue's get, a
+    full queue's put, a join with unfinished items) waits in the coordinator until the store says it
+    can go on (a notice, never a poll) or its `timeout_ms` passes; a call that ends early (deadline,
+    broken connection) leaves nothing behind: a waiting get or put has taken or added nothing.
+    """
+
+    def Put(self, request, context):
+        """Appends an item, unless the queue holds `max_size` items or more (then `full`, after waiting).
+        Counts one more unfinished item.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Takes the oldest item (after waiting, `empty` when there is none). With `lease_ms`, the item is
+        held under a receipt until TaskDone names it; a lease not renewed in time gives it back to the
+        queue, first in line (at least once).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TaskDone(self, request, context):
+        """Marks one item done (Python's task_done): the unfinished count falls by one; FAILED_PRECONDITION
+        when no item is unfinished. With a receipt, acknowledges that held item: one whose lease ran out
+        (it went back to the queue) is not counted, and `lost` says so.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Renew(self, request, context):
+        """Extends the leases of held items to `lease_ms` from now; answers the receipts no longer held.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Info(self, request, context):
+        """The queue's length and unfinished count; with `wait`, once the unfinished count is 0 (join).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ItemQueuesServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Put': grpc.unary_unary_rpc_method_handler(
+                    servicer.Put,
+                    request_deserializer=cluster__pb2.ItemQueuePutRequest.FromString,
+                    response_serializer=cluster__pb2.ItemQueuePutReply.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=cluster__pb2.ItemQueueGetRequest.FromString,
+                    response_serializer=cluster__pb2.ItemQueueGetReply.SerializeToString,
+            ),
+            'TaskDone': grpc.unary_unary_rpc_method_handler(
+                    servicer.TaskDone,
+                    request_deserializer=cluster__pb2.ItemQueueTaskDoneRequest.FromString,
+                    response_serializer=cluster__pb2.ItemQueueTaskDoneReply.SerializeToString,
+            ),
+            'Renew': grpc.unary_unary_rpc_method_handler(
+                    servicer.Renew,
+                    request_deserializer=cluster__pb2.ItemQueueRenewRequest.FromString,
+                    response_serializer=cluster__pb2.ItemQueueRenewReply.SerializeToString,
+            ),
+            'Info': grpc.unary_unary_rpc_method_handler(
+                    servicer.Info,
+                    request_deserializer=cluster__pb2.ItemQueueInfoRequest.FromString,
+                    response_serializer=cluster__pb2.ItemQueueInfoReply.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'cluster.v1.ItemQueues', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+
+
+ # This class is part of an EXPERIMENTAL API.
+class ItemQueues(object):
+    """Named FIFO queues of items that processes share (clients and task handlers alike), with Python's
+    queue.Queue semantics. Names are identifiers, scoped by the caller's identity as task ids are.
+    The client role or the worker role may call it. A call that would block (an empty queue's get, a
+    full queue's put, a join with unfinished items) waits in the coordinator until the store says it
+    can go on (a notice, never a poll) or its `timeout_ms` passes; a call that ends early (deadline,
+    broken connection) leaves nothing behind: a waiting get or put has taken or added nothing.
+    """
+
+    @staticmethod
+    def Put(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/cluster.v1.ItemQueues/Put',
+            cluster__pb2.ItemQueuePutRequest.SerializeToString,
+            cluster__pb2.ItemQueuePutReply.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/cluster.v1.ItemQueues/Get',
+            cluster__pb2.ItemQueueGetRequest.SerializeToString,
+            cluster__pb2.ItemQueueGetReply.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def TaskDone(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/cluster.v1.ItemQueues/TaskDone',
+            cluster__pb2.ItemQueueTaskDoneRequest.SerializeToString,
+            cluster__pb2.ItemQueueTaskDoneReply.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Renew(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/cluster.v1.ItemQueues/Renew',
+            cluster__pb2.ItemQueueRenewRequest.SerializeToString,
+            cluster__pb2.ItemQueueRenewReply.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Info(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/cluster.v1.ItemQueues/Info',
+            cluster__pb2.ItemQueueInfoRequest.SerializeToString,
+            cluster__pb2.ItemQueueInfoReply.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+
 class AdminStub(object):
     """Operators.
     """

@@ -11,7 +11,7 @@ internal static class ServiceRoles
     /// </summary>
     public static bool IsOpen(string path) => path.StartsWith(HealthService, StringComparison.Ordinal);
 
-    /// <summary>The role needed; <see cref="ClusterRole.None"/> for a path of no cluster service (any identity may call it, and gRPC answers UNIMPLEMENTED).</summary>
+    /// <summary>The role needed (any one of them, when several); <see cref="ClusterRole.None"/> for a path of no cluster service (any identity may call it, and gRPC answers UNIMPLEMENTED).</summary>
     public static ClusterRole Required(string path)
     {
         var span = path.AsSpan();
@@ -26,6 +26,8 @@ internal static class ServiceRoles
             "cluster.v1.Tasks" => ClusterRole.Client,
             "cluster.v1.Workers" => ClusterRole.Worker,
             "cluster.v1.Admin" => ClusterRole.Admin,
+            // Shared by clients and task handlers: either role opens it.
+            "cluster.v1.ItemQueues" => ClusterRole.Client | ClusterRole.Worker,
             // What the server offers, its methods and messages: for operators.
             "grpc.reflection.v1alpha.ServerReflection" or "grpc.reflection.v1.ServerReflection" => ClusterRole.Admin,
             _ => ClusterRole.None,

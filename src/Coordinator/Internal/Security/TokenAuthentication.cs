@@ -78,10 +78,10 @@ internal sealed partial class TokenAuthentication : IDisposable
                 $"unknown token: no grant of the coordinator's tokens file holds the token sent to {path} (was it rotated out?).");
         }
         var role = ServiceRoles.Required(path);
-        if ((identity.Roles & role) != role)
+        if (role != ClusterRole.None && (identity.Roles & role) == 0)
         {
             return GrpcRefusal.WriteAsync(context, StatusCode.PermissionDenied,
-                $"identity '{identity.Name}' lacks the '{role.ToString().ToLowerInvariant()}' role needed by {path}.");
+                $"identity '{identity.Name}' lacks the '{role.ToString().ToLowerInvariant().Replace(", ", "' or '", StringComparison.Ordinal)}' role needed by {path}.");
         }
         context.Items[CallerIdentity.ItemKey] = identity.Caller;
         return next(context);
