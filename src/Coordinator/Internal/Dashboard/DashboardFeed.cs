@@ -9,8 +9,8 @@ namespace Cluster.Coordinator.Internal.Dashboard;
 /// <summary>
 /// The one push loop of a coordinator's dashboard: while at least one page listens, it reads the
 /// cluster's aggregates from the store once a second (the admin status — one call per task name
-/// and per worker, whatever the backlog — and the dead letters' count, their page only when the
-/// count changed or every <see cref="LetterRefresh"/>), renders them to JSON once, and hands that to
+/// and per worker, whatever the backlog — the dead letters' count, their page only when the
+/// count changed or every <see cref="LetterRefresh"/>, and the rates' newest buckets: <see cref="DashboardStats"/>), renders them to JSON once, and hands that to
 /// every open page. No page open: no store call at all.
 /// </summary>
 internal sealed partial class DashboardFeed(TaskStore store, CoordinatorOptions options, ILogger<DashboardFeed> logger) : BackgroundService
@@ -28,6 +28,7 @@ internal sealed partial class DashboardFeed(TaskStore store, CoordinatorOptions 
     private readonly List<Channel<byte[]>> _pages = [];
     private readonly SemaphoreSlim _wake = new(0);
     private readonly DashboardRates _rates = new();
+    private readonly DashboardStats _stats = new();
     private byte[]? _last;
     private DeadLettersReply _letters = new();
     private long _lettersTotal = -1;
@@ -46,7 +47,7 @@ internal sealed partial class DashboardFeed(TaskStore store, CoordinatorOptions 
         }
     }
 
-    /// <summary>Store reads made by the loop (each tick: one status, one dead-letter count).</summary>
+    /// <summary>Store reads made by the loop (each tick: one status, one dead-letter count, one read of the rates).</summary>
     public long Reads { get; private set; }
 
     /// <summary>
@@ -91,6 +92,7 @@ internal sealed partial class DashboardFeed(TaskStore store, CoordinatorOptions 
             if (Listeners == 0)
             {
                 _rates.Reset();
+                _stats.Reset();
                 Volatile.Write(ref _wakeRequested, 0);
                 // Checked again: a page that came between the count and the reset must not wait for the next one.
                 if (Listeners == 0)
@@ -125,8 +127,9 @@ internal sealed partial class DashboardFeed(TaskStore store, CoordinatorOptions 
     {
         var status = await store.StatusAsync().ConfigureAwait(false);
         var total = await store.DeadLetterCountAsync().ConfigureAwait(false);
-        Reads += 2;
         var now = DateTime.UtcNow;
+        var figures = await _stats.UpdateAsync(store, now).ConfigureAwait(false);
+        Reads += 3;
         if (total != _lettersTotal || now - _lettersReadAt >= LetterRefresh)
         {
             _letters = await store.DeadLettersAsync(new DeadLettersRequest { Limit = LetterPage }).ConfigureAwait(false);
@@ -136,7 +139,7 @@ internal sealed partial class DashboardFeed(TaskStore store, CoordinatorOptions 
         }
         var rates = _rates.Update(status, now);
         // Three heartbeats missed: the worker stands out on the page (the reaper takes it after the lease time).
-        return DashboardJson.Render(status, _letters, total, rates, now, options.HeartbeatInterval * 3);
+        return DashboardJson.Render(status, _letters, total, rates, figures, now, options.HeartbeatInterval * 3);
     }
 
     /// <summary>A page's place in the feed.</summary>

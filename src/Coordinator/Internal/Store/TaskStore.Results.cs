@@ -28,7 +28,7 @@ internal sealed partial class TaskStore
 
     /// <inheritdoc cref="ShardStore.DescribeAsync"/>
     public Task<TaskDescription> DescribeAsync(string id, int preview) =>
-        FindAsync(id, s => s.DescribeAsync(id, preview), d => d.Header is not null || d.DeadLetter is not null || d.ArgsBytes > 0 || d.Errors.Count > 0);
+        FindAsync(id, s => s.DescribeAsync(id, preview), d => d.Header is not null || d.DeadLetter is not null || d.Outcome is not null || d.ArgsBytes > 0 || d.Errors.Count > 0);
 
     /// <summary>
     /// Reads a task from the shard of its id (or where this connection leased it) and, when that
