@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Cluster.Coordinator.Internal.Store;
 using Cluster.Protocol.V1;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -13,7 +14,11 @@ namespace Cluster.Coordinator.Internal.Dashboard;
 /// count changed or every <see cref="LetterRefresh"/>, and the rates' newest buckets: <see cref="DashboardStats"/>), renders them to JSON once, and hands that to
 /// every open page. No page open: no store call at all.
 /// </summary>
-internal sealed partial class DashboardFeed(TaskStore store, CoordinatorOptions options, ILogger<DashboardFeed> logger) : BackgroundService
+/// <remarks>
+/// The store is taken from <paramref name="services"/> at the first page: in an application that hosts
+/// the coordinator, it connects only as the host starts, after its hosted services are made.
+/// </remarks>
+internal sealed partial class DashboardFeed(IServiceProvider services, CoordinatorOptions options, ILogger<DashboardFeed> logger) : BackgroundService
 {
     /// <summary>How often the pages are sent the state: at most once a second.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
@@ -125,6 +130,7 @@ internal sealed partial class DashboardFeed(TaskStore store, CoordinatorOptions 
 
     private async Task<byte[]> ReadAsync()
     {
+        var store = services.GetRequiredService<TaskStore>();
         var status = await store.StatusAsync().ConfigureAwait(false);
         var total = await store.DeadLetterCountAsync().ConfigureAwait(false);
         var now = DateTime.UtcNow;

@@ -162,6 +162,8 @@ internal static class DashboardJson
             {
                 json.WriteNumber("resultBytes", outcome.Result.Length);
             }
+            // A finished task's arguments go with it: only its completion is kept.
+            json.WriteBoolean("argsKept", task.Header is not null || task.DeadLetter is not null);
             json.WriteNumber("argsBytes", task.ArgsBytes);
             json.WriteString("args", task.ArgsPreview.Length < task.ArgsBytes ? task.ArgsPreview + "…" : task.ArgsPreview);
             WriteErrors(json, task.Errors, task.ErrorWorkers);

@@ -76,7 +76,11 @@
       { points: rates.completed, className: "k2" },
       { points: rates.failed, className: "k3" },
     ], rates.submitted.length);
-    $("chart-rate").dataset.total = String(rates.submitted.reduce((a, b) => a + b, 0) + rates.completed.reduce((a, b) => a + b, 0));
+    // The last minute's sums, for people who read the page's data (and its tests).
+    const minute = (series) => series.slice(-60).reduce((a, b) => a + b, 0);
+    $("chart-rate").dataset.submitted = String(minute(rates.submitted));
+    $("chart-rate").dataset.completed = String(minute(rates.completed));
+    $("chart-rate").dataset.failed = String(minute(rates.failed));
 
     fill("queues", state.queues, "queues-empty", (row, q) => {
       row.dataset.name = q.name;
@@ -191,7 +195,7 @@
     if (task.timings.submitted && task.timings.finished) fact("Submit to end", ms(task.timings.finished - task.timings.submitted));
     if (task.reason) fact("Dead-lettered", task.reason);
     if (task.resultBytes !== undefined) fact("Result", `${number(task.resultBytes)} bytes`);
-    fact("Arguments", `${task.args} (${number(task.argsBytes)} bytes)`, "wrap task-args");
+    fact("Arguments", task.argsKept === false ? "not kept once it finished" : `${task.args} (${number(task.argsBytes)} bytes)`, "wrap task-args");
     $("task-facts").replaceChildren(facts);
     fill("task-attempts", task.errors, "task-attempts-empty", (row, e) => {
       cell(row, String(e.attempt), "n");
