@@ -3,10 +3,10 @@ using Cluster.Coordinator.Internal.Store;
 namespace Cluster.Coordinator.Internal.Dashboard;
 
 /// <summary>
-/// The cluster-wide rates the store counts (<see cref="StatsScript"/>): tasks submitted, completed
-/// and failed per second over the last five minutes, the submit-to-end time of sampled tasks, and
-/// failed runs by error type. The first read after a page opens takes the whole reach (31 buckets a
-/// shard, one round trip); each later one only the two newest buckets, which may still grow.
+/// The cluster-wide rates every coordinator writes to the store (<see cref="StatsScript"/>): tasks
+/// submitted, completed and failed per second over the last five minutes, the submit-to-end time of
+/// sampled tasks, and failed runs by error type. The first read after a page opens takes the whole
+/// reach (31 buckets, one round trip); each later one only the two newest buckets, which may still grow.
 /// </summary>
 internal sealed class DashboardStats
 {

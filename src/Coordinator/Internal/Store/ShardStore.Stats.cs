@@ -5,44 +5,45 @@ namespace Cluster.Coordinator.Internal.Store;
 
 internal sealed partial class ShardStore
 {
-    /// <summary>
-    /// Counts a submit batch for the dashboard: how many tasks it stored, and notes the submit time of
-    /// the sampled ones. One script call a batch, sent without waiting for its reply.
-    /// </summary>
+    /// <summary>Counts a submit batch for the dashboard, in memory: the tasks it stored, and the submit time of the sampled ones.</summary>
     private void CountSubmitted(IReadOnlyList<TaskSpec> tasks, List<(int Index, string ExistingTaskId)> refused, List<(int Index, long Queued)> full)
     {
         var stored = tasks.Count - refused.Count - full.Count;
-        if (stored <= 0)
+        if (stats is null || stored <= 0)
         {
             return;
         }
-        List<RedisValue>? sampled = null;
+        stats.AddSubmitted(stored);
         HashSet<int>? skipped = null;
+        long now = 0;
         for (var i = 0; i < tasks.Count; i++)
         {
-            if (!StatsScript.Sampled(tasks[i].Id))
+            if (!ClusterStats.Sampled(tasks[i].Id))
             {
                 continue;
             }
             skipped ??= [.. refused.Select(r => r.Index), .. full.Select(f => f.Index)];
             if (!skipped.Contains(i))
             {
-                (sampled ??= []).Add(tasks[i].Id);
+                now = now == 0 ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() : now;
+                stats.AddSample(tasks[i].Id, now, finished: false);
             }
         }
-        WriteStats(stored, 0, 0, null, sampled is null ? null : "s", sampled);
     }
 
     /// <summary>
-    /// Counts a complete batch for the dashboard from the script's verdicts (one letter per result: c,
-    /// r, d or s): values committed, runs failed and their error types, and the submit-to-end time of
-    /// sampled tasks that finished. One script call a batch, sent without waiting for its reply.
+    /// Counts a complete batch for the dashboard, in memory, from the script's verdicts (one letter per
+    /// result: c, r, d or s): values committed, runs failed and their error types, and the end of
+    /// sampled tasks that finished.
     /// </summary>
     private void CountCompleted(IReadOnlyList<TaskResult> results, Completion[] completions, string verdicts)
     {
+        if (stats is null)
+        {
+            return;
+        }
         int completed = 0, failed = 0;
-        Dictionary<string, int>? types = null;
-        List<RedisValue>? finished = null;
+        long now = 0;
         for (var i = 0; i < results.Count && i < verdicts.Length; i++)
         {
             var verdict = verdicts[i];
@@ -53,43 +54,45 @@ internal sealed partial class ShardStore
             if (completions[i].Error is { } error)
             {
                 failed++;
-                types ??= new(StringComparer.Ordinal);
-                types[error.Type] = types.GetValueOrDefault(error.Type) + 1;
+                stats.AddFailure(error.Type);
             }
             else if (completions[i].OutcomeCase == Completion.OutcomeOneofCase.Result)
             {
                 completed++;
             }
-            if (verdict is 'c' or 'd' && StatsScript.Sampled(results[i].TaskId))
+            if (verdict is 'c' or 'd' && ClusterStats.Sampled(results[i].TaskId))
             {
-                (finished ??= []).Add(results[i].TaskId);
+                now = now == 0 ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() : now;
+                stats.AddSample(results[i].TaskId, now, finished: true);
             }
         }
-        if (completed + failed > 0 || finished is not null)
-        {
-            WriteStats(0, completed, failed, types, finished is null ? null : "c", finished);
-        }
+        stats.AddFinished(completed, failed);
     }
 
-    private void WriteStats(int submitted, int completed, int failed, Dictionary<string, int>? types, string? mode, List<RedisValue>? ids)
+    /// <summary>
+    /// Writes what a coordinator counted in a second into that second's bucket (one script call);
+    /// returns the finished samples whose submit time the store does not hold yet.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> WriteStatsAsync(ClusterStats.Taken taken, DateTimeOffset second)
     {
-        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var args = new List<RedisValue>(7 + (types?.Count ?? 0) * 2 + (ids?.Count ?? 0))
+        var unix = second.ToUnixTimeSeconds();
+        var args = new List<RedisValue>(9 + taken.FailureTypes.Count * 2 + (taken.SubmittedSamples.Count + taken.FinishedSamples.Count) * 2)
         {
-            (int)(now % 10), StatsScript.KeepSeconds, submitted, completed, failed, types?.Count ?? 0,
+            (int)(unix % 10), StatsScript.KeepSeconds, second.ToUnixTimeMilliseconds(), taken.Submitted, taken.Completed, taken.Failed, taken.FailureTypes.Count,
         };
-        foreach (var (type, count) in types ?? [])
+        foreach (var (type, count) in taken.FailureTypes)
         {
             args.Add(type);
             args.Add(count);
         }
-        if (mode is not null)
+        args.Add(taken.SubmittedSamples.Count);
+        foreach (var (id, ms) in taken.SubmittedSamples.Concat(taken.FinishedSamples))
         {
-            args.Add(mode);
-            args.AddRange(ids!);
+            args.Add(id);
+            args.Add(ms);
         }
-        // A figure for people: not awaited, and a lost one is not retried.
-        _db.ScriptEvaluate(StatsScript.Text, [keys.Stats(now / 10), keys.Sampled], [.. args], CommandFlags.FireAndForget);
+        var missed = await _db.ScriptEvaluateAsync(StatsScript.Text, [keys.Stats(unix / 10), keys.Sampled], [.. args]).ConfigureAwait(false);
+        return missed.IsNull ? [] : [.. ((RedisResult[])missed!).Select(r => (string)r!)];
     }
 
     /// <summary>The dashboard's counters of the ten-second buckets <paramref name="from"/> to <paramref name="to"/> (Unix seconds / 10), one round trip.</summary>

@@ -10,7 +10,7 @@ namespace Cluster.Coordinator.Internal.Store;
 /// on the shard's slot. A completion for a session homed on another shard is written into this
 /// shard's outbox of the session and moved from there (see <see cref="MoveAsync"/>).
 /// </summary>
-internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayout layout, int shard, CoordinatorOptions options, Notifier? local = null)
+internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayout layout, int shard, CoordinatorOptions options, Notifier? local = null, ClusterStats? stats = null)
 {
     private readonly IDatabase _db = redis.GetDatabase();
     private readonly Keys keys = layout[shard];

@@ -1,31 +1,28 @@
-using StackExchange.Redis;
-
 namespace Cluster.Coordinator.Internal.Store;
 
 internal sealed partial class TaskStore
 {
     /// <summary>
+    /// Writes what this coordinator counted (<see cref="Stats"/>) into the bucket of <paramref name="second"/>
+    /// on shard 0; returns the finished samples whose submit time is not in the store yet.
+    /// </summary>
+    public Task<IReadOnlyList<string>> WriteStatsAsync(ClusterStats.Taken taken, DateTimeOffset second) => _shards[0].WriteStatsAsync(taken, second);
+
+    /// <summary>
     /// The dashboard's counters of the ten-second buckets <paramref name="from"/> to <paramref name="to"/>
-    /// (Unix seconds / 10), summed over the shards: one round trip to each shard.
+    /// (Unix seconds / 10), as every coordinator wrote them on shard 0: one round trip.
     /// </summary>
     public async Task<Dictionary<long, Dictionary<string, long>>> ReadStatsAsync(long from, long to)
     {
-        var all = await Task.WhenAll(_shards.Select(s => s.ReadStatsAsync(from, to))).ConfigureAwait(false);
         var merged = new Dictionary<long, Dictionary<string, long>>();
-        foreach (var shard in all)
+        foreach (var (tens, entries) in await _shards[0].ReadStatsAsync(from, to).ConfigureAwait(false))
         {
-            foreach (var (tens, entries) in shard)
+            var fields = merged[tens] = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var entry in entries)
             {
-                if (!merged.TryGetValue(tens, out var fields))
+                if (entry.Value.TryParse(out long n))
                 {
-                    merged[tens] = fields = new Dictionary<string, long>(StringComparer.Ordinal);
-                }
-                foreach (var entry in entries)
-                {
-                    if (entry.Value.TryParse(out long n))
-                    {
-                        fields[(string)entry.Name!] = fields.GetValueOrDefault((string)entry.Name!) + n;
-                    }
+                    fields[(string)entry.Name!] = n;
                 }
             }
         }

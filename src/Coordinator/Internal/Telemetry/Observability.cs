@@ -26,6 +26,8 @@ internal static class Observability
         services.AddHostedService(sp => sp.GetRequiredService<DashboardFeed>());
         services.TryAddSingleton(sp => new DashboardAccess(SecuritySettings.Authenticates(sp.GetRequiredService<CoordinatorOptions>()) ? sp.GetRequiredService<TokenAuthentication>() : null));
         services.TryAddSingleton<DashboardEndpoints>();
+        // Every coordinator writes its counts once a second, page open or not: any coordinator's page shows them.
+        services.AddHostedService<Store.StatsFlush>();
     }
 
     /// <summary>With an HTTP port (the coordinator on its own Kestrel), the Prometheus exporter that serves its <c>/metrics</c>.</summary>
