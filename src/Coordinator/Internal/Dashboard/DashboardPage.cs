@@ -35,11 +35,11 @@ internal static class DashboardPage
                   <div class="card" title="Tasks stored per second, the whole cluster, over the last 5 s"><span class="label">Submitted/s</span><span class="value" id="t-submitted">–</span></div>
                   <div class="card" title="Tasks completed with a value per second, the whole cluster, over the last 5 s"><span class="label">Completed/s</span><span class="value" id="t-completed">–</span></div>
                   <div class="card" title="Runs that failed per second (retried or not), the whole cluster, over the last 5 s"><span class="label">Failed/s</span><span class="value" id="t-failed">–</span></div>
-                  <div class="card" title="Submit to completion of the tasks sampled (one in 16) that finished in the last minute"><span class="label">Latency p50 / p99</span><span class="value" id="t-latency">–</span></div>
+                  <div class="card" title="Submit to completion of the tasks sampled (one in 16) that finished in the last minute"><span class="label">Latency p50/p99</span><span class="value" id="t-latency">–</span></div>
                   <div class="card" title="Lease sent to result received, runs through this coordinator"><span class="label">Mean run</span><span class="value" id="t-run">–</span></div>
                 </div>
                 <div class="charts">
-                  <figure><figcaption>Tasks per second, whole cluster (last 5 minutes)</figcaption><svg id="chart-rate" viewBox="0 0 300 80" preserveAspectRatio="none" role="img" aria-label="tasks per second"></svg>
+                  <figure><figcaption>Tasks per second, whole cluster (up to the last 5 minutes)</figcaption><svg id="chart-rate" viewBox="0 0 300 80" preserveAspectRatio="none" role="img" aria-label="tasks per second"></svg>
                     <div class="legend"><span class="k1">submitted</span> <span class="k2">completed</span> <span class="k3">failed</span></div></figure>
                   <figure><figcaption>Queued and running (since the page opened, up to 5 minutes)</figcaption><svg id="chart-depth" viewBox="0 0 300 80" preserveAspectRatio="none" role="img" aria-label="queued and running"></svg>
                     <div class="legend"><span class="k1">queued</span> <span class="k2">running</span></div></figure>

@@ -95,6 +95,10 @@ internal sealed partial class ShardStore
         return missed.IsNull ? [] : [.. ((RedisResult[])missed!).Select(r => (string)r!)];
     }
 
+    /// <summary>When a sampled task was submitted (Unix ms), while it waits to finish; else null.</summary>
+    public async Task<long?> SampledAtAsync(string id) =>
+        await _db.SortedSetScoreAsync(keys.Sampled, id).ConfigureAwait(false) is { } at ? (long)at : null;
+
     /// <summary>The dashboard's counters of the ten-second buckets <paramref name="from"/> to <paramref name="to"/> (Unix seconds / 10), one round trip.</summary>
     public async Task<Dictionary<long, HashEntry[]>> ReadStatsAsync(long from, long to)
     {

@@ -71,11 +71,14 @@
     ]);
     // The whole cluster's, as the store counts them: every second of the last five minutes.
     const rates = state.series;
+    // From the first second with work (at least the last minute), up to the last five minutes.
+    const busy = rates.submitted.findIndex((v, i) => v || rates.completed[i] || rates.failed[i]);
+    const from = Math.max(0, Math.min(busy < 0 ? rates.submitted.length : busy, rates.submitted.length - 60));
     chart("chart-rate", [
-      { points: rates.submitted, className: "k1" },
-      { points: rates.completed, className: "k2" },
-      { points: rates.failed, className: "k3" },
-    ], rates.submitted.length);
+      { points: rates.submitted.slice(from), className: "k1" },
+      { points: rates.completed.slice(from), className: "k2" },
+      { points: rates.failed.slice(from), className: "k3" },
+    ], rates.submitted.length - from);
     // The last minute's sums, for people who read the page's data (and its tests).
     const minute = (series) => series.slice(-60).reduce((a, b) => a + b, 0);
     $("chart-rate").dataset.submitted = String(minute(rates.submitted));
