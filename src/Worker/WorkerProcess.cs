@@ -101,6 +101,12 @@ public sealed partial class WorkerProcess : IDisposable
 
     private int _address;
 
+    /// <summary>This library's version as the worker's hello declares it (the informational version, without a source revision).</summary>
+    private static readonly string Version = typeof(WorkerProcess).Assembly
+        .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+        .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion.Split('+')[0]
+        ?? typeof(WorkerProcess).Assembly.GetName().Version?.ToString() ?? string.Empty;
+
     private Uri Address => _options.Addresses[_address % _options.Addresses.Count];
 
     /// <summary>
@@ -237,6 +243,7 @@ public sealed partial class WorkerProcess : IDisposable
             Threads = _options.Threads,
             Coroutines = _options.Coroutines,
             ThreadSlots = _threadSlots,
+            Version = Version,
         };
         hello.Handlers.AddRange(_registry.Handlers.Select(h => new HandlerInfo
         {

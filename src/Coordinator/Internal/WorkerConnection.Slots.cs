@@ -55,6 +55,19 @@ internal sealed partial class WorkerConnection
         }
     }
 
+    /// <summary>
+    /// What the worker is busy with now, as this connection knows it: its threads busy (the
+    /// thread-pool tasks it holds, at most its threads: the rest wait ahead of them) and its
+    /// coroutine-loop tasks in flight.
+    /// </summary>
+    public (int Threads, int Coroutines) Busy()
+    {
+        lock (_slotsGate)
+        {
+            return (Math.Min(_heldCount[0], Hello.Threads), _heldCount[1]);
+        }
+    }
+
     /// <summary>Adds the credits a message grants, up to the capacity the hello declared.</summary>
     public void AddCredits(int threads, int coroutines)
     {

@@ -23,7 +23,7 @@ public sealed class DashboardTests(DashboardCluster cluster) : IClassFixture<Das
         // The state was pushed and rendered: the fixture's worker process is listed.
         await TaskTimeouts.Eventually(() => Task.FromResult(cluster.Browser.FindElements(By.CssSelector("#workers tbody tr")).Count >= 1), "the worker is listed");
         // Its heartbeat is recent: the worker does not stand out.
-        var heartbeat = (string)cluster.Browser.ExecuteScript("return document.querySelector('#workers tbody tr').cells[5].textContent;")!;
+        var heartbeat = (string)cluster.Browser.ExecuteScript("return document.querySelector('#workers tbody tr td.beat').textContent;")!;
         Assert.Matches(@"^\d+\.\d s ago$", heartbeat);
         Assert.Empty(cluster.Browser.FindElements(By.CssSelector("#workers tr.stale")));
         var errors = cluster.Browser.Manage().Logs.GetLog(LogType.Browser).Where(e => e.Level >= LogLevel.Warning).Select(e => e.Message).ToList();
@@ -146,6 +146,122 @@ public sealed class DashboardTests(DashboardCluster cluster) : IClassFixture<Das
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("anti-forgery token", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [SkippableFact]
+    public async Task Rates_Move_AfterTasksRun_AndATaskShowsItsTimings()
+    {
+        cluster.Require();
+        cluster.SignIn(cluster.AdminToken);
+        await cluster.WaitUntilLiveAsync();
+        const int Count = 50;
+        var marker = "r" + Guid.NewGuid().ToString("N")[..8];
+        var request = new SubmitRequest { Session = "s" + marker };
+        for (var i = 0; i < Count; i++)
+        {
+            request.Tasks.Add(new TaskSpec { Id = $"{marker}.{i}", Name = "add", Args = ByteString.CopyFromUtf8($"[{i}, 1]") });
+        }
+        var shownRate = false;
+
+        Assert.Empty((await cluster.Tasks.SubmitAsync(request)).Rejected);
+
+        // The whole cluster's counts, as the store keeps them: the chart's last minute holds these tasks
+        // (and whatever other tests ran), and the numbers per second rose above zero on the way.
+        await TaskTimeouts.Eventually(() =>
+        {
+            shownRate |= Number("t-submitted") > 0 && Number("t-completed") > 0;
+            return Task.FromResult(shownRate && RecentRates() is { Submitted: >= Count, Completed: >= Count });
+        }, $"the rate chart holds {Count} tasks submitted and completed, and the rates per second moved");
+
+        // One of them by its id: completed, by the fixture's worker, with the time it finished.
+        var id = $"fixture|{marker}.7";
+        cluster.Browser.FindElement(By.Id("lookup-id")).SendKeys(id);
+        cluster.Browser.FindElement(By.CssSelector("#lookup button")).Click();
+        await TaskTimeouts.Eventually(() => Task.FromResult(Text("#task-facts dd.task-id") == id && Text("#task-facts dd.task-state") == "completed"),
+            "the page shows the task completed");
+        Assert.Matches(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC$", Text("#task-facts dd.task-finished"));
+        Assert.Equal("not kept once it finished", Text("#task-facts dd.task-args"));
+    }
+
+    [SkippableFact]
+    public async Task Worker_ShowsThreadsBusyOverTotal_CoroutinesInFlight_AndItsVersion()
+    {
+        cluster.Require();
+        cluster.SignIn(cluster.AdminToken);
+        await cluster.WaitUntilLiveAsync();
+        var marker = "w" + Guid.NewGuid().ToString("N")[..8];
+        var request = new SubmitRequest { Session = "s" + marker };
+        // Busy for a few heartbeats: a thread spins, a coroutine sleeps.
+        request.Tasks.Add(new TaskSpec { Id = marker + ".spin", Name = "spin", Args = ByteString.CopyFromUtf8("[4000]") });
+        request.Tasks.Add(new TaskSpec { Id = marker + ".sleep", Name = "sleep", Args = ByteString.CopyFromUtf8("[4.0]") });
+        var worker = await FixtureWorkerAsync();
+
+        Assert.Empty((await cluster.Tasks.SubmitAsync(request)).Rejected);
+
+        var row = $"#workers tr[data-id='{worker.WorkerId}']";
+        await TaskTimeouts.Eventually(() => Task.FromResult(
+                Busy(Text($"{row} td.threads")) is ({ } threads, var totalThreads) && threads >= 1 && totalThreads == worker.Threads
+                && Busy(Text($"{row} td.coroutines")) is ({ } coroutines, var totalCoroutines) && coroutines >= 1 && totalCoroutines == worker.Coroutines),
+            "the worker's row shows a thread busy and a coroutine in flight, over its totals");
+        var version = typeof(Cluster.Worker.WorkerProcess).Assembly.GetName().Version!;
+        Assert.StartsWith($"{version.Major}.{version.Minor}.{version.Build}", Text($"{row} td.version"), StringComparison.Ordinal);
+        Assert.Equal(Text($"{row} td.version"), (await FixtureWorkerAsync()).Version);
+    }
+
+    [SkippableFact]
+    public async Task Failure_IsGroupedByType_AndItsTaskShowsTheAttemptsWorkerAndError()
+    {
+        cluster.Require();
+        cluster.SignIn(cluster.AdminToken);
+        await cluster.WaitUntilLiveAsync();
+        const string Type = "System.InvalidOperationException";
+        var before = FailuresOf(Type);
+        var marker = "f" + Guid.NewGuid().ToString("N")[..8];
+        var request = new SubmitRequest { Session = "s" + marker };
+        request.Tasks.Add(new TaskSpec { Id = marker, Name = "fail", Args = ByteString.CopyFromUtf8($"[\"bad input {marker}\"]"), Policy = new RetryPolicy { MaxAttempts = 1, RetryOn = { "*" } } });
+        var worker = (await FixtureWorkerAsync()).WorkerId;
+
+        Assert.Empty((await cluster.Tasks.SubmitAsync(request)).Rejected);
+
+        await TaskTimeouts.Eventually(() => Task.FromResult(FailuresOf(Type) > before), $"the failures table counts one more {Type} in the last 5 minutes");
+        var letter = await DeadLetterAsync(marker);
+        cluster.Browser.FindElement(By.Id("lookup-id")).SendKeys(letter.TaskId);
+        cluster.Browser.FindElement(By.CssSelector("#lookup button")).Click();
+        await TaskTimeouts.Eventually(() => Task.FromResult(Text("#task-facts dd.task-id") == letter.TaskId && Text("#task-facts dd.task-state") == "dead-lettered"),
+            "the page shows the task dead-lettered");
+        var attempt = (IReadOnlyCollection<object>)cluster.Browser.ExecuteScript("return [...document.querySelector('#task-attempts tbody tr').cells].map(c => c.textContent);")!;
+        Assert.Equal(new[] { "1", worker, Type, $"bad input {marker}" }, attempt.Cast<string>());
+    }
+
+    /// <summary>The fixture's own worker process (another test starts one of its own for a while).</summary>
+    private async Task<WorkerStatus> FixtureWorkerAsync() =>
+        (await cluster.Admin.StatusAsync(new StatusRequest())).Workers.Single(w => w.Tasks.Contains("spin"));
+
+    /// <summary>The text of the first element <paramref name="selector"/> finds, read at once; null when none.</summary>
+    private string? Text(string selector) =>
+        (string?)cluster.Browser.ExecuteScript("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", selector);
+
+    /// <summary>A figure of the overview, 0 while it shows none.</summary>
+    private double Number(string id) =>
+        double.TryParse(Text("#" + id)?.Replace(",", string.Empty, StringComparison.Ordinal), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    /// <summary>The tasks submitted and completed over the rate chart's last minute, as the page holds them.</summary>
+    private (long Submitted, long Completed) RecentRates()
+    {
+        var chart = cluster.Browser.FindElement(By.Id("chart-rate"));
+        return (long.Parse(chart.GetDomAttribute("data-submitted") ?? "0", System.Globalization.CultureInfo.InvariantCulture),
+            long.Parse(chart.GetDomAttribute("data-completed") ?? "0", System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>"busy/total" of a worker's cell; null when the cell is not there.</summary>
+    private static (int? Busy, int Total) Busy(string? cell)
+    {
+        var parts = cell?.Replace(",", string.Empty, StringComparison.Ordinal).Split('/');
+        return parts is [var busy, var total] ? (int.Parse(busy, System.Globalization.CultureInfo.InvariantCulture), int.Parse(total, System.Globalization.CultureInfo.InvariantCulture)) : (null, 0);
+    }
+
+    /// <summary>The failed runs of the last 5 minutes the failures table shows for an error type (0 without a row).</summary>
+    private long FailuresOf(string type) =>
+        long.TryParse(Text($"#failures tr[data-type='{type}'] td.recent")?.Replace(",", string.Empty, StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
 
     /// <summary>The depth and "served" cells of a task name's row, read at once (the rows are rendered anew with each state).</summary>
     private (long Depth, string Served)? QueueRow(string name)

@@ -30,13 +30,20 @@ public abstract class CoordinatorHostingTests<TFixture>(TFixture fixture) where 
         var directory = Directory.CreateTempSubdirectory("cluster-hosting-");
         var clientToken = ClusterFixture.NewToken();
         var workerToken = ClusterFixture.NewToken();
+        var adminToken = ClusterFixture.NewToken();
         var tokens = Path.Combine(directory.FullName, "tokens");
-        await File.WriteAllTextAsync(tokens, $"client app {clientToken}\nworker w {workerToken}\n");
+        await File.WriteAllTextAsync(tokens, $"client app {clientToken}\nworker w {workerToken}\nadmin ops {adminToken}\n");
         try
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+            ListenOptions? grpcEndpoint = null, webEndpoint = null;
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.Listen(IPAddress.Loopback, 0, listen => (grpcEndpoint = listen).Protocols = HttpProtocols.Http2);
+                // Browsers speak HTTP/1.1 to a cleartext endpoint: the dashboard is served there.
+                kestrel.Listen(IPAddress.Loopback, 0, listen => (webEndpoint = listen).Protocols = HttpProtocols.Http1);
+            });
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Cluster:Coordinator:Redis"] = fixture.RedisAddress,
@@ -48,8 +55,10 @@ public abstract class CoordinatorHostingTests<TFixture>(TFixture fixture) where 
             await using var app = builder.Build();
             app.MapGet("/hello", () => "hello from the application");
             app.MapClusterCoordinator();
+            app.MapClusterDashboard("/cluster");
             await app.StartAsync().WithTimeout();
-            var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+            var address = new Uri($"http://127.0.0.1:{grpcEndpoint!.IPEndPoint!.Port}/");
+            var web = new Uri($"http://127.0.0.1:{webEndpoint!.IPEndPoint!.Port}/");
 
             using var worker = new WorkerProcess(new WorkerOptions { Coordinator = address, Token = workerToken, Threads = 2 }, new TaskRegistry().Register("web.square", (long x) => x * x));
             using var stop = new CancellationTokenSource();
@@ -70,6 +79,8 @@ public abstract class CoordinatorHostingTests<TFixture>(TFixture fixture) where 
                 // Its health (open to every caller, no token) turns SERVING once its store answers a PING.
                 var health = new Grpc.Health.V1.Health.HealthClient(channel);
                 await TaskTimeouts.Eventually(async () => (await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest()).ResponseAsync).Status == Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, "the hosted coordinator's health says SERVING");
+
+                await DashboardIsServedAsync(web, adminToken, clientToken);
             }
             finally
             {
@@ -81,6 +92,45 @@ public abstract class CoordinatorHostingTests<TFixture>(TFixture fixture) where 
         {
             directory.Delete(recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The dashboard the application mapped below /cluster: the page for an admin token, refused
+    /// without one, its script beside it, and the pushed state, which shows the worker connected.
+    /// </summary>
+    private static async Task DashboardIsServedAsync(Uri web, string adminToken, string clientToken)
+    {
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = web };
+        var bare = await http.GetAsync(new Uri("cluster", UriKind.Relative)).WithTimeout();
+        Assert.Equal(HttpStatusCode.Redirect, bare.StatusCode);
+        Assert.Equal("/cluster/", bare.Headers.Location!.OriginalString);
+
+        var refused = await http.GetAsync(new Uri("cluster/", UriKind.Relative)).WithTimeout();
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Contains("id=\"token\"", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var asClient = new HttpRequestMessage(HttpMethod.Get, new Uri("cluster/", UriKind.Relative)) { Headers = { Authorization = new("Bearer", clientToken) } };
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(asClient).WithTimeout()).StatusCode);
+
+        http.DefaultRequestHeaders.Authorization = new("Bearer", adminToken);
+        var page = await http.GetAsync(new Uri("cluster/", UriKind.Relative)).WithTimeout();
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("<script src=\"dashboard.js\" defer></script>", html, StringComparison.Ordinal);
+        Assert.Contains("id=\"workers\"", html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("cluster/dashboard.js", UriKind.Relative)).WithTimeout()).StatusCode);
+
+        // The first state pushed to a page: read from the store, with the application's worker in it.
+        using var events = await http.GetAsync(new Uri("cluster/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead).WithTimeout();
+        Assert.Equal("text/event-stream", events.Content.Headers.ContentType!.MediaType);
+        using var reader = new StreamReader(await events.Content.ReadAsStreamAsync());
+        string? line;
+        do
+        {
+            line = await reader.ReadLineAsync().WithTimeout();
+        }
+        while (line is not null && !line.StartsWith("data: ", StringComparison.Ordinal));
+        using var state = System.Text.Json.JsonDocument.Parse(line!["data: ".Length..]);
+        Assert.Contains(state.RootElement.GetProperty("workers").EnumerateArray(), w => w.GetProperty("tasks").GetString() == "web.square");
     }
 }
 

@@ -78,13 +78,13 @@ internal sealed class DashboardAccess(TokenAuthentication? authentication)
         return sent.Length == expected.Length && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(sent), Encoding.ASCII.GetBytes(expected));
     }
 
-    /// <summary>The cookie that keeps a token: HttpOnly, SameSite=Strict, for the whole port.</summary>
-    public static CookieOptions CookieOptions(HttpContext context) => new()
+    /// <summary>The cookie that keeps a token: HttpOnly, SameSite=Strict, for the dashboard's path (<paramref name="basePath"/>, "" for the whole port).</summary>
+    public static CookieOptions CookieOptions(HttpContext context, string basePath) => new()
     {
         HttpOnly = true,
         SameSite = SameSiteMode.Strict,
         Secure = context.Request.IsHttps,
-        Path = "/",
+        Path = basePath + "/",
         IsEssential = true,
     };
 

@@ -6,7 +6,8 @@ using Microsoft.AspNetCore.Http;
 namespace Cluster.Coordinator.Internal.Dashboard;
 
 /// <summary>
-/// The dashboard's requests on the HTTP port: the page (<c>GET /</c>), its script and style, the
+/// The dashboard's requests, on the HTTP port or below the path an application maps it at
+/// (<c>MapClusterDashboard</c>): the page (<c>GET /</c>), its script and style, the
 /// pushed state (<c>GET /events</c>, server-sent events), a task by id (<c>GET /task?id=</c>), the
 /// sign-in and sign-out forms, and the dead-letter actions (<c>POST /actions/requeue?id=</c>,
 /// <c>POST /actions/requeue-name?name=</c>, <c>POST /actions/purge</c>), which need the page's anti-forgery token.
@@ -17,18 +18,22 @@ internal sealed class DashboardEndpoints(DashboardFeed feed, DashboardAccess acc
     private static readonly byte[] Style = Asset("dashboard.css");
 
     /// <summary>Serves a request of the dashboard; false when the path is none of its own.</summary>
-    public bool TryServe(HttpContext context, out Task served)
+    /// <param name="context">The request.</param>
+    /// <param name="basePath">Where the dashboard is mapped: "" on the coordinator's HTTP port, else e.g. "/cluster" (no trailing slash).</param>
+    /// <param name="path">The request's path below <paramref name="basePath"/>, starting with '/'.</param>
+    /// <param name="served">The response being written, when it is the dashboard's.</param>
+    public bool TryServe(HttpContext context, string basePath, string path, out Task served)
     {
         var request = context.Request;
-        served = (request.Method, request.Path.Value) switch
+        served = (request.Method, path) switch
         {
             ("GET", "/") => PageAsync(context),
             ("GET", "/dashboard.js") => AssetAsync(context, Script, "text/javascript; charset=utf-8"),
             ("GET", "/dashboard.css") => AssetAsync(context, Style, "text/css; charset=utf-8"),
             ("GET", "/events") => EventsAsync(context),
             ("GET", "/task") => TaskAsync(context),
-            ("POST", "/signin") => SignInAsync(context),
-            ("POST", "/signout") => SignOutAsync(context),
+            ("POST", "/signin") => SignInAsync(context, basePath),
+            ("POST", "/signout") => SignOutAsync(context, basePath),
             ("POST", "/actions/requeue") => RequeueAsync(context),
             ("POST", "/actions/requeue-name") => RequeueNameAsync(context),
             ("POST", "/actions/purge") => PurgeAsync(context),
@@ -93,7 +98,7 @@ internal sealed class DashboardEndpoints(DashboardFeed feed, DashboardAccess acc
         await context.Response.Body.WriteAsync(DashboardJson.Task(id, found), context.RequestAborted).ConfigureAwait(false);
     }
 
-    private async Task SignInAsync(HttpContext context)
+    private async Task SignInAsync(HttpContext context, string basePath)
     {
         var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false) : null;
         var token = form?["token"].ToString().Trim();
@@ -102,10 +107,10 @@ internal sealed class DashboardEndpoints(DashboardFeed feed, DashboardAccess acc
             case DashboardAccess.Verdict.Allowed:
                 if (access.SignInNeeded)
                 {
-                    context.Response.Cookies.Append(DashboardAccess.Cookie, token!, DashboardAccess.CookieOptions(context));
+                    context.Response.Cookies.Append(DashboardAccess.Cookie, token!, DashboardAccess.CookieOptions(context, basePath));
                 }
                 context.Response.StatusCode = StatusCodes.Status303SeeOther;
-                context.Response.Headers.Location = "/";
+                context.Response.Headers.Location = basePath + "/";
                 return;
             case DashboardAccess.Verdict.Forbidden:
                 await DashboardPage.WriteSignInAsync(context, new Refusal(StatusCodes.Status403Forbidden, $"Identity '{identity}' lacks the 'admin' role the dashboard needs.")).ConfigureAwait(false);
@@ -116,11 +121,11 @@ internal sealed class DashboardEndpoints(DashboardFeed feed, DashboardAccess acc
         }
     }
 
-    private static Task SignOutAsync(HttpContext context)
+    private static Task SignOutAsync(HttpContext context, string basePath)
     {
-        context.Response.Cookies.Delete(DashboardAccess.Cookie, DashboardAccess.CookieOptions(context));
+        context.Response.Cookies.Delete(DashboardAccess.Cookie, DashboardAccess.CookieOptions(context, basePath));
         context.Response.StatusCode = StatusCodes.Status303SeeOther;
-        context.Response.Headers.Location = "/";
+        context.Response.Headers.Location = basePath + "/";
         return Task.CompletedTask;
     }
 

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Cluster.Coordinator.Internal.Store;
 using Cluster.Protocol.V1;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -9,11 +10,15 @@ namespace Cluster.Coordinator.Internal.Dashboard;
 /// <summary>
 /// The one push loop of a coordinator's dashboard: while at least one page listens, it reads the
 /// cluster's aggregates from the store once a second (the admin status — one call per task name
-/// and per worker, whatever the backlog — and the dead letters' count, their page only when the
-/// count changed or every <see cref="LetterRefresh"/>), renders them to JSON once, and hands that to
+/// and per worker, whatever the backlog — the dead letters' count, their page only when the
+/// count changed or every <see cref="LetterRefresh"/>, and the rates' newest buckets: <see cref="DashboardStats"/>), renders them to JSON once, and hands that to
 /// every open page. No page open: no store call at all.
 /// </summary>
-internal sealed partial class DashboardFeed(TaskStore store, CoordinatorOptions options, ILogger<DashboardFeed> logger) : BackgroundService
+/// <remarks>
+/// The store is taken from <paramref name="services"/> at the first page: in an application that hosts
+/// the coordinator, it connects only as the host starts, after its hosted services are made.
+/// </remarks>
+internal sealed partial class DashboardFeed(IServiceProvider services, CoordinatorOptions options, ILogger<DashboardFeed> logger) : BackgroundService
 {
     /// <summary>How often the pages are sent the state: at most once a second.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
@@ -28,6 +33,7 @@ internal sealed partial class DashboardFeed(TaskStore store, CoordinatorOptions 
     private readonly List<Channel<byte[]>> _pages = [];
     private readonly SemaphoreSlim _wake = new(0);
     private readonly DashboardRates _rates = new();
+    private readonly DashboardStats _stats = new();
     private byte[]? _last;
     private DeadLettersReply _letters = new();
     private long _lettersTotal = -1;
@@ -46,7 +52,7 @@ internal sealed partial class DashboardFeed(TaskStore store, CoordinatorOptions 
         }
     }
 
-    /// <summary>Store reads made by the loop (each tick: one status, one dead-letter count).</summary>
+    /// <summary>Store reads made by the loop (each tick: one status, one dead-letter count, one read of the rates).</summary>
     public long Reads { get; private set; }
 
     /// <summary>
@@ -91,6 +97,7 @@ internal sealed partial class DashboardFeed(TaskStore store, CoordinatorOptions 
             if (Listeners == 0)
             {
                 _rates.Reset();
+                _stats.Reset();
                 Volatile.Write(ref _wakeRequested, 0);
                 // Checked again: a page that came between the count and the reset must not wait for the next one.
                 if (Listeners == 0)
@@ -123,10 +130,12 @@ internal sealed partial class DashboardFeed(TaskStore store, CoordinatorOptions 
 
     private async Task<byte[]> ReadAsync()
     {
+        var store = services.GetRequiredService<TaskStore>();
         var status = await store.StatusAsync().ConfigureAwait(false);
         var total = await store.DeadLetterCountAsync().ConfigureAwait(false);
-        Reads += 2;
         var now = DateTime.UtcNow;
+        var figures = await _stats.UpdateAsync(store, now).ConfigureAwait(false);
+        Reads += 3;
         if (total != _lettersTotal || now - _lettersReadAt >= LetterRefresh)
         {
             _letters = await store.DeadLettersAsync(new DeadLettersRequest { Limit = LetterPage }).ConfigureAwait(false);
@@ -136,7 +145,7 @@ internal sealed partial class DashboardFeed(TaskStore store, CoordinatorOptions 
         }
         var rates = _rates.Update(status, now);
         // Three heartbeats missed: the worker stands out on the page (the reaper takes it after the lease time).
-        return DashboardJson.Render(status, _letters, total, rates, now, options.HeartbeatInterval * 3);
+        return DashboardJson.Render(status, _letters, total, rates, figures, now, options.HeartbeatInterval * 3);
     }
 
     /// <summary>A page's place in the feed.</summary>

@@ -14,10 +14,11 @@ internal static class DashboardJson
     /// <param name="status">The admin status: queues and workers.</param>
     /// <param name="letters">The page of dead letters shown.</param>
     /// <param name="deadLetters">How many dead letters there are in all.</param>
-    /// <param name="rates">What changed since the last state.</param>
+    /// <param name="rates">What changed since the last state, as this coordinator saw it (queue rates, run time).</param>
+    /// <param name="figures">The cluster's rates, latency and failures, as the store counts them.</param>
     /// <param name="now">This coordinator's clock.</param>
     /// <param name="staleAfter">A worker whose last heartbeat is older stands out (it may be gone).</param>
-    public static byte[] Render(StatusReply status, DeadLettersReply letters, long deadLetters, DashboardRates.Tick rates, DateTime now, TimeSpan staleAfter)
+    public static byte[] Render(StatusReply status, DeadLettersReply letters, long deadLetters, DashboardRates.Tick rates, DashboardStats.Figures figures, DateTime now, TimeSpan staleAfter)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -31,11 +32,22 @@ internal static class DashboardJson
             json.WriteNumber("running", status.Workers.Sum(w => w.Leased));
             json.WriteNumber("workers", status.Workers.Count);
             json.WriteNumber("deadLetters", deadLetters);
-            json.WriteNumber("submitted", Round(rates.Submitted));
-            json.WriteNumber("completed", Round(rates.Completed));
-            json.WriteNumber("failed", Round(rates.Failed));
+            json.WriteNumber("submitted", Round(DashboardStats.Figures.Rate(figures.Submitted)));
+            json.WriteNumber("completed", Round(DashboardStats.Figures.Rate(figures.Completed)));
+            json.WriteNumber("failed", Round(DashboardStats.Figures.Rate(figures.Failed)));
             json.WriteNumber("deadLettered", Round(rates.DeadLettered));
             json.WriteNumber("runMs", Round(rates.MeanRunMs));
+            WriteOptional(json, "latencyP50Ms", figures.LatencyP50Ms);
+            WriteOptional(json, "latencyP99Ms", figures.LatencyP99Ms);
+            json.WriteNumber("latencySamples", figures.LatencySamples);
+            json.WriteEndObject();
+
+            // Per second, the oldest first, up to the last settled second: the rate charts.
+            json.WriteStartObject("series");
+            json.WriteNumber("last", figures.Second);
+            WriteSeries(json, "submitted", figures.Submitted);
+            WriteSeries(json, "completed", figures.Completed);
+            WriteSeries(json, "failed", figures.Failed);
             json.WriteEndObject();
 
             json.WriteStartArray("queues");
@@ -63,7 +75,10 @@ internal static class DashboardJson
                 json.WriteString("host", worker.Host);
                 json.WriteNumber("pid", worker.ProcessId);
                 json.WriteNumber("threads", worker.Threads);
+                json.WriteNumber("threadsBusy", worker.ThreadsBusy);
                 json.WriteNumber("coroutines", worker.Coroutines);
+                json.WriteNumber("coroutinesBusy", worker.CoroutinesBusy);
+                json.WriteString("version", worker.Version);
                 json.WriteNumber("running", worker.Leased);
                 json.WriteNumber("heartbeatAgeMs", Math.Max(0, new DateTimeOffset(now).ToUnixTimeMilliseconds() - worker.HeartbeatUnixMs));
                 json.WriteString("tasks", string.Join(", ", worker.Tasks));
@@ -87,14 +102,19 @@ internal static class DashboardJson
             }
             json.WriteEndArray();
 
-            // Failures by error type, among the dead letters shown: each letter's last error.
+            // Failures by error type: failed runs over the last minutes (the store's counters, every
+            // coordinator's), and among the dead letters shown each letter's last error, with an example.
+            var lettersByType = letters.Letters.Where(l => l.Errors.Count > 0).GroupBy(l => l.Errors[^1].Type, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => (Count: g.Count(), Example: g.First().Errors[^1].Message), StringComparer.Ordinal);
             json.WriteStartArray("failureTypes");
-            foreach (var group in letters.Letters.Where(l => l.Errors.Count > 0).GroupBy(l => l.Errors[^1].Type).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal))
+            foreach (var type in figures.FailureTypes.Keys.Union(lettersByType.Keys, StringComparer.Ordinal)
+                .OrderByDescending(t => figures.FailureTypes.GetValueOrDefault(t)).ThenByDescending(t => lettersByType.GetValueOrDefault(t).Count).ThenBy(t => t, StringComparer.Ordinal))
             {
                 json.WriteStartObject();
-                json.WriteString("type", group.Key);
-                json.WriteNumber("count", group.Count());
-                json.WriteString("example", Cut(group.First().Errors[^1].Message));
+                json.WriteString("type", type);
+                json.WriteNumber("recent", figures.FailureTypes.GetValueOrDefault(type));
+                json.WriteNumber("count", lettersByType.GetValueOrDefault(type).Count);
+                json.WriteString("example", Cut(lettersByType.GetValueOrDefault(type).Example ?? string.Empty));
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -111,44 +131,61 @@ internal static class DashboardJson
         {
             json.WriteStartObject();
             json.WriteString("id", id);
+            var outcome = task.Outcome;
             json.WriteString("state", task.Header switch
             {
                 { State: 'q' } => "queued",
                 { State: 'l' } => "running",
                 { State: 'r' } => "waiting out a retry backoff",
                 null when task.DeadLetter is not null => "dead-lettered",
-                null => "not in the store: finished (its client has its outcome), cancelled, or never submitted",
+                null when outcome is { OutcomeCase: Completion.OutcomeOneofCase.Result } => "completed",
+                null when outcome is { OutcomeCase: Completion.OutcomeOneofCase.Error } => "failed",
+                null when outcome is { OutcomeCase: Completion.OutcomeOneofCase.Cancelled } => "cancelled",
+                null => "not in the store: finished longer ago than the retention, or never submitted",
                 { State: var other } => "state " + other,
             });
             json.WriteString("name", task.Header?.Name ?? task.DeadLetter?.Name ?? string.Empty);
-            json.WriteNumber("attempt", task.Header?.Attempt ?? task.DeadLetter?.Attempt ?? 0);
-            json.WriteString("worker", task.Header?.Worker ?? string.Empty);
+            json.WriteNumber("attempt", task.Header?.Attempt ?? task.DeadLetter?.Attempt ?? outcome?.Attempt ?? 0);
+            json.WriteString("worker", task.Header?.Worker is { Length: > 0 } running ? running : outcome?.Worker ?? string.Empty);
             json.WriteNumber("lostRuns", task.Header?.Lost ?? 0);
             json.WriteNumber("failedRuns", task.Header?.Failed ?? task.Errors.Count);
+            json.WriteStartObject("timings");
+            WriteOptional(json, "submitted", task.SubmittedAtMs);
+            WriteOptional(json, "finished", task.FinishedAtMs ?? task.DeadLetter?.AtUnixMs);
+            json.WriteEndObject();
             if (task.DeadLetter is { } letter)
             {
                 json.WriteString("reason", letter.Reason);
                 json.WriteNumber("deadAt", letter.AtUnixMs);
             }
+            if (outcome is { OutcomeCase: Completion.OutcomeOneofCase.Result })
+            {
+                json.WriteNumber("resultBytes", outcome.Result.Length);
+            }
+            // A finished task's arguments go with it: only its completion is kept.
+            json.WriteBoolean("argsKept", task.Header is not null || task.DeadLetter is not null);
             json.WriteNumber("argsBytes", task.ArgsBytes);
             json.WriteString("args", task.ArgsPreview.Length < task.ArgsBytes ? task.ArgsPreview + "…" : task.ArgsPreview);
-            WriteErrors(json, task.Errors);
+            WriteErrors(json, task.Errors, task.ErrorWorkers);
             json.WriteEndObject();
         }
         return buffer.ToArray();
     }
 
-    /// <summary>Every attempt's error: its attempt, type and the start of its message (no stack traces on the page).</summary>
-    private static void WriteErrors(Utf8JsonWriter json, IEnumerable<TaskError> errors)
+    /// <summary>Every attempt's error: its attempt, the worker that ran it (when known), type and the start of its message (no stack traces on the page).</summary>
+    private static void WriteErrors(Utf8JsonWriter json, IEnumerable<TaskError> errors, IReadOnlyList<string>? workers = null)
     {
         json.WriteStartArray("errors");
+        var i = 0;
         foreach (var error in errors)
         {
             json.WriteStartObject();
             json.WriteNumber("attempt", error.Attempt);
+            json.WriteString("worker", workers is not null && i < workers.Count ? workers[i] : string.Empty);
             json.WriteString("type", error.Type);
             json.WriteString("message", Cut(error.Message));
             json.WriteEndObject();
+            i++;
         }
         json.WriteEndArray();
     }
@@ -157,4 +194,26 @@ internal static class DashboardJson
     public static string Cut(string text) => text.Length <= Preview ? text : text[..Preview] + "…";
 
     private static double Round(double value) => Math.Round(value, 1);
+
+    private static void WriteOptional(Utf8JsonWriter json, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            json.WriteNumber(name, v);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+
+    private static void WriteSeries(Utf8JsonWriter json, string name, long[] series)
+    {
+        json.WriteStartArray(name);
+        foreach (var n in series)
+        {
+            json.WriteNumberValue(n);
+        }
+        json.WriteEndArray();
+    }
 }

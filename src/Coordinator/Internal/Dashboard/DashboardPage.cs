@@ -16,7 +16,7 @@ internal static class DashboardPage
     public static Task WriteAsync(HttpContext context, string csrf, bool signedIn)
     {
         var signOut = signedIn
-            ? """<form method="post" action="/signout"><button type="submit" class="quiet">Sign out</button></form>"""
+            ? """<form method="post" action="signout"><button type="submit" class="quiet">Sign out</button></form>"""
             : string.Empty;
         var body = $$"""
             <header>
@@ -32,32 +32,33 @@ internal static class DashboardPage
                   <div class="card"><span class="label">Running</span><span class="value" id="t-running">–</span></div>
                   <div class="card"><span class="label">Workers</span><span class="value" id="t-workers">–</span></div>
                   <div class="card"><span class="label">Dead letters</span><span class="value" id="t-dead">–</span></div>
-                  <div class="card"><span class="label">Submitted/s</span><span class="value" id="t-submitted">–</span></div>
-                  <div class="card"><span class="label">Completed/s</span><span class="value" id="t-completed">–</span></div>
-                  <div class="card"><span class="label">Failed/s</span><span class="value" id="t-failed">–</span></div>
-                  <div class="card"><span class="label">Mean run</span><span class="value" id="t-run">–</span></div>
+                  <div class="card" title="Tasks stored per second, the whole cluster, over the last 5 s"><span class="label">Submitted/s</span><span class="value" id="t-submitted">–</span></div>
+                  <div class="card" title="Tasks completed with a value per second, the whole cluster, over the last 5 s"><span class="label">Completed/s</span><span class="value" id="t-completed">–</span></div>
+                  <div class="card" title="Runs that failed per second (retried or not), the whole cluster, over the last 5 s"><span class="label">Failed/s</span><span class="value" id="t-failed">–</span></div>
+                  <div class="card" title="Submit to completion of the tasks sampled (one in 16) that finished in the last minute"><span class="label">Latency p50/p99</span><span class="value" id="t-latency">–</span></div>
+                  <div class="card" title="Lease sent to result received, runs through this coordinator"><span class="label">Mean run</span><span class="value" id="t-run">–</span></div>
                 </div>
                 <div class="charts">
-                  <figure><figcaption>Queued and running (up to the last 5 minutes)</figcaption><svg id="chart-depth" viewBox="0 0 300 80" preserveAspectRatio="none" role="img" aria-label="queued and running"></svg>
-                    <div class="legend"><span class="k1">queued</span> <span class="k2">running</span></div></figure>
-                  <figure><figcaption>Tasks per second through this coordinator</figcaption><svg id="chart-rate" viewBox="0 0 300 80" preserveAspectRatio="none" role="img" aria-label="tasks per second"></svg>
+                  <figure><figcaption>Tasks per second, whole cluster (up to the last 5 minutes)</figcaption><svg id="chart-rate" viewBox="0 0 300 80" preserveAspectRatio="none" role="img" aria-label="tasks per second"></svg>
                     <div class="legend"><span class="k1">submitted</span> <span class="k2">completed</span> <span class="k3">failed</span></div></figure>
+                  <figure><figcaption>Queued and running (since the page opened, up to 5 minutes)</figcaption><svg id="chart-depth" viewBox="0 0 300 80" preserveAspectRatio="none" role="img" aria-label="queued and running"></svg>
+                    <div class="legend"><span class="k1">queued</span> <span class="k2">running</span></div></figure>
                 </div>
               </section>
               <section aria-label="Queues">
                 <h2>Queues</h2>
-                <table id="queues"><thead><tr><th>Task name</th><th class="n">Depth</th><th class="n">In/s</th><th class="n">Out/s</th><th class="n">Change/s</th><th>Served</th></tr></thead><tbody></tbody></table>
+                <table id="queues"><thead><tr><th>Task name</th><th class="n">Depth</th><th class="n" title="through this coordinator">In/s</th><th class="n" title="through this coordinator">Out/s</th><th class="n">Change/s</th><th>Served</th></tr></thead><tbody></tbody></table>
                 <p class="empty" id="queues-empty" hidden>No task names with work.</p>
               </section>
               <section aria-label="Workers">
                 <h2>Workers</h2>
-                <table id="workers"><thead><tr><th>Host</th><th class="n">PID</th><th class="n">Running</th><th class="n">Threads</th><th class="n">Coroutines</th><th class="n">Heartbeat</th><th>Tasks</th><th>Id</th></tr></thead><tbody></tbody></table>
+                <table id="workers"><thead><tr><th>Host</th><th class="n">PID</th><th>Version</th><th class="n">Running</th><th class="n" title="threads busy / threads">Threads</th><th class="n" title="coroutines in flight / limit">Coroutines</th><th class="n">Heartbeat</th><th>Tasks</th><th>Id</th></tr></thead><tbody></tbody></table>
                 <p class="empty" id="workers-empty" hidden>No worker is connected.</p>
               </section>
               <section aria-label="Failures">
                 <h2>Failures by error type</h2>
-                <table id="failures"><thead><tr><th>Error type</th><th class="n">Dead letters</th><th>Example</th></tr></thead><tbody></tbody></table>
-                <p class="empty" id="failures-empty" hidden>No failures among the dead letters.</p>
+                <table id="failures"><thead><tr><th>Error type</th><th class="n" title="failed runs, the whole cluster, last 5 minutes">Last 5 min</th><th class="n" title="among the dead letters shown">Dead letters</th><th>Example</th></tr></thead><tbody></tbody></table>
+                <p class="empty" id="failures-empty" hidden>No failed runs in the last 5 minutes, none among the dead letters.</p>
               </section>
               <section aria-label="Dead letters">
                 <h2>Dead letters <button type="button" id="purge" class="danger">Purge all</button></h2>
@@ -69,7 +70,12 @@ internal static class DashboardPage
               <section aria-label="Task by id">
                 <h2>Task by id</h2>
                 <form id="lookup"><input id="lookup-id" name="id" placeholder="task id" autocomplete="off" required><button type="submit">Look up</button></form>
-                <pre id="task" hidden></pre>
+                <div id="task" hidden>
+                  <dl id="task-facts"></dl>
+                  <table id="task-attempts"><thead><tr><th class="n">Attempt</th><th>Worker</th><th>Error type</th><th>Message</th></tr></thead><tbody></tbody></table>
+                  <p class="muted" id="task-attempts-empty" hidden>No failed attempt.</p>
+                </div>
+                <p id="task-message" class="error" hidden></p>
               </section>
               <p id="message" role="status"></p>
             </main>
@@ -84,7 +90,7 @@ internal static class DashboardPage
             <header><h1>Cluster</h1></header>
             <main class="signin">
               <p id="refused" class="error">{WebUtility.HtmlEncode(refusal.Message)}</p>
-              <form method="post" action="/signin">
+              <form method="post" action="signin">
                 <label for="token">Admin token</label>
                 <input id="token" name="token" type="password" autocomplete="current-password" required>
                 <button type="submit" id="signin">Sign in</button>
@@ -104,7 +110,7 @@ internal static class DashboardPage
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers["Referrer-Policy"] = "no-referrer";
         var meta = csrf is null ? string.Empty : $"""<meta name="csrf" content="{csrf}">""";
-        var script = csrf is null ? string.Empty : """<script src="/dashboard.js" defer></script>""";
+        var script = csrf is null ? string.Empty : """<script src="dashboard.js" defer></script>""";
         return response.WriteAsync($"""
             <!doctype html>
             <html lang="en">
@@ -115,7 +121,7 @@ internal static class DashboardPage
             {meta}
             <title>Cluster</title>
             <link rel="icon" href="data:,">
-            <link rel="stylesheet" href="/dashboard.css">
+            <link rel="stylesheet" href="dashboard.css">
             {script}
             </head>
             <body>

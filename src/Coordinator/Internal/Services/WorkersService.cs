@@ -264,7 +264,7 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
                 {
                     continue;
                 }
-                var held = await StoreRetry.RunAsync(() => store.HeartbeatAsync(worker.Id, worker.Token, renew: beat), logger, $"renew the lease of worker {worker.Id}", cancellationToken).ConfigureAwait(false);
+                var held = await StoreRetry.RunAsync(() => store.HeartbeatAsync(worker.Id, worker.Token, renew: beat, busy: beat ? worker.Busy() : null), logger, $"renew the lease of worker {worker.Id}", cancellationToken).ConfigureAwait(false);
                 if (!held)
                 {
                     Revoke(worker);

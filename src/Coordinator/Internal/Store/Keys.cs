@@ -52,6 +52,12 @@ internal sealed class Keys
 
     public RedisKey Queue(string name) => _tag + ":q:" + name;
 
+    /// <summary>The dashboard's counters of the ten seconds <paramref name="tens"/> (Unix seconds / 10), see <see cref="StatsScript"/>.</summary>
+    public RedisKey Stats(long tens) => _tag + ":st:" + tens.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The tasks sampled for the submit-to-end time: id → when submitted (ms, the store's clock).</summary>
+    public RedisKey Sampled => _tag + ":st:sampled";
+
     /// <summary>The seven keys every task script starts with, then <paramref name="extra"/> more slots to fill.</summary>
     public RedisKey[] TaskKeys(int extra)
     {
@@ -68,6 +74,8 @@ internal sealed class Keys
     public RedisKey Leased(string worker) => _tag + ":wl:" + worker;
     public RedisKey WorkerInfo(string worker) => _tag + ":wi:" + worker;
     public RedisKey WorkerOwner(string worker) => _tag + ":wo:" + worker;
+    /// <summary>What a worker is busy with, "threads|coroutines", written at each heartbeat and expiring after a lease time (shard 0).</summary>
+    public RedisKey WorkerBusy(string worker) => _tag + ":wb:" + worker;
     public RedisKey Outbox(string session) => _tag + ":o:" + session;
     public RedisKey Idempotency(string key) => _tag + ":idem:" + key;
     public RedisKey OutboxSequence(string session) => _tag + ":os:" + session;

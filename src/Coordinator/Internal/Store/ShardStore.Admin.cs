@@ -20,6 +20,8 @@ internal sealed partial class ShardStore
                 continue;
             }
             var hello = Hello.Parser.ParseFrom((byte[])info!);
+            var busy = (string?)await _db.StringGetAsync(keys.WorkerBusy(worker)).ConfigureAwait(false);
+            var bar = busy?.IndexOf('|', StringComparison.Ordinal) ?? -1;
             var status = new WorkerStatus
             {
                 WorkerId = worker,
@@ -30,6 +32,9 @@ internal sealed partial class ShardStore
                 Leased = await _db.SetLengthAsync(keys.Leased(worker)).ConfigureAwait(false),
                 // The score is the lease's deadline: the last heartbeat plus the lease time.
                 HeartbeatUnixMs = (long)entry.Score - _leaseMs,
+                Version = hello.Version,
+                ThreadsBusy = bar > 0 && int.TryParse(busy.AsSpan(0, bar), System.Globalization.CultureInfo.InvariantCulture, out var threads) ? threads : 0,
+                CoroutinesBusy = bar > 0 && int.TryParse(busy.AsSpan(bar + 1), System.Globalization.CultureInfo.InvariantCulture, out var coroutines) ? coroutines : 0,
             };
             status.Tasks.AddRange(hello.Handlers.Select(h => h.Name));
             handled.UnionWith(status.Tasks);
@@ -128,8 +133,9 @@ internal sealed partial class ShardStore
 
     /// <summary>
     /// One task by its id as this shard holds it: its header, its arguments' size and start, its
-    /// errors so far and its dead letter. One round trip of five reads; the arguments are cut to
-    /// <paramref name="preview"/> characters.
+    /// errors so far (with each attempt's worker), its dead letter, its kept completion and when it
+    /// finished, and when it was submitted where the store noted it. One round trip of nine reads;
+    /// the arguments are cut to <paramref name="preview"/> characters.
     /// </summary>
     public async Task<TaskDescription> DescribeAsync(string id, int preview)
     {
@@ -139,16 +145,39 @@ internal sealed partial class ShardStore
         var args = batch.HashGetAsync(keys.Args, id);
         var errors = batch.HashGetAsync(keys.Errors, id);
         var dead = batch.HashGetAsync(keys.DeadLetters, id);
+        var kept = batch.HashGetAsync(keys.Results, id);
+        var finishedAt = batch.SortedSetScoreAsync(keys.ResultIndex, id);
+        var sampledAt = batch.SortedSetScoreAsync(keys.Sampled, id);
+        var trace = batch.HashGetAsync(keys.Policies, id + " t");
         batch.Execute();
-        await Task.WhenAll(header, size, args, errors, dead).ConfigureAwait(false);
+        await Task.WhenAll(header, size, args, errors, dead, kept, finishedAt, sampledAt, trace).ConfigureAwait(false);
         var letter = dead.Result.HasValue ? Read(id, dead.Result!) : null;
         var argsText = args.Result.HasValue ? (string)args.Result! : letter?.Args.ToStringUtf8() ?? string.Empty;
-        List<TaskError> attempts = errors.Result.HasValue
-            ? [.. JsonSerializer.Deserialize<List<ErrorRecord>>((string)errors.Result!, ErrorRecord.Json)!.Select(ToTaskError)]
-            : [.. letter?.Errors ?? []];
+        var records = errors.Result.HasValue
+            ? JsonSerializer.Deserialize<List<ErrorRecord>>((string)errors.Result!, ErrorRecord.Json)!
+            : dead.Result.HasValue ? JsonSerializer.Deserialize<DeadLetterRecord>((string)dead.Result!, ErrorRecord.Json)!.Errors : [];
+        Completion? outcome = null;
+        if (kept.Result.HasValue)
+        {
+            var bytes = (byte[])kept.Result!;
+            outcome = bytes.Length > 0 && bytes[0] == (byte)'D' ? DeadLetterCompletion(bytes.AsSpan(1)) : Completion.Parser.ParseFrom(bytes);
+        }
         return new TaskDescription(header.Result.HasValue ? Header.Parse(header.Result!) : null,
             args.Result.HasValue ? size.Result : argsText.Length,
-            argsText.Length <= preview ? argsText : argsText[..preview], attempts, letter);
+            argsText.Length <= preview ? argsText : argsText[..preview], [.. records.Select(ToTaskError)], letter)
+        {
+            ErrorWorkers = [.. records.Select(r => r.Worker ?? string.Empty)],
+            Outcome = outcome,
+            FinishedAtMs = finishedAt.Result is { } f ? (long)f : null,
+            SubmittedAtMs = sampledAt.Result is { } s ? (long)s : SubmittedOf(trace.Result),
+        };
+    }
+
+    /// <summary>The submit time a traced task's stored context holds ("traceparent submitted-ms tracestate"); null without one.</summary>
+    private static long? SubmittedOf(RedisValue trace)
+    {
+        var parts = trace.HasValue ? ((string)trace!).Split(' ') : [];
+        return parts.Length >= 2 && long.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) ? ms : null;
     }
 
     /// <summary>

@@ -20,6 +20,13 @@ internal sealed partial class ShardStore
     /// </summary>
     public Task<bool> HeartbeatAsync(string worker, string token, bool renew = true) => HeartbeatAsync(worker, token, renew ? "beat" : "check", RedisValue.EmptyString);
 
+    /// <summary>
+    /// Keeps what a worker is busy with ("threads|coroutines") for the status, for one lease time:
+    /// one write a heartbeat, not awaited (a figure for people; a lost one is written again at the next beat).
+    /// </summary>
+    public void WriteBusy(string worker, int threads, int coroutines) =>
+        _db.StringSet(keys.WorkerBusy(worker), string.Create(CultureInfo.InvariantCulture, $"{threads}|{coroutines}"), TimeSpan.FromMilliseconds(_leaseMs), flags: CommandFlags.FireAndForget);
+
     private async Task<bool> HeartbeatAsync(string worker, string token, string mode, RedisValue info)
     {
         var result = await Scripts.Heartbeat.RunAsync(_db, [keys.Workers, keys.WorkerInfo(worker), keys.WorkerOwner(worker)], [worker, _leaseMs, token, mode, info]).ConfigureAwait(false);

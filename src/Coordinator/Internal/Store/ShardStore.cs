@@ -10,7 +10,7 @@ namespace Cluster.Coordinator.Internal.Store;
 /// on the shard's slot. A completion for a session homed on another shard is written into this
 /// shard's outbox of the session and moved from there (see <see cref="MoveAsync"/>).
 /// </summary>
-internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayout layout, int shard, CoordinatorOptions options, Notifier? local = null)
+internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayout layout, int shard, CoordinatorOptions options, Notifier? local = null, ClusterStats? stats = null)
 {
     private readonly IDatabase _db = redis.GetDatabase();
     private readonly Keys keys = layout[shard];
@@ -120,6 +120,7 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         {
             full.Add(((int)over[i], (long)over[i + 1]));
         }
+        CountSubmitted(tasks, refused, full);
         return new SubmitOutcome(refused, handed) { Full = full };
     }
 
@@ -266,12 +267,14 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
             args[k++] = sessionIndex[r.Session];
             args[k++] = completions[i].ToByteArray();
             args[k++] = error?.Type ?? string.Empty;
-            args[k++] = error is null ? string.Empty : ErrorJson(error);
+            args[k++] = error is null ? string.Empty : ErrorJson(error, worker);
         }
         var away = await StageAsync(sessions).ConfigureAwait(false);
         var result = (RedisResult[])(await Scripts.Complete.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
         var outcome = new CompleteOutcome((int)result[0], (int)result[1], (int)result[2], (int)result[3]);
-        verdicts?.Invoke((string)result[4]!);
+        var codes = (string)result[4]!;
+        verdicts?.Invoke(codes);
+        CountCompleted(results, completions, codes);
         if (result.Length > 5)
         {
             // Handed straight to this coordinator's open streams: they need not read them back.
@@ -448,8 +451,8 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         return marked;
     }
 
-    private static string ErrorJson(TaskError error) =>
-        System.Text.Json.JsonSerializer.Serialize(new ErrorRecord(error.Type, error.Message, error.StackTrace, error.Attempt), ErrorRecord.Json);
+    private static string ErrorJson(TaskError error, string worker) =>
+        System.Text.Json.JsonSerializer.Serialize(new ErrorRecord(error.Type, error.Message, error.StackTrace, error.Attempt, worker), ErrorRecord.Json);
 
     private static int[] Ints(RedisResult result) =>
         result.IsNull ? [] : ((RedisResult[])result!).Select(x => (int)x).ToArray();

@@ -27,8 +27,14 @@ internal sealed partial class TaskStore
     public Task<List<TaskError>> ErrorsAsync(string id) => FindAsync(id, s => s.ErrorsAsync(id), errors => errors.Count > 0);
 
     /// <inheritdoc cref="ShardStore.DescribeAsync"/>
-    public Task<TaskDescription> DescribeAsync(string id, int preview) =>
-        FindAsync(id, s => s.DescribeAsync(id, preview), d => d.Header is not null || d.DeadLetter is not null || d.ArgsBytes > 0 || d.Errors.Count > 0);
+    public async Task<TaskDescription> DescribeAsync(string id, int preview)
+    {
+        var found = await FindAsync(id, s => s.DescribeAsync(id, preview), d => d.Header is not null || d.DeadLetter is not null || d.Outcome is not null || d.ArgsBytes > 0 || d.Errors.Count > 0).ConfigureAwait(false);
+        // The dashboard's samples are on shard 0, whatever the task's shard.
+        return found.SubmittedAtMs is null && _one is null && await _shards[0].SampledAtAsync(id).ConfigureAwait(false) is { } at
+            ? found with { SubmittedAtMs = at }
+            : found;
+    }
 
     /// <summary>
     /// Reads a task from the shard of its id (or where this connection leased it) and, when that

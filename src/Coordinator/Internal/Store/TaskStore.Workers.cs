@@ -34,8 +34,16 @@ internal sealed partial class TaskStore
     /// Renews the lease of a worker's tasks on every shard (or, with <paramref name="renew"/> false,
     /// only looks); false when the connection no longer holds the registration on one of them.
     /// </summary>
-    public async Task<bool> HeartbeatAsync(string worker, string token, bool renew = true)
+    /// <param name="worker">The worker.</param>
+    /// <param name="token">The connection that holds its registration.</param>
+    /// <param name="renew">False: only look.</param>
+    /// <param name="busy">When given, what the worker is busy with now, kept on shard 0 for the status (see <see cref="ShardStore.WriteBusy"/>).</param>
+    public async Task<bool> HeartbeatAsync(string worker, string token, bool renew = true, (int Threads, int Coroutines)? busy = null)
     {
+        if (busy is { } b)
+        {
+            _shards[0].WriteBusy(worker, b.Threads, b.Coroutines);
+        }
         if (_one is not null)
         {
             return await _one.HeartbeatAsync(worker, token, renew).ConfigureAwait(false);

@@ -18,6 +18,9 @@ internal sealed partial class TaskStore
     // their results and releases go. Only the connection that leased a task commits it.
     private readonly ConcurrentDictionary<string, int> _placed = new(StringComparer.Ordinal);
 
+    /// <summary>What this coordinator's batches did since the last flush, for the dashboard (<see cref="StatsFlush"/> writes it).</summary>
+    public ClusterStats Stats { get; } = new();
+
     /// <summary>A store of the layout's shards.</summary>
     public TaskStore(IConnectionMultiplexer redis, ShardLayout layout, CoordinatorOptions options, Notifier? local = null)
     {
@@ -25,7 +28,7 @@ internal sealed partial class TaskStore
         _shards = new ShardStore[layout.Count];
         for (var i = 0; i < layout.Count; i++)
         {
-            _shards[i] = new ShardStore(redis, layout, i, options, local);
+            _shards[i] = new ShardStore(redis, layout, i, options, local, Stats);
         }
         _one = layout.Count == 1 ? _shards[0] : null;
     }

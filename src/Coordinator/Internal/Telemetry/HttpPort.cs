@@ -61,7 +61,7 @@ internal sealed class HttpPort
                 },
                 optionsName: null);
             branch.Run(context => context.Request.Path == "/healthz" ? HealthAsync(context, health)
-                : dashboard.TryServe(context, out var served) ? served
+                : dashboard.TryServe(context, string.Empty, context.Request.Path.Value ?? "/", out var served) ? served
                 : NotFoundAsync(context));
         });
     }

@@ -20,18 +20,22 @@ internal static class Observability
         services.TryAddSingleton<StoreHealth>();
         services.AddHostedService(sp => sp.GetRequiredService<StoreHealth>());
         services.AddGrpcReflection();
+        // The dashboard, on the HTTP port or mapped by an application (MapClusterDashboard); its loop
+        // makes no store call while no page is open.
+        services.TryAddSingleton<DashboardFeed>();
+        services.AddHostedService(sp => sp.GetRequiredService<DashboardFeed>());
+        services.TryAddSingleton(sp => new DashboardAccess(SecuritySettings.Authenticates(sp.GetRequiredService<CoordinatorOptions>()) ? sp.GetRequiredService<TokenAuthentication>() : null));
+        services.TryAddSingleton<DashboardEndpoints>();
+        // Every coordinator writes its counts once a second, page open or not: any coordinator's page shows them.
+        services.AddHostedService<Store.StatsFlush>();
     }
 
-    /// <summary>With an HTTP port (the coordinator on its own Kestrel), the Prometheus exporter that serves its <c>/metrics</c>, and the dashboard.</summary>
+    /// <summary>With an HTTP port (the coordinator on its own Kestrel), the Prometheus exporter that serves its <c>/metrics</c>.</summary>
     public static void AddHttpPort(IServiceCollection services, CoordinatorOptions options)
     {
         if (options.HttpPort is not null)
         {
             services.AddSingleton<PrometheusMeters>();
-            services.AddSingleton<DashboardFeed>();
-            services.AddHostedService(sp => sp.GetRequiredService<DashboardFeed>());
-            services.AddSingleton(sp => new DashboardAccess(SecuritySettings.Authenticates(options) ? sp.GetRequiredService<TokenAuthentication>() : null));
-            services.AddSingleton<DashboardEndpoints>();
         }
     }
 

@@ -1,0 +1,81 @@
+namespace Cluster.Coordinator.Internal.Store;
+
+/// <summary>
+/// The cluster's rates as the store keeps them for the dashboard, written once a second by each
+/// coordinator (<see cref="StatsFlush"/>, from what <see cref="ClusterStats"/> counted), on shard 0:
+/// a small hash per ten seconds of the writing coordinator's clock (<see cref="Keys.Stats"/>), its
+/// fields counters that expire with it. Fields: <c>&lt;digit&gt;s</c>, <c>&lt;digit&gt;c</c>,
+/// <c>&lt;digit&gt;f</c> the tasks submitted, completed with a value, and runs failed in that second
+/// of the ten (digit 0-9); <c>e:&lt;type&gt;</c> failed runs by error type; <c>l&lt;b&gt;</c> the
+/// sampled tasks that finished with a submit-to-end time in bucket b (milliseconds + 1 in
+/// [2^(b/4), 2^((b+1)/4))).
+/// </summary>
+internal static class StatsScript
+{
+    /// <summary>How long a bucket is kept: the dashboard's charts and failures reach five minutes back.</summary>
+    public const int KeepSeconds = 330;
+
+    /// <summary>
+    /// KEYS: the bucket, the sampled tasks (sorted set id → submitted, Unix ms).
+    /// ARGV: second digit, seconds to keep, now (ms), submitted, completed, failed, m, (error type, count) × m,
+    /// k, (id, submitted ms) × k of sampled tasks submitted, then (id, finished ms) of sampled tasks that
+    /// finished: their submit-to-end time goes into the histogram, and they are forgotten. Samples older
+    /// than an hour are dropped (a cancelled sampled task never finishes).
+    /// Returns the finished ids whose submit time was not found (submitted through a coordinator that
+    /// has not written it yet): the caller tries those once more at its next flush.
+    /// </summary>
+    public const string Text = """
+        local unpack = table.unpack or unpack
+        local B, S = KEYS[1], KEYS[2]
+        local d = ARGV[1]
+        local now = tonumber(ARGV[3])
+        local fresh = false
+        local function add(field, n)
+          if n > 0 and redis.call('HINCRBY', B, field, n) == n then fresh = true end
+        end
+        add(d .. 's', tonumber(ARGV[4]))
+        add(d .. 'c', tonumber(ARGV[5]))
+        add(d .. 'f', tonumber(ARGV[6]))
+        local i = 8
+        for _ = 1, tonumber(ARGV[7]) do
+          add('e:' .. ARGV[i], tonumber(ARGV[i + 1]))
+          i = i + 2
+        end
+        local k = tonumber(ARGV[i])
+        i = i + 1
+        if k > 0 then
+          local entries = {}
+          for j = i, i + 2 * k - 1, 2 do
+            entries[#entries + 1] = ARGV[j + 1]
+            entries[#entries + 1] = ARGV[j]
+          end
+          for s = 1, #entries, 1000 do redis.call('ZADD', S, unpack(entries, s, math.min(s + 999, #entries))) end
+          redis.call('ZREMRANGEBYSCORE', S, '-inf', now - 3600000)
+          i = i + 2 * k
+        end
+        local missed = {}
+        if i < #ARGV then
+          local ids = {}
+          for j = i, #ARGV, 2 do ids[#ids + 1] = ARGV[j] end
+          for s = 1, #ids, 500 do
+            local chunk = { unpack(ids, s, math.min(s + 499, #ids)) }
+            local at = redis.call('ZMSCORE', S, unpack(chunk))
+            for j = 1, #chunk do
+              if at[j] then
+                local ms = math.max(0, tonumber(ARGV[i + 2 * (s + j - 2) + 1]) - tonumber(at[j]))
+                add('l' .. math.floor(math.log(ms + 1) / math.log(2) * 4), 1)
+              else
+                missed[#missed + 1] = chunk[j]
+              end
+            end
+            redis.call('ZREM', S, unpack(chunk))
+          end
+        end
+        -- a field new in this bucket: the bucket may be new, and expires after the charts' reach
+        if fresh then redis.call('EXPIRE', B, tonumber(ARGV[2])) end
+        return missed
+        """;
+
+    /// <summary>The upper bound in milliseconds of latency bucket <paramref name="bucket"/>.</summary>
+    public static double UpperMs(int bucket) => Math.Pow(2, (bucket + 1) / 4.0) - 1;
+}
