@@ -116,6 +116,7 @@ internal static class DashboardJson
                 { State: 'q' } => "queued",
                 { State: 'l' } => "running",
                 { State: 'r' } => "waiting out a retry backoff",
+                { State: 'd' } => "delayed: waiting for its time",
                 null when task.DeadLetter is not null => "dead-lettered",
                 null => "not in the store: finished (its client has its outcome), cancelled, or never submitted",
                 { State: var other } => "state " + other,

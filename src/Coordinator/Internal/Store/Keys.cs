@@ -49,6 +49,8 @@ internal sealed class Keys
     public RedisChannel DoneChannel => RedisChannel.Literal(_channels + ":done");
     public RedisChannel EventsChannel => RedisChannel.Literal(_channels + ":events");
     public RedisChannel InterruptChannel => RedisChannel.Literal(_channels + ":interrupt");
+    /// <summary>Timer notices: a delayed task due in some ms (its reaper re-arms), or the schedules changed.</summary>
+    public RedisChannel TimersChannel => RedisChannel.Literal(_channels + ":timers");
 
     public RedisKey Queue(string name) => _tag + ":q:" + name;
 
