@@ -109,6 +109,11 @@ public sealed partial class ClusterExecutor : IClusterExecutor
         return uris;
     }
 
+    /// <summary>Recurring tasks: schedules that submit a task per tick of a cron expression, once across the cluster.</summary>
+    public IClusterSchedules Schedules => _schedules ??= new Internal.ClusterSchedules(_channels, () => CurrentIndex);
+
+    private IClusterSchedules? _schedules;
+
     /// <summary>The coordinator in use.</summary>
     private Protocol.V1.Tasks.TasksClient Client => _clients[CurrentIndex];
 

@@ -79,7 +79,7 @@ public static class ClusterCoordinatorServiceCollectionExtensions
         // Requests that do not parse get INVALID_ARGUMENT and a rate-limited log line, not UNKNOWN and a stack trace.
         services.RemoveAll(typeof(IServiceMethodProvider<>));
         services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(StrictServiceMethodProvider<>));
-        services.ConfigureService<TasksService>().ConfigureService<WorkersService>().ConfigureService<AdminService>();
+        services.ConfigureService<TasksService>().ConfigureService<WorkersService>().ConfigureService<AdminService>().ConfigureService<SchedulesService>();
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<CoordinatorOptions>>().Value);
         services.TryAddSingleton<StoreConnection>();
         services.TryAddSingleton(sp => sp.GetRequiredService<StoreConnection>().Multiplexer);
@@ -92,6 +92,7 @@ public static class ClusterCoordinatorServiceCollectionExtensions
         services.TryAddSingleton(sp => new TaskStore(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<ShardLayout>(), sp.GetRequiredService<CoordinatorOptions>(), sp.GetRequiredService<Notifier>()));
         services.TryAddSingleton<Notifier>();
         services.TryAddSingleton<Reaper>();
+        services.TryAddSingleton<Cluster.Coordinator.Internal.Schedules.ScheduleLoop>();
         services.AddHostedService<CoordinatorLifetime>();
         Cluster.Coordinator.Internal.Telemetry.Observability.AddServices(services);
         return services;

@@ -81,6 +81,18 @@ internal sealed class Keys
     /// </summary>
     public RedisKey Finished(string session) => _tag + ":f:" + session;
 
+    /// <summary>On shard 0 only: the schedules, id (scoped by identity) → definition (JSON).</summary>
+    public RedisKey Schedules => _tag + ":sched";
+
+    /// <summary>On shard 0 only: each schedule's next tick, id → Unix ms.</summary>
+    public RedisKey ScheduleDue => _tag + ":sched:due";
+
+    /// <summary>On shard 0 only: each schedule's last claimed tick, id → "tick|task id|claimed at|sent (0 or 1)".</summary>
+    public RedisKey ScheduleRuns => _tag + ":sched:runs";
+
+    /// <summary>On shard 0 only: schedules whose last claimed tick's task is not known to be stored yet, id → when claimed (ms).</summary>
+    public RedisKey ScheduleUnsent => _tag + ":sched:unsent";
+
     /// <summary>
     /// On shard 0 only: the number of shards the store was laid out with, so that a coordinator
     /// started with another number is refused instead of losing sight of tasks.
