@@ -24,6 +24,8 @@ public sealed class SampleTasks : ITaskModule
         tasks.Register("flaky", (int failures, TaskContext context) => Flaky(failures, context));
         tasks.Register("hang", (int ms) => Hang(ms));
         tasks.Register("crash", () => Crash());
+        // The worker's clock (Unix ms) when the task starts: when a delayed or scheduled task really ran.
+        tasks.Register("clock", (TaskContext context) => new ClockReading(context.TaskId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
     }
 
     /// <summary>Recursive on purpose: CPU work.</summary>

@@ -12,8 +12,8 @@ namespace Cluster.Coordinator.Internal.Schedules;
 /// claims the tick with a compare-and-set script; the one coordinator that wins it submits the
 /// tick's task under an id made of the schedule and the tick, so a submit made again (after a
 /// coordinator stopped between the claim and the submit, when another takes the claim up) is
-/// refused by its id and a tick never runs twice. Ticks missed while no coordinator ran: the due
-/// one runs once, and the next tick is the first after the store's clock now.
+/// refused by its id and a tick never runs twice. Ticks missed while no coordinator ran (more than
+/// 10 s late): the earliest runs once, and the next tick is the first after the store's clock now.
 /// </summary>
 internal sealed partial class ScheduleLoop(TaskStore store, Notifier notifier, ILogger<ScheduleLoop> logger) : BackgroundService
 {
@@ -21,6 +21,9 @@ internal sealed partial class ScheduleLoop(TaskStore store, Notifier notifier, I
     private const int Batch = 100;
     // Looked at again at least this often: a lost notice, or a store that was away.
     private static readonly TimeSpan SafetyInterval = TimeSpan.FromSeconds(5);
+    // A tick this late is missed (no coordinator ran): later ones up to now are skipped. A tick less
+    // late (a slow pass, a pause) still runs, so a short stall loses no tick.
+    private static readonly TimeSpan MissedAfter = TimeSpan.FromSeconds(10);
     // A claimed tick whose task is not marked stored this long after is submitted again (its id makes that harmless).
     private static readonly TimeSpan UnsentAfter = TimeSpan.FromSeconds(10);
 
@@ -41,8 +44,9 @@ internal sealed partial class ScheduleLoop(TaskStore store, Notifier notifier, I
                 {
                     await RunTickAsync(id, tick, found.Now).ConfigureAwait(false);
                 }
-                if (found.Due.Count >= Batch)
+                if (found.Due.Count > 0)
                 {
+                    // Their next ticks are set now: look again at once for when the earliest falls.
                     wait = TimeSpan.Zero;
                 }
                 else if (found.Next is { } next && next < wait)
@@ -71,8 +75,12 @@ internal sealed partial class ScheduleLoop(TaskStore store, Notifier notifier, I
         var next = -1L;
         if (ScheduleCron.Problem(schedule.Cron, schedule.TimeZone, out var cron) is null)
         {
-            // After the store's clock now: ticks missed while no coordinator ran are skipped, this one runs once.
-            next = cron!.NextAfter(Math.Max(tick, now));
+            next = cron!.NextAfter(tick);
+            if (next >= 0 && next < now - (long)MissedAfter.TotalMilliseconds)
+            {
+                // Ticks missed while no coordinator ran: this one runs once, the others are skipped.
+                next = cron.NextAfter(now);
+            }
         }
         if (await store.Schedules.ClaimAsync(schedule, tick, next).ConfigureAwait(false))
         {
