@@ -74,7 +74,7 @@ internal sealed class BenchOptions
     /// <summary>Where the screenshot scenario saves its picture; null: docs/dashboard.png of the repository.</summary>
     public string? Png { get; init; }
 
-    public static readonly string[] AllScenarios = ["throughput", "latency", "hops", "coroutines", "threads", "backlog", "clients", "scaling", "dashboard"];
+    public static readonly string[] AllScenarios = ["throughput", "latency", "hops", "delayed", "coroutines", "threads", "backlog", "clients", "scaling", "dashboard"];
 
     /// <summary>Scenarios that make documentation rather than measure: run only when named.</summary>
     public static readonly string[] DocScenarios = ["screenshot"];
