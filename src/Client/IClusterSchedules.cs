@@ -4,8 +4,8 @@ namespace Cluster.Client;
 /// Recurring tasks, as Hangfire's recurring jobs or Celery beat: a schedule submits one task per tick
 /// of its cron expression, exactly once across every coordinator of the cluster. A tick's task has the
 /// id <c>sched:&lt;schedule id&gt;:&lt;tick, Unix ms&gt;</c>, so any executor of the identity can
-/// <see cref="ClusterExecutor.Attach{TResult}(string)"/> to it. Ticks missed while no coordinator ran:
-/// the most recent one runs once when a coordinator is back, the others are skipped.
+/// <see cref="ClusterExecutor.Attach{TResult}(string)"/> to it. A tick less than 10 s late still runs;
+/// ticks missed for longer (no coordinator ran) run once, and the next tick is the first after now.
 /// </summary>
 public interface IClusterSchedules
 {

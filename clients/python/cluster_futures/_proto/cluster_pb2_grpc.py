@@ -290,9 +290,9 @@ class Workers(object):
 class SchedulesStub(object):
     """Recurring tasks: a schedule submits one task per tick of its cron expression, exactly once across
     every coordinator on the store. A tick's task has the id "sched:<schedule id>:<tick, Unix ms>" and
-    the session "sched:<schedule id>", so any client of the identity may attach to it. Ticks missed
-    while no coordinator ran: the most recent one runs once when a coordinator is back, the others are
-    skipped. With tokens, schedules are the caller's identity's own (role client), as task ids are.
+    the session "sched:<schedule id>", so any client of the identity may attach to it. A tick less than
+    10 s late still runs; ticks missed for longer (no coordinator ran) run once, under the first missed
+    tick's id, and the next tick is the first after the store's clock. With tokens, schedules are the caller's identity's own (role client), as task ids are.
     """
 
     def __init__(self, channel):
@@ -321,9 +321,9 @@ class SchedulesStub(object):
 class SchedulesServicer(object):
     """Recurring tasks: a schedule submits one task per tick of its cron expression, exactly once across
     every coordinator on the store. A tick's task has the id "sched:<schedule id>:<tick, Unix ms>" and
-    the session "sched:<schedule id>", so any client of the identity may attach to it. Ticks missed
-    while no coordinator ran: the most recent one runs once when a coordinator is back, the others are
-    skipped. With tokens, schedules are the caller's identity's own (role client), as task ids are.
+    the session "sched:<schedule id>", so any client of the identity may attach to it. A tick less than
+    10 s late still runs; ticks missed for longer (no coordinator ran) run once, under the first missed
+    tick's id, and the next tick is the first after the store's clock. With tokens, schedules are the caller's identity's own (role client), as task ids are.
     """
 
     def AddOrUpdate(self, request, context):
@@ -376,9 +376,9 @@ def add_SchedulesServicer_to_server(servicer, server):
 class Schedules(object):
     """Recurring tasks: a schedule submits one task per tick of its cron expression, exactly once across
     every coordinator on the store. A tick's task has the id "sched:<schedule id>:<tick, Unix ms>" and
-    the session "sched:<schedule id>", so any client of the identity may attach to it. Ticks missed
-    while no coordinator ran: the most recent one runs once when a coordinator is back, the others are
-    skipped. With tokens, schedules are the caller's identity's own (role client), as task ids are.
+    the session "sched:<schedule id>", so any client of the identity may attach to it. A tick less than
+    10 s late still runs; ticks missed for longer (no coordinator ran) run once, under the first missed
+    tick's id, and the next tick is the first after the store's clock. With tokens, schedules are the caller's identity's own (role client), as task ids are.
     """
 
     @staticmethod
