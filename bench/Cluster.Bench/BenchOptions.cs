@@ -14,6 +14,7 @@ internal sealed class BenchOptions
           throughput   N no-op `add` tasks from one client: tasks/s, CPU per task of each process   (default N 100,000)
           latency      sequential single-task round trips after a warm-up: p50/p90/p99/p99.9       (default N 5,000)
           hops         latency's round trips with hop timestamps in every process: time per hop    (default N 2,000)
+          delayed      N tasks delayed to due times spread over 4 s: lateness (start minus due)     (default N 2,000)
           coroutines   N concurrent sleep(0.1) on one worker process: wall time, peak threads      (default N 10,000)
           threads      N CPU-bound spin(ms) tasks on 1 worker process vs P (--threads 1 each)      (default N 200)
           backlog      N tasks queued with no worker: store bytes per task, coordinator RSS,
@@ -24,6 +25,8 @@ internal sealed class BenchOptions
                        and --replica-acks 0 vs 1 on a redis-server with a replica (redis only)  (default N 20,000)
           dashboard    the coordinator's CPU on N queued tasks with its dashboard closed, open in a
                        headless Chromium, and open in 20 more pages                                (default N 100,000)
+          queue        N items through a ClusterQueue of max size 100, a producer task in a worker
+                       process and a consumer in this one: items/s                                  (default N 100,000)
           all          every scenario above, in that order
           screenshot   a busy `cluster up`'s dashboard in a headless Chromium, saved as docs/dashboard.png
                        (or --png PATH); not part of all
@@ -74,7 +77,7 @@ internal sealed class BenchOptions
     /// <summary>Where the screenshot scenario saves its picture; null: docs/dashboard.png of the repository.</summary>
     public string? Png { get; init; }
 
-    public static readonly string[] AllScenarios = ["throughput", "latency", "hops", "coroutines", "threads", "backlog", "clients", "scaling", "dashboard", "queue"];
+    public static readonly string[] AllScenarios = ["throughput", "latency", "hops", "delayed", "coroutines", "threads", "backlog", "clients", "scaling", "dashboard", "queue"];
 
     /// <summary>Scenarios that make documentation rather than measure: run only when named.</summary>
     public static readonly string[] DocScenarios = ["screenshot"];

@@ -45,6 +45,7 @@ foreach (var scenario in options.Scenarios)
             "backlog" => (Backlog.Title, Backlog.RunAsync),
             "clients" => (Clients.Title, Clients.RunAsync),
             "hops" => (Hops.Title, Hops.RunAsync),
+            "delayed" => (Delayed.Title, Delayed.RunAsync),
             "scaling" => (Scaling.Title, Scaling.RunAsync),
             "dashboard" => (DashboardLoad.Title, DashboardLoad.RunAsync),
             "queue" => (QueueThroughput.Title, QueueThroughput.RunAsync),

@@ -25,6 +25,8 @@ public sealed class SampleTasks : ITaskModule
         tasks.Register("hang", (int ms) => Hang(ms));
         tasks.Register("crash", () => Crash());
         QueueTasks.Register(tasks);
+        // The worker's clock (Unix ms) when the task starts: when a delayed or scheduled task really ran.
+        tasks.Register("clock", (TaskContext context) => new ClockReading(context.TaskId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
     }
 
     /// <summary>Recursive on purpose: CPU work.</summary>

@@ -74,6 +74,7 @@ internal static class CliApp
         CommandNames.Health => HealthCommand.RunAsync(values, cancellationToken),
         CommandNames.DeadLetters => DeadLettersCommand.RunAsync(values, cancellationToken),
         CommandNames.Task => TaskCommand.RunAsync(values, cancellationToken),
+        CommandNames.Schedules => SchedulesCommand.RunAsync(values, cancellationToken),
         CommandNames.Secrets => SecretsCommand.RunAsync(values),
         CommandNames.Options => Task.FromResult(OptionsCommand.Run(values)),
         _ => throw new UsageException($"Unknown command {command}."),

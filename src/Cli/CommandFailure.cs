@@ -24,7 +24,7 @@ internal static class CommandFailure
 
     private static string Address(SettingValues? values) => values?.Command switch
     {
-        CommandNames.Status or CommandNames.DeadLetters or CommandNames.Task => values.Get(ClusterOptions.Coordinator)?.ToString() ?? "?",
+        CommandNames.Status or CommandNames.DeadLetters or CommandNames.Task or CommandNames.Schedules => values.Get(ClusterOptions.Coordinator)?.ToString() ?? "?",
         CommandNames.Demo => values.Get(ClusterOptions.DemoCoordinator)?.ToString() ?? "the local cluster",
         _ => "the given address",
     };

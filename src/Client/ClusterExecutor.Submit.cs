@@ -114,7 +114,7 @@ public sealed partial class ClusterExecutor
         var request = new SubmitRequest { Session = SessionId };
         foreach (var future in batch)
         {
-            var spec = new TaskSpec { Id = future.Id, Name = future.Name, Args = UnsafeByteOperations.UnsafeWrap(future.Args), Chunked = future.Chunked, Policy = future.Policy.ToWire(), IdempotencyKey = future.IdempotencyKey ?? string.Empty };
+            var spec = new TaskSpec { Id = future.Id, Name = future.Name, Args = UnsafeByteOperations.UnsafeWrap(future.Args), Chunked = future.Chunked, Policy = future.Policy.ToWire(), IdempotencyKey = future.IdempotencyKey ?? string.Empty, NotBeforeUnixMs = future.NotBefore };
             future.Trace?.Stamp(spec);
             request.Tasks.Add(spec);
         }

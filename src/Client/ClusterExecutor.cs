@@ -109,6 +109,11 @@ public sealed partial class ClusterExecutor : IClusterExecutor
         return uris;
     }
 
+    /// <summary>Recurring tasks: schedules that submit a task per tick of a cron expression, once across the cluster.</summary>
+    public IClusterSchedules Schedules => _schedules ??= new Internal.ClusterSchedules(_channels, () => CurrentIndex);
+
+    private IClusterSchedules? _schedules;
+
     /// <summary>The coordinator in use.</summary>
     private Protocol.V1.Tasks.TasksClient Client => _clients[CurrentIndex];
 
@@ -144,14 +149,15 @@ public sealed partial class ClusterExecutor : IClusterExecutor
     public ClusterFuture<TResult> Submit<TResult>(string task, params object?[] args) =>
         Enqueue<TResult>(task, args ?? [null], chunked: false, policy: null);
 
-    /// <summary>Submits with <paramref name="options"/>: a policy for this task alone, an idempotency key.</summary>
+    /// <summary>Submits with <paramref name="options"/>: a policy for this task alone, an idempotency key, a delay or a time to run at.</summary>
     /// <exception cref="InvalidOperationException">The idempotency key was used in this executor for a future of another result type.</exception>
     public ClusterFuture<TResult> Submit<TResult>(SubmitOptions options, string task, params object?[] args)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var notBefore = options.NotBeforeWire();
         if (options.IdempotencyKey is not { Length: > 0 } key)
         {
-            return Enqueue<TResult>(task, args ?? [null], chunked: false, options.Policy);
+            return Enqueue<TResult>(task, Prepare(task, args ?? [null]), chunked: false, options.Policy, idempotencyKey: null, notBefore);
         }
         if (Keyed<TResult>(key) is { } earlier)
         {
@@ -166,7 +172,7 @@ public sealed partial class ClusterExecutor : IClusterExecutor
                 _pending.Return(submit.Cost);
                 return raced;
             }
-            var future = Enqueue<TResult>(task, submit, chunked: false, options.Policy, key);
+            var future = Enqueue<TResult>(task, submit, chunked: false, options.Policy, key, notBefore);
             // Kept while the future is pending: Forget trims it.
             _keyed[key] = future;
             return future;
@@ -230,12 +236,13 @@ public sealed partial class ClusterExecutor : IClusterExecutor
         return new PreparedSubmit(json, cost);
     }
 
-    private ClusterFuture<TResult> Enqueue<TResult>(string task, PreparedSubmit submit, bool chunked, TaskPolicy? policy, string? idempotencyKey)
+    private ClusterFuture<TResult> Enqueue<TResult>(string task, PreparedSubmit submit, bool chunked, TaskPolicy? policy, string? idempotencyKey, long notBefore = 0)
     {
         var id = TaskIdPrefix + "." + Interlocked.Increment(ref _sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var future = new ClusterFuture<TResult>(this, id, task, chunked, policy)
         {
             IdempotencyKey = idempotencyKey,
+            NotBefore = notBefore,
             Args = submit.Json,
             PendingBytes = submit.Cost,
             Trace = Internal.Telemetry.FutureTrace.Begin(id, task),

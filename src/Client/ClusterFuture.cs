@@ -41,6 +41,9 @@ public abstract class ClusterFuture
 
     internal string? IdempotencyKey { get; init; }
 
+    /// <summary>The wire's not_before_unix_ms (0: now; a time above 0; a delay in ms below 0).</summary>
+    internal long NotBefore { get; init; }
+
     /// <summary>Attached (<see cref="ClusterExecutor.Attach{TResult}(string)"/>): submitted by any session of the identity, so a cancel names no session.</summary>
     internal bool AnySession { get; init; }
 

@@ -13,6 +13,9 @@ public interface IClusterExecutor : IDisposable, IAsyncDisposable
     /// <summary>This executor's session: the coordinator streams it the completions of its own tasks only.</summary>
     string SessionId { get; }
 
+    /// <inheritdoc cref="ClusterExecutor.Schedules"/>
+    IClusterSchedules Schedules { get; }
+
     /// <summary>Futures of this executor not yet done.</summary>
     int PendingCount { get; }
 

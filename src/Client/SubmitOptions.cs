@@ -17,4 +17,44 @@ public sealed record SubmitOptions
     /// (AlreadyExists) naming the task that holds the key. Default: none.
     /// </summary>
     public string? IdempotencyKey { get; init; }
+
+    /// <summary>
+    /// Runs the task no earlier than this long after the coordinator stores it, measured by the
+    /// store's clock (so a client whose clock is off moves nothing). Its future is
+    /// <see cref="FutureState.Pending"/> until then, and it can be cancelled. At most 10 years; zero or
+    /// less: at once. Not with <see cref="NotBefore"/>. Default: none.
+    /// </summary>
+    public TimeSpan? Delay { get; init; }
+
+    /// <summary>
+    /// Runs the task no earlier than this time, by the store's clock; a time already past runs at
+    /// once. Its future is <see cref="FutureState.Pending"/> until then, and it can be cancelled. Not
+    /// with <see cref="Delay"/>. Default: none.
+    /// </summary>
+    public DateTimeOffset? NotBefore { get; init; }
+
+    /// <summary>The wire's not_before_unix_ms: 0 now, a time above 0, a delay below 0.</summary>
+    internal long NotBeforeWire()
+    {
+        if (Delay is not null && NotBefore is not null)
+        {
+            throw new ArgumentException("Set SubmitOptions.Delay or SubmitOptions.NotBefore, not both.", "options");
+        }
+        if (Delay is { } delay)
+        {
+            if (delay > MaxDelay)
+            {
+                throw new ArgumentOutOfRangeException("options", delay, $"SubmitOptions.Delay is at most {MaxDelay.TotalDays:0} days.");
+            }
+            // Whole milliseconds, rounded up: never earlier than asked.
+            return delay <= TimeSpan.Zero ? 0 : -(long)Math.Ceiling(delay.TotalMilliseconds);
+        }
+        if (NotBefore is { } at)
+        {
+            return Math.Max(1, at.ToUnixTimeMilliseconds());
+        }
+        return 0;
+    }
+
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromDays(3653);
 }

@@ -11,7 +11,7 @@ namespace Microsoft.AspNetCore.Builder;
 public static class ClusterCoordinatorEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps the coordinator's gRPC services (Tasks, Workers, Admin, grpc.health.v1 and reflection) added with
+    /// Maps the coordinator's gRPC services (Tasks, Workers, Admin, Schedules, grpc.health.v1 and reflection) added with
     /// <c>services.AddClusterCoordinator(...)</c>. Every call to them first passes the coordinator's
     /// own checks — its tokens and roles, a worker's certificate, well-formed request frames — and
     /// those checks touch no other endpoint of the application.
@@ -27,6 +27,7 @@ public static class ClusterCoordinatorEndpointRouteBuilderExtensions
             endpoints.MapGrpcService<WorkersService>(),
             endpoints.MapGrpcService<AdminService>(),
             endpoints.MapGrpcService<ItemQueuesService>(),
+            endpoints.MapGrpcService<SchedulesService>(),
             .. Cluster.Coordinator.Internal.Telemetry.Observability.MapServices(endpoints),
         ]);
         services.Add(endpoint =>

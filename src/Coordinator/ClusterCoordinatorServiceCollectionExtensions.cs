@@ -79,7 +79,7 @@ public static class ClusterCoordinatorServiceCollectionExtensions
         // Requests that do not parse get INVALID_ARGUMENT and a rate-limited log line, not UNKNOWN and a stack trace.
         services.RemoveAll(typeof(IServiceMethodProvider<>));
         services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(StrictServiceMethodProvider<>));
-        services.ConfigureService<TasksService>().ConfigureService<WorkersService>().ConfigureService<AdminService>().ConfigureService<ItemQueuesService>();
+        services.ConfigureService<TasksService>().ConfigureService<WorkersService>().ConfigureService<AdminService>().ConfigureService<ItemQueuesService>().ConfigureService<SchedulesService>();
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<CoordinatorOptions>>().Value);
         services.TryAddSingleton<StoreConnection>();
         services.TryAddSingleton(sp => sp.GetRequiredService<StoreConnection>().Multiplexer);
@@ -94,6 +94,7 @@ public static class ClusterCoordinatorServiceCollectionExtensions
         services.TryAddSingleton<Reaper>();
         services.TryAddSingleton<ItemQueueStore>();
         services.TryAddSingleton<Cluster.Coordinator.Internal.Queues.ItemQueueWaiters>();
+        services.TryAddSingleton<Cluster.Coordinator.Internal.Schedules.ScheduleLoop>();
         services.AddHostedService<CoordinatorLifetime>();
         Cluster.Coordinator.Internal.Telemetry.Observability.AddServices(services);
         return services;

@@ -30,6 +30,7 @@ internal static class TaskCommand
             ? reply.Errors.Select(e => new Attempt(e.Attempt, null, e.Type, e.Message)).ToList()
             : Attempts(c);
         var result = c?.OutcomeCase == Completion.OutcomeOneofCase.Result ? Preview(c.Result.ToStringUtf8()) : null;
+        var due = c is null && reply.NotBeforeUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(reply.NotBeforeUnixMs) : (DateTimeOffset?)null;
         if (values.Get(ClusterOptions.Json))
         {
             JsonOutput.Write(new
@@ -38,6 +39,7 @@ internal static class TaskCommand
                 state,
                 name = c is null ? reply.Name : null,
                 attempt = c?.Attempt ?? reply.Attempt,
+                due = due?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
                 worker = c is null ? Empty(reply.Worker) : Empty(c.Worker),
                 attempts = attempts.Select(a => new { attempt = a.Number, worker = a.Worker, type = a.Type, message = a.Message }),
                 result,
@@ -51,6 +53,10 @@ internal static class TaskCommand
             line.Append($"  {reply.Name}");
         }
         line.Append($"  attempt {c?.Attempt ?? reply.Attempt}");
+        if (due is { } at)
+        {
+            line.Append(System.Globalization.CultureInfo.InvariantCulture, $"  due {at:yyyy-MM-dd HH:mm:ss.fff}Z (in {Math.Max(0, (at - DateTimeOffset.UtcNow).TotalSeconds):0.#} s)");
+        }
         if (Empty(c is null ? reply.Worker : c.Worker) is { } worker)
         {
             line.Append($"  worker {worker}");

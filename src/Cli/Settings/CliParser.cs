@@ -18,6 +18,7 @@ internal static class CliParser
         [CommandNames.Status] = "Workers and queue depths.",
         [CommandNames.Health] = "Exit code 0 when the coordinator serves (its task store answers), else 1; needs no token: for container healthchecks and scripts.",
         [CommandNames.Task] = "One task of the caller's identity, by its id: its state, its attempts (worker, error) and a preview of its result; finished tasks are known for the coordinator's --retention.",
+        [CommandNames.Schedules] = "The caller's identity's recurring schedules: `schedules list` (each one's cron, task, next and last tick and its outcome), `schedules remove ID`.",
         [CommandNames.DeadLetters] = "Tasks that ran past their retry or lost-run bounds, with every attempt's error; requeue one, or purge them.",
         [CommandNames.Secrets] = "Writes a tokens file (a client, a worker and an admin identity), one file per token, and a self-signed TLS certificate and key for the coordinator's host names.",
         [CommandNames.Options] = "Every option of every command, its default and its environment variable (--markdown: the README's table).",
@@ -43,10 +44,18 @@ internal static class CliParser
             {
                 sub.Arguments.Add(id);
             }
+            var action = command == CommandNames.Schedules ? new Argument<string>("ACTION") { Description = "list, or remove" } : null;
+            var scheduleId = command == CommandNames.Schedules ? new Argument<string?>("ID") { Description = "the schedule's id (remove)", Arity = ArgumentArity.ZeroOrOne } : null;
+            if (action is not null)
+            {
+                sub.Arguments.Add(action);
+                sub.Arguments.Add(scheduleId!);
+            }
             sub.SetAction((parse, cancellationToken) =>
             {
                 var values = SettingValues.Read(command, parse, options, Environment.GetEnvironmentVariable);
-                values.Argument = id is null ? null : parse.GetValue(id);
+                values.Argument = id is not null ? parse.GetValue(id) : action is not null ? parse.GetValue(action) : null;
+                values.SecondArgument = scheduleId is null ? null : parse.GetValue(scheduleId);
                 return run(command, values, cancellationToken);
             });
             root.Subcommands.Add(sub);

@@ -124,10 +124,10 @@ internal static class ClusterOptions
 
     // ---- status, dead-letters, demo ----
 
-    public static readonly Setting<Uri?> Coordinator = Setting.Url("coordinator", "the coordinator to ask", Status | DeadLetters | CommandNames.Task | Health)
+    public static readonly Setting<Uri?> Coordinator = Setting.Url("coordinator", "the coordinator to ask", Status | DeadLetters | CommandNames.Task | CommandNames.Schedules | Health)
         .WithDefault(new Uri("http://127.0.0.1:5050"), "http://127.0.0.1:5050");
 
-    public static readonly Setting<bool> Json = Setting.Switch("json", "prints one JSON document instead of tables", Status | DeadLetters | CommandNames.Task).CommandLineOnly();
+    public static readonly Setting<bool> Json = Setting.Switch("json", "prints one JSON document instead of tables", Status | DeadLetters | CommandNames.Task | CommandNames.Schedules).CommandLineOnly();
 
     public static readonly Setting<string?> Requeue = Setting.Text("requeue", "puts the dead letter with this task id back on its queue", DeadLetters, "ID").CommandLineOnly();
 

@@ -18,6 +18,7 @@ internal enum CommandNames
     WorkerProcess = 256,
     Health = 512,
     Task = 1024,
+    Schedules = 2048,
 
     /// <summary>Every option of a coordinator: `cluster coordinator` and `cluster up`.</summary>
     CoordinatorScope = Coordinator | Up,
@@ -26,9 +27,9 @@ internal enum CommandNames
     WorkerScope = Worker | Up | WorkerProcess,
 
     /// <summary>Every command that calls a coordinator.</summary>
-    CallerScope = Status | Health | DeadLetters | Task | Demo | Worker | Up | WorkerProcess,
+    CallerScope = Status | Health | DeadLetters | Task | Schedules | Demo | Worker | Up | WorkerProcess,
 
-    All = Up | Coordinator | Worker | Demo | Status | Health | DeadLetters | Task | Secrets | Options | WorkerProcess,
+    All = Up | Coordinator | Worker | Demo | Status | Health | DeadLetters | Task | Schedules | Secrets | Options | WorkerProcess,
 }
 
 /// <summary>The command-line words of <see cref="CommandNames"/>.</summary>
@@ -45,6 +46,7 @@ internal static class CommandWords
         (CommandNames.Health, "health"),
         (CommandNames.DeadLetters, "dead-letters"),
         (CommandNames.Task, "task"),
+        (CommandNames.Schedules, "schedules"),
         (CommandNames.Secrets, "secrets"),
         (CommandNames.Options, "options"),
     ];

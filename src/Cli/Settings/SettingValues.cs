@@ -19,6 +19,9 @@ internal sealed class SettingValues
     /// <summary>The command's positional argument (the task id of <c>cluster task ID</c>); null for the others.</summary>
     public string? Argument { get; set; }
 
+    /// <summary>The command's second argument (the schedule's id of `schedules remove ID`), if any.</summary>
+    public string? SecondArgument { get; set; }
+
     /// <summary>Reads and checks every option <paramref name="command"/> takes.</summary>
     /// <exception cref="UsageException">A value is not allowed, or a required option is missing.</exception>
     public static SettingValues Read(CommandNames command, ParseResult parse, IReadOnlyDictionary<Setting, Option> options, Func<string, string?> environment)

@@ -30,6 +30,7 @@ internal sealed class Notifier
         subscriber.Subscribe(keys.DoneChannel, (_, message) => OnDone(Untag(message!)));
         subscriber.Subscribe(keys.EventsChannel, (_, message) => OnEvents(message));
         subscriber.Subscribe(keys.InterruptChannel, (_, message) => OnInterrupt(message!));
+        subscriber.Subscribe(keys.TimersChannel, (_, message) => OnTimers(Untag(message!)));
         // A store that failed over may have lost its old master's last writes (Redis Cluster
         // replicates asynchronously): a lost completion leaves its task leased to a worker that no
         // longer holds it. Each lease loop puts back, once the store answers, what the store holds
@@ -84,6 +85,28 @@ internal sealed class Notifier
         }
         var newline = message.IndexOf('\n', StringComparison.Ordinal);
         return newline < 0 ? string.Empty : message[(newline + 1)..];
+    }
+
+    /// <summary>When this coordinator's reaper next looks for delayed tasks that are due.</summary>
+    public DelayTimer Delayed { get; } = new();
+
+    /// <summary>Set when a schedule was added, changed or removed (here or on another coordinator).</summary>
+    public Signal SchedulesChanged { get; } = new();
+
+    /// <summary>A task was delayed until <paramref name="inMs"/> ms from now (by the store's clock).</summary>
+    public void OnDelayed(long inMs) => Delayed.Arm(inMs);
+
+    /// <summary>A timer notice: "s" the schedules changed; else the ms until a task just delayed is due.</summary>
+    private void OnTimers(string message)
+    {
+        if (message == "s")
+        {
+            SchedulesChanged.Set();
+        }
+        else if (long.TryParse(message, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var inMs))
+        {
+            Delayed.Arm(inMs);
+        }
     }
 
     private WorkerConnection[] _connected = [];

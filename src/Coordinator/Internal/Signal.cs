@@ -10,6 +10,9 @@ internal sealed class Signal
 
     public void Set() => Volatile.Read(ref _source).TrySetResult();
 
+    /// <summary>Whether it was set since the last <see cref="Reset"/>.</summary>
+    public bool IsSet => Volatile.Read(ref _source).Task.IsCompleted;
+
     public void Reset()
     {
         var current = Volatile.Read(ref _source);

@@ -83,4 +83,22 @@ internal static partial class Validation
             return $"the arguments of task '{name}' are not valid JSON: {e.Message}";
         }
     }
+
+    /// <summary>The longest delay a task may have (10 years), and the latest time (the end of year 9999).</summary>
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromDays(3653);
+    private static readonly long MaxNotBefore = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
+    /// <summary>Null when a task's not-before (a time in Unix ms above 0, a delay in ms below 0) is in range; else what is wrong with it.</summary>
+    public static string? NotBefore(string name, long notBeforeUnixMs)
+    {
+        if (notBeforeUnixMs < 0 && -notBeforeUnixMs > (long)MaxDelay.TotalMilliseconds)
+        {
+            return $"the delay of task '{name}' is {-(double)notBeforeUnixMs / 86_400_000:0.#} days; the limit is {MaxDelay.TotalDays:0} days.";
+        }
+        if (notBeforeUnixMs > MaxNotBefore)
+        {
+            return $"the not-before time of task '{name}' ({notBeforeUnixMs} Unix ms) is past the year 9999.";
+        }
+        return null;
+    }
 }

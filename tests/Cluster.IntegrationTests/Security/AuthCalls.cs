@@ -22,6 +22,9 @@ internal static class AuthCalls
         [Connect] = (c, t) => ConnectAsync(c, t, Hello("auth-w-" + Guid.NewGuid().ToString("N")[..8], "echo")),
         [Status] = async (c, t) => await c.AdminFor(t).StatusAsync(new StatusRequest()),
         ["/cluster.v1.Admin/DeadLetters"] = async (c, t) => await c.AdminFor(t).DeadLettersAsync(new DeadLettersRequest()),
+        ["/cluster.v1.Schedules/AddOrUpdate"] = async (c, t) => await new Schedules.SchedulesClient(c.ChannelFor(t)).AddOrUpdateAsync(new ScheduleAddOrUpdateRequest { Id = "auth-sched", Cron = "0 3 * * *", Task = "add", Args = ByteString.CopyFromUtf8("[1,2]") }),
+        ["/cluster.v1.Schedules/Remove"] = async (c, t) => await new Schedules.SchedulesClient(c.ChannelFor(t)).RemoveAsync(new ScheduleRemoveRequest { Id = "auth-sched" }),
+        ["/cluster.v1.Schedules/List"] = async (c, t) => await new Schedules.SchedulesClient(c.ChannelFor(t)).ListAsync(new ScheduleListRequest()),
     };
 
     public static SubmitRequest OneTask(string session) => new()

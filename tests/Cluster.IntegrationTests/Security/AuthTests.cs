@@ -62,6 +62,24 @@ public sealed class AuthTests(EmbeddedAuthCluster cluster) : IClassFixture<Embed
     }
 
     [Fact]
+    public async Task Schedules_AreTheIdentitysOwn_AndNeedTheClientRole()
+    {
+        var id = "auth-scope-" + Guid.NewGuid().ToString("N")[..8];
+        var app = new Schedules.SchedulesClient(cluster.ChannelFor(cluster.ClientToken));
+        var other = new Schedules.SchedulesClient(cluster.ChannelFor(cluster.FixtureToken));
+
+        var added = (await app.AddOrUpdateAsync(new ScheduleAddOrUpdateRequest { Id = id, Cron = "0 3 * * *", Task = "add", Args = Google.Protobuf.ByteString.CopyFromUtf8("[1,2]") })).Schedule;
+
+        Assert.Equal(id, added.Id);
+        Assert.Contains((await app.ListAsync(new ScheduleListRequest())).Schedules, s => s.Id == id);
+        Assert.DoesNotContain((await other.ListAsync(new ScheduleListRequest())).Schedules, s => s.Id == id || s.Id.Contains('|', StringComparison.Ordinal));
+        Assert.False((await other.RemoveAsync(new ScheduleRemoveRequest { Id = id })).Removed);
+        var refused = await AuthCalls.RefusedAsync(() => AuthCalls.All["/cluster.v1.Schedules/List"](cluster, cluster.WorkerToken));
+        Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        Assert.True((await app.RemoveAsync(new ScheduleRemoveRequest { Id = id })).Removed);
+    }
+
+    [Fact]
     public async Task EachRole_ReachesItsOwnService()
     {
         Assert.Empty((await cluster.TasksFor(cluster.ClientToken).SubmitAsync(AuthCalls.OneTask("auth-ok-" + Guid.NewGuid().ToString("N")[..8]))).Rejected);

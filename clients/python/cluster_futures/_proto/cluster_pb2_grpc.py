@@ -508,6 +508,152 @@ class ItemQueues(object):
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
 
+class SchedulesStub(object):
+    """Recurring tasks: a schedule submits one task per tick of its cron expression, exactly once across
+    every coordinator on the store. A tick's task has the id "sched:<schedule id>:<tick, Unix ms>" and
+    the session "sched:<schedule id>", so any client of the identity may attach to it. A tick less than
+    10 s late still runs; ticks missed for longer (no coordinator ran) run once, under the first missed
+    tick's id, and the next tick is the first after the store's clock. With tokens, schedules are the caller's identity's own (role client), as task ids are.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.AddOrUpdate = channel.unary_unary(
+                '/cluster.v1.Schedules/AddOrUpdate',
+                request_serializer=cluster__pb2.ScheduleAddOrUpdateRequest.SerializeToString,
+                response_deserializer=cluster__pb2.ScheduleAddOrUpdateReply.FromString,
+                )
+        self.Remove = channel.unary_unary(
+                '/cluster.v1.Schedules/Remove',
+                request_serializer=cluster__pb2.ScheduleRemoveRequest.SerializeToString,
+                response_deserializer=cluster__pb2.ScheduleRemoveReply.FromString,
+                )
+        self.List = channel.unary_unary(
+                '/cluster.v1.Schedules/List',
+                request_serializer=cluster__pb2.ScheduleListRequest.SerializeToString,
+                response_deserializer=cluster__pb2.ScheduleListReply.FromString,
+                )
+
+
+class SchedulesServicer(object):
+    """Recurring tasks: a schedule submits one task per tick of its cron expression, exactly once across
+    every coordinator on the store. A tick's task has the id "sched:<schedule id>:<tick, Unix ms>" and
+    the session "sched:<schedule id>", so any client of the identity may attach to it. A tick less than
+    10 s late still runs; ticks missed for longer (no coordinator ran) run once, under the first missed
+    tick's id, and the next tick is the first after the store's clock. With tokens, schedules are the caller's identity's own (role client), as task ids are.
+    """
+
+    def AddOrUpdate(self, request, context):
+        """Adds the schedule, or replaces the one with the same id (its next tick is computed again).
+        INVALID_ARGUMENT, naming the problem, for a bad id, cron expression, time zone, task name or arguments.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Remove(self, request, context):
+        """Removes a schedule: no tick after this call runs. A tick's task already submitted is left alone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """The identity's schedules, by id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_SchedulesServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'AddOrUpdate': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddOrUpdate,
+                    request_deserializer=cluster__pb2.ScheduleAddOrUpdateRequest.FromString,
+                    response_serializer=cluster__pb2.ScheduleAddOrUpdateReply.SerializeToString,
+            ),
+            'Remove': grpc.unary_unary_rpc_method_handler(
+                    servicer.Remove,
+                    request_deserializer=cluster__pb2.ScheduleRemoveRequest.FromString,
+                    response_serializer=cluster__pb2.ScheduleRemoveReply.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=cluster__pb2.ScheduleListRequest.FromString,
+                    response_serializer=cluster__pb2.ScheduleListReply.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'cluster.v1.Schedules', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+
+
+ # This class is part of an EXPERIMENTAL API.
+class Schedules(object):
+    """Recurring tasks: a schedule submits one task per tick of its cron expression, exactly once across
+    every coordinator on the store. A tick's task has the id "sched:<schedule id>:<tick, Unix ms>" and
+    the session "sched:<schedule id>", so any client of the identity may attach to it. A tick less than
+    10 s late still runs; ticks missed for longer (no coordinator ran) run once, under the first missed
+    tick's id, and the next tick is the first after the store's clock. With tokens, schedules are the caller's identity's own (role client), as task ids are.
+    """
+
+    @staticmethod
+    def AddOrUpdate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/cluster.v1.Schedules/AddOrUpdate',
+            cluster__pb2.ScheduleAddOrUpdateRequest.SerializeToString,
+            cluster__pb2.ScheduleAddOrUpdateReply.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Remove(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/cluster.v1.Schedules/Remove',
+            cluster__pb2.ScheduleRemoveRequest.SerializeToString,
+            cluster__pb2.ScheduleRemoveReply.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/cluster.v1.Schedules/List',
+            cluster__pb2.ScheduleListRequest.SerializeToString,
+            cluster__pb2.ScheduleListReply.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+
 class AdminStub(object):
     """Operators.
     """

@@ -137,6 +137,7 @@ internal static class DashboardJson
                 { State: 'q' } => "queued",
                 { State: 'l' } => "running",
                 { State: 'r' } => "waiting out a retry backoff",
+                { State: 'd' } => "delayed: waiting for its time",
                 null when task.DeadLetter is not null => "dead-lettered",
                 null when outcome is { OutcomeCase: Completion.OutcomeOneofCase.Result } => "completed",
                 null when outcome is { OutcomeCase: Completion.OutcomeOneofCase.Error } => "failed",

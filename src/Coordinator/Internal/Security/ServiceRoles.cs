@@ -23,7 +23,7 @@ internal static class ServiceRoles
         var service = slash < 0 ? span : span[..slash];
         return service switch
         {
-            "cluster.v1.Tasks" => ClusterRole.Client,
+            "cluster.v1.Tasks" or "cluster.v1.Schedules" => ClusterRole.Client,
             "cluster.v1.Workers" => ClusterRole.Worker,
             "cluster.v1.Admin" => ClusterRole.Admin,
             // Shared by clients and task handlers: either role opens it.

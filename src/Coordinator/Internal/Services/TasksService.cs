@@ -39,6 +39,7 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                 ?? Validation.JsonArguments(task.Name, task.Args.Span, options.MaxPayloadBytes)
                 ?? Policies.Problem(task.Policy)
                 ?? (task.IdempotencyKey.Length > 0 ? Validation.Identifier("idempotency key", task.IdempotencyKey) : null)
+                ?? (task.NotBeforeUnixMs != 0 ? Validation.NotBefore(task.Name, task.NotBeforeUnixMs) : null)
                 ?? Telemetry.StoredTrace.Problem(task);
             if (problem is null)
             {
@@ -332,11 +333,15 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
         }
         var reply = new AttachReply
         {
-            State = pending.State switch { 'l' => "running", 'r' => "retrying", _ => "queued" },
+            State = pending.State switch { 'l' => "running", 'r' => "retrying", 'd' => "delayed", _ => "queued" },
             Name = pending.Name,
             Attempt = pending.Attempt,
             Worker = pending.Worker,
         };
+        if (pending.State is 'd' or 'r' && await store.DueAtAsync(id).ConfigureAwait(false) is { } due)
+        {
+            reply.NotBeforeUnixMs = due;
+        }
         reply.Errors.AddRange(await store.ErrorsAsync(id).ConfigureAwait(false));
         return reply;
     }

@@ -49,6 +49,8 @@ internal sealed class Keys
     public RedisChannel DoneChannel => RedisChannel.Literal(_channels + ":done");
     public RedisChannel EventsChannel => RedisChannel.Literal(_channels + ":events");
     public RedisChannel InterruptChannel => RedisChannel.Literal(_channels + ":interrupt");
+    /// <summary>Timer notices: a delayed task due in some ms (its reaper re-arms), or the schedules changed.</summary>
+    public RedisChannel TimersChannel => RedisChannel.Literal(_channels + ":timers");
 
     public RedisKey Queue(string name) => _tag + ":q:" + name;
 
@@ -86,6 +88,18 @@ internal sealed class Keys
     /// task (some 60 bytes and its id) for the retention window, trimmed as it is written.
     /// </summary>
     public RedisKey Finished(string session) => _tag + ":f:" + session;
+
+    /// <summary>On shard 0 only: the schedules, id (scoped by identity) → definition (JSON).</summary>
+    public RedisKey Schedules => _tag + ":sched";
+
+    /// <summary>On shard 0 only: each schedule's next tick, id → Unix ms.</summary>
+    public RedisKey ScheduleDue => _tag + ":sched:due";
+
+    /// <summary>On shard 0 only: each schedule's last claimed tick, id → "tick|task id|claimed at|sent (0 or 1)".</summary>
+    public RedisKey ScheduleRuns => _tag + ":sched:runs";
+
+    /// <summary>On shard 0 only: schedules whose last claimed tick's task is not known to be stored yet, id → when claimed (ms).</summary>
+    public RedisKey ScheduleUnsent => _tag + ":sched:unsent";
 
     /// <summary>
     /// On shard 0 only: the number of shards the store was laid out with, so that a coordinator

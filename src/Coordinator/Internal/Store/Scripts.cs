@@ -7,7 +7,7 @@ namespace Cluster.Coordinator.Internal.Store;
 /// <remarks>
 /// A task is a few hash fields under its id: its header in the headers hash,
 /// "state|attempt|session|name|worker|lost|failed" (state q = queued, l = leased, r = waiting to
-/// retry), its JSON arguments, and — only when set — its policy and its errors so far. A finished,
+/// retry, d = delayed: not due yet), its JSON arguments, and — only when set — its policy and its errors so far. A finished,
 /// cancelled or dead-lettered task has none of them; its id may linger in a queue list as a
 /// tombstone that leasing skips. Every task script starts with the same seven keys (see
 /// <see cref="TaskStore"/>): headers, args, policies, name policies, errors, delayed, dead letters.
@@ -162,6 +162,12 @@ internal static class Scripts
           end
           forget(id)
         end
+        -- A task becomes ready: its ids go to the back of queue q (of task name nm), in order. Every
+        -- step that makes a task ready goes through here: a submit, the promotion of a delayed task or
+        -- of a retry whose backoff passed, an admin's requeue of a dead letter.
+        local function enqueue(q, nm, ids)
+          each_chunk('RPUSH', q, ids)
+        end
         -- Leases up to want queued tasks to worker from the queues KEYS[first .. first + nq - 1],
         -- starting at the rotation; leasedkey is the worker's leased set. One lease carries at most
         -- LEASE_BYTES of arguments (always at least one task): past them, the ids taken from a
@@ -257,17 +263,20 @@ internal static class Scripts
     /// session's finished ids, then (only with a worker to hand tasks to) that worker's leased set and workers.
     /// ARGV: session, retention seconds, n, worker to hand tasks to or '', how many at most, most tasks
     /// queued per name (0: no limit), name 1..n, then (id, name index, args, policy or '', idempotency
-    /// key index or 0, trace context or '') per task.
+    /// key index or 0, trace context or '', not before: 0 now, above 0 a time in Unix ms, below 0 a delay
+    /// in ms from the store's clock) per task. A task not yet due is delayed (state d) in the delayed
+    /// set instead of its queue.
     /// Returns three lists: (index, existing task id or '') per task refused (its id is taken — by a task
     /// in the store, one of the session's finished in the retention, or a dead letter — or its
     /// idempotency key is), the tasks leased to the worker at once, as <see cref="Lease"/> returns them,
-    /// and (index, tasks queued) per task refused because its name's queue is full.
+    /// (index, tasks queued) per task refused because its name's queue is full, and the ms until the
+    /// earliest task it delayed is due (-1: none delayed).
     public static readonly Script Submit = new("submit", Prelude + """
         local session = ARGV[1]
         local ttl = tonumber(ARGV[2])
         local nn = tonumber(ARGV[3])
         local ids = {}
-        for i = 7 + nn, #ARGV, 6 do ids[#ids + 1] = ARGV[i] end
+        for i = 7 + nn, #ARGV, 7 do ids[#ids + 1] = ARGV[i] end
         local existing = hmget(H, ids)
         -- a finished, cancelled or dead-lettered id is taken too: a retried submit never runs it twice
         local finished = hmget(KEYS[#KEYS - (ARGV[4] ~= '' and 2 or 0)], ids, 'ZMSCORE')
@@ -277,7 +286,8 @@ internal static class Scripts
         -- queued per name: the list's length less its tombstones (cancelled tasks not yet skipped)
         local maxq, queued, full = tonumber(ARGV[6]), {}, {}
         local k = 0
-        for i = 7 + nn, #ARGV, 6 do
+        local now, soonest = nil, -1
+        for i = 7 + nn, #ARGV, 7 do
           k = k + 1
           local id = ARGV[i]
           local ki = tonumber(ARGV[i + 4])
@@ -303,8 +313,14 @@ internal static class Scripts
           else
             seen[id] = true
             if maxq > 0 then queued[ni] = queued[ni] + 1 end
+            local due = tonumber(ARGV[i + 6])
+            if due ~= 0 then
+              now = now or now_ms()
+              if due < 0 then due = now - due end
+              if due <= now then due = 0 end
+            end
             headers[#headers + 1] = id
-            headers[#headers + 1] = header('q', 0, session, ARGV[6 + ni], '', 0, 0)
+            headers[#headers + 1] = header(due > 0 and 'd' or 'q', 0, session, ARGV[6 + ni], '', 0, 0)
             args[#args + 1] = id
             args[#args + 1] = ARGV[i + 2]
             if ARGV[i + 3] ~= '' then
@@ -315,16 +331,22 @@ internal static class Scripts
               policies[#policies + 1] = id .. ' t'
               policies[#policies + 1] = ARGV[i + 5]
             end
-            local p = pending[ni]
-            if not p then p = {}; pending[ni] = p end
-            p[#p + 1] = id
+            if due > 0 then
+              -- delayed: it waits in the delayed set, by the store's clock, until the reaper promotes it
+              redis.call('ZADD', D, due, id)
+              if soonest < 0 or due - now < soonest then soonest = due - now end
+            else
+              local p = pending[ni]
+              if not p then p = {}; pending[ni] = p end
+              p[#p + 1] = id
+            end
           end
         end
         -- durable: the tasks are in the store before the submit is acknowledged
         each_chunk('HSET', H, headers)
         each_chunk('HSET', A, args)
         each_chunk('HSET', P, policies)
-        for ni, list in pairs(pending) do each_chunk('RPUSH', KEYS[8 + ni], list) end
+        for ni, list in pairs(pending) do enqueue(KEYS[8 + ni], ARGV[6 + ni], list) end
         redis.call('SADD', KEYS[8], unpack(ARGV, 7, 6 + nn))
         -- A worker waiting for these names takes them in the same step (oldest first), unless it
         -- is no longer registered: then they wait in their queues like any other.
@@ -332,7 +354,7 @@ internal static class Scripts
         if ARGV[4] ~= '' and redis.call('ZSCORE', KEYS[#KEYS], ARGV[4]) then
           handed = lease(ARGV[4], tonumber(ARGV[5]), 0, 9, nn, KEYS[#KEYS - 1])
         end
-        return { dups, handed, full }
+        return { dups, handed, full, soonest }
         """);
 
     /// KEYS: the seven task keys, the worker's leased set, workers, queue 1..n, the worker's owner.
@@ -459,7 +481,7 @@ internal static class Scripts
     /// KEYS: the seven task keys, outbox, outbox sequence, finished ids of the session, the revived ids,
     /// the results, their index by time.
     /// ARGV: session, retention seconds, interrupt ('1' or '0'), then (id, completion) per task.
-    /// Returns (code, worker) per task: code 1 when it was queued or waiting to retry and is now
+    /// Returns (code, worker) per task: code 1 when it was queued, delayed or waiting to retry and is now
     /// cancelled; 2 when it is leased and interrupt was asked (worker holds it); else 0.
     public static readonly Script Cancel = new("cancel", Prelude + """
         local out, ended, kept = {}, {}, {}
@@ -469,7 +491,7 @@ internal static class Scripts
           local r, holder = 0, ''
           if h then
             local st, at, se, nm, wk = parse(h)
-            if se == ARGV[1] and (st == 'q' or st == 'r') then
+            if se == ARGV[1] and (st == 'q' or st == 'r' or st == 'd') then
               -- the id stays in its queue as a tombstone: leasing skips ids without a header
               if st == 'q' then redis.call('HINCRBY', NP, string.sub(H, 1, -2) .. 'q:' .. nm, 1) end
               redis.call('ZREM', D, id)
@@ -616,8 +638,9 @@ internal static class Scripts
 
     /// KEYS: the seven task keys, queue 1..n, names.
     /// ARGV: name 1..n.
-    /// Moves up to 1,000 tasks whose retry backoff has passed to the back of their queues (and their
-    /// names back into names, which forgets a name whose queue is empty).
+    /// Moves up to 1,000 tasks that are due by the store's clock — delayed ones (state d) and those whose
+    /// retry backoff has passed (r) — to the back of their queues (and their names back into names,
+    /// which forgets a name whose queue is empty).
     /// Returns (moved, left) — left: due tasks whose queue was not among KEYS.
     public static readonly Script Promote = new("promote", Prelude + """
         local queues = {}
@@ -629,11 +652,11 @@ internal static class Scripts
             redis.call('ZREM', D, id)
           else
             local st, at, se, nm, wk, lost, failed = parse(h)
-            if st ~= 'r' then
+            if st ~= 'r' and st ~= 'd' then
               redis.call('ZREM', D, id)
             elseif queues[nm] then
               redis.call('HSET', H, id, header('q', at, se, nm, '', lost, failed))
-              redis.call('RPUSH', queues[nm], id)
+              enqueue(queues[nm], nm, { id })
               redis.call('SADD', KEYS[#KEYS], nm)
               redis.call('ZREM', D, id)
               n = n + 1
@@ -657,7 +680,7 @@ internal static class Scripts
         if letter.name ~= ARGV[2] then return redis.error_reply('STALE the dead letter changed; read it again') end
         redis.call('HSET', H, ARGV[1], header('q', string.format('%d', letter.attempt), letter.session, letter.name, '', 0, 0))
         redis.call('HSET', A, ARGV[1], letter.args)
-        redis.call('RPUSH', KEYS[9], ARGV[1])
+        enqueue(KEYS[9], letter.name, { ARGV[1] })
         redis.call('SADD', KEYS[8], letter.name)
         redis.call('HDEL', DEAD, ARGV[1])
         redis.call('ZREM', KEYS[10], ARGV[1])

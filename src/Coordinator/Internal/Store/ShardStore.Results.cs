@@ -23,6 +23,10 @@ internal sealed partial class ShardStore
         return (await FinishedAsync(id).ConfigureAwait(false), null);
     }
 
+    /// <summary>When a delayed task, or one waiting out a retry backoff, is due (Unix ms, the store's clock); null when it waits for nothing.</summary>
+    public async Task<long?> DueAtAsync(string id) =>
+        await _db.SortedSetScoreAsync(keys.Delayed, id).ConfigureAwait(false) is { } score ? (long)score : null;
+
     /// <summary>The errors of a task's failed attempts so far, oldest first.</summary>
     public async Task<List<TaskError>> ErrorsAsync(string id)
     {

@@ -7,6 +7,11 @@ namespace Cluster.Coordinator.Internal.Store;
 
 internal sealed partial class ShardStore
 {
+    // Due tasks the promote script moves at most per call.
+    private const int PromoteBatch = 1000;
+    // Due tasks the last look at the delayed set counted; -1: not known.
+    private long _dueSeen = -1;
+
     /// <summary>
     /// Registers a worker for the connection <paramref name="token"/>; false when another live
     /// connection (on any coordinator) holds the worker's id.
@@ -43,11 +48,12 @@ internal sealed partial class ShardStore
         }
     }
 
-    /// <summary>Workers whose lease expired, how many retries are due, and how long until the next one (null: none waiting).</summary>
+    /// <summary>Workers whose lease expired, how many delayed tasks and retries are due, and how long until the next one (null: none waiting).</summary>
     public async Task<(string[] Expired, long Due, TimeSpan? Next)> DueAsync()
     {
         var result = (RedisResult[])(await Scripts.Due.RunAsync(_db, [keys.Workers, keys.Delayed], []).ConfigureAwait(false))!;
         var wait = (long)result[2];
+        Interlocked.Exchange(ref _dueSeen, (long)result[1]);
         return ((string[])result[0]!, (long)result[1], wait < 0 ? null : TimeSpan.FromMilliseconds(wait));
     }
 
@@ -172,10 +178,20 @@ internal sealed partial class ShardStore
         return unsent.Count == 0 ? 0 : await ReleaseAsync(worker, names, unsent).ConfigureAwait(false);
     }
 
-    /// <summary>Moves tasks whose retry backoff has passed back into their queues; returns how many.</summary>
+    /// <summary>
+    /// Moves tasks that are due by the store's clock (delayed ones, and retries whose backoff has
+    /// passed) into their queues, at most 1,000 a call; returns how many.
+    /// </summary>
     public async Task<int> PromoteAsync()
     {
-        var due = await _db.SortedSetRangeByScoreAsync(keys.Delayed, double.NegativeInfinity, DateTimeOffset.UtcNow.AddSeconds(5).ToUnixTimeMilliseconds(), take: 1000).ConfigureAwait(false);
+        // The due ones are the first of the delayed set: as many as the last look counted (no clock
+        // of this host is compared with the store's), else a page of them.
+        var seen = Interlocked.Exchange(ref _dueSeen, -1);
+        if (seen == 0)
+        {
+            return 0;
+        }
+        var due = await _db.SortedSetRangeByRankAsync(keys.Delayed, 0, (seen < 0 ? PromoteBatch : Math.Min(seen, PromoteBatch)) - 1).ConfigureAwait(false);
         if (due.Length == 0)
         {
             return 0;

@@ -49,7 +49,7 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
             }
         }
         var handoff = handoffWorker is not null && handoffMax > 0;
-        var args = new RedisValue[6 + names.Count + tasks.Count * 6];
+        var args = new RedisValue[6 + names.Count + tasks.Count * 7];
         var k = 0;
         args[k++] = session;
         args[k++] = _retentionSeconds;
@@ -86,6 +86,7 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
                 args[k++] = 0;
             }
             args[k++] = Telemetry.StoredTrace.Encode(task);
+            args[k++] = task.NotBeforeUnixMs;
         }
         redisKeys[handoff ? ^3 : ^1] = keys.Finished(session);
         if (handoff)
@@ -101,6 +102,12 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
             refused.Add(((int)dups[i], (string)dups[i + 1]!));
         }
         var handed = Assignments((RedisResult[])result[1]!);
+        var soonest = (long)result[3];
+        if (soonest >= 0)
+        {
+            // Delayed tasks: every coordinator's reaper re-arms its timer if this one is due sooner.
+            await PublishDelayedAsync(soonest).ConfigureAwait(false);
+        }
         if (!AllHanded(tasks, refused, handed))
         {
             try
@@ -377,6 +384,16 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         var message = string.Join('\n', names);
         local?.OnReady(message);
         return _db.PublishAsync(keys.ReadyChannel, Notifier.Tag(local, message));
+    }
+
+    /// <summary>
+    /// Tells every coordinator (this one at once, the others through the store's pub/sub) that a
+    /// task was delayed until <paramref name="inMs"/> ms from now: a reaper whose timer is set later re-arms it.
+    /// </summary>
+    private Task PublishDelayedAsync(long inMs)
+    {
+        local?.OnDelayed(inMs);
+        return _db.PublishAsync(keys.TimersChannel, Notifier.Tag(local, inMs.ToString(CultureInfo.InvariantCulture)));
     }
 
     /// <summary>

@@ -23,6 +23,9 @@ internal sealed partial class TaskStore
     public Task<(Completion? Completion, Header? Pending)> PeekAsync(string id) =>
         FindAsync(id, s => s.PeekAsync(id), found => found.Completion is not null || found.Pending is not null);
 
+    /// <inheritdoc cref="ShardStore.DueAtAsync"/>
+    public Task<long?> DueAtAsync(string id) => FindAsync(id, s => s.DueAtAsync(id), due => due is not null);
+
     /// <summary>The errors of a task's failed attempts so far, oldest first, from the task's shard.</summary>
     public Task<List<TaskError>> ErrorsAsync(string id) => FindAsync(id, s => s.ErrorsAsync(id), errors => errors.Count > 0);
 

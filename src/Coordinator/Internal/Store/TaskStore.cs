@@ -31,7 +31,14 @@ internal sealed partial class TaskStore
             _shards[i] = new ShardStore(redis, layout, i, options, local, Stats);
         }
         _one = layout.Count == 1 ? _shards[0] : null;
+        Schedules = new ScheduleStore(redis, layout.Base);
     }
+
+    /// <summary>The recurring schedules (on shard 0).</summary>
+    public ScheduleStore Schedules { get; }
+
+    /// <summary>Every schedule, of every identity (ids as stored), with its next and last tick: for the dashboard.</summary>
+    public Task<List<ScheduleState>> ListSchedulesAsync() => Schedules.ListAsync();
 
     /// <summary>A one-shard store under the prefix of <paramref name="keys"/>.</summary>
     public TaskStore(IConnectionMultiplexer redis, Keys keys, CoordinatorOptions options, Notifier? local = null)
