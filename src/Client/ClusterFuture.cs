@@ -41,6 +41,12 @@ public abstract class ClusterFuture
 
     internal string? IdempotencyKey { get; init; }
 
+    /// <summary>0 to 9 (<see cref="SubmitOptions.Priority"/>); 5 is sent as nothing.</summary>
+    internal int Priority { get; init; } = 5;
+
+    /// <summary>The queue (<see cref="SubmitOptions.Queue"/>); null for the default.</summary>
+    internal string? Queue { get; init; }
+
     /// <summary>Attached (<see cref="ClusterExecutor.Attach{TResult}(string)"/>): submitted by any session of the identity, so a cancel names no session.</summary>
     internal bool AnySession { get; init; }
 

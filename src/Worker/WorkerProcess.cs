@@ -238,6 +238,7 @@ public sealed partial class WorkerProcess : IDisposable
             Coroutines = _options.Coroutines,
             ThreadSlots = _threadSlots,
         };
+        hello.Queues.AddRange(_options.Queues);
         hello.Handlers.AddRange(_registry.Handlers.Select(h => new HandlerInfo
         {
             Name = h.Name,

@@ -103,6 +103,9 @@ internal static class ClusterOptions
     public static readonly Setting<int> Coroutines = Setting.Int("coroutines", "async handlers in flight per worker process", WorkerScope | Demo, 1, 1_000_000)
         .Sets<WorkerOptions>(o => o.Coroutines);
 
+    public static readonly Setting<string?> Queues = Setting.Text("queues", "comma-separated queues whose tasks the workers take (SubmitOptions.Queue); each 1 to 64 letters, digits or _ . -", WorkerScope, "Q,Q")
+        .Shown("default");
+
     public static readonly Setting<string?> TaskAssemblies = Setting.FilePath("tasks", "task assembly (.dll with ITaskModule types) to load; repeatable", WorkerScope, "PATH")
         .Repeated().Shown("the sample tasks");
 

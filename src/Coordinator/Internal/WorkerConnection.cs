@@ -28,8 +28,10 @@ internal sealed partial class WorkerConnection
     /// <summary>Names this connection's registration in the store: only the connection holding it may renew or end it.</summary>
     public string Token { get; } = Guid.NewGuid().ToString("N");
 
+    /// <summary>The routes (a task name in its default queue, or "name|queue": <see cref="Store.Routes"/>) this connection's thread pool serves: each of its names in each queue it listens to.</summary>
     public string[] ThreadNames { get; }
 
+    /// <summary>The routes this connection's coroutine loop serves, as <see cref="ThreadNames"/>.</summary>
     public string[] CoroutineNames { get; }
 
     public Signal Wake { get; } = new();
@@ -124,7 +126,7 @@ internal sealed partial class WorkerConnection
         }
     }
 
-    /// <summary>The kind of slot that runs every one of <paramref name="names"/> here, or Unspecified when there is none.</summary>
+    /// <summary>The kind of slot that runs every one of <paramref name="names"/> (routes) here, or Unspecified when there is none.</summary>
     public ExecutionKind KindOfAll(IReadOnlyList<string> names)
     {
         var kind = ExecutionKind.Unspecified;
@@ -158,5 +160,5 @@ internal sealed partial class WorkerConnection
     public static int ThreadCapacity(Hello hello) => hello.ThreadSlots > 0 ? hello.ThreadSlots : hello.Threads;
 
     private static string[] Names(Hello hello, ExecutionKind kind) =>
-        hello.Handlers.Where(h => h.Kind == kind).Select(h => h.Name).Distinct(StringComparer.Ordinal).ToArray();
+        Store.Routes.Served(hello.Handlers.Where(h => h.Kind == kind).Select(h => h.Name), hello.Queues);
 }

@@ -50,7 +50,11 @@ internal sealed class Keys
     public RedisChannel EventsChannel => RedisChannel.Literal(_channels + ":events");
     public RedisChannel InterruptChannel => RedisChannel.Literal(_channels + ":interrupt");
 
-    public RedisKey Queue(string name) => _tag + ":q:" + name;
+    /// <summary>
+    /// The ready tasks of a route (a task name, or "name|queue"): a sorted set in the order leasing
+    /// takes them (see the <c>enqueue</c> function of <see cref="Scripts"/>).
+    /// </summary>
+    public RedisKey Queue(string route) => _tag + ":q:" + route;
 
     /// <summary>The seven keys every task script starts with, then <paramref name="extra"/> more slots to fill.</summary>
     public RedisKey[] TaskKeys(int extra)

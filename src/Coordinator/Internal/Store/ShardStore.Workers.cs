@@ -59,20 +59,14 @@ internal sealed partial class ShardStore
             var names = new HashSet<string>(StringComparer.Ordinal);
             if (info.HasValue)
             {
-                names.UnionWith(Hello.Parser.ParseFrom((byte[])info!).Handlers.Select(h => h.Name));
+                var hello = Hello.Parser.ParseFrom((byte[])info!);
+                names.UnionWith(Routes.Served(hello.Handlers.Select(h => h.Name), hello.Queues));
             }
             var sessions = new HashSet<string>(StringComparer.Ordinal);
             var ids = (await _db.SetMembersAsync(keys.Leased(worker)).ConfigureAwait(false)).Select(v => (RedisValue)v).ToArray();
             if (ids.Length > 0)
             {
-                foreach (var header in await _db.HashGetAsync(keys.Headers, ids).ConfigureAwait(false))
-                {
-                    if (header.HasValue && Header.Parse(header!) is { } h)
-                    {
-                        names.Add(h.Name);
-                        sessions.Add(h.Session);
-                    }
-                }
+                names.UnionWith(await RoutesOfAsync(ids, sessions).ConfigureAwait(false));
             }
             var redisKeys = keys.TaskKeys(6 + names.Count + sessions.Count * 2);
             redisKeys[7] = keys.Leased(worker);
@@ -165,6 +159,24 @@ internal sealed partial class ShardStore
         return unsent.Count == 0 ? 0 : await ReleaseAsync(worker, names, unsent).ConfigureAwait(false);
     }
 
+    /// <summary>The routes of the given tasks (their names, or "name|queue"), read from their headers and orders; their sessions are added to <paramref name="sessions"/>.</summary>
+    private async Task<HashSet<string>> RoutesOfAsync(RedisValue[] ids, HashSet<string>? sessions = null)
+    {
+        var routes = new HashSet<string>(StringComparer.Ordinal);
+        var headers = _db.HashGetAsync(keys.Headers, ids);
+        var orders = _db.HashGetAsync(keys.Policies, [.. ids.Select(id => (RedisValue)((string)id! + " o"))]);
+        var (h, o) = (await headers.ConfigureAwait(false), await orders.ConfigureAwait(false));
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (h[i].HasValue && Header.Parse(h[i]!) is { } header)
+            {
+                routes.Add(Routes.OfStored(header.Name, o[i]));
+                sessions?.Add(header.Session);
+            }
+        }
+        return routes;
+    }
+
     /// <summary>Moves tasks whose retry backoff has passed back into their queues; returns how many.</summary>
     public async Task<int> PromoteAsync()
     {
@@ -173,14 +185,7 @@ internal sealed partial class ShardStore
         {
             return 0;
         }
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var header in await _db.HashGetAsync(keys.Headers, due).ConfigureAwait(false))
-        {
-            if (header.HasValue && Header.Parse(header!) is { } h)
-            {
-                names.Add(h.Name);
-            }
-        }
+        var names = await RoutesOfAsync(due).ConfigureAwait(false);
         var redisKeys = keys.TaskKeys(names.Count + 1);
         redisKeys[^1] = keys.Names;
         var k = 7;
