@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Cluster.Contracts;
 using Cluster.SampleTasks.Contracts;
 using Cluster.Worker;
 
@@ -24,6 +25,8 @@ public sealed class SampleTasks : ITaskModule
         tasks.Register("flaky", (int failures, TaskContext context) => Flaky(failures, context));
         tasks.Register("hang", (int ms) => Hang(ms));
         tasks.Register("crash", () => Crash());
+        // As a call to an API that allows 20 a second: the store's token bucket holds every worker to it.
+        tasks.Register("throttled", () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), new TaskPolicy { RateLimit = new RateLimit(20, TimeSpan.FromSeconds(1)) });
     }
 
     /// <summary>Recursive on purpose: CPU work.</summary>

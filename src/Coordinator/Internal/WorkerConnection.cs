@@ -48,6 +48,32 @@ internal sealed partial class WorkerConnection
         Wake.Set();
     }
 
+    private long _wakeAt = long.MaxValue;
+
+    /// <summary>
+    /// Marks the queues ready again after <paramref name="delay"/> (the next token of a rate limit
+    /// that held tasks back): one timer per connection, moved earlier when a sooner one is asked.
+    /// </summary>
+    public void WakeAfter(TimeSpan delay)
+    {
+        var at = Environment.TickCount64 + (long)Math.Ceiling(delay.TotalMilliseconds);
+        var current = Interlocked.Read(ref _wakeAt);
+        while (at < current)
+        {
+            var seen = Interlocked.CompareExchange(ref _wakeAt, at, current);
+            if (seen == current)
+            {
+                _ = Task.Delay(delay).ContinueWith(_ =>
+                {
+                    Interlocked.CompareExchange(ref _wakeAt, long.MaxValue, at);
+                    MarkReady();
+                }, TaskScheduler.Default);
+                return;
+            }
+            current = seen;
+        }
+    }
+
     private long _foreignEvents;
 
     /// <summary>

@@ -237,6 +237,27 @@ internal static class Scripts
             if lasts[x] and tonumber(lasts[x]) <= upto[field] then redis.call('HDEL', NP, field) end
           end
         end
+        -- A task name's rate limit: "count|intervalMs" in the name policies hash under "<name> r"
+        -- (written from the policy a worker registers), and its token bucket, "tokens|ms", under
+        -- "<name> b": it refills at count per interval and holds at most a tenth of count (at least
+        -- one), so no interval-long window holds more than 1.1 x count starts; each task leased takes
+        -- a token. Returns how many of the name's tasks may start now (want when it has no limit),
+        -- then, for a limited name, the name, its tokens and the ms one token takes to come.
+        local function tokens(q, want, now)
+          local nm = string.match(q, '}:q:([^|]+)')
+          local limit = nm and redis.call('HGET', NP, nm .. ' r')
+          if not limit then return want, nil end
+          local count, interval = string.match(limit, '^(%d+)|(%d+)$')
+          count, interval = tonumber(count), tonumber(interval)
+          local state = redis.call('HGET', NP, nm .. ' b')
+          local cap = math.max(1, math.ceil(count / 10))
+          local have = cap
+          if state then
+            local t, m = string.match(state, '^([%d.]+)|(%d+)$')
+            have = math.min(cap, tonumber(t) + math.max(0, now - tonumber(m)) * count / interval)
+          end
+          return math.max(0, math.min(want, math.floor(have))), nm, have, interval / count
+        end
         -- Leases up to want queued tasks to worker from the queues KEYS[first .. first + nq - 1],
         -- starting at the rotation; leasedkey is the worker's leased set. One lease carries at most
         -- LEASE_BYTES of arguments (always at least one task): past them, the ids taken from a
@@ -250,12 +271,16 @@ internal static class Scripts
           local ids, parts = {}, {}
           local bytes, full = 0, false
           local ordered = redis.call('HLEN', P) > 0
+          local now, wait = now_ms(), nil
           for j = 0, nq - 1 do
             if #ids >= want or full then break end
             local q = KEYS[first + (start + j) % nq]
             local took = {}
-            while #ids < want and not full do
-              local batch, scores = take(q, want - #ids)
+            -- rate-limited: no more of the name than its bucket holds tokens
+            local allowed, limited, have, per = tokens(q, want - #ids, now)
+            local stop = #ids + allowed
+            while #ids < stop and not full do
+              local batch, scores = take(q, stop - #ids)
               if not batch then break end
               local heads = redis.call('HMGET', H, unpack(batch))
               -- most stores hold no task of another queue or priority: no look-up then
@@ -288,8 +313,23 @@ internal static class Scripts
               end
             end
             if #took > 0 then advance(q, took) end
+            if limited then
+              local left = have - #took
+              if #took > 0 then
+                redis.call('HSET', NP, limited .. ' b', string.format('%.6f', left) .. '|' .. string.format('%d', now))
+              end
+              -- the bucket, not the queue, ran short: when its next token is due
+              if left < 1 and #ids < want and redis.call('ZCARD', q) > 0 then
+                local due = math.max(1, math.ceil((1 - left) * per))
+                if not wait or due < wait then wait = due end
+              end
+            end
           end
-          if #ids == 0 then return {} end
+          -- when a rate limit left tasks waiting: '~' and the ms until its next token, so the
+          -- coordinator leases again then
+          local tail = {}
+          if wait then tail = { '~' .. string.format('%d', wait) } end
+          if #ids == 0 then return tail end
           local args = redis.call('HMGET', A, unpack(ids))
           local policies = redis.call('HMGET', P, unpack(ids))
           -- most stores hold no policy of a task's own and no trace context: no look-up then
@@ -323,6 +363,7 @@ internal static class Scripts
           redis.call('HSET', H, unpack(headers))
           redis.call('SADD', leasedkey, unpack(ids))
           if full then out[#out + 1] = '+' end
+          if wait then out[#out + 1] = tail[1] end
           if traces then
             local traced = {}
             for x = 1, #ids do

@@ -34,6 +34,18 @@ internal sealed partial class ShardStore
         {
             await _db.HashSetAsync(keys.NamePolicies, entries).ConfigureAwait(false);
         }
+        // A name's rate limit (the lease's token bucket) follows the policy registered last.
+        var limits = hello.Handlers.Where(h => h.Policy is not null).Select(h => (Field: h.Name + " r", Limit: Policies.RateLimit(h.Policy, layout.Count))).ToList();
+        var set = limits.Where(l => l.Limit is not null).Select(l => new HashEntry(l.Field, l.Limit)).ToArray();
+        if (set.Length > 0)
+        {
+            await _db.HashSetAsync(keys.NamePolicies, set).ConfigureAwait(false);
+        }
+        var cleared = limits.Where(l => l.Limit is null).Select(l => (RedisValue)l.Field).ToArray();
+        if (cleared.Length > 0)
+        {
+            await _db.HashDeleteAsync(keys.NamePolicies, cleared).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Workers whose lease expired, how many retries are due, and how long until the next one (null: none waiting).</summary>

@@ -159,9 +159,10 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
     /// <summary>
     /// Leases up to <paramref name="max"/> queued tasks of the given routes (names, or "name|queue") to the worker whose
     /// registration the connection <paramref name="token"/> holds; <c>More</c> when the byte bound
-    /// of one lease stopped it short.
+    /// of one lease stopped it short; <c>NextToken</c> when a name's rate limit held tasks back: how
+    /// long until its bucket has a token again.
     /// </summary>
-    public async Task<(List<Assignment> Tasks, bool More)> LeaseAsync(string worker, string token, IReadOnlyList<string> routes, int max, int rotation)
+    public async Task<(List<Assignment> Tasks, bool More, TimeSpan? NextToken)> LeaseAsync(string worker, string token, IReadOnlyList<string> routes, int max, int rotation)
     {
         var redisKeys = keys.TaskKeys(3 + routes.Count);
         redisKeys[7] = keys.Leased(worker);
@@ -173,7 +174,17 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         redisKeys[^1] = keys.WorkerOwner(worker);
         var result = (RedisResult[])(await Scripts.Lease.RunAsync(_db, redisKeys, [worker, max, rotation, token]).ConfigureAwait(false))!;
         var leased = Assignments(result);
-        return (leased, result.Length > leased.Count * 6 && result[leased.Count * 6].Resp2Type != ResultType.Array);
+        var (more, next) = (false, (TimeSpan?)null);
+        for (var i = leased.Count * 6; i < result.Length && result[i].Resp2Type != ResultType.Array; i++)
+        {
+            var marker = (string)result[i]!;
+            more |= marker == "+";
+            if (marker.StartsWith('~'))
+            {
+                next = TimeSpan.FromMilliseconds(long.Parse(marker.AsSpan(1), CultureInfo.InvariantCulture));
+            }
+        }
+        return (leased, more, next);
     }
 
     /// <summary>The assignments of leased tasks, as the lease step returns them.</summary>
@@ -185,7 +196,7 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
             var stored = (byte[])result[i + 2]!;
             var chunked = stored.Length > 0 && stored[0] == (byte)'*';
             var (soft, hard) = Policies.Timeouts((string)result[i + 5]!);
-            if (result[i].Resp2Type == ResultType.Array || (string?)result[i] == "+")
+            if (result[i].Resp2Type == ResultType.Array || (string?)result[i] is "+" || ((string?)result[i])!.StartsWith('~'))
             {
                 break;
             }
