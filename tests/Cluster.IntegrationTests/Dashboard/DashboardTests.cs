@@ -232,6 +232,27 @@ public sealed class DashboardTests(DashboardCluster cluster) : IClassFixture<Das
         Assert.Equal(new[] { "1", worker, Type, $"bad input {marker}" }, attempt.Cast<string>());
     }
 
+    [SkippableFact]
+    public async Task Schedule_Appears_WithItsCronAndNextRun_AndGoesWhenRemoved()
+    {
+        cluster.Require();
+        cluster.SignIn(cluster.AdminToken);
+        await cluster.WaitUntilLiveAsync();
+        await using var executor = cluster.NewExecutor(cluster.ClientToken);
+        var id = "nightly-" + Guid.NewGuid().ToString("N")[..8];
+        // Once a year: no tick runs while the test looks.
+        var added = await executor.Schedules.AddOrUpdateAsync(id, "0 3 1 1 *", "add", [1, 2]).WithTimeout();
+
+        var row = $"#schedules tr[data-id$='{id}']";
+        await TaskTimeouts.Eventually(() => Task.FromResult(Text(row + " td.cron") == "0 3 1 1 *" && Text(row + " td.name") == "add"),
+            "the schedules table shows the schedule with its cron and task");
+        var next = added.NextRun ?? throw new InvalidOperationException("the schedule has no next run");
+        Assert.Equal(next.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), Text(row + " td.next"));
+
+        Assert.True(await executor.Schedules.RemoveAsync(id).WithTimeout());
+        await TaskTimeouts.Eventually(() => Task.FromResult(Text(row) is null), "the removed schedule leaves the table");
+    }
+
     /// <summary>The fixture's own worker process (another test starts one of its own for a while).</summary>
     private async Task<WorkerStatus> FixtureWorkerAsync() =>
         (await cluster.Admin.StatusAsync(new StatusRequest())).Workers.Single(w => w.Tasks.Contains("spin"));

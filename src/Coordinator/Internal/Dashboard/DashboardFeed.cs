@@ -11,7 +11,8 @@ namespace Cluster.Coordinator.Internal.Dashboard;
 /// The one push loop of a coordinator's dashboard: while at least one page listens, it reads the
 /// cluster's aggregates from the store once a second (the admin status — one call per task name
 /// and per worker, whatever the backlog — the dead letters' count, their page only when the
-/// count changed or every <see cref="LetterRefresh"/>, and the rates' newest buckets: <see cref="DashboardStats"/>), renders them to JSON once, and hands that to
+/// count changed or every <see cref="LetterRefresh"/>, the rates' newest buckets: <see cref="DashboardStats"/>, and
+/// the recurring schedules), renders them to JSON once, and hands that to
 /// every open page. No page open: no store call at all.
 /// </summary>
 /// <remarks>
@@ -52,7 +53,7 @@ internal sealed partial class DashboardFeed(IServiceProvider services, Coordinat
         }
     }
 
-    /// <summary>Store reads made by the loop (each tick: one status, one dead-letter count, one read of the rates).</summary>
+    /// <summary>Store reads made by the loop (each tick: one status, one dead-letter count, one read of the rates, one of the schedules).</summary>
     public long Reads { get; private set; }
 
     /// <summary>
@@ -135,7 +136,8 @@ internal sealed partial class DashboardFeed(IServiceProvider services, Coordinat
         var total = await store.DeadLetterCountAsync().ConfigureAwait(false);
         var now = DateTime.UtcNow;
         var figures = await _stats.UpdateAsync(store, now).ConfigureAwait(false);
-        Reads += 3;
+        var schedules = await store.ListSchedulesAsync().ConfigureAwait(false);
+        Reads += 4;
         if (total != _lettersTotal || now - _lettersReadAt >= LetterRefresh)
         {
             _letters = await store.DeadLettersAsync(new DeadLettersRequest { Limit = LetterPage }).ConfigureAwait(false);
@@ -145,7 +147,7 @@ internal sealed partial class DashboardFeed(IServiceProvider services, Coordinat
         }
         var rates = _rates.Update(status, now);
         // Three heartbeats missed: the worker stands out on the page (the reaper takes it after the lease time).
-        return DashboardJson.Render(status, _letters, total, rates, figures, now, options.HeartbeatInterval * 3);
+        return DashboardJson.Render(status, _letters, total, rates, figures, schedules, now, options.HeartbeatInterval * 3);
     }
 
     /// <summary>A page's place in the feed.</summary>

@@ -16,9 +16,10 @@ internal static class DashboardJson
     /// <param name="deadLetters">How many dead letters there are in all.</param>
     /// <param name="rates">What changed since the last state, as this coordinator saw it (queue rates, run time).</param>
     /// <param name="figures">The cluster's rates, latency and failures, as the store counts them.</param>
+    /// <param name="schedules">The recurring schedules, by id.</param>
     /// <param name="now">This coordinator's clock.</param>
     /// <param name="staleAfter">A worker whose last heartbeat is older stands out (it may be gone).</param>
-    public static byte[] Render(StatusReply status, DeadLettersReply letters, long deadLetters, DashboardRates.Tick rates, DashboardStats.Figures figures, DateTime now, TimeSpan staleAfter)
+    public static byte[] Render(StatusReply status, DeadLettersReply letters, long deadLetters, DashboardRates.Tick rates, DashboardStats.Figures figures, IReadOnlyList<ScheduleState> schedules, DateTime now, TimeSpan staleAfter)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -82,6 +83,25 @@ internal static class DashboardJson
                 json.WriteNumber("running", worker.Leased);
                 json.WriteNumber("heartbeatAgeMs", Math.Max(0, new DateTimeOffset(now).ToUnixTimeMilliseconds() - worker.HeartbeatUnixMs));
                 json.WriteString("tasks", string.Join(", ", worker.Tasks));
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+
+            // The recurring schedules of every identity (the page is an admin's), by id.
+            json.WriteStartArray("schedules");
+            foreach (var schedule in schedules)
+            {
+                json.WriteStartObject();
+                json.WriteString("id", schedule.Definition.Id);
+                json.WriteString("cron", schedule.Definition.Cron);
+                json.WriteString("timeZone", schedule.Definition.TimeZone);
+                json.WriteString("task", schedule.Definition.Task);
+                json.WriteNumber("next", schedule.NextTick);
+                if (schedule.Last is { } last)
+                {
+                    json.WriteNumber("last", last.Tick);
+                    json.WriteString("lastTaskId", last.TaskId);
+                }
                 json.WriteEndObject();
             }
             json.WriteEndArray();

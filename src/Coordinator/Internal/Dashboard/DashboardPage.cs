@@ -60,6 +60,11 @@ internal static class DashboardPage
                 <table id="failures"><thead><tr><th>Error type</th><th class="n" title="failed runs, the whole cluster, last 5 minutes">Last 5 min</th><th class="n" title="among the dead letters shown">Dead letters</th><th>Example</th></tr></thead><tbody></tbody></table>
                 <p class="empty" id="failures-empty" hidden>No failed runs in the last 5 minutes, none among the dead letters.</p>
               </section>
+              <section aria-label="Schedules">
+                <h2>Schedules</h2>
+                <table id="schedules"><thead><tr><th>Schedule</th><th>Cron</th><th>Task</th><th title="UTC">Next run</th><th title="UTC">Last run</th><th>Last task</th></tr></thead><tbody></tbody></table>
+                <p class="empty" id="schedules-empty" hidden>No recurring schedules.</p>
+              </section>
               <section aria-label="Dead letters">
                 <h2>Dead letters <button type="button" id="purge" class="danger">Purge all</button></h2>
                 <div id="dead-names" class="actions"></div>

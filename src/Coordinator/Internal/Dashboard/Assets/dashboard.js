@@ -15,6 +15,11 @@
     return td;
   }
 
+  // A time (Unix ms) as UTC, to the second.
+  function utc(ms) {
+    return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+  }
+
   function fill(tableId, items, emptyId, render) {
     const body = $(tableId).tBodies[0];
     const rows = document.createDocumentFragment();
@@ -118,6 +123,15 @@
       cell(row, number(f.recent), "n recent");
       cell(row, number(f.count), "n letters");
       cell(row, f.example, "wrap");
+    });
+    fill("schedules", state.schedules || [], "schedules-empty", (row, s) => {
+      row.dataset.id = s.id;
+      cell(row, s.id, "id");
+      cell(row, s.timeZone ? `${s.cron} (${s.timeZone})` : s.cron, "cron");
+      cell(row, s.task, "name");
+      cell(row, s.next > 0 ? utc(s.next) : "–", "next");
+      cell(row, s.last ? utc(s.last) : "–", "last");
+      cell(row, s.lastTaskId || "–", "id");
     });
     fill("dead", state.deadLetters, "dead-empty", (row, d) => {
       row.dataset.id = d.id;
