@@ -20,6 +20,7 @@ internal sealed class BenchOptions
           backlog      N tasks queued with no worker: store bytes per task, coordinator RSS,
                        then time to drain with `cluster worker --processes P`                      (default N 1,000,000)
           clients      8 clients in this process submitting N/8 each at once: rates, fairness      (default N 100,000)
+          fairness     one client's round trips alone and beside another's backlog: p50, p99 (default N 20,000 backlog)
           scaling      per task: store commands, store / coordinator / worker CPU, coordinator bytes,
                        on one redis-server and a 3-master Redis Cluster, worker processes 1, 2, 4;
                        and --replica-acks 0 vs 1 on a redis-server with a replica (redis only)  (default N 20,000)
@@ -77,7 +78,7 @@ internal sealed class BenchOptions
     /// <summary>Where the screenshot scenario saves its picture; null: docs/dashboard.png of the repository.</summary>
     public string? Png { get; init; }
 
-    public static readonly string[] AllScenarios = ["throughput", "latency", "hops", "delayed", "coroutines", "threads", "backlog", "clients", "scaling", "dashboard", "queue"];
+    public static readonly string[] AllScenarios = ["throughput", "latency", "hops", "delayed", "coroutines", "threads", "backlog", "clients", "fairness", "scaling", "dashboard", "queue"];
 
     /// <summary>Scenarios that make documentation rather than measure: run only when named.</summary>
     public static readonly string[] DocScenarios = ["screenshot"];

@@ -44,6 +44,7 @@ foreach (var scenario in options.Scenarios)
             "threads" => (Threads.Title, Threads.RunAsync),
             "backlog" => (Backlog.Title, Backlog.RunAsync),
             "clients" => (Clients.Title, Clients.RunAsync),
+            "fairness" => (Fairness.Title, Fairness.RunAsync),
             "hops" => (Hops.Title, Hops.RunAsync),
             "delayed" => (Delayed.Title, Delayed.RunAsync),
             "scaling" => (Scaling.Title, Scaling.RunAsync),

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Cluster.Contracts;
 using Cluster.SampleTasks.Contracts;
 using Cluster.Worker;
 
@@ -27,6 +28,8 @@ public sealed class SampleTasks : ITaskModule
         QueueTasks.Register(tasks);
         // The worker's clock (Unix ms) when the task starts: when a delayed or scheduled task really ran.
         tasks.Register("clock", (TaskContext context) => new ClockReading(context.TaskId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        // As a call to an API that allows 20 a second: the store's token bucket holds every worker to it.
+        tasks.Register("throttled", () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), new TaskPolicy { RateLimit = new RateLimit(20, TimeSpan.FromSeconds(1)) });
     }
 
     /// <summary>Recursive on purpose: CPU work.</summary>

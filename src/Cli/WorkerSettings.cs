@@ -6,6 +6,20 @@ namespace Cluster.Cli;
 /// <summary>What the worker daemon passes to each worker process.</summary>
 internal sealed record WorkerSettings(int Processes, int Threads, int Coroutines, IReadOnlyList<string> Tasks, bool Verbose)
 {
+    /// <summary>The queues the workers listen to (--queues); none: the default queue.</summary>
+    public IReadOnlyList<string> Queues { get; init; } = [];
+
+    /// <summary>The queues of --queues, checked; none when it is not given.</summary>
+    public static IReadOnlyList<string> QueuesOf(SettingValues values)
+    {
+        var queues = (values.Get(ClusterOptions.Queues) ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (QueueNames.Problem(queues) is { } problem)
+        {
+            throw new UsageException($"--queues: {problem}");
+        }
+        return queues;
+    }
+
     /// <summary>The CA to trust and the client certificate to present (--tls-*); none by default.</summary>
     public ChannelSecurity Security { get; init; } = ChannelSecurity.None;
 
@@ -29,6 +43,9 @@ internal sealed record WorkerSettings(int Processes, int Threads, int Coroutines
             values.Get(ClusterOptions.Threads),
             values.Get(ClusterOptions.Coroutines),
             tasks,
-            values.Get(ClusterOptions.Verbose));
+            values.Get(ClusterOptions.Verbose))
+        {
+            Queues = QueuesOf(values),
+        };
     }
 }

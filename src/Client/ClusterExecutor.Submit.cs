@@ -114,7 +114,11 @@ public sealed partial class ClusterExecutor
         var request = new SubmitRequest { Session = SessionId };
         foreach (var future in batch)
         {
-            var spec = new TaskSpec { Id = future.Id, Name = future.Name, Args = UnsafeByteOperations.UnsafeWrap(future.Args), Chunked = future.Chunked, Policy = future.Policy.ToWire(), IdempotencyKey = future.IdempotencyKey ?? string.Empty, NotBeforeUnixMs = future.NotBefore };
+            var spec = new TaskSpec { Id = future.Id, Name = future.Name, Args = UnsafeByteOperations.UnsafeWrap(future.Args), Chunked = future.Chunked, Policy = future.Policy.ToWire(), IdempotencyKey = future.IdempotencyKey ?? string.Empty, Queue = future.Queue ?? string.Empty, NotBeforeUnixMs = future.NotBefore };
+            if (future.Priority != 5)
+            {
+                spec.Priority = future.Priority;
+            }
             future.Trace?.Stamp(spec);
             request.Tasks.Add(spec);
         }

@@ -155,9 +155,17 @@ public sealed partial class ClusterExecutor : IClusterExecutor
     {
         ArgumentNullException.ThrowIfNull(options);
         var notBefore = options.NotBeforeWire();
+        if (options.Priority is < 0 or > 9)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Priority, $"SubmitOptions.Priority must be 0 (lowest) to 9 (highest), not {options.Priority}.");
+        }
+        if (options.Queue is not null && QueueNames.Problem("SubmitOptions.Queue", options.Queue) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(options));
+        }
         if (options.IdempotencyKey is not { Length: > 0 } key)
         {
-            return Enqueue<TResult>(task, Prepare(task, args ?? [null]), chunked: false, options.Policy, idempotencyKey: null, notBefore);
+            return Enqueue<TResult>(task, Prepare(task, args ?? [null]), chunked: false, options.Policy, idempotencyKey: null, options, notBefore);
         }
         if (Keyed<TResult>(key) is { } earlier)
         {
@@ -172,7 +180,7 @@ public sealed partial class ClusterExecutor : IClusterExecutor
                 _pending.Return(submit.Cost);
                 return raced;
             }
-            var future = Enqueue<TResult>(task, submit, chunked: false, options.Policy, key, notBefore);
+            var future = Enqueue<TResult>(task, submit, chunked: false, options.Policy, key, options, notBefore);
             // Kept while the future is pending: Forget trims it.
             _keyed[key] = future;
             return future;
@@ -236,13 +244,15 @@ public sealed partial class ClusterExecutor : IClusterExecutor
         return new PreparedSubmit(json, cost);
     }
 
-    private ClusterFuture<TResult> Enqueue<TResult>(string task, PreparedSubmit submit, bool chunked, TaskPolicy? policy, string? idempotencyKey, long notBefore = 0)
+    private ClusterFuture<TResult> Enqueue<TResult>(string task, PreparedSubmit submit, bool chunked, TaskPolicy? policy, string? idempotencyKey, SubmitOptions? order = null, long notBefore = 0)
     {
         var id = TaskIdPrefix + "." + Interlocked.Increment(ref _sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var future = new ClusterFuture<TResult>(this, id, task, chunked, policy)
         {
             IdempotencyKey = idempotencyKey,
             NotBefore = notBefore,
+            Priority = order?.Priority ?? 5,
+            Queue = order?.Queue,
             Args = submit.Json,
             PendingBytes = submit.Cost,
             Trace = Internal.Telemetry.FutureTrace.Begin(id, task),

@@ -43,6 +43,11 @@ public abstract class ClusterFuture
 
     /// <summary>The wire's not_before_unix_ms (0: now; a time above 0; a delay in ms below 0).</summary>
     internal long NotBefore { get; init; }
+    /// <summary>0 to 9 (<see cref="SubmitOptions.Priority"/>); 5 is sent as nothing.</summary>
+    internal int Priority { get; init; } = 5;
+
+    /// <summary>The queue (<see cref="SubmitOptions.Queue"/>); null for the default.</summary>
+    internal string? Queue { get; init; }
 
     /// <summary>Attached (<see cref="ClusterExecutor.Attach{TResult}(string)"/>): submitted by any session of the identity, so a cancel names no session.</summary>
     internal bool AnySession { get; init; }

@@ -57,4 +57,18 @@ public sealed record SubmitOptions
     }
 
     private static readonly TimeSpan MaxDelay = TimeSpan.FromDays(3653);
+
+    /// <summary>
+    /// Who goes first among the ready tasks of the same name and queue: 0 (lowest) to 9 (highest).
+    /// A level is a head start of 100,000 tasks per session, not an absolute rank, so a lower
+    /// priority cannot starve. Default: 5.
+    /// </summary>
+    public int Priority { get; init; } = 5;
+
+    /// <summary>
+    /// The queue the task waits in: only workers listening to it (<c>WorkerOptions.Queues</c>,
+    /// <c>cluster worker --queues</c>) run it; while none does, it waits and <c>cluster status</c>
+    /// shows the queue. 1 to 64 letters, digits or <c>_ . -</c>. Default: "default".
+    /// </summary>
+    public string? Queue { get; init; }
 }

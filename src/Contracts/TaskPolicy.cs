@@ -26,4 +26,12 @@ public sealed record TaskPolicy
 
     /// <summary>Times the task may run again because its worker vanished, before it is dead-lettered. Default: 3.</summary>
     public int? MaxLostRuns { get; init; }
+
+    /// <summary>
+    /// At most this many tasks of the name start per interval, across the cluster (a token bucket in
+    /// the store, consulted by every lease; the bucket starts full, so a burst of up to the count goes
+    /// at once). Read from the policy a worker registers for the name; ignored on a task's own
+    /// policy. Default: no limit.
+    /// </summary>
+    public RateLimit? RateLimit { get; init; }
 }

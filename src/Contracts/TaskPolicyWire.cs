@@ -24,6 +24,8 @@ public static class TaskPolicyWire
             BackoffMaxMs = Milliseconds(policy.MaxBackoff),
             SoftTimeoutMs = Milliseconds(policy.SoftTimeout),
             HardTimeoutMs = Milliseconds(policy.HardTimeout),
+            RateLimitCount = policy.RateLimit?.Count ?? 0,
+            RateLimitIntervalMs = policy.RateLimit is { } limit ? Milliseconds(limit.Interval) : 0,
         };
         wire.RetryOn.AddRange(policy.RetryOn ?? []);
         return wire;

@@ -43,7 +43,7 @@ public sealed class CoordinatorOptions
     /// </summary>
     public int MaxResultBytes { get; set; } = WireLimits.MaxPayloadBytes;
 
-    /// <summary>Most tasks queued per task name; a submit past it is refused with ResourceExhausted. Default: 0, unlimited.</summary>
+    /// <summary>Most tasks queued per task name and queue; a submit past it is refused with ResourceExhausted. Default: 0, unlimited.</summary>
     public long MaxQueued { get; set; }
 
     /// <summary>How long a worker's leases live without a heartbeat. Default: 10 seconds.</summary>

@@ -20,6 +20,12 @@ public sealed class WorkerOptions
     /// <summary>Async handlers in flight at once on the coroutine loop. Default: 1,000.</summary>
     public int Coroutines { get; set; } = 1000;
 
+    /// <summary>
+    /// The queues whose tasks this worker takes (<c>SubmitOptions.Queue</c>): each 1 to 64 letters,
+    /// digits or <c>_ . -</c>, at most 64. Default: none, which means "default" only.
+    /// </summary>
+    public IList<string> Queues { get; } = [];
+
     /// <summary>Tasks leased ahead per thread, so a thread never waits on a round trip. Default: 1.</summary>
     public int PrefetchPerThread { get; set; } = 10;
 
@@ -78,6 +84,10 @@ public sealed class WorkerOptions
         if (PrefetchPerThread is < 0 or > 1000)
         {
             throw new ArgumentException($"PrefetchPerThread must be between 0 and 1000, not {PrefetchPerThread}.");
+        }
+        if (QueueNames.Problem([.. Queues]) is { } queues)
+        {
+            throw new ArgumentException("Queues: " + queues);
         }
         // Loads the TLS files now, so a bad one stops the worker with its name instead of failing every connection.
         Contracts.ClusterChannel.CheckFiles(Security);

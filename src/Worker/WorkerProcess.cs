@@ -245,6 +245,7 @@ public sealed partial class WorkerProcess : IDisposable
             ThreadSlots = _threadSlots,
             Version = Version,
         };
+        hello.Queues.AddRange(_options.Queues);
         hello.Handlers.AddRange(_registry.Handlers.Select(h => new HandlerInfo
         {
             Name = h.Name,

@@ -20,7 +20,7 @@ internal static class StatusCommand
                 workerCount = status.Workers.Count,
                 queuedCount = status.Queues.Sum(q => q.Queued),
                 workers = status.Workers.Select(w => new { workerId = w.WorkerId, host = w.Host, processId = w.ProcessId, threads = w.Threads, coroutines = w.Coroutines, leased = w.Leased }),
-                queues = status.Queues.Select(q => new { name = q.Name, queued = q.Queued, waiting = q.Waiting }),
+                queues = status.Queues.Select(q => new { name = q.Name, queue = q.Queue, queued = q.Queued, waiting = q.Waiting, noListener = q.NoListener }),
             });
             return 0;
         }
@@ -32,10 +32,13 @@ internal static class StatusCommand
             Console.WriteLine($"{w.WorkerId,-40} {w.Host,-16} {w.ProcessId,7} {w.Threads,7} {w.Coroutines,10} {w.Leased,7}");
         }
         Console.WriteLine();
-        Console.WriteLine($"{"task",-24} {"queued",9}  state");
+        Console.WriteLine($"{"task",-24} {"queue",-12} {"queued",9}  state");
         foreach (var q in status.Queues)
         {
-            Console.WriteLine($"{q.Name,-24} {q.Queued,9}  {(q.Waiting ? "waiting: no live worker handles it" : "served")}");
+            var state = q.NoListener ? $"waiting: no live worker listens to queue '{q.Queue}'"
+                : q.Waiting ? "waiting: no live worker handles it"
+                : "served";
+            Console.WriteLine($"{q.Name,-24} {q.Queue,-12} {q.Queued,9}  {state}");
         }
         return 0;
     }

@@ -34,6 +34,10 @@ internal static class WorkerCommand
         {
             options.Coordinators.Add(extra);
         }
+        foreach (var queue in WorkerSettings.QueuesOf(values))
+        {
+            options.Queues.Add(queue);
+        }
         var tasks = values.All(ClusterOptions.TaskAssemblies).Select(p => p!).ToList();
         var verbose = values.Get(ClusterOptions.Verbose);
         var registry = new TaskRegistry();
@@ -76,6 +80,11 @@ internal static class WorkerCommand
         info.ArgumentList.Add(settings.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
         info.ArgumentList.Add(ClusterOptions.Coroutines.Flag);
         info.ArgumentList.Add(settings.Coroutines.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (settings.Queues.Count > 0)
+        {
+            info.ArgumentList.Add(ClusterOptions.Queues.Flag);
+            info.ArgumentList.Add(string.Join(',', settings.Queues));
+        }
         foreach (var path in settings.Tasks)
         {
             info.ArgumentList.Add(ClusterOptions.TaskAssemblies.Flag);

@@ -44,7 +44,7 @@ internal static class ClusterOptions
     public static readonly Setting<int> MaxResult = Setting.Int("max-result", "largest result of one task, in bytes (same bound); a larger one fails its task with an error naming both sizes", CoordinatorScope, 1, WireLimits.MaxPayloadBytes, "BYTES")
         .Sets<CoordinatorOptions>(o => o.MaxResultBytes);
 
-    public static readonly Setting<long> MaxQueued = Setting.Long("max-queued", "most tasks queued per task name (0: unlimited); past it a submit is refused with ResourceExhausted, or waits (ClusterExecutorOptions.WhenQueueFull)", CoordinatorScope, 0, int.MaxValue)
+    public static readonly Setting<long> MaxQueued = Setting.Long("max-queued", "most tasks queued per task name and queue (0: unlimited); past it a submit is refused with ResourceExhausted, or waits (ClusterExecutorOptions.WhenQueueFull)", CoordinatorScope, 0, int.MaxValue)
         .Sets<CoordinatorOptions>(o => o.MaxQueued);
 
     public static readonly Setting<int> MaxBatch = Setting.Int("max-batch", "most tasks in one Submit call; a larger one is refused with ResourceExhausted naming the limit (the SDK's MaxBatchTasks stays under it)", CoordinatorScope, 1, int.MaxValue)
@@ -102,6 +102,9 @@ internal static class ClusterOptions
 
     public static readonly Setting<int> Coroutines = Setting.Int("coroutines", "async handlers in flight per worker process", WorkerScope | Demo, 1, 1_000_000)
         .Sets<WorkerOptions>(o => o.Coroutines);
+
+    public static readonly Setting<string?> Queues = Setting.Text("queues", "comma-separated queues whose tasks the workers take (SubmitOptions.Queue); each 1 to 64 letters, digits or _ . -", WorkerScope, "Q,Q")
+        .Shown("default");
 
     public static readonly Setting<string?> TaskAssemblies = Setting.FilePath("tasks", "task assembly (.dll with ITaskModule types) to load; repeatable", WorkerScope, "PATH")
         .Repeated().Shown("the sample tasks");
@@ -176,7 +179,7 @@ internal static class ClusterOptions
         Port, HttpPort, Host, Redis, StoreWait, Data, Prefix, MaxPayload, MaxResult, MaxQueued, MaxBatch, Retention, DeadLetterRetention,
         LeaseMs, HeartbeatMs, ReplicaAcks, Shards, Tokens, Insecure, MaxStreams, MaxSessions, TlsCert, TlsKey, TlsClientCa,
         // worker
-        Coordinators, Processes, Threads, Coroutines, TaskAssemblies, TlsClientCert, TlsClientKey,
+        Coordinators, Processes, Threads, Coroutines, Queues, TaskAssemblies, TlsClientCert, TlsClientKey,
         // callers
         Token, TokenFile, TlsCa,
         // status, dead-letters, demo

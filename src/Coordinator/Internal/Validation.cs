@@ -30,6 +30,16 @@ internal static partial class Validation
         return null;
     }
 
+    /// <summary>Null when the task's priority (0 to 9, unset: 5) and queue (empty: the default) are valid; else what is wrong with them.</summary>
+    public static string? Order(Protocol.V1.TaskSpec task)
+    {
+        if (task.HasPriority && task.Priority is < 0 or > 9)
+        {
+            return $"priority {task.Priority} of task '{task.Id}' is out of range: 0 (lowest) to 9 (highest).";
+        }
+        return task.Queue.Length > 0 ? Contracts.QueueNames.Problem("queue", task.Queue) : null;
+    }
+
     /// <summary>
     /// Null when valid: an id as the store keeps it, which, with tokens configured, starts with the
     /// identity that named it (<c>identity|id</c>, as dead letters list it); else what is wrong with it.

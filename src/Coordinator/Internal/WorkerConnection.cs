@@ -28,8 +28,10 @@ internal sealed partial class WorkerConnection
     /// <summary>Names this connection's registration in the store: only the connection holding it may renew or end it.</summary>
     public string Token { get; } = Guid.NewGuid().ToString("N");
 
+    /// <summary>The routes (a task name in its default queue, or "name|queue": <see cref="Store.Routes"/>) this connection's thread pool serves: each of its names in each queue it listens to.</summary>
     public string[] ThreadNames { get; }
 
+    /// <summary>The routes this connection's coroutine loop serves, as <see cref="ThreadNames"/>.</summary>
     public string[] CoroutineNames { get; }
 
     public Signal Wake { get; } = new();
@@ -44,6 +46,32 @@ internal sealed partial class WorkerConnection
     {
         Interlocked.Increment(ref _readyVersion);
         Wake.Set();
+    }
+
+    private long _wakeAt = long.MaxValue;
+
+    /// <summary>
+    /// Marks the queues ready again after <paramref name="delay"/> (the next token of a rate limit
+    /// that held tasks back): one timer per connection, moved earlier when a sooner one is asked.
+    /// </summary>
+    public void WakeAfter(TimeSpan delay)
+    {
+        var at = Environment.TickCount64 + (long)Math.Ceiling(delay.TotalMilliseconds);
+        var current = Interlocked.Read(ref _wakeAt);
+        while (at < current)
+        {
+            var seen = Interlocked.CompareExchange(ref _wakeAt, at, current);
+            if (seen == current)
+            {
+                _ = Task.Delay(delay).ContinueWith(_ =>
+                {
+                    Interlocked.CompareExchange(ref _wakeAt, long.MaxValue, at);
+                    MarkReady();
+                }, TaskScheduler.Default);
+                return;
+            }
+            current = seen;
+        }
     }
 
     private long _foreignEvents;
@@ -124,7 +152,7 @@ internal sealed partial class WorkerConnection
         }
     }
 
-    /// <summary>The kind of slot that runs every one of <paramref name="names"/> here, or Unspecified when there is none.</summary>
+    /// <summary>The kind of slot that runs every one of <paramref name="names"/> (routes) here, or Unspecified when there is none.</summary>
     public ExecutionKind KindOfAll(IReadOnlyList<string> names)
     {
         var kind = ExecutionKind.Unspecified;
@@ -158,5 +186,5 @@ internal sealed partial class WorkerConnection
     public static int ThreadCapacity(Hello hello) => hello.ThreadSlots > 0 ? hello.ThreadSlots : hello.Threads;
 
     private static string[] Names(Hello hello, ExecutionKind kind) =>
-        hello.Handlers.Where(h => h.Kind == kind).Select(h => h.Name).Distinct(StringComparer.Ordinal).ToArray();
+        Store.Routes.Served(hello.Handlers.Where(h => h.Kind == kind).Select(h => h.Name), hello.Queues);
 }

@@ -15,6 +15,7 @@ internal static class HelloRules
             ?? Count("threads", hello.Threads)
             ?? Count("thread_slots", hello.ThreadSlots)
             ?? Count("coroutines", hello.Coroutines);
+        problem ??= Contracts.QueueNames.Problem(hello.Queues) is { } queues ? "hello's queues: " + queues : null;
         if (problem is null && hello.Handlers.Count == 0)
         {
             problem = "hello names no task handlers.";

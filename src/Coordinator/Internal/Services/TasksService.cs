@@ -40,7 +40,8 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                 ?? Policies.Problem(task.Policy)
                 ?? (task.IdempotencyKey.Length > 0 ? Validation.Identifier("idempotency key", task.IdempotencyKey) : null)
                 ?? (task.NotBeforeUnixMs != 0 ? Validation.NotBefore(task.Name, task.NotBeforeUnixMs) : null)
-                ?? Telemetry.StoredTrace.Problem(task);
+                ?? Telemetry.StoredTrace.Problem(task)
+                ?? Validation.Order(task);
             if (problem is null)
             {
                 valid.Add(task);
@@ -105,12 +106,14 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
     /// </summary>
     private async Task<SubmitOutcome> StoreAsync(string session, List<TaskSpec> tasks)
     {
+        // A worker takes the tasks at once only when it serves every route (name and queue) of them.
         var names = new List<string>(1);
         foreach (var task in tasks)
         {
-            if (!names.Contains(task.Name))
+            var route = Store.Routes.Of(task);
+            if (!names.Contains(route))
             {
-                names.Add(task.Name);
+                names.Add(route);
             }
             if (names.Count > MaxHandoffNames)
             {

@@ -102,7 +102,13 @@ internal sealed partial class WorkersService
         var more = false;
         try
         {
-            (leased, more) = await store.LeaseAsync(worker.Id, worker.Token, names, want, rotation).ConfigureAwait(false);
+            TimeSpan? nextToken;
+            (leased, more, nextToken) = await store.LeaseAsync(worker.Id, worker.Token, names, want, rotation).ConfigureAwait(false);
+            if (nextToken is { } due)
+            {
+                // A rate limit held tasks back: look again when its bucket has a token, not before.
+                worker.WakeAfter(due);
+            }
         }
         catch (RedisServerException e) when (e.Message.Contains("NOWORKER", StringComparison.Ordinal))
         {

@@ -52,7 +52,11 @@ internal sealed class Keys
     /// <summary>Timer notices: a delayed task due in some ms (its reaper re-arms), or the schedules changed.</summary>
     public RedisChannel TimersChannel => RedisChannel.Literal(_channels + ":timers");
 
-    public RedisKey Queue(string name) => _tag + ":q:" + name;
+    /// <summary>
+    /// The ready tasks of a route (a task name, or "name|queue"): a sorted set in the order leasing
+    /// takes them (see the <c>enqueue</c> function of <see cref="Scripts"/>).
+    /// </summary>
+    public RedisKey Queue(string route) => _tag + ":q:" + route;
 
     /// <summary>The dashboard's counters of the ten seconds <paramref name="tens"/> (Unix seconds / 10), see <see cref="StatsScript"/>.</summary>
     public RedisKey Stats(long tens) => _tag + ":st:" + tens.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -37,6 +37,16 @@ internal static class Policies
             string.Join(',', retryOn));
     }
 
+    /// <summary>
+    /// A name's rate limit as the lease keeps it in the name policies hash under "&lt;name&gt; r":
+    /// "count|intervalMs", each shard's share of the count (the whole is the limit over the
+    /// shards, at least one each); null when the policy sets none.
+    /// </summary>
+    public static string? RateLimit(RetryPolicy? policy, int shards) =>
+        policy is { RateLimitCount: > 0, RateLimitIntervalMs: > 0 }
+            ? string.Create(CultureInfo.InvariantCulture, $"{Math.Max(1, policy.RateLimitCount / shards)}|{policy.RateLimitIntervalMs}")
+            : null;
+
     /// <summary>The soft and hard timeouts of a compact policy.</summary>
     public static (int SoftMs, int HardMs) Timeouts(string encoded)
     {
@@ -64,6 +74,11 @@ internal static class Policies
         if (policy.BackoffMs > MaxBackoffMs || policy.BackoffMaxMs > MaxBackoffMs)
         {
             return $"a retry policy's backoff_ms ({policy.BackoffMs}) and backoff_max_ms ({policy.BackoffMaxMs}) may be at most {MaxBackoffMs} (1 day).";
+        }
+        if (policy.RateLimitCount < 0 || policy.RateLimitCount > 1_000_000 || policy.RateLimitIntervalMs < 0 || policy.RateLimitIntervalMs > MaxBackoffMs
+            || (policy.RateLimitCount > 0) != (policy.RateLimitIntervalMs > 0))
+        {
+            return $"a rate limit needs rate_limit_count (1 to 1000000, here {policy.RateLimitCount}) and rate_limit_interval_ms (1 to {MaxBackoffMs}, here {policy.RateLimitIntervalMs}) together.";
         }
         foreach (var type in policy.RetryOn)
         {

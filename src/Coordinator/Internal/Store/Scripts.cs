@@ -26,12 +26,6 @@ internal static class Scripts
           local t = redis.call('TIME')
           return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         end
-        -- LPOP with a count answers a bare string for one element on Garnet, a table on Redis.
-        local function lpop(q, n)
-          local r = redis.call('LPOP', q, n)
-          if type(r) == 'string' then return { r } end
-          return r
-        end
         -- One call per 1,000 values (500 field/value pairs), not one per task: unpack has limits.
         local function each_chunk(cmd, key, list)
           for s = 1, #list, 1000 do
@@ -71,7 +65,7 @@ internal static class Scripts
         local function forget(id)
           redis.call('HDEL', H, id)
           redis.call('HDEL', A, id)
-          redis.call('HDEL', P, id, id .. ' t')
+          redis.call('HDEL', P, id, id .. ' t', id .. ' o')
           redis.call('HDEL', E, id)
         end
         local function add_error(id, json)
@@ -153,8 +147,11 @@ internal static class Scripts
         local function dead_letter(id, at, se, nm, wk, reason, errors, outbox, seqkey, ttl, quiet)
           local args = redis.call('HGET', A, id) or '[]'
           local now = now_ms()
+          -- a task of another queue or priority keeps its place in the order, for a requeue
+          local order = redis.call('HGET', P, id .. ' o')
           redis.call('HSET', DEAD, id, '{"id":' .. cjson.encode(id) .. ',"name":' .. cjson.encode(nm) .. ',"session":' .. cjson.encode(se)
-            .. ',"attempt":' .. at .. ',"reason":' .. cjson.encode(reason) .. ',"at":' .. now .. ',"args":' .. cjson.encode(args) .. ',"errors":' .. errors .. '}')
+            .. ',"attempt":' .. at .. ',"reason":' .. cjson.encode(reason) .. ',"at":' .. now .. ',"args":' .. cjson.encode(args) .. ',"errors":' .. errors
+            .. (order and (',"order":' .. cjson.encode(order)) or '') .. '}')
           redis.call('ZADD', KEYS[#KEYS], now, id)
           if not quiet then
             emit(outbox, seqkey, ttl, 'D{"taskId":' .. cjson.encode(id) .. ',"attempt":' .. at .. ',"worker":' .. cjson.encode(wk)
@@ -162,11 +159,172 @@ internal static class Scripts
           end
           forget(id)
         end
-        -- A task becomes ready: its ids go to the back of queue q (of task name nm), in order. Every
-        -- step that makes a task ready goes through here: a submit, the promotion of a delayed task or
-        -- of a retry whose backoff passed, an admin's requeue of a dead letter.
-        local function enqueue(q, nm, ids)
-          each_chunk('RPUSH', q, ids)
+        -- LPOP with a count answers a bare string for one element on Garnet, a table on Redis.
+        local function lpop(q, n)
+          local r = redis.call('LPOP', q, n)
+          if type(r) == 'string' then return { r } end
+          return r
+        end
+        -- The order of a task name's ready tasks. A route is a task name (its default queue) or
+        -- "name|queue"; each route's ready tasks are in its queue key, in one of two forms.
+        -- While they are all of one session and of priority 5 (one client's plain tasks, the common
+        -- case) the key is a list, first in first out, and its session is kept in the name policies
+        -- hash under "<queue key> l": RPUSH in, LPOP out, as cheap as a queue can be. The first task
+        -- of another session or priority turns the list into a sorted set (its tasks first, in
+        -- order), and the key stays one until it drains; then the next task starts a list again.
+        -- The sorted set is scored so that ZPOPMIN takes tasks in order:
+        -- score = virtual time + (9 - priority) x PRIORITY_STEP.
+        -- Virtual time gives fair share between sessions: a session's next task of a priority
+        -- takes max(the route's virtual time, that session's last of that priority) + 1, and the
+        -- route's virtual time is the highest leased so far (kept in the name policies hash under
+        -- "<queue key> v"; a session's last under "<queue key> s <priority> <session>", dropped when
+        -- that task is leased). So each session with tasks waiting gets one task per round, a
+        -- backlog of one session delays another's task by about one task per session, and one
+        -- session alone is plain FIFO. A priority level is a head start of PRIORITY_STEP rounds:
+        -- strict between backlogs shorter than that, and a lower priority waits at most that many
+        -- rounds per level behind later higher ones: it cannot starve.
+        -- A task not of its name's default queue and priority 5 keeps "queue|priority" in the
+        -- policies hash under "<id> o".
+        local PRIORITY_STEP = 100000
+        local function order_of(id)
+          local o = redis.call('HGET', P, id .. ' o')
+          if not o then return '', 5 end
+          local q, p = string.match(o, '^([^|]*)|(%d)$')
+          return q, tonumber(p)
+        end
+        local function route_of(nm, queue)
+          if queue == '' then return nm end
+          return nm .. '|' .. queue
+        end
+        -- The form of queue key q: 'list', 'zset' or 'none' (TYPE answers a status table on Redis).
+        local function kind(q)
+          local t = redis.call('TYPE', q)
+          if type(t) == 'table' then t = t['ok'] end
+          return t
+        end
+        -- How many ids queue key q holds, tombstones included.
+        local function qlen(q)
+          local t = kind(q)
+          if t == 'list' then return redis.call('LLEN', q) end
+          if t == 'zset' then return redis.call('ZCARD', q) end
+          return 0
+        end
+        -- Puts (id, session, priority) per task into the sorted set q, after the tasks already there
+        -- of its session and priority; with front, ahead of every task waiting of its priority.
+        local function zenqueue(q, tasks, front)
+          local vt = tonumber(redis.call('HGET', NP, q .. ' v') or '0')
+          local entries, last = {}, {}
+          for _, t in ipairs(tasks) do
+            local at = vt
+            if not front then
+              local field = q .. ' s ' .. t[3] .. ' ' .. t[2]
+              local l = last[field]
+              if not l then l = tonumber(redis.call('HGET', NP, field) or '0') end
+              at = math.max(l, vt) + 1
+              last[field] = at
+            end
+            entries[#entries + 1] = string.format('%d', at + (9 - t[3]) * PRIORITY_STEP)
+            entries[#entries + 1] = t[1]
+          end
+          for field, l in pairs(last) do redis.call('HSET', NP, field, string.format('%d', l)) end
+          each_chunk('ZADD', q, entries)
+        end
+        -- A task becomes ready: (id, session, priority) per task goes into queue key q, after the
+        -- tasks waiting of its session and priority; with front, ahead of them (a task handed back
+        -- unstarted, or requeued after its worker vanished). Every step that makes a task ready goes
+        -- through here: a submit, the promotion of a delayed task or of a retry whose backoff
+        -- passed, a requeue, an admin's requeue of a dead letter.
+        local function enqueue(q, tasks, front)
+          if #tasks == 0 then return end
+          local form = kind(q)
+          if form ~= 'zset' then
+            local se = tasks[1][2]
+            local plain = true
+            for _, t in ipairs(tasks) do
+              if t[3] ~= 5 or t[2] ~= se then plain = false break end
+            end
+            local owner = form == 'list' and redis.call('HGET', NP, q .. ' l') or nil
+            if plain and (form ~= 'list' or owner == se) then
+              local ids = {}
+              if front then
+                for x = #tasks, 1, -1 do ids[#ids + 1] = tasks[x][1] end
+                each_chunk('LPUSH', q, ids)
+              else
+                for x, t in ipairs(tasks) do ids[x] = t[1] end
+                each_chunk('RPUSH', q, ids)
+              end
+              if form ~= 'list' then redis.call('HSET', NP, q .. ' l', se) end
+              return
+            end
+            if form == 'list' then
+              -- another session or priority: the list becomes the sorted set, its tasks first
+              local held = redis.call('LRANGE', q, 0, -1)
+              redis.call('DEL', q)
+              local moved = {}
+              for x, id in ipairs(held) do moved[x] = { id, owner or '', 5 } end
+              zenqueue(q, moved)
+            end
+          end
+          zenqueue(q, tasks, front)
+        end
+        -- Takes up to n of the first ready ids of queue key q: (ids, scores — nil for a list), or nil
+        -- when it is empty.
+        local function take(q, n)
+          local form = kind(q)
+          if form == 'list' then
+            local r = lpop(q, n)
+            if not r or #r == 0 then return nil end
+            return r, nil
+          end
+          if form ~= 'zset' then return nil end
+          local r = redis.call('ZPOPMIN', q, n)
+          if not r or #r == 0 then return nil end
+          local ids, scores = {}, {}
+          for x = 1, #r, 2 do
+            ids[#ids + 1] = r[x]
+            scores[#scores + 1] = tonumber(r[x + 1])
+          end
+          return ids, scores
+        end
+        -- After a lease took tasks from q, each (session, virtual time, priority): the route's
+        -- virtual time moves on to the highest taken, and a session's last of a priority is
+        -- forgotten once it was taken.
+        local function advance(q, took)
+          local vt = tonumber(redis.call('HGET', NP, q .. ' v') or '0')
+          local high = vt
+          local fields, upto = {}, {}
+          for _, t in ipairs(took) do
+            if t[2] > high then high = t[2] end
+            local field = q .. ' s ' .. t[3] .. ' ' .. t[1]
+            if not upto[field] then fields[#fields + 1] = field end
+            if not upto[field] or t[2] > upto[field] then upto[field] = t[2] end
+          end
+          if high > vt then redis.call('HSET', NP, q .. ' v', string.format('%d', high)) end
+          local lasts = redis.call('HMGET', NP, unpack(fields))
+          for x, field in ipairs(fields) do
+            if lasts[x] and tonumber(lasts[x]) <= upto[field] then redis.call('HDEL', NP, field) end
+          end
+        end
+        -- A task name's rate limit: "count|intervalMs" in the name policies hash under "<name> r"
+        -- (written from the policy a worker registers), and its token bucket, "tokens|ms", under
+        -- "<name> b": it refills at count per interval and holds at most a tenth of count (at least
+        -- one), so no interval-long window holds more than 1.1 x count starts; each task leased takes
+        -- a token. Returns how many of the name's tasks may start now (want when it has no limit),
+        -- then, for a limited name, the name, its tokens and the ms one token takes to come.
+        local function tokens(q, want, now)
+          local nm = string.match(q, '}:q:([^|]+)')
+          local limit = nm and redis.call('HGET', NP, nm .. ' r')
+          if not limit then return want, nil end
+          local count, interval = string.match(limit, '^(%d+)|(%d+)$')
+          count, interval = tonumber(count), tonumber(interval)
+          local state = redis.call('HGET', NP, nm .. ' b')
+          local cap = math.max(1, math.ceil(count / 10))
+          local have = cap
+          if state then
+            local t, m = string.match(state, '^([%d.]+)|(%d+)$')
+            have = math.min(cap, tonumber(t) + math.max(0, now - tonumber(m)) * count / interval)
+          end
+          return math.max(0, math.min(want, math.floor(have))), nm, have, interval / count
         end
         -- Leases up to want queued tasks to worker from the queues KEYS[first .. first + nq - 1],
         -- starting at the rotation; leasedkey is the worker's leased set. One lease carries at most
@@ -180,13 +338,21 @@ internal static class Scripts
           local start = rotation % nq
           local ids, parts = {}, {}
           local bytes, full = 0, false
+          local ordered = redis.call('HLEN', P) > 0
+          local now, wait = now_ms(), nil
           for j = 0, nq - 1 do
             if #ids >= want or full then break end
             local q = KEYS[first + (start + j) % nq]
-            while #ids < want and not full do
-              local batch = lpop(q, want - #ids)
+            local took, taken = {}, 0
+            -- rate-limited: no more of the name than its bucket holds tokens
+            local allowed, limited, have, per = tokens(q, want - #ids, now)
+            local stop = #ids + allowed
+            while #ids < stop and not full do
+              local batch, scores = take(q, stop - #ids)
               if not batch then break end
               local heads = redis.call('HMGET', H, unpack(batch))
+              -- most stores hold no task of another queue or priority: no look-up then
+              local orders = (scores and ordered) and hmget(P, (function() local f = {} for x, id in ipairs(batch) do f[x] = id .. ' o' end return f end)()) or {}
               for x, id in ipairs(batch) do
                 if heads[x] then
                   local st, at, se, nm, wk, lost, failed = parse(heads[x])
@@ -195,22 +361,51 @@ internal static class Scripts
                     local size = redis.call('HSTRLEN', A, id)
                     if #ids > 0 and bytes + size > LEASE_BYTES then
                       local back = {}
-                      for y = #batch, x, -1 do back[#back + 1] = batch[y] end
-                      redis.call('LPUSH', q, unpack(back))
+                      if scores then
+                        for y = x, #batch do
+                          back[#back + 1] = string.format('%d', scores[y])
+                          back[#back + 1] = batch[y]
+                        end
+                        redis.call('ZADD', q, unpack(back))
+                      else
+                        for y = #batch, x, -1 do back[#back + 1] = batch[y] end
+                        redis.call('LPUSH', q, unpack(back))
+                      end
                       full = true
                       break
                     end
                     bytes = bytes + size
                     ids[#ids + 1] = id
+                    taken = taken + 1
                     parts[#parts + 1] = { tonumber(at) + 1, se, nm, lost, failed }
+                    if scores then
+                      local prio = orders[x] and tonumber(string.match(orders[x], '|(%d)$')) or 5
+                      took[#took + 1] = { se, scores[x] - (9 - prio) * PRIORITY_STEP, prio }
+                    end
                   end
                 -- a cancelled task's tombstone, counted by Cancel (one from before counting began was not)
                 elseif tonumber(redis.call('HGET', NP, q) or '0') > 0 then redis.call('HINCRBY', NP, q, -1)
                 end
               end
             end
+            if #took > 0 then advance(q, took) end
+            if limited then
+              local left = have - taken
+              if taken > 0 then
+                redis.call('HSET', NP, limited .. ' b', string.format('%.6f', left) .. '|' .. string.format('%d', now))
+              end
+              -- the bucket, not the queue, ran short: when its next token is due
+              if left < 1 and #ids < want and qlen(q) > 0 then
+                local due = math.max(1, math.ceil((1 - left) * per))
+                if not wait or due < wait then wait = due end
+              end
+            end
           end
-          if #ids == 0 then return {} end
+          -- when a rate limit left tasks waiting: '~' and the ms until its next token, so the
+          -- coordinator leases again then
+          local tail = {}
+          if wait then tail = { '~' .. string.format('%d', wait) } end
+          if #ids == 0 then return tail end
           local args = redis.call('HMGET', A, unpack(ids))
           local policies = redis.call('HMGET', P, unpack(ids))
           -- most stores hold no policy of a task's own and no trace context: no look-up then
@@ -244,6 +439,7 @@ internal static class Scripts
           redis.call('HSET', H, unpack(headers))
           redis.call('SADD', leasedkey, unpack(ids))
           if full then out[#out + 1] = '+' end
+          if wait then out[#out + 1] = tail[1] end
           if traces then
             local traced = {}
             for x = 1, #ids do
@@ -259,17 +455,18 @@ internal static class Scripts
 
         """;
 
-    /// KEYS: the seven task keys, names, queue of name 1..n, then one key per idempotency key, the
+    /// KEYS: the seven task keys, names, queue key of entry 1..n, then one key per idempotency key, the
     /// session's finished ids, then (only with a worker to hand tasks to) that worker's leased set and workers.
     /// ARGV: session, retention seconds, n, worker to hand tasks to or '', how many at most, most tasks
-    /// queued per name (0: no limit), name 1..n, then (id, name index, args, policy or '', idempotency
+    /// queued per queue key (0: no limit), entry 1..n (a task name, or "name|queue|priority" for another
+    /// queue or priority; queue '' is the default), then (id, name index, args, policy or '', idempotency
     /// key index or 0, trace context or '', not before: 0 now, above 0 a time in Unix ms, below 0 a delay
     /// in ms from the store's clock) per task. A task not yet due is delayed (state d) in the delayed
     /// set instead of its queue.
-    /// Returns three lists: (index, existing task id or '') per task refused (its id is taken — by a task
+    /// Returns four lists: (index, existing task id or '') per task refused (its id is taken — by a task
     /// in the store, one of the session's finished in the retention, or a dead letter — or its
     /// idempotency key is), the tasks leased to the worker at once, as <see cref="Lease"/> returns them,
-    /// (index, tasks queued) per task refused because its name's queue is full, and the ms until the
+    /// (index, tasks queued) per task refused because its queue is full, and the ms until the
     /// earliest task it delayed is due (-1: none delayed).
     public static readonly Script Submit = new("submit", Prelude + """
         local session = ARGV[1]
@@ -277,6 +474,12 @@ internal static class Scripts
         local nn = tonumber(ARGV[3])
         local ids = {}
         for i = 7 + nn, #ARGV, 7 do ids[#ids + 1] = ARGV[i] end
+        -- each entry: a name, or "name|queue|priority" for another queue or priority
+        local routes = {}
+        for ni = 1, nn do
+          local nm, queue, prio = string.match(ARGV[6 + ni], '^([^|]*)|([^|]*)|(%d)$')
+          if nm then routes[ni] = { nm, queue, tonumber(prio) } else routes[ni] = { ARGV[6 + ni], '', 5 } end
+        end
         local existing = hmget(H, ids)
         -- a finished, cancelled or dead-lettered id is taken too: a retried submit never runs it twice
         local finished = hmget(KEYS[#KEYS - (ARGV[4] ~= '' and 2 or 0)], ids, 'ZMSCORE')
@@ -292,10 +495,11 @@ internal static class Scripts
           local id = ARGV[i]
           local ki = tonumber(ARGV[i + 4])
           local ni = tonumber(ARGV[i + 1])
-          if maxq > 0 and not queued[ni] then
-            queued[ni] = redis.call('LLEN', KEYS[8 + ni]) - math.max(0, tonumber(redis.call('HGET', NP, KEYS[8 + ni]) or '0'))
+          local q = KEYS[8 + ni]
+          if maxq > 0 and not queued[q] then
+            queued[q] = qlen(q) - math.max(0, tonumber(redis.call('HGET', NP, q) or '0'))
           end
-          local over = maxq > 0 and queued[ni] >= maxq and not existing[k] and not seen[id]
+          local over = maxq > 0 and queued[q] >= maxq and not existing[k] and not seen[id]
           local holder = false
           if ki > 0 and not existing[k] and not seen[id] and not over then
             holder = redis.call('GET', KEYS[ki])
@@ -306,13 +510,14 @@ internal static class Scripts
             dups[#dups + 1] = ''
           elseif over then
             full[#full + 1] = k - 1
-            full[#full + 1] = queued[ni]
+            full[#full + 1] = queued[q]
           elseif holder then
             dups[#dups + 1] = k - 1
             dups[#dups + 1] = holder
           else
             seen[id] = true
-            if maxq > 0 then queued[ni] = queued[ni] + 1 end
+            if maxq > 0 then queued[q] = queued[q] + 1 end
+            local route = routes[ni]
             local due = tonumber(ARGV[i + 6])
             if due ~= 0 then
               now = now or now_ms()
@@ -320,7 +525,11 @@ internal static class Scripts
               if due <= now then due = 0 end
             end
             headers[#headers + 1] = id
-            headers[#headers + 1] = header(due > 0 and 'd' or 'q', 0, session, ARGV[6 + ni], '', 0, 0)
+            headers[#headers + 1] = header(due > 0 and 'd' or 'q', 0, session, route[1], '', 0, 0)
+            if route[2] ~= '' or route[3] ~= 5 then
+              policies[#policies + 1] = id .. ' o'
+              policies[#policies + 1] = route[2] .. '|' .. route[3]
+            end
             args[#args + 1] = id
             args[#args + 1] = ARGV[i + 2]
             if ARGV[i + 3] ~= '' then
@@ -338,7 +547,7 @@ internal static class Scripts
             else
               local p = pending[ni]
               if not p then p = {}; pending[ni] = p end
-              p[#p + 1] = id
+              p[#p + 1] = { id, session, route[3] }
             end
           end
         end
@@ -346,8 +555,11 @@ internal static class Scripts
         each_chunk('HSET', H, headers)
         each_chunk('HSET', A, args)
         each_chunk('HSET', P, policies)
-        for ni, list in pairs(pending) do enqueue(KEYS[8 + ni], ARGV[6 + ni], list) end
-        redis.call('SADD', KEYS[8], unpack(ARGV, 7, 6 + nn))
+        -- ready: in the queue of its name, queue and priority
+        for ni, list in pairs(pending) do enqueue(KEYS[8 + ni], list) end
+        local listed = {}
+        for ni = 1, nn do listed[ni] = route_of(routes[ni][1], routes[ni][2]) end
+        redis.call('SADD', KEYS[8], unpack(listed))
         -- A worker waiting for these names takes them in the same step (oldest first), unless it
         -- is no longer registered: then they wait in their queues like any other.
         local handed = {}
@@ -493,7 +705,7 @@ internal static class Scripts
             local st, at, se, nm, wk = parse(h)
             if se == ARGV[1] and (st == 'q' or st == 'r' or st == 'd') then
               -- the id stays in its queue as a tombstone: leasing skips ids without a header
-              if st == 'q' then redis.call('HINCRBY', NP, string.sub(H, 1, -2) .. 'q:' .. nm, 1) end
+              if st == 'q' then redis.call('HINCRBY', NP, string.sub(H, 1, -2) .. 'q:' .. route_of(nm, (order_of(id))), 1) end
               redis.call('ZREM', D, id)
               forget(id)
               if not revived(KEYS[11], id) then emit(KEYS[8], KEYS[9], tonumber(ARGV[2]), ARGV[i + 1]) end
@@ -555,7 +767,7 @@ internal static class Scripts
     /// then (outbox, outbox sequence) per session, the revived ids, the worker's owner, the dead letters' index.
     /// ARGV: worker, when ('0': only if its lease expired; a connection's token: only while that
     /// connection holds the registration, its stream having broken; '*': whatever the registration),
-    /// retention seconds, n, name 1..n, m, session 1..m.
+    /// retention seconds, n, route 1..n (a task name, or "name|queue"), m, session 1..m.
     /// Returns (requeued, dead-lettered, left) — left counts tasks whose keys were not declared; -1 when
     /// the worker is alive, or the registration is not the given connection's.
     public static readonly Script Requeue = new("requeue", Prelude + """
@@ -578,7 +790,8 @@ internal static class Scripts
           if h then
             local st, at, se, nm, wk, lost, failed = parse(h)
             if st == 'l' and wk == ARGV[1] then
-              local q, si = queues[nm], outboxes[se]
+              local queue, prio = order_of(id)
+              local q, si = queues[route_of(nm, queue)], outboxes[se]
               if not q or not si then
                 keep = true
                 left = left + 1
@@ -592,7 +805,7 @@ internal static class Scripts
                 else
                   -- the lease holder vanished: back to the front of its queue, to run again
                   redis.call('HSET', H, id, header('q', at, se, nm, '', lost + 1, failed))
-                  redis.call('LPUSH', q, id)
+                  enqueue(q, { { id, se, prio } }, true)
                   n = n + 1
                 end
               end
@@ -610,7 +823,7 @@ internal static class Scripts
         """);
 
     /// KEYS: the seven task keys, the worker's leased set, queue 1..n.
-    /// ARGV: worker, n, name 1..n, then (task id, attempt or '' for any) per task leased to the worker
+    /// ARGV: worker, n, route 1..n (a task name, or "name|queue"), then (task id, attempt or '' for any) per task leased to the worker
     /// that it never started: handed back by a draining worker, or never sent to it (a lease whose
     /// reply was lost). Fenced by attempt, so calling again is harmless.
     /// Returns how many went back to the front of their queues; neither a run lost nor an attempt used.
@@ -624,10 +837,12 @@ internal static class Scripts
           local h = redis.call('HGET', H, id)
           if h then
             local st, at, se, nm, wk, lost, failed = parse(h)
-            if st == 'l' and wk == ARGV[1] and queues[nm] and (ARGV[i + 1] == '' or ARGV[i + 1] == at) then
+            local queue, prio = order_of(id)
+            local q = queues[route_of(nm, queue)]
+            if st == 'l' and wk == ARGV[1] and q and (ARGV[i + 1] == '' or ARGV[i + 1] == at) then
               -- unstarted: back to the front of its queue, and the lease's attempt is not used up
               redis.call('HSET', H, id, header('q', math.max(0, tonumber(at) - 1), se, nm, '', lost, failed))
-              redis.call('LPUSH', queues[nm], id)
+              enqueue(q, { { id, se, prio } }, true)
               redis.call('SREM', KEYS[8], id)
               n = n + 1
             end
@@ -637,10 +852,10 @@ internal static class Scripts
         """);
 
     /// KEYS: the seven task keys, queue 1..n, names.
-    /// ARGV: name 1..n.
+    /// ARGV: route 1..n (a task name, or "name|queue").
     /// Moves up to 1,000 tasks that are due by the store's clock — delayed ones (state d) and those whose
-    /// retry backoff has passed (r) — to the back of their queues (and their names back into names,
-    /// which forgets a name whose queue is empty).
+    /// retry backoff has passed (r) — to the back of their queues (and their routes back into names,
+    /// which forgets a route whose queue is empty).
     /// Returns (moved, left) — left: due tasks whose queue was not among KEYS.
     public static readonly Script Promote = new("promote", Prelude + """
         local queues = {}
@@ -654,10 +869,12 @@ internal static class Scripts
             local st, at, se, nm, wk, lost, failed = parse(h)
             if st ~= 'r' and st ~= 'd' then
               redis.call('ZREM', D, id)
-            elseif queues[nm] then
+            elseif queues[route_of(nm, (order_of(id)))] then
+              local queue, prio = order_of(id)
+              local route = route_of(nm, queue)
               redis.call('HSET', H, id, header('q', at, se, nm, '', lost, failed))
-              enqueue(queues[nm], nm, { id })
-              redis.call('SADD', KEYS[#KEYS], nm)
+              enqueue(queues[route], { { id, se, prio } })
+              redis.call('SADD', KEYS[#KEYS], route)
               redis.call('ZREM', D, id)
               n = n + 1
             else
@@ -668,7 +885,7 @@ internal static class Scripts
         return { n, left }
         """);
 
-    /// KEYS: the seven task keys, names, the queue of the dead letter's task name, the dead letters' index, the revived ids.
+    /// KEYS: the seven task keys, names, the queue key of the dead letter's route (its "order"), the dead letters' index, the revived ids.
     /// ARGV: id, name (as read beforehand).
     /// Puts a dead-lettered task back in its queue with fresh counters, among the revived: its client
     /// had its completion (the dead letter), so its next outcome writes none. Returns 1, or 0 when
@@ -680,8 +897,13 @@ internal static class Scripts
         if letter.name ~= ARGV[2] then return redis.error_reply('STALE the dead letter changed; read it again') end
         redis.call('HSET', H, ARGV[1], header('q', string.format('%d', letter.attempt), letter.session, letter.name, '', 0, 0))
         redis.call('HSET', A, ARGV[1], letter.args)
-        enqueue(KEYS[9], letter.name, { ARGV[1] })
-        redis.call('SADD', KEYS[8], letter.name)
+        local queue, prio = '', 5
+        if letter.order then
+          redis.call('HSET', P, ARGV[1] .. ' o', letter.order)
+          queue, prio = order_of(ARGV[1])
+        end
+        enqueue(KEYS[9], { { ARGV[1], letter.session, prio } })
+        redis.call('SADD', KEYS[8], route_of(letter.name, queue))
         redis.call('HDEL', DEAD, ARGV[1])
         redis.call('ZREM', KEYS[10], ARGV[1])
         redis.call('SADD', KEYS[11], ARGV[1])
@@ -703,23 +925,27 @@ internal static class Scripts
         return #ids
         """);
 
-    /// KEYS: names, name policies, the name's queue, headers.
-    /// ARGV: name.
-    /// Forgets a task name whose queue holds no task, only tombstones (ids without a header), and
+    /// KEYS: names, name policies, the route's queue, headers.
+    /// ARGV: route (a task name, or "name|queue").
+    /// Forgets a route whose queue holds no task, only tombstones (ids without a header), and
     /// drops the queue and its tombstone count; leaves a queue of more than 1,000 ids alone.
     /// Returns 1 when forgotten.
     public static readonly Script ForgetName = new("forget-name", """
         local unpack = table.unpack or unpack
-        local n = redis.call('LLEN', KEYS[3])
+        local form = redis.call('TYPE', KEYS[3])
+        if type(form) == 'table' then form = form['ok'] end
+        local list = form == 'list'
+        local n = 0
+        if list then n = redis.call('LLEN', KEYS[3]) elseif form == 'zset' then n = redis.call('ZCARD', KEYS[3]) end
         if n > 1000 then return 0 end
         if n > 0 then
-          local heads = redis.call('HMGET', KEYS[4], unpack(redis.call('LRANGE', KEYS[3], 0, -1)))
+          local heads = redis.call('HMGET', KEYS[4], unpack(list and redis.call('LRANGE', KEYS[3], 0, -1) or redis.call('ZRANGE', KEYS[3], 0, -1)))
           for i = 1, n do
             if heads[i] then return 0 end
           end
         end
         redis.call('DEL', KEYS[3])
-        redis.call('HDEL', KEYS[2], KEYS[3])
+        redis.call('HDEL', KEYS[2], KEYS[3], KEYS[3] .. ' l', KEYS[3] .. ' v')
         return redis.call('SREM', KEYS[1], ARGV[1])
         """);
 

@@ -11,6 +11,7 @@ internal sealed partial class ShardStore
     {
         var reply = new StatusReply();
         var handled = new HashSet<string>(StringComparer.Ordinal);
+        var served = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in await _db.SortedSetRangeByRankWithScoresAsync(keys.Workers).ConfigureAwait(false))
         {
             var worker = (string)entry.Element!;
@@ -38,27 +39,39 @@ internal sealed partial class ShardStore
             };
             status.Tasks.AddRange(hello.Handlers.Select(h => h.Name));
             handled.UnionWith(status.Tasks);
+            served.UnionWith(Routes.Served(status.Tasks, hello.Queues));
             reply.Workers.Add(status);
         }
-        var names = (await _db.SetMembersAsync(keys.Names).ConfigureAwait(false)).Select(n => (string)n!).Order(StringComparer.Ordinal).ToList();
-        var tombstones = names.Count == 0 ? [] : await _db.HashGetAsync(keys.NamePolicies, [.. names.Select(n => (RedisValue)(string)keys.Queue(n)!)]).ConfigureAwait(false);
-        for (var i = 0; i < names.Count; i++)
+        // Each entry of the set is a route: a name (its default queue), or "name|queue".
+        var routes = (await _db.SetMembersAsync(keys.Names).ConfigureAwait(false)).Select(n => (string)n!).Order(StringComparer.Ordinal).ToList();
+        var tombstones = routes.Count == 0 ? [] : await _db.HashGetAsync(keys.NamePolicies, [.. routes.Select(n => (RedisValue)(string)keys.Queue(n)!)]).ConfigureAwait(false);
+        for (var i = 0; i < routes.Count; i++)
         {
-            var name = names[i];
-            var length = await _db.ListLengthAsync(keys.Queue(name)).ConfigureAwait(false);
-            // Cancelled tasks stay in the list as tombstones until leasing skips them: not queued.
+            var route = routes[i];
+            var (name, queue) = Routes.Split(route);
+            var length = await QueueLengthAsync(keys.Queue(route)).ConfigureAwait(false);
+            // Cancelled tasks stay in the queue as tombstones until leasing skips them: not queued.
             var queued = Math.Max(0, length - (tombstones[i].TryParse(out long t) ? Math.Max(0, t) : 0));
-            var waiting = !handled.Contains(name);
-            // A name nobody serves with nothing queued is forgotten: the set stays as small as the live names.
-            if (queued == 0 && waiting && (int)await Scripts.ForgetName.RunAsync(_db, [keys.Names, keys.NamePolicies, keys.Queue(name), keys.Headers], [name]).ConfigureAwait(false) == 1)
+            var unlistened = handled.Contains(name) && !served.Contains(route);
+            var waiting = !handled.Contains(name) || unlistened;
+            // A route nobody serves with nothing queued is forgotten: the set stays as small as the live routes.
+            if (queued == 0 && waiting && (int)await Scripts.ForgetName.RunAsync(_db, [keys.Names, keys.NamePolicies, keys.Queue(route), keys.Headers], [route]).ConfigureAwait(false) == 1)
             {
                 continue;
             }
-            reply.Queues.Add(new QueueStatus { Name = name, Queued = queued, Waiting = waiting });
+            reply.Queues.Add(new QueueStatus { Name = name, Queue = queue, Queued = queued, Waiting = waiting, NoListener = unlistened });
         }
         reply.Store = StoreDescription();
         return reply;
     }
+
+    /// <summary>How many ids a queue key holds: a list while one session's plain tasks wait, else a sorted set (see the enqueue function in <see cref="Scripts"/>).</summary>
+    private async Task<long> QueueLengthAsync(RedisKey queue) => await _db.KeyTypeAsync(queue).ConfigureAwait(false) switch
+    {
+        RedisType.List => await _db.ListLengthAsync(queue).ConfigureAwait(false),
+        RedisType.SortedSet => await _db.SortedSetLengthAsync(queue).ConfigureAwait(false),
+        _ => 0,
+    };
 
     /// <summary>"embedded Garnet at host:port", "redis host:port (server x.y.z)" or "redis cluster of N masters: host:port, ... (server x.y.z)".</summary>
     private string StoreDescription()
@@ -100,15 +113,16 @@ internal sealed partial class ShardStore
             if (record.HasValue)
             {
                 var letter = Read(request.Requeue, record!);
+                var route = Routes.OfStored(letter.Name, OrderOf(record!));
                 var redisKeys = keys.TaskKeys(4);
                 redisKeys[7] = keys.Names;
-                redisKeys[8] = keys.Queue(letter.Name);
+                redisKeys[8] = keys.Queue(route);
                 redisKeys[9] = keys.DeadLetterIndex;
                 redisKeys[10] = keys.Revived;
                 reply.Requeued = (int)await Scripts.Resurrect.RunAsync(_db, redisKeys, [request.Requeue, letter.Name]).ConfigureAwait(false);
                 if (reply.Requeued > 0)
                 {
-                    await PublishReadyAsync([letter.Name]).ConfigureAwait(false);
+                    await PublishReadyAsync([route]).ConfigureAwait(false);
                 }
             }
             return reply;
@@ -242,6 +256,11 @@ internal sealed partial class ShardStore
         letter.Errors.AddRange(record.Errors.Select(ToTaskError));
         return letter;
     }
+
+    /// <summary>The place in the order ("queue|priority") a dead letter of another queue or priority keeps; null for the default.</summary>
+    private static string? OrderOf(string json) => JsonSerializer.Deserialize<DeadLetterOrder>(json, ErrorRecord.Json)?.Order;
+
+    private sealed record DeadLetterOrder(string? Order);
 
     private sealed record DeadLetterName(string Name);
 

@@ -46,6 +46,18 @@ internal sealed partial class ShardStore
         {
             await _db.HashSetAsync(keys.NamePolicies, entries).ConfigureAwait(false);
         }
+        // A name's rate limit (the lease's token bucket) follows the policy registered last.
+        var limits = hello.Handlers.Where(h => h.Policy is not null).Select(h => (Field: h.Name + " r", Limit: Policies.RateLimit(h.Policy, layout.Count))).ToList();
+        var set = limits.Where(l => l.Limit is not null).Select(l => new HashEntry(l.Field, l.Limit)).ToArray();
+        if (set.Length > 0)
+        {
+            await _db.HashSetAsync(keys.NamePolicies, set).ConfigureAwait(false);
+        }
+        var cleared = limits.Where(l => l.Limit is null).Select(l => (RedisValue)l.Field).ToArray();
+        if (cleared.Length > 0)
+        {
+            await _db.HashDeleteAsync(keys.NamePolicies, cleared).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Workers whose lease expired, how many delayed tasks and retries are due, and how long until the next one (null: none waiting).</summary>
@@ -72,20 +84,14 @@ internal sealed partial class ShardStore
             var names = new HashSet<string>(StringComparer.Ordinal);
             if (info.HasValue)
             {
-                names.UnionWith(Hello.Parser.ParseFrom((byte[])info!).Handlers.Select(h => h.Name));
+                var hello = Hello.Parser.ParseFrom((byte[])info!);
+                names.UnionWith(Routes.Served(hello.Handlers.Select(h => h.Name), hello.Queues));
             }
             var sessions = new HashSet<string>(StringComparer.Ordinal);
             var ids = (await _db.SetMembersAsync(keys.Leased(worker)).ConfigureAwait(false)).Select(v => (RedisValue)v).ToArray();
             if (ids.Length > 0)
             {
-                foreach (var header in await _db.HashGetAsync(keys.Headers, ids).ConfigureAwait(false))
-                {
-                    if (header.HasValue && Header.Parse(header!) is { } h)
-                    {
-                        names.Add(h.Name);
-                        sessions.Add(h.Session);
-                    }
-                }
+                names.UnionWith(await RoutesOfAsync(ids, sessions).ConfigureAwait(false));
             }
             var redisKeys = keys.TaskKeys(6 + names.Count + sessions.Count * 2);
             redisKeys[7] = keys.Leased(worker);
@@ -178,6 +184,24 @@ internal sealed partial class ShardStore
         return unsent.Count == 0 ? 0 : await ReleaseAsync(worker, names, unsent).ConfigureAwait(false);
     }
 
+    /// <summary>The routes of the given tasks (their names, or "name|queue"), read from their headers and orders; their sessions are added to <paramref name="sessions"/>.</summary>
+    private async Task<HashSet<string>> RoutesOfAsync(RedisValue[] ids, HashSet<string>? sessions = null)
+    {
+        var routes = new HashSet<string>(StringComparer.Ordinal);
+        var headers = _db.HashGetAsync(keys.Headers, ids);
+        var orders = _db.HashGetAsync(keys.Policies, [.. ids.Select(id => (RedisValue)((string)id! + " o"))]);
+        var (h, o) = (await headers.ConfigureAwait(false), await orders.ConfigureAwait(false));
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (h[i].HasValue && Header.Parse(h[i]!) is { } header)
+            {
+                routes.Add(Routes.OfStored(header.Name, o[i]));
+                sessions?.Add(header.Session);
+            }
+        }
+        return routes;
+    }
+
     /// <summary>
     /// Moves tasks that are due by the store's clock (delayed ones, and retries whose backoff has
     /// passed) into their queues, at most 1,000 a call; returns how many.
@@ -196,14 +220,7 @@ internal sealed partial class ShardStore
         {
             return 0;
         }
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var header in await _db.HashGetAsync(keys.Headers, due).ConfigureAwait(false))
-        {
-            if (header.HasValue && Header.Parse(header!) is { } h)
-            {
-                names.Add(h.Name);
-            }
-        }
+        var names = await RoutesOfAsync(due).ConfigureAwait(false);
         var redisKeys = keys.TaskKeys(names.Count + 1);
         redisKeys[^1] = keys.Names;
         var k = 7;

@@ -33,15 +33,21 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
     /// </summary>
     public async Task<SubmitOutcome> SubmitAsync(string session, IReadOnlyList<TaskSpec> tasks, string? handoffWorker = null, int handoffMax = 0)
     {
+        // Per entry (name, queue, priority) one queue key: the tasks' routes are what wakes workers.
         var names = new List<string>();
         var nameIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        var routes = new List<string>();
+        var entryOf = new string[tasks.Count];
         var idempotencyKeys = new List<string>();
-        foreach (var task in tasks)
+        for (var t = 0; t < tasks.Count; t++)
         {
-            if (!nameIndex.ContainsKey(task.Name))
+            var task = tasks[t];
+            var entry = entryOf[t] = Routes.Entry(task);
+            if (!nameIndex.ContainsKey(entry))
             {
-                names.Add(task.Name);
-                nameIndex[task.Name] = names.Count;
+                names.Add(entry);
+                nameIndex[entry] = names.Count;
+                routes.Add(Routes.Of(task));
             }
             if (task.IdempotencyKey.Length > 0)
             {
@@ -66,13 +72,14 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         redisKeys[7] = keys.Names;
         for (var i = 0; i < names.Count; i++)
         {
-            redisKeys[8 + i] = keys.Queue(names[i]);
+            redisKeys[8 + i] = keys.Queue(routes[i]);
         }
         var nextKey = 8 + names.Count;
-        foreach (var task in tasks)
+        for (var t = 0; t < tasks.Count; t++)
         {
+            var task = tasks[t];
             args[k++] = task.Id;
-            args[k++] = nameIndex[task.Name];
+            args[k++] = nameIndex[entryOf[t]];
             // A chunked task's arguments are kept behind a '*', which no JSON text starts with.
             args[k++] = task.Chunked ? Chunked(task.Args.Span) : task.Args.Memory;
             args[k++] = Policies.Encode(task.Policy);
@@ -113,7 +120,7 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
             try
             {
                 // Some wait in their queues: wake the workers that take them.
-                await PublishReadyAsync(names).ConfigureAwait(false);
+                await PublishReadyAsync(routes.Distinct(StringComparer.Ordinal)).ConfigureAwait(false);
             }
             catch (RedisException)
             {
@@ -158,23 +165,34 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
     }
 
     /// <summary>
-    /// Leases up to <paramref name="max"/> queued tasks of the given names to the worker whose
+    /// Leases up to <paramref name="max"/> queued tasks of the given routes (names, or "name|queue") to the worker whose
     /// registration the connection <paramref name="token"/> holds; <c>More</c> when the byte bound
-    /// of one lease stopped it short.
+    /// of one lease stopped it short; <c>NextToken</c> when a name's rate limit held tasks back: how
+    /// long until its bucket has a token again.
     /// </summary>
-    public async Task<(List<Assignment> Tasks, bool More)> LeaseAsync(string worker, string token, IReadOnlyList<string> names, int max, int rotation)
+    public async Task<(List<Assignment> Tasks, bool More, TimeSpan? NextToken)> LeaseAsync(string worker, string token, IReadOnlyList<string> routes, int max, int rotation)
     {
-        var redisKeys = keys.TaskKeys(3 + names.Count);
+        var redisKeys = keys.TaskKeys(3 + routes.Count);
         redisKeys[7] = keys.Leased(worker);
         redisKeys[8] = keys.Workers;
-        for (var i = 0; i < names.Count; i++)
+        for (var i = 0; i < routes.Count; i++)
         {
-            redisKeys[9 + i] = keys.Queue(names[i]);
+            redisKeys[9 + i] = keys.Queue(routes[i]);
         }
         redisKeys[^1] = keys.WorkerOwner(worker);
         var result = (RedisResult[])(await Scripts.Lease.RunAsync(_db, redisKeys, [worker, max, rotation, token]).ConfigureAwait(false))!;
         var leased = Assignments(result);
-        return (leased, result.Length > leased.Count * 6 && result[leased.Count * 6].Resp2Type != ResultType.Array);
+        var (more, next) = (false, (TimeSpan?)null);
+        for (var i = leased.Count * 6; i < result.Length && result[i].Resp2Type != ResultType.Array; i++)
+        {
+            var marker = (string)result[i]!;
+            more |= marker == "+";
+            if (marker.StartsWith('~'))
+            {
+                next = TimeSpan.FromMilliseconds(long.Parse(marker.AsSpan(1), CultureInfo.InvariantCulture));
+            }
+        }
+        return (leased, more, next);
     }
 
     /// <summary>The assignments of leased tasks, as the lease step returns them.</summary>
@@ -186,7 +204,7 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
             var stored = (byte[])result[i + 2]!;
             var chunked = stored.Length > 0 && stored[0] == (byte)'*';
             var (soft, hard) = Policies.Timeouts((string)result[i + 5]!);
-            if (result[i].Resp2Type == ResultType.Array || (string?)result[i] == "+")
+            if (result[i].Resp2Type == ResultType.Array || (string?)result[i] is "+" || ((string?)result[i])!.StartsWith('~'))
             {
                 break;
             }

@@ -20,9 +20,9 @@ internal sealed partial class TaskStore
         }
         reply.Queues.Clear();
         reply.Queues.AddRange(all.SelectMany(r => r.Queues)
-            .GroupBy(q => q.Name, StringComparer.Ordinal)
-            .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => new QueueStatus { Name = g.Key, Queued = g.Sum(q => q.Queued), Waiting = g.All(q => q.Waiting) }));
+            .GroupBy(q => (q.Name, q.Queue))
+            .OrderBy(g => g.Key.Name, StringComparer.Ordinal).ThenBy(g => g.Key.Queue, StringComparer.Ordinal)
+            .Select(g => new QueueStatus { Name = g.Key.Name, Queue = g.Key.Queue, Queued = g.Sum(q => q.Queued), Waiting = g.All(q => q.Waiting), NoListener = g.All(q => q.NoListener) }));
         reply.Store += $", in {_shards.Length} shards";
         return reply;
     }

@@ -94,30 +94,36 @@ internal sealed partial class TaskStore
     }
 
     /// <summary>
-    /// Leases up to <paramref name="max"/> queued tasks of the given names to the worker, from every
+    /// Leases up to <paramref name="max"/> queued tasks of the given routes to the worker, from every
     /// shard in turn (one script call each), starting at a shard that <paramref name="rotation"/>
-    /// moves on, so that no shard's queues wait behind another's.
+    /// moves on, so that no shard's queues wait behind another's. <c>NextToken</c>: the soonest a
+    /// rate limit that held tasks back has a token again.
     /// </summary>
-    public async Task<(List<Assignment> Tasks, bool More)> LeaseAsync(string worker, string token, IReadOnlyList<string> names, int max, int rotation)
+    public async Task<(List<Assignment> Tasks, bool More, TimeSpan? NextToken)> LeaseAsync(string worker, string token, IReadOnlyList<string> names, int max, int rotation)
     {
         if (_one is not null)
         {
             return await _one.LeaseAsync(worker, token, names, max, rotation).ConfigureAwait(false);
         }
         var leased = new List<Assignment>();
+        TimeSpan? soonest = null;
         var start = (int)((uint)rotation % (uint)_shards.Length);
         for (var n = 0; n < _shards.Length && leased.Count < max; n++)
         {
             var shard = (start + n) % _shards.Length;
-            var (tasks, more) = await _shards[shard].LeaseAsync(worker, token, names, max - leased.Count, rotation).ConfigureAwait(false);
+            var (tasks, more, next) = await _shards[shard].LeaseAsync(worker, token, names, max - leased.Count, rotation).ConfigureAwait(false);
             Note(shard, tasks);
             leased.AddRange(tasks);
+            if (next < soonest || soonest is null)
+            {
+                soonest = next;
+            }
             if (more)
             {
-                return (leased, true);
+                return (leased, true, soonest);
             }
         }
-        return (leased, false);
+        return (leased, false, soonest);
     }
 
     /// <inheritdoc cref="ShardStore.CompleteAsync"/>

@@ -1,0 +1,151 @@
+using Cluster.Client;
+using Cluster.IntegrationTests.Infrastructure;
+using Cluster.Protocol.V1;
+using Cluster.Testing;
+using Grpc.Core;
+
+namespace Cluster.IntegrationTests.Order;
+
+/// <summary>
+/// Queues, priorities and fair share on a real cluster: the coordinator and worker daemons as
+/// processes, real gRPC. Each test's tasks go to a queue of its own, which only the workers the
+/// test starts listen to. Runs once on each store.
+/// </summary>
+public abstract class OrderTests<TFixture>(TFixture cluster) where TFixture : OrderCluster
+{
+    protected TFixture Cluster { get; } = cluster;
+
+    private static string NewQueue(string what) => what + "-" + Guid.NewGuid().ToString("N")[..8];
+
+    private ChildProcess StartWorker(string queue, int threads) =>
+        ChildProcess.StartCluster("worker", "--coordinator", Cluster.Address.ToString(), "--processes", "1", "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture), "--queues", queue);
+
+    private async Task<QueueStatus?> QueueAsync(string name, string queue) =>
+        (await Cluster.Admin.StatusAsync(new StatusRequest())).Queues.SingleOrDefault(q => q.Name == name && q.Queue == queue);
+
+    private Task WaitQueuedAsync(string queue, long count) =>
+        TaskTimeouts.Eventually(async () => (await QueueAsync("echo", queue))?.Queued == count, $"{count} tasks are queued in '{queue}'");
+
+    [SkippableFact]
+    public async Task TaskInAQueueNoWorkerListensTo_WaitsAndShowsInStatus_ThenRunsWhenAListenerConnects()
+    {
+        Cluster.Require();
+        var queue = NewQueue("gpu");
+        await using var executor = Cluster.NewExecutor();
+
+        var future = executor.Submit<string>(new SubmitOptions { Queue = queue }, "echo", "routed");
+
+        await TaskTimeouts.Eventually(async () => (await QueueAsync("echo", queue)) is { Queued: 1, Waiting: true, NoListener: true }, $"status shows queue '{queue}' waiting with no listener");
+        Assert.False(future.Done);
+        await using var worker = StartWorker(queue, threads: 2);
+        Assert.Equal("routed", await future.AsTask().WithTimeout());
+        await TaskTimeouts.Eventually(async () => (await QueueAsync("echo", queue)) is null or { Queued: 0, NoListener: false }, $"queue '{queue}' is served");
+    }
+
+    [SkippableFact]
+    public async Task PriorityNineTask_SubmittedBehindAThousandOfPriorityFive_RunsBeforeThem()
+    {
+        Cluster.Require();
+        var queue = NewQueue("prio");
+        await using var executor = Cluster.NewExecutor();
+        var low = Enumerable.Range(0, 1000).Select(i => executor.Submit<int>(new SubmitOptions { Queue = queue }, "echo", i)).ToList();
+        await WaitQueuedAsync(queue, 1000);
+        var high = executor.Submit<int>(new SubmitOptions { Queue = queue, Priority = 9 }, "echo", -1);
+        await WaitQueuedAsync(queue, 1001);
+
+        await using var worker = StartWorker(queue, threads: 1);
+        Assert.Equal(-1, await high.AsTask().WithTimeout());
+        // One thread runs them in the order they were leased; results travel back in batches, so
+        // a few of the first lease's others may resolve with it, never the thousand.
+        var before = low.Count(f => f.Done);
+        Assert.True(before <= 20, $"{before} priority-5 tasks finished no later than the priority-9 one");
+        await Task.WhenAll(low.Select(f => f.AsTask())).WithTimeout();
+    }
+
+    [SkippableFact]
+    public async Task SingleTaskOfAnotherSession_IsLeasedAmongTheFirst_WhileABacklogOfTwentyThousandDrains()
+    {
+        Cluster.Require();
+        var queue = NewQueue("fair");
+        await using var backlog = Cluster.NewExecutor();
+        await using var other = Cluster.NewExecutor();
+        var many = Enumerable.Range(0, 20_000).Select(i => backlog.Submit<int>(new SubmitOptions { Queue = queue }, "echo", i)).ToList();
+        await WaitQueuedAsync(queue, 20_000);
+        var single = other.Submit<string>(new SubmitOptions { Queue = queue }, "echo", "mine");
+        await WaitQueuedAsync(queue, 20_001);
+
+        await using var worker = StartWorker(queue, threads: 2);
+        Assert.Equal("mine", await single.AsTask().WithTimeout());
+        // Round-robin between the sessions: the other client's task is among the first leased,
+        // not behind the backlog.
+        var before = many.Count(f => f.Done);
+        Assert.True(before < 1000, $"{before} of the backlog's 20,000 tasks finished before the other session's single task");
+        await Task.WhenAll(many.Select(f => f.AsTask())).WithTimeout(TimeSpan.FromMinutes(3));
+    }
+
+    [SkippableFact]
+    public async Task RateLimitOfTwentyASecond_HoldsAcrossTwoWorkerProcesses()
+    {
+        Cluster.Require();
+        var queue = NewQueue("limit");
+        await using var executor = Cluster.NewExecutor();
+        // "throttled" is registered with a limit of 20 a second; it returns when it started (unix ms).
+        var futures = Enumerable.Range(0, 200).Select(_ => executor.Submit<long>(new SubmitOptions { Queue = queue }, "throttled")).ToList();
+        await TaskTimeouts.Eventually(async () => (await QueueAsync("throttled", queue))?.Queued == 200, "200 tasks are queued");
+
+        await using var first = StartWorker(queue, threads: 4);
+        await using var second = StartWorker(queue, threads: 4);
+        var starts = (await Task.WhenAll(futures.Select(f => f.AsTask())).WithTimeout(TimeSpan.FromMinutes(2))).Order().ToArray();
+
+        // The store hands out at most 20 a second and a burst of 2; a worker starts a task a little
+        // after its lease, later when its host is busy (two cores shared with the test and other
+        // builds), which bunches starts together: windows of two seconds even that out.
+        Assert.True(MostWithin(starts, 2000) <= 2 * 20 + 2 + 4, $"{MostWithin(starts, 2000)} tasks started within two seconds (and {MostWithin(starts, 1000)} within one); the limit is 20 a second");
+        // And the limit is the only brake: throughput near 20 a second.
+        var perSecond = (starts.Length - 1) * 1000.0 / (starts[^1] - starts[0]);
+        Assert.InRange(perSecond, 15.0, 23.0);
+    }
+
+    /// <summary>The most of the sorted times (ms) within any window of <paramref name="ms"/>, wherever it starts.</summary>
+    private static int MostWithin(long[] sorted, long ms)
+    {
+        var most = 0;
+        for (int i = 0, j = 0; i < sorted.Length; i++)
+        {
+            while (sorted[i] - sorted[j] >= ms)
+            {
+                j++;
+            }
+            most = Math.Max(most, i - j + 1);
+        }
+        return most;
+    }
+
+    [SkippableFact]
+    public async Task PriorityOrQueueOutOfRange_IsRefusedWithInvalidArgument_NamingIt()
+    {
+        Cluster.Require();
+        var reply = await Cluster.Tasks.SubmitAsync(new SubmitRequest
+        {
+            Session = "order-bad-input",
+            Tasks =
+            {
+                new TaskSpec { Id = "p.1", Name = "echo", Args = Google.Protobuf.ByteString.CopyFromUtf8("[1]"), Priority = 10 },
+                new TaskSpec { Id = "q.1", Name = "echo", Args = Google.Protobuf.ByteString.CopyFromUtf8("[1]"), Queue = "no spaces" },
+                new TaskSpec { Id = "p.0", Name = "echo", Args = Google.Protobuf.ByteString.CopyFromUtf8("[1]"), Priority = 0, Queue = "parked" },
+            },
+        });
+
+        Assert.Equal(2, reply.Rejected.Count);
+        Assert.All(reply.Rejected, r => Assert.Equal(nameof(StatusCode.InvalidArgument), r.Code));
+        Assert.Contains("priority 10", reply.Rejected.Single(r => r.TaskId == "p.1").Message);
+        Assert.Contains("queue 'no spaces'", reply.Rejected.Single(r => r.TaskId == "q.1").Message);
+        await using var executor = Cluster.NewExecutor();
+        Assert.Throws<ArgumentOutOfRangeException>(() => executor.Submit<int>(new SubmitOptions { Priority = -1 }, "echo", 1));
+        Assert.Throws<ArgumentException>(() => executor.Submit<int>(new SubmitOptions { Queue = "a/b" }, "echo", 1));
+    }
+}
+
+public sealed class EmbeddedStoreOrderTests(EmbeddedOrderCluster cluster) : OrderTests<EmbeddedOrderCluster>(cluster), IClassFixture<EmbeddedOrderCluster>;
+
+public sealed class RedisServerOrderTests(RedisOrderCluster cluster) : OrderTests<RedisOrderCluster>(cluster), IClassFixture<RedisOrderCluster>;
