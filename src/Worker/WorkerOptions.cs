@@ -26,7 +26,7 @@ public sealed class WorkerOptions
     /// </summary>
     public IList<string> Queues { get; } = [];
 
-    /// <summary>Tasks leased ahead per thread, so a thread never waits on a round trip. Default: 1.</summary>
+    /// <summary>Tasks leased ahead per thread, so a thread never waits on a round trip. Default: 10.</summary>
     public int PrefetchPerThread { get; set; } = 10;
 
     /// <summary>On stop, how long running tasks get to finish before their tokens fire. Default: 30 seconds.</summary>

@@ -2,6 +2,7 @@ using Cluster.Client;
 using Cluster.IntegrationTests.Infrastructure;
 using Cluster.Protocol.V1;
 using Cluster.Testing;
+using Cluster.SampleTasks.Contracts;
 using Grpc.Core;
 
 namespace Cluster.IntegrationTests.Order;
@@ -17,14 +18,15 @@ public abstract class OrderTests<TFixture>(TFixture cluster) where TFixture : Or
 
     private static string NewQueue(string what) => what + "-" + Guid.NewGuid().ToString("N")[..8];
 
-    private ChildProcess StartWorker(string queue, int threads) =>
-        ChildProcess.StartCluster("worker", "--coordinator", Cluster.Address.ToString(), "--processes", "1", "--threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture), "--queues", queue);
+    private ChildProcess StartWorker(string queue, int threads) => StartTimes.StartWorker(Cluster.Address, queue, threads);
 
     private async Task<QueueStatus?> QueueAsync(string name, string queue) =>
         (await Cluster.Admin.StatusAsync(new StatusRequest())).Queues.SingleOrDefault(q => q.Name == name && q.Queue == queue);
 
-    private Task WaitQueuedAsync(string queue, long count) =>
-        TaskTimeouts.Eventually(async () => (await QueueAsync("echo", queue))?.Queued == count, $"{count} tasks are queued in '{queue}'");
+    private Task WaitQueuedAsync(string queue, long count) => WaitQueuedAsync("echo", queue, count);
+
+    private Task WaitQueuedAsync(string name, string queue, long count) =>
+        TaskTimeouts.Eventually(async () => (await QueueAsync(name, queue))?.Queued == count, $"{count} {name} tasks are queued in '{queue}'");
 
     [SkippableFact]
     public async Task TaskInAQueueNoWorkerListensTo_WaitsAndShowsInStatus_ThenRunsWhenAListenerConnects()
@@ -48,18 +50,26 @@ public abstract class OrderTests<TFixture>(TFixture cluster) where TFixture : Or
         Cluster.Require();
         var queue = NewQueue("prio");
         await using var executor = Cluster.NewExecutor();
-        var low = Enumerable.Range(0, 1000).Select(i => executor.Submit<int>(new SubmitOptions { Queue = queue }, "echo", i)).ToList();
-        await WaitQueuedAsync(queue, 1000);
-        var high = executor.Submit<int>(new SubmitOptions { Queue = queue, Priority = 9 }, "echo", -1);
-        await WaitQueuedAsync(queue, 1001);
+        try
+        {
+            // "clock" returns when it started on the worker (Unix ms).
+            var low = Enumerable.Range(0, 1000).Select(_ => executor.Submit<ClockReading>(new SubmitOptions { Queue = queue }, "clock")).ToList();
+            await WaitQueuedAsync("clock", queue, 1000);
+            var high = executor.Submit<ClockReading>(new SubmitOptions { Queue = queue, Priority = 9 }, "clock");
+            await WaitQueuedAsync("clock", queue, 1001);
 
-        await using var worker = StartWorker(queue, threads: 1);
-        Assert.Equal(-1, await high.AsTask().WithTimeout());
-        // One thread runs them in the order they were leased; results travel back in batches, so
-        // a few of the first lease's others may resolve with it, never the thousand.
-        var before = low.Count(f => f.Done);
-        Assert.True(before <= 20, $"{before} priority-5 tasks finished no later than the priority-9 one");
-        await Task.WhenAll(low.Select(f => f.AsTask())).WithTimeout();
+            await using var worker = StartWorker(queue, threads: 1);
+            var lows = await Task.WhenAll(low.Select(f => f.AsTask())).WithTimeout(TimeSpan.FromMinutes(2));
+            var started = (await high.AsTask().WithTimeout()).StartedUnixMs;
+
+            // One thread runs the tasks one after another in the order the store leased them.
+            var earlier = lows.Count(r => r.StartedUnixMs < started);
+            Assert.True(earlier == 0, $"{earlier} priority-5 tasks started before the priority-9 one");
+        }
+        finally
+        {
+            await executor.ShutdownAsync(wait: false, cancelFutures: true);
+        }
     }
 
     [SkippableFact]
@@ -100,25 +110,10 @@ public abstract class OrderTests<TFixture>(TFixture cluster) where TFixture : Or
         // The store hands out at most 20 a second and a burst of 2; a worker starts a task a little
         // after its lease, later when its host is busy (two cores shared with the test and other
         // builds), which bunches starts together: windows of two seconds even that out.
-        Assert.True(MostWithin(starts, 2000) <= 2 * 20 + 2 + 4, $"{MostWithin(starts, 2000)} tasks started within two seconds (and {MostWithin(starts, 1000)} within one); the limit is 20 a second");
+        Assert.True(StartTimes.MostWithin(starts, 2000) <= 2 * 20 + 2 + 4, $"{StartTimes.MostWithin(starts, 2000)} tasks started within two seconds (and {StartTimes.MostWithin(starts, 1000)} within one); the limit is 20 a second");
         // And the limit is the only brake: throughput near 20 a second.
         var perSecond = (starts.Length - 1) * 1000.0 / (starts[^1] - starts[0]);
         Assert.InRange(perSecond, 15.0, 23.0);
-    }
-
-    /// <summary>The most of the sorted times (ms) within any window of <paramref name="ms"/>, wherever it starts.</summary>
-    private static int MostWithin(long[] sorted, long ms)
-    {
-        var most = 0;
-        for (int i = 0, j = 0; i < sorted.Length; i++)
-        {
-            while (sorted[i] - sorted[j] >= ms)
-            {
-                j++;
-            }
-            most = Math.Max(most, i - j + 1);
-        }
-        return most;
     }
 
     [SkippableFact]

@@ -11,7 +11,7 @@ namespace Cluster.IntegrationTests;
 /// masters' addresses), and what only a cluster has: the store described as one, and the
 /// coordinators' notices carried by pub/sub between the nodes.
 /// </summary>
-public sealed class RedisClusterEndToEndTests(RedisClusterModeCluster cluster, ITestOutputHelper output)
+public sealed partial class RedisClusterEndToEndTests(RedisClusterModeCluster cluster, ITestOutputHelper output)
     : EndToEndTests<RedisClusterModeCluster>(cluster), IClassFixture<RedisClusterModeCluster>
 {
     [SkippableFact]

@@ -45,6 +45,7 @@ internal sealed partial class WorkersService
                 }
                 var version = worker.ReadyVersion;
                 var more = false;
+                var asked = false;
                 for (var k = 0; k < kinds.Length; k++)
                 {
                     if (seen[k] == version)
@@ -59,8 +60,14 @@ internal sealed partial class WorkersService
                         _ => seen[k],
                     };
                     more |= outcome == LeaseOutcome.Filled;
+                    asked |= outcome != LeaseOutcome.NotAsked;
                 }
-                rotation++;
+                // The next lease starts at the next shard and route, only after one that asked: so
+                // the leases visit every shard in turn, none skipped by a turn without free slots.
+                if (asked)
+                {
+                    rotation++;
+                }
                 if (!more)
                 {
                     await worker.Wake.WaitAsync(SafetyInterval, cancellationToken).ConfigureAwait(false);

@@ -39,12 +39,13 @@ internal static class Policies
 
     /// <summary>
     /// A name's rate limit as the lease keeps it in the name policies hash under "&lt;name&gt; r":
-    /// "count|intervalMs", each shard's share of the count (the whole is the limit over the
-    /// shards, at least one each); null when the policy sets none.
+    /// "count|intervalMs|burst" for each shard, whose bucket refills at its share of the rate
+    /// (count per shards x interval, so the shards together refill at the limit) and holds at most
+    /// its share of a tenth of the count (at least one token); null when the policy sets none.
     /// </summary>
     public static string? RateLimit(RetryPolicy? policy, int shards) =>
         policy is { RateLimitCount: > 0, RateLimitIntervalMs: > 0 }
-            ? string.Create(CultureInfo.InvariantCulture, $"{Math.Max(1, policy.RateLimitCount / shards)}|{policy.RateLimitIntervalMs}")
+            ? string.Create(CultureInfo.InvariantCulture, $"{policy.RateLimitCount}|{(long)policy.RateLimitIntervalMs * shards}|{Math.Max(1, (policy.RateLimitCount + 10L * shards - 1) / (10L * shards))}")
             : null;
 
     /// <summary>The soft and hard timeouts of a compact policy.</summary>

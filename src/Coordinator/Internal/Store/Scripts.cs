@@ -305,20 +305,22 @@ internal static class Scripts
             if lasts[x] and tonumber(lasts[x]) <= upto[field] then redis.call('HDEL', NP, field) end
           end
         end
-        -- A task name's rate limit: "count|intervalMs" in the name policies hash under "<name> r"
-        -- (written from the policy a worker registers), and its token bucket, "tokens|ms", under
-        -- "<name> b": it refills at count per interval and holds at most a tenth of count (at least
-        -- one), so no interval-long window holds more than 1.1 x count starts; each task leased takes
-        -- a token. Returns how many of the name's tasks may start now (want when it has no limit),
+        -- A task name's rate limit: "count|intervalMs|burst" in the name policies hash under
+        -- "<name> r" (written from the policy a worker registers: on a store of S shards the interval
+        -- is S times the limit's, so the shards' buckets together refill at the limit), and its
+        -- token bucket, "tokens|ms", under "<name> b": it refills at count per interval and holds at
+        -- most burst tokens (a tenth of the limit's count, shared by the shards, at least one), so no
+        -- window of the limit's interval holds more than its count plus the burst; each task leased
+        -- takes a token. Returns how many of the name's tasks may start now (want when it has no limit),
         -- then, for a limited name, the name, its tokens and the ms one token takes to come.
         local function tokens(q, want, now)
           local nm = string.match(q, '}:q:([^|]+)')
           local limit = nm and redis.call('HGET', NP, nm .. ' r')
           if not limit then return want, nil end
-          local count, interval = string.match(limit, '^(%d+)|(%d+)$')
+          local count, interval, burst = string.match(limit, '^(%d+)|(%d+)|?(%d*)$')
           count, interval = tonumber(count), tonumber(interval)
           local state = redis.call('HGET', NP, nm .. ' b')
-          local cap = math.max(1, math.ceil(count / 10))
+          local cap = tonumber(burst) or math.max(1, math.ceil(count / 10))
           local have = cap
           if state then
             local t, m = string.match(state, '^([%d.]+)|(%d+)$')
