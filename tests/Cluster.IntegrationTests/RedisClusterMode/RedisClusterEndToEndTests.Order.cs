@@ -67,10 +67,8 @@ public sealed partial class RedisClusterEndToEndTests
     public async Task RateLimitOfTwentyASecond_HoldsOverTwelveShards_WithAWorkerOnEachOfTwoCoordinators()
     {
         Cluster.Require();
-        var redis = Cluster.RedisClusterServer!;
-        var port = RedisServer.FreeLoopbackPort();
-        await using var second = ChildProcess.StartCluster("coordinator", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--redis", redis.MasterAddresses);
-        await second.WaitForOutputAsync("Coordinator listening on", TimeSpan.FromSeconds(60));
+        var (second, port) = await StartSecondCoordinatorAsync(Cluster.RedisClusterServer!);
+        await using var _ = second;
         var queue = NewQueue("limit");
         await using var executor = Cluster.NewExecutor();
         await using var other = new ClusterExecutor($"http://127.0.0.1:{port}");

@@ -46,9 +46,8 @@ public sealed partial class RedisClusterEndToEndTests(RedisClusterModeCluster cl
     {
         Cluster.Require();
         var redis = Cluster.RedisClusterServer!;
-        var port = RedisServer.FreeLoopbackPort();
-        await using var second = ChildProcess.StartCluster("coordinator", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--redis", redis.MasterAddresses);
-        await second.WaitForOutputAsync("Coordinator listening on", TimeSpan.FromSeconds(60));
+        var (second, port) = await StartSecondCoordinatorAsync(redis);
+        await using var _ = second;
 
         // Both coordinators subscribe to the done notices; a PUBLISH on any node reaches subscribers on every node.
         await using (var connection = await ConnectionMultiplexer.ConnectAsync(redis.Addresses))
@@ -71,5 +70,14 @@ public sealed partial class RedisClusterEndToEndTests(RedisClusterModeCluster cl
         var results = await Task.WhenAll(futures.Select(f => f.AsTask())).WithTimeout();
 
         Assert.Equal(Enumerable.Range(0, 200).Select(i => 2L * i), results);
+    }
+
+    /// <summary>A second coordinator process on the fixture's cluster, listening; and its port.</summary>
+    private static async Task<(ChildProcess Process, int Port)> StartSecondCoordinatorAsync(RedisClusterServer redis)
+    {
+        var port = RedisServer.FreeLoopbackPort();
+        var process = ChildProcess.StartCluster("coordinator", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--redis", redis.MasterAddresses);
+        await process.WaitForOutputAsync("Coordinator listening on", TimeSpan.FromSeconds(60));
+        return (process, port);
     }
 }
