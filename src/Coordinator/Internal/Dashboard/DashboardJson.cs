@@ -57,8 +57,9 @@ internal static class DashboardJson
                 json.WriteString("name", queue.Name);
                 json.WriteNumber("queued", queue.Queued);
                 json.WriteBoolean("waiting", queue.Waiting);
-                // The whole cluster's, from the store's counters (a name past a bucket's bound has none).
-                if (figures.Names.TryGetValue(queue.Name, out var rate))
+                // The whole cluster's, from the store's counters: a name they lack had none, unless a bucket was
+                // full of names (then its rates are not known).
+                if (figures.Names.TryGetValue(queue.Name, out var rate) || figures.NamesComplete)
                 {
                     json.WriteNumber("in", Round(rate.In));
                     json.WriteNumber("out", Round(rate.Out));

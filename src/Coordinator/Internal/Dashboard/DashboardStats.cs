@@ -36,8 +36,9 @@ internal sealed class DashboardStats
     /// <param name="FailureTypes">Failed runs in the last five minutes by error type.</param>
     /// <param name="Names">Per task name, its rates over the two newest buckets (names past a bucket's bound are missing).</param>
     /// <param name="MeanRunMs">The mean run time (lease sent to result received) of every run that ended over the two newest buckets; null: none did.</param>
+    /// <param name="NamesComplete">Neither of the two newest buckets reached its bound of names: a name missing from <paramref name="Names"/> had no tasks in or out.</param>
     public sealed record Figures(long Second, long[] Submitted, long[] Completed, long[] Failed, double? LatencyP50Ms, double? LatencyP99Ms, long LatencySamples,
-        IReadOnlyDictionary<string, long> FailureTypes, IReadOnlyDictionary<string, NameRate> Names, double? MeanRunMs)
+        IReadOnlyDictionary<string, long> FailureTypes, IReadOnlyDictionary<string, NameRate> Names, double? MeanRunMs, bool NamesComplete)
     {
         /// <summary>The mean per second of the last <see cref="Recent"/> seconds of a series.</summary>
         public static double Rate(long[] series) => series.Length == 0 ? 0 : series.TakeLast(Recent).Sum() / (double)Math.Min(Recent, series.Length);
@@ -77,7 +78,8 @@ internal sealed class DashboardStats
             _buckets.Remove(old);
         }
         var (names, meanRun) = NameRates(newest, second - (newest - 1) * 10);
-        return Render(second - Settle) with { Names = names, MeanRunMs = meanRun };
+        var complete = !_buckets.Where(b => b.Key >= newest - 1).Any(b => b.Value.GetValueOrDefault("#n") >= ClusterStats.MaxNames);
+        return Render(second - Settle) with { Names = names, MeanRunMs = meanRun, NamesComplete = complete };
     }
 
     /// <summary>A per-name field (<c>i|</c>, <c>o|</c>, <c>r|</c>, <c>t|</c>, see <see cref="StatsScript"/>).</summary>
@@ -149,7 +151,7 @@ internal sealed class DashboardStats
         }
         var samples = latency.Values.Sum();
         return new Figures(last, submitted, completed, failed, Percentile(latency, samples, 0.50), Percentile(latency, samples, 0.99), samples, types,
-            new Dictionary<string, NameRate>(StringComparer.Ordinal), null);
+            new Dictionary<string, NameRate>(StringComparer.Ordinal), null, true);
     }
 
     /// <summary>The upper bound of the histogram bucket that holds the given fraction of the samples; null when there are none.</summary>
