@@ -31,6 +31,18 @@ public sealed class DashboardTests(DashboardCluster cluster) : IClassFixture<Das
     }
 
     [SkippableFact]
+    public async Task ClusterUp_PrintsTheDashboardsAddress_WhereThePageIsServed()
+    {
+        cluster.Require();
+
+        var printed = await cluster.WaitForOutputAsync(@"Dashboard at (\S+)", TimeSpan.FromSeconds(5));
+
+        Assert.Equal(cluster.DashboardAddress, new Uri(printed.Groups[1].Value));
+        cluster.SignIn(cluster.AdminToken);
+        await cluster.WaitUntilLiveAsync();
+    }
+
+    [SkippableFact]
     public async Task Queue_ShowsTasksNoWorkerServes_AndFallsWithoutAReload_AsAWorkerDrainsThem()
     {
         cluster.Require();
