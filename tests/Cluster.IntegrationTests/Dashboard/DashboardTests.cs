@@ -31,6 +31,18 @@ public sealed class DashboardTests(DashboardCluster cluster) : IClassFixture<Das
     }
 
     [SkippableFact]
+    public async Task ClusterUp_PrintsTheDashboardsAddress_WhereThePageIsServed()
+    {
+        cluster.Require();
+
+        var printed = await cluster.WaitForOutputAsync(@"Dashboard at (\S+)", TimeSpan.FromSeconds(5));
+
+        Assert.Equal(cluster.DashboardAddress, new Uri(printed.Groups[1].Value));
+        cluster.SignIn(cluster.AdminToken);
+        await cluster.WaitUntilLiveAsync();
+    }
+
+    [SkippableFact]
     public async Task Queue_ShowsTasksNoWorkerServes_AndFallsWithoutAReload_AsAWorkerDrainsThem()
     {
         cluster.Require();
@@ -161,16 +173,21 @@ public sealed class DashboardTests(DashboardCluster cluster) : IClassFixture<Das
             request.Tasks.Add(new TaskSpec { Id = $"{marker}.{i}", Name = "add", Args = ByteString.CopyFromUtf8($"[{i}, 1]") });
         }
         var shownRate = false;
+        var shownQueue = (In: false, Out: false, Run: false);
 
         Assert.Empty((await cluster.Tasks.SubmitAsync(request)).Rejected);
 
         // The whole cluster's counts, as the store keeps them: the chart's last minute holds these tasks
-        // (and whatever other tests ran), and the numbers per second rose above zero on the way.
+        // (and whatever other tests ran), and the numbers per second rose above zero on the way, in the
+        // overview and in the add queue's row.
         await TaskTimeouts.Eventually(() =>
         {
             shownRate |= Number("t-submitted") > 0 && Number("t-completed") > 0;
-            return Task.FromResult(shownRate && RecentRates() is { Submitted: >= Count, Completed: >= Count });
-        }, $"the rate chart holds {Count} tasks submitted and completed, and the rates per second moved");
+            shownQueue.In |= cluster.Page.Number(DashboardBrowser.QueueCell("add", "in")) > 0;
+            shownQueue.Out |= cluster.Page.Number(DashboardBrowser.QueueCell("add", "out")) > 0;
+            shownQueue.Run |= Text(DashboardBrowser.QueueCell("add", "run")) is { } run && run != "–" && Text("#t-run") != "–";
+            return Task.FromResult(shownRate && shownQueue is (true, true, true) && RecentRates() is { Submitted: >= Count, Completed: >= Count });
+        }, $"the rate chart holds {Count} tasks submitted and completed, and the rates per second moved, add's too");
 
         // One of them by its id: completed, by the fixture's worker, with the time it finished.
         var id = $"fixture|{marker}.7";
@@ -288,7 +305,7 @@ public sealed class DashboardTests(DashboardCluster cluster) : IClassFixture<Das
     private (long Depth, string Served)? QueueRow(string name)
     {
         var cells = cluster.Browser.ExecuteScript(
-            "const row = document.querySelector(`#queues tbody tr[data-name='${arguments[0]}']`); return row ? [row.cells[1].textContent, row.cells[5].textContent] : null;", name);
+            "const row = document.querySelector(`#queues tbody tr[data-name='${arguments[0]}']`); return row ? [row.querySelector('td.depth').textContent, row.querySelector('td.served').textContent] : null;", name);
         if (cells is not IReadOnlyCollection<object> values)
         {
             return null;

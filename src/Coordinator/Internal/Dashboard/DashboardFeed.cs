@@ -11,8 +11,8 @@ namespace Cluster.Coordinator.Internal.Dashboard;
 /// The one push loop of a coordinator's dashboard: while at least one page listens, it reads the
 /// cluster's aggregates from the store once a second (the admin status — one call per task name
 /// and per worker, whatever the backlog — the dead letters' count, their page only when the
-/// count changed or every <see cref="LetterRefresh"/>, the rates' newest buckets: <see cref="DashboardStats"/>, and
-/// the recurring schedules), renders them to JSON once, and hands that to
+/// count changed or every <see cref="LetterRefresh"/>, the rates' newest buckets — the whole cluster's,
+/// per task name too: <see cref="DashboardStats"/> — and the recurring schedules), renders them to JSON once, and hands that to
 /// every open page. No page open: no store call at all.
 /// </summary>
 /// <remarks>
@@ -145,9 +145,9 @@ internal sealed partial class DashboardFeed(IServiceProvider services, Coordinat
             _lettersReadAt = now;
             Reads++;
         }
-        var rates = _rates.Update(status, now);
+        var changes = _rates.Update(status, now);
         // Three heartbeats missed: the worker stands out on the page (the reaper takes it after the lease time).
-        return DashboardJson.Render(status, _letters, total, rates, figures, schedules, now, options.HeartbeatInterval * 3);
+        return DashboardJson.Render(status, _letters, total, changes, figures, schedules, now, options.HeartbeatInterval * 3);
     }
 
     /// <summary>A page's place in the feed.</summary>

@@ -14,12 +14,12 @@ internal static class DashboardJson
     /// <param name="status">The admin status: queues and workers.</param>
     /// <param name="letters">The page of dead letters shown.</param>
     /// <param name="deadLetters">How many dead letters there are in all.</param>
-    /// <param name="rates">What changed since the last state, as this coordinator saw it (queue rates, run time).</param>
-    /// <param name="figures">The cluster's rates, latency and failures, as the store counts them.</param>
+    /// <param name="changes">Each queue's depth change per second since the last state.</param>
+    /// <param name="figures">The cluster's rates (in all and per task name), run times, latency and failures, as the store counts them.</param>
     /// <param name="schedules">The recurring schedules, by id.</param>
     /// <param name="now">This coordinator's clock.</param>
     /// <param name="staleAfter">A worker whose last heartbeat is older stands out (it may be gone).</param>
-    public static byte[] Render(StatusReply status, DeadLettersReply letters, long deadLetters, DashboardRates.Tick rates, DashboardStats.Figures figures, IReadOnlyList<ScheduleState> schedules, DateTime now, TimeSpan staleAfter)
+    public static byte[] Render(StatusReply status, DeadLettersReply letters, long deadLetters, IReadOnlyDictionary<string, double> changes, DashboardStats.Figures figures, IReadOnlyList<ScheduleState> schedules, DateTime now, TimeSpan staleAfter)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -36,8 +36,7 @@ internal static class DashboardJson
             json.WriteNumber("submitted", Round(DashboardStats.Figures.Rate(figures.Submitted)));
             json.WriteNumber("completed", Round(DashboardStats.Figures.Rate(figures.Completed)));
             json.WriteNumber("failed", Round(DashboardStats.Figures.Rate(figures.Failed)));
-            json.WriteNumber("deadLettered", Round(rates.DeadLettered));
-            json.WriteNumber("runMs", Round(rates.MeanRunMs));
+            WriteOptional(json, "runMs", figures.MeanRunMs is { } run ? Round(run) : null);
             WriteOptional(json, "latencyP50Ms", figures.LatencyP50Ms);
             WriteOptional(json, "latencyP99Ms", figures.LatencyP99Ms);
             json.WriteNumber("latencySamples", figures.LatencySamples);
@@ -58,12 +57,15 @@ internal static class DashboardJson
                 json.WriteString("name", queue.Name);
                 json.WriteNumber("queued", queue.Queued);
                 json.WriteBoolean("waiting", queue.Waiting);
-                if (rates.Queues.TryGetValue(queue.Name, out var rate))
+                // The whole cluster's, from the store's counters: a name they lack had none, unless a bucket was
+                // full of names (then its rates are not known).
+                if (figures.Names.TryGetValue(queue.Name, out var rate) || figures.NamesComplete)
                 {
                     json.WriteNumber("in", Round(rate.In));
                     json.WriteNumber("out", Round(rate.Out));
-                    json.WriteNumber("change", Round(rate.Change));
+                    WriteOptional(json, "runMs", rate.MeanRunMs is { } nameRun ? Round(nameRun) : null);
                 }
+                json.WriteNumber("change", Round(changes.GetValueOrDefault(queue.Name)));
                 json.WriteEndObject();
             }
             json.WriteEndArray();

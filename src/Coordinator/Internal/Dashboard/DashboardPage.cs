@@ -36,7 +36,7 @@ internal static class DashboardPage
                   <div class="card" title="Tasks completed with a value per second, the whole cluster, over the last 5 s"><span class="label">Completed/s</span><span class="value" id="t-completed">–</span></div>
                   <div class="card" title="Runs that failed per second (retried or not), the whole cluster, over the last 5 s"><span class="label">Failed/s</span><span class="value" id="t-failed">–</span></div>
                   <div class="card" title="Submit to completion of the tasks sampled (one in 16) that finished in the last minute"><span class="label">Latency p50/p99</span><span class="value" id="t-latency">–</span></div>
-                  <div class="card" title="Lease sent to result received, runs through this coordinator"><span class="label">Mean run</span><span class="value" id="t-run">–</span></div>
+                  <div class="card" title="Lease sent to result received, mean of the runs that ended in the last 10-20 s, the whole cluster"><span class="label">Mean run</span><span class="value" id="t-run">–</span></div>
                 </div>
                 <div class="charts">
                   <figure><figcaption>Tasks per second, whole cluster (up to the last 5 minutes)</figcaption><svg id="chart-rate" viewBox="0 0 300 80" preserveAspectRatio="none" role="img" aria-label="tasks per second"></svg>
@@ -47,7 +47,7 @@ internal static class DashboardPage
               </section>
               <section aria-label="Queues">
                 <h2>Queues</h2>
-                <table id="queues"><thead><tr><th>Task name</th><th class="n">Depth</th><th class="n" title="through this coordinator">In/s</th><th class="n" title="through this coordinator">Out/s</th><th class="n">Change/s</th><th>Served</th></tr></thead><tbody></tbody></table>
+                <table id="queues"><thead><tr><th>Task name</th><th class="n">Depth</th><th class="n" title="tasks submitted per second, the whole cluster, over the last 10-20 s">In/s</th><th class="n" title="tasks finished per second (a value, a final error, a dead letter, a cancellation), the whole cluster, over the last 10-20 s">Out/s</th><th class="n" title="lease sent to result received, mean of the runs that ended in the last 10-20 s, the whole cluster">Mean run</th><th class="n" title="queue depth change per second">Change/s</th><th>Served</th></tr></thead><tbody></tbody></table>
                 <p class="empty" id="queues-empty" hidden>No task names with work.</p>
               </section>
               <section aria-label="Workers">

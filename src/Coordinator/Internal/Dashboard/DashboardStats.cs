@@ -5,8 +5,9 @@ namespace Cluster.Coordinator.Internal.Dashboard;
 /// <summary>
 /// The cluster-wide rates every coordinator writes to the store (<see cref="StatsScript"/>): tasks
 /// submitted, completed and failed per second over the last five minutes, the submit-to-end time of
-/// sampled tasks, and failed runs by error type. The first read after a page opens takes the whole
-/// reach (31 buckets, one round trip); each later one only the two newest buckets, which may still grow.
+/// sampled tasks, failed runs by error type, and each task name's rates in and out and mean run time
+/// (over the two newest buckets: the last 10 to 20 seconds). The first read after a page opens takes the
+/// whole reach (31 buckets, one round trip); each later one only the two newest buckets, which may still grow.
 /// </summary>
 internal sealed class DashboardStats
 {
@@ -33,11 +34,21 @@ internal sealed class DashboardStats
     /// <param name="LatencyP99Ms">Its 99th percentile.</param>
     /// <param name="LatencySamples">How many sampled tasks finished in the last minute.</param>
     /// <param name="FailureTypes">Failed runs in the last five minutes by error type.</param>
-    public sealed record Figures(long Second, long[] Submitted, long[] Completed, long[] Failed, double? LatencyP50Ms, double? LatencyP99Ms, long LatencySamples, IReadOnlyDictionary<string, long> FailureTypes)
+    /// <param name="Names">Per task name, its rates over the two newest buckets (names past a bucket's bound are missing).</param>
+    /// <param name="MeanRunMs">The mean run time (lease sent to result received) of every run that ended over the two newest buckets; null: none did.</param>
+    /// <param name="NamesComplete">Neither of the two newest buckets reached its bound of names: a name missing from <paramref name="Names"/> had no tasks in or out.</param>
+    public sealed record Figures(long Second, long[] Submitted, long[] Completed, long[] Failed, double? LatencyP50Ms, double? LatencyP99Ms, long LatencySamples,
+        IReadOnlyDictionary<string, long> FailureTypes, IReadOnlyDictionary<string, NameRate> Names, double? MeanRunMs, bool NamesComplete)
     {
         /// <summary>The mean per second of the last <see cref="Recent"/> seconds of a series.</summary>
         public static double Rate(long[] series) => series.Length == 0 ? 0 : series.TakeLast(Recent).Sum() / (double)Math.Min(Recent, series.Length);
     }
+
+    /// <summary>A task name's figures, the whole cluster's.</summary>
+    /// <param name="In">Tasks stored per second.</param>
+    /// <param name="Out">Tasks out per second: runs that ended their task (a value, a final error, a dead letter, a cancellation).</param>
+    /// <param name="MeanRunMs">The mean time of its runs that ended; null: none did.</param>
+    public readonly record struct NameRate(double In, double Out, double? MeanRunMs);
 
     /// <summary>Forgets what was read (no page is open).</summary>
     public void Reset() => _buckets.Clear();
@@ -54,7 +65,8 @@ internal sealed class DashboardStats
         {
             if (read.TryGetValue(tens, out var fields))
             {
-                _buckets[tens] = fields;
+                // The names' counts are read from the two newest buckets only: older ones need not keep them.
+                _buckets[tens] = tens >= newest - 1 ? fields : fields.Where(f => !IsName(f.Key)).ToDictionary(StringComparer.Ordinal);
             }
             else
             {
@@ -65,7 +77,42 @@ internal sealed class DashboardStats
         {
             _buckets.Remove(old);
         }
-        return Render(second - Settle);
+        var (names, meanRun) = NameRates(newest, second - (newest - 1) * 10);
+        var complete = !_buckets.Where(b => b.Key >= newest - 1).Any(b => b.Value.GetValueOrDefault("#n") >= ClusterStats.MaxNames);
+        return Render(second - Settle) with { Names = names, MeanRunMs = meanRun, NamesComplete = complete };
+    }
+
+    /// <summary>A per-name field (<c>i|</c>, <c>o|</c>, <c>r|</c>, <c>t|</c>, see <see cref="StatsScript"/>).</summary>
+    private static bool IsName(string field) => field.Length > 1 && field[1] == '|';
+
+    /// <summary>Each name's rates over the buckets <paramref name="newest"/> − 1 and <paramref name="newest"/>, which span <paramref name="seconds"/> up to now.</summary>
+    private (Dictionary<string, NameRate> Names, double? MeanRunMs) NameRates(long newest, long seconds)
+    {
+        var counts = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        for (var tens = newest - 1; tens <= newest; tens++)
+        {
+            if (!_buckets.TryGetValue(tens, out var fields))
+            {
+                continue;
+            }
+            foreach (var (field, n) in fields)
+            {
+                if (IsName(field) && "iort".IndexOf(field[0], StringComparison.Ordinal) is var kind and >= 0)
+                {
+                    var name = field[2..];
+                    if (!counts.TryGetValue(name, out var c))
+                    {
+                        counts[name] = c = new long[4];
+                    }
+                    c[kind] += n;
+                }
+            }
+        }
+        var span = Math.Max(1, seconds);
+        var names = counts.ToDictionary(p => p.Key, p => new NameRate(p.Value[0] / (double)span, p.Value[1] / (double)span,
+            p.Value[2] == 0 ? null : p.Value[3] / 1000.0 / p.Value[2]), StringComparer.Ordinal);
+        var runs = counts.Values.Sum(c => c[2]);
+        return (names, runs == 0 ? null : counts.Values.Sum(c => c[3]) / 1000.0 / runs);
     }
 
     private Figures Render(long last)
@@ -103,7 +150,8 @@ internal sealed class DashboardStats
             }
         }
         var samples = latency.Values.Sum();
-        return new Figures(last, submitted, completed, failed, Percentile(latency, samples, 0.50), Percentile(latency, samples, 0.99), samples, types);
+        return new Figures(last, submitted, completed, failed, Percentile(latency, samples, 0.50), Percentile(latency, samples, 0.99), samples, types,
+            new Dictionary<string, NameRate>(StringComparer.Ordinal), null, true);
     }
 
     /// <summary>The upper bound of the histogram bucket that holds the given fraction of the samples; null when there are none.</summary>

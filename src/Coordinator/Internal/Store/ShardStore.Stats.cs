@@ -5,7 +5,7 @@ namespace Cluster.Coordinator.Internal.Store;
 
 internal sealed partial class ShardStore
 {
-    /// <summary>Counts a submit batch for the dashboard, in memory: the tasks it stored, and the submit time of the sampled ones.</summary>
+    /// <summary>Counts a submit batch for the dashboard, in memory: the tasks it stored (in all and per name), and the submit time of the sampled ones.</summary>
     private void CountSubmitted(IReadOnlyList<TaskSpec> tasks, List<(int Index, string ExistingTaskId)> refused, List<(int Index, long Queued)> full)
     {
         var stored = tasks.Count - refused.Count - full.Count;
@@ -14,20 +14,35 @@ internal sealed partial class ShardStore
             return;
         }
         stats.AddSubmitted(stored);
-        HashSet<int>? skipped = null;
+        HashSet<int>? skipped = refused.Count + full.Count == 0 ? null : [.. refused.Select(r => r.Index), .. full.Select(f => f.Index)];
         long now = 0;
+        // Per name, a run of one name at a time: a batch usually holds one name or a few.
+        string? name = null;
+        long count = 0;
         for (var i = 0; i < tasks.Count; i++)
         {
-            if (!ClusterStats.Sampled(tasks[i].Id))
+            if (skipped?.Contains(i) == true)
             {
                 continue;
             }
-            skipped ??= [.. refused.Select(r => r.Index), .. full.Select(f => f.Index)];
-            if (!skipped.Contains(i))
+            if (!string.Equals(tasks[i].Name, name, StringComparison.Ordinal))
+            {
+                if (count > 0)
+                {
+                    stats.AddSubmitted(name!, count);
+                }
+                (name, count) = (tasks[i].Name, 0);
+            }
+            count++;
+            if (ClusterStats.Sampled(tasks[i].Id))
             {
                 now = now == 0 ? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() : now;
                 stats.AddSample(tasks[i].Id, now, finished: false);
             }
+        }
+        if (count > 0)
+        {
+            stats.AddSubmitted(name!, count);
         }
     }
 
@@ -76,7 +91,7 @@ internal sealed partial class ShardStore
     public async Task<IReadOnlyList<string>> WriteStatsAsync(ClusterStats.Taken taken, DateTimeOffset second)
     {
         var unix = second.ToUnixTimeSeconds();
-        var args = new List<RedisValue>(9 + taken.FailureTypes.Count * 2 + (taken.SubmittedSamples.Count + taken.FinishedSamples.Count) * 2)
+        var args = new List<RedisValue>(10 + taken.FailureTypes.Count * 2 + taken.Names.Count * 5 + (taken.SubmittedSamples.Count + taken.FinishedSamples.Count) * 2)
         {
             (int)(unix % 10), StatsScript.KeepSeconds, second.ToUnixTimeMilliseconds(), taken.Submitted, taken.Completed, taken.Failed, taken.FailureTypes.Count,
         };
@@ -84,6 +99,15 @@ internal sealed partial class ShardStore
         {
             args.Add(type);
             args.Add(count);
+        }
+        args.Add(taken.Names.Count);
+        foreach (var name in taken.Names)
+        {
+            args.Add(name.Name);
+            args.Add(name.In);
+            args.Add(name.Out);
+            args.Add(name.Runs);
+            args.Add(name.RunMicros);
         }
         args.Add(taken.SubmittedSamples.Count);
         foreach (var (id, ms) in taken.SubmittedSamples.Concat(taken.FinishedSamples))

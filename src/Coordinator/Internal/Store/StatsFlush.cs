@@ -9,7 +9,8 @@ namespace Cluster.Coordinator.Internal.Store;
 /// second, just after each whole second of its clock, into that second's bucket: one script call a
 /// second while tasks move, none while nothing happens. A finished sample whose submit time was not
 /// in the store yet (submitted through another coordinator, which writes it at its own next second)
-/// is tried once more at the next flush.
+/// is tried once more at the next flush. The runs that ended are counted per task name from the
+/// coordinator's meter while this loop runs (<see cref="ClusterStats.ListenToRuns"/>).
 /// </summary>
 internal sealed partial class StatsFlush(IServiceProvider services, ILogger<StatsFlush> logger) : BackgroundService
 {
@@ -17,35 +18,45 @@ internal sealed partial class StatsFlush(IServiceProvider services, ILogger<Stat
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         List<(string Id, long Ms)> again = [];
-        while (!stoppingToken.IsCancellationRequested)
+        IDisposable? listening = null;
+        try
         {
-            var now = DateTimeOffset.UtcNow;
-            // Just past the next whole second: what was counted since belongs to the second that ended.
-            await Task.Delay(TimeSpan.FromMilliseconds(1050 - now.Millisecond), stoppingToken).ConfigureAwait(false);
-            var second = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1);
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                // Taken here, not at construction: a hosted coordinator's store connects as the host starts.
-                var store = services.GetRequiredService<TaskStore>();
-                var taken = store.Stats.Take();
-                if (again.Count > 0)
+                var now = DateTimeOffset.UtcNow;
+                // Just past the next whole second: what was counted since belongs to the second that ended.
+                await Task.Delay(TimeSpan.FromMilliseconds(1050 - now.Millisecond), stoppingToken).ConfigureAwait(false);
+                var second = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 1);
+                try
                 {
-                    taken = taken with { FinishedSamples = [.. taken.FinishedSamples, .. again] };
+                    // Taken here, not at construction: a hosted coordinator's store connects as the host starts.
+                    var store = services.GetRequiredService<TaskStore>();
+                    listening ??= store.Stats.ListenToRuns();
+                    var taken = store.Stats.Take();
+                    if (again.Count > 0)
+                    {
+                        taken = taken with { FinishedSamples = [.. taken.FinishedSamples, .. again] };
+                    }
+                    if (taken.Empty)
+                    {
+                        again = [];
+                        continue;
+                    }
+                    var retried = again.Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
+                    var missed = (await store.WriteStatsAsync(taken, second).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+                    again = [.. taken.FinishedSamples.Where(s => missed.Contains(s.Id) && !retried.Contains(s.Id))];
                 }
-                if (taken.Empty)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    continue;
+                    // A figure for people: this second's counts are dropped, the next ones are written.
+                    again = [];
+                    LogFlushFailed(e.Message);
                 }
-                var retried = again.Select(a => a.Id).ToHashSet(StringComparer.Ordinal);
-                var missed = (await store.WriteStatsAsync(taken, second).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
-                again = [.. taken.FinishedSamples.Where(s => missed.Contains(s.Id) && !retried.Contains(s.Id))];
             }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // A figure for people: this second's counts are dropped, the next ones are written.
-                again = [];
-                LogFlushFailed(e.Message);
-            }
+        }
+        finally
+        {
+            listening?.Dispose();
         }
     }
 

@@ -8,7 +8,10 @@ namespace Cluster.Coordinator.Internal.Store;
 /// <c>&lt;digit&gt;f</c> the tasks submitted, completed with a value, and runs failed in that second
 /// of the ten (digit 0-9); <c>e:&lt;type&gt;</c> failed runs by error type; <c>l&lt;b&gt;</c> the
 /// sampled tasks that finished with a submit-to-end time in bucket b (milliseconds + 1 in
-/// [2^(b/4), 2^((b+1)/4))).
+/// [2^(b/4), 2^((b+1)/4))); per task name over the ten seconds, <c>i|&lt;name&gt;</c> tasks stored,
+/// <c>o|&lt;name&gt;</c> tasks out (runs that ended their task), <c>r|&lt;name&gt;</c> runs ended and
+/// <c>t|&lt;name&gt;</c> their time in µs, for at most <see cref="ClusterStats.MaxNames"/> names a bucket
+/// (<c>#n</c> counts them; a name that comes later is not kept in that bucket).
 /// </summary>
 internal static class StatsScript
 {
@@ -18,13 +21,13 @@ internal static class StatsScript
     /// <summary>
     /// KEYS: the bucket, the sampled tasks (sorted set id → submitted, Unix ms).
     /// ARGV: second digit, seconds to keep, now (ms), submitted, completed, failed, m, (error type, count) × m,
-    /// k, (id, submitted ms) × k of sampled tasks submitted, then (id, finished ms) of sampled tasks that
+    /// n, (task name, stored, out, runs, run µs) × n, k, (id, submitted ms) × k of sampled tasks submitted, then (id, finished ms) of sampled tasks that
     /// finished: their submit-to-end time goes into the histogram, and they are forgotten. Samples older
     /// than an hour are dropped (a cancelled sampled task never finishes).
     /// Returns the finished ids whose submit time was not found (submitted through a coordinator that
     /// has not written it yet): the caller tries those once more at its next flush.
     /// </summary>
-    public const string Text = """
+    public static readonly string Text = $$"""
         local unpack = table.unpack or unpack
         local B, S = KEYS[1], KEYS[2]
         local d = ARGV[1]
@@ -40,6 +43,28 @@ internal static class StatsScript
         for _ = 1, tonumber(ARGV[7]) do
           add('e:' .. ARGV[i], tonumber(ARGV[i + 1]))
           i = i + 2
+        end
+        local n = tonumber(ARGV[i])
+        i = i + 1
+        if n > 0 then
+          local names = tonumber(redis.call('HGET', B, '#n') or '0')
+          for _ = 1, n do
+            local name = ARGV[i]
+            local known = redis.call('HEXISTS', B, 'i|' .. name) == 1
+            if not known and names < {{ClusterStats.MaxNames}} then
+              names = names + 1
+              redis.call('HSET', B, 'i|' .. name, 0, '#n', names)
+              fresh = true
+              known = true
+            end
+            if known then
+              add('i|' .. name, tonumber(ARGV[i + 1]))
+              add('o|' .. name, tonumber(ARGV[i + 2]))
+              add('r|' .. name, tonumber(ARGV[i + 3]))
+              add('t|' .. name, tonumber(ARGV[i + 4]))
+            end
+            i = i + 5
+          end
         end
         local k = tonumber(ARGV[i])
         i = i + 1

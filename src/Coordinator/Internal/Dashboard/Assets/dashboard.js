@@ -64,7 +64,7 @@
     $("t-submitted").textContent = number(t.submitted);
     $("t-completed").textContent = number(t.completed);
     $("t-failed").textContent = number(t.failed);
-    $("t-run").textContent = t.runMs ? number(t.runMs) + " ms" : "–";
+    $("t-run").textContent = t.runMs === null || t.runMs === undefined ? "–" : ms(t.runMs);
     $("t-latency").textContent = t.latencyP50Ms === null ? "–" : `${ms(t.latencyP50Ms)} / ${ms(t.latencyP99Ms)}`;
     $("t-latency").title = `${number(t.latencySamples)} sampled tasks finished in the last minute`;
 
@@ -94,10 +94,11 @@
       row.dataset.name = q.name;
       cell(row, q.name, "name");
       cell(row, number(q.queued), "n depth");
-      cell(row, number(q["in"]), "n");
-      cell(row, number(q.out), "n");
-      cell(row, number(q.change), "n");
-      const served = cell(row, q.waiting ? "no live worker" : "yes", q.waiting ? "warn" : "");
+      cell(row, number(q["in"]), "n in");
+      cell(row, number(q.out), "n out");
+      cell(row, q.runMs === undefined || q.runMs === null ? "–" : ms(q.runMs), "n run");
+      cell(row, number(q.change), "n change");
+      const served = cell(row, q.waiting ? "no live worker" : "yes", q.waiting ? "served warn" : "served");
       if (q.waiting) served.title = "No live worker handles this name: its tasks wait.";
     });
     fill("workers", state.workers, "workers-empty", (row, w) => {
