@@ -55,8 +55,14 @@ internal static class DashboardJson
             {
                 json.WriteStartObject();
                 json.WriteString("name", queue.Name);
+                // A routing queue other than the default, whose workers are those listening to it.
+                if (queue.Queue is { Length: > 0 } routed && routed != "default")
+                {
+                    json.WriteString("queue", routed);
+                }
                 json.WriteNumber("queued", queue.Queued);
                 json.WriteBoolean("waiting", queue.Waiting);
+                json.WriteBoolean("noListener", queue.NoListener);
                 // The whole cluster's, from the store's counters: a name they lack had none, unless a bucket was
                 // full of names (then its rates are not known).
                 if (figures.Names.TryGetValue(queue.Name, out var rate) || figures.NamesComplete)
@@ -65,7 +71,7 @@ internal static class DashboardJson
                     json.WriteNumber("out", Round(rate.Out));
                     WriteOptional(json, "runMs", rate.MeanRunMs is { } nameRun ? Round(nameRun) : null);
                 }
-                json.WriteNumber("change", Round(changes.GetValueOrDefault(queue.Name)));
+                json.WriteNumber("change", Round(changes.GetValueOrDefault(DashboardRates.Route(queue))));
                 json.WriteEndObject();
             }
             json.WriteEndArray();

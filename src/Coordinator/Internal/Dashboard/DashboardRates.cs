@@ -27,10 +27,15 @@ internal sealed class DashboardRates
         var changes = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var queue in status.Queues)
         {
-            depths[queue.Name] = queue.Queued;
-            changes[queue.Name] = seconds > 0 && _depths.TryGetValue(queue.Name, out var before) ? (queue.Queued - before) / seconds : 0;
+            var route = Route(queue);
+            depths[route] = queue.Queued;
+            changes[route] = seconds > 0 && _depths.TryGetValue(route, out var before) ? (queue.Queued - before) / seconds : 0;
         }
         _depths = depths;
         return changes;
     }
+
+    /// <summary>A status queue's key: its task name, and its routing queue after a '|' when not the default.</summary>
+    public static string Route(QueueStatus queue) =>
+        queue.Queue is { Length: > 0 } routed && routed != "default" ? queue.Name + "|" + routed : queue.Name;
 }

@@ -92,14 +92,15 @@
 
     fill("queues", state.queues, "queues-empty", (row, q) => {
       row.dataset.name = q.name;
-      cell(row, q.name, "name");
+      if (q.queue) row.dataset.queue = q.queue;
+      cell(row, q.queue ? q.name + " (queue " + q.queue + ")" : q.name, "name");
       cell(row, number(q.queued), "n depth");
       cell(row, number(q["in"]), "n in");
       cell(row, number(q.out), "n out");
       cell(row, q.runMs === undefined || q.runMs === null ? "–" : ms(q.runMs), "n run");
       cell(row, number(q.change), "n change");
-      const served = cell(row, q.waiting ? "no live worker" : "yes", q.waiting ? "served warn" : "served");
-      if (q.waiting) served.title = "No live worker handles this name: its tasks wait.";
+      const served = cell(row, q.waiting ? (q.noListener ? "no listener" : "no live worker") : "yes", q.waiting ? "served warn" : "served");
+      if (q.waiting) served.title = q.noListener ? "Workers handle this name, but none listens to its queue: its tasks wait." : "No live worker handles this name: its tasks wait.";
     });
     fill("workers", state.workers, "workers-empty", (row, w) => {
       row.dataset.id = w.id;
