@@ -2,7 +2,9 @@
 
 import itertools
 import json
+import math
 import queue
+import re
 import secrets
 import threading
 import time
@@ -99,6 +101,22 @@ class ClusterFuture(Future):
         return True
 
 
+# A routing queue's name (TaskSpec.queue), and the longest delay the coordinator takes (10 years).
+_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+_MAX_DELAY = 3653 * 86400
+
+
+def _task_spec(future):
+    """The wire's TaskSpec of a future to send: priority is sent only when set, as proto3 optional."""
+    priority, queue, not_before = getattr(future, "_order", (None, None, 0))
+    spec = pb.TaskSpec(id=future.task_id, name=future.name, args=future._payload, chunked=future._chunked,
+                       policy=future._policy, idempotency_key=future._idempotency_key or "", queue=queue or "",
+                       not_before_unix_ms=not_before)
+    if priority is not None:
+        spec.priority = priority
+    return spec
+
+
 class ClusterExecutor(Executor):
     """Runs tasks by name on the cluster's workers, as concurrent.futures runs functions.
 
@@ -167,20 +185,32 @@ class ClusterExecutor(Executor):
         return self._enqueue(name, to_json(name, list(args)), chunked=False)
 
     def submit_with(self, name, /, *args, idempotency_key=None, max_attempts=0, retry_on=(), backoff=0.0,
-                    backoff_max=0.0, soft_timeout=0.0, hard_timeout=0.0, max_lost_runs=0):
+                    backoff_max=0.0, soft_timeout=0.0, hard_timeout=0.0, max_lost_runs=0, priority=None, queue=None,
+                    delay=None):
         """submit() with a policy for this task alone (zero keeps what its worker registered): at most
         `max_attempts` runs that raise a type named in `retry_on` ("*" for any), `backoff` seconds
         before the first retry (doubled up to `backoff_max`), `soft_timeout`/`hard_timeout` seconds,
         `max_lost_runs`. With `idempotency_key`, a second task with the key (within the coordinator's
         retention) is not created: its future fails with TaskRejectedError, code AlreadyExists, whose
-        `existing_task_id` names the first."""
+        `existing_task_id` names the first. `priority` (0 lowest to 9 highest, default 5) orders the
+        ready tasks of the name and queue; `queue` (default "default") sends the task only to workers
+        listening to that queue; `delay` (seconds) runs it no earlier than that long after the
+        coordinator stores it, by the store's clock."""
         require_identifier("task name", name)
         if idempotency_key is not None:
             require_identifier("idempotency key", idempotency_key)
+        if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 9):
+            raise ValueError(f"priority must be 0 (lowest) to 9 (highest), not {priority!r}")
+        if queue is not None and not _QUEUE_NAME.match(queue if isinstance(queue, str) else ""):
+            raise ValueError(f"queue {queue!r} is not a queue name: 1 to 64 letters, digits or _ . -")
+        if delay is not None and (isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= _MAX_DELAY):
+            raise ValueError(f"delay must be 0 to {_MAX_DELAY} seconds, not {delay!r}")
         policy = retry_policy(max_attempts, retry_on, backoff, backoff_max, soft_timeout, hard_timeout, max_lost_runs)
-        return self._enqueue(name, to_json(name, list(args)), chunked=False, policy=policy, idempotency_key=idempotency_key)
+        future = self._enqueue(name, to_json(name, list(args)), chunked=False, policy=policy, idempotency_key=idempotency_key,
+                               order=(priority, queue, -math.ceil(delay * 1000) if delay else 0))
+        return future
 
-    def _enqueue(self, name, payload, chunked, policy=None, idempotency_key=None):
+    def _enqueue(self, name, payload, chunked, policy=None, idempotency_key=None, order=(None, None, 0)):
         if len(payload) > MAX_PAYLOAD_BYTES:
             raise ValueError(f"the arguments of task '{name}' are {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
         with self._lock:
@@ -190,6 +220,7 @@ class ClusterExecutor(Executor):
             future = ClusterFuture(self, task_id, name, payload, chunked)
             future._policy = policy
             future._idempotency_key = idempotency_key
+            future._order = order
             self._futures[task_id] = future
         self._submits.put(future)
         return future
@@ -273,8 +304,7 @@ class ClusterExecutor(Executor):
         while batch:
             attempt += 1
             request = pb.SubmitRequest(session=self.session, tasks=[
-                pb.TaskSpec(id=f.task_id, name=f.name, args=f._payload, chunked=f._chunked, policy=f._policy,
-                            idempotency_key=f._idempotency_key or "") for f in batch])
+                _task_spec(f) for f in batch])
             self.submit_calls += 1
             try:
                 reply = self._stub.Submit(request, metadata=self._metadata, timeout=_CALL_TIMEOUT)

@@ -176,6 +176,16 @@ class ClientTests(unittest.TestCase):
         self.assertEqual("AlreadyExists", raised.exception.code)
         self.assertEqual(first.task_id, raised.exception.existing_task_id)
 
+    def test_a_delay_a_priority_and_a_queue_travel_with_the_task(self):
+        # clock returns when it started on its worker (Unix ms); the store's clock runs the delay.
+        submitted = time.time() * 1000
+        started = self.executor.submit_with("clock", delay=1.0, priority=9).result(LONG)["startedUnixMs"]
+        self.assertGreaterEqual(started - submitted, 1000)
+        self.assertEqual(3, self.executor.submit_with("add", 1, 2, queue="default", priority=0).result(LONG))
+        for bad in ({"priority": 10}, {"priority": "9"}, {"queue": "no spaces"}, {"delay": -1}):
+            with self.assertRaises(ValueError, msg=str(bad)):
+                self.executor.submit_with("add", 1, 2, **bad)
+
     def test_submits_made_together_travel_in_few_calls(self):
         executor = self.Executor(self.address, token=cluster_token())
         try:

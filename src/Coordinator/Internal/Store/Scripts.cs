@@ -927,6 +927,17 @@ internal static class Scripts
         return #ids
         """);
 
+    /// KEYS: a queue key. Returns how many ids it holds, tombstones included, in one step: the key is a
+    /// list or a sorted set (see the enqueue function), and a submit may turn one into the other
+    /// between two separate reads.
+    public static readonly Script QueueLength = new("queue-length", """
+        local form = redis.call('TYPE', KEYS[1])
+        if type(form) == 'table' then form = form['ok'] end
+        if form == 'list' then return redis.call('LLEN', KEYS[1]) end
+        if form == 'zset' then return redis.call('ZCARD', KEYS[1]) end
+        return 0
+        """);
+
     /// KEYS: names, name policies, the route's queue, headers.
     /// ARGV: route (a task name, or "name|queue").
     /// Forgets a route whose queue holds no task, only tombstones (ids without a header), and

@@ -49,7 +49,7 @@ internal sealed partial class ShardStore
         {
             var route = routes[i];
             var (name, queue) = Routes.Split(route);
-            var length = await QueueLengthAsync(keys.Queue(route)).ConfigureAwait(false);
+            var length = (long)await Scripts.QueueLength.RunAsync(_db, [keys.Queue(route)], []).ConfigureAwait(false);
             // Cancelled tasks stay in the queue as tombstones until leasing skips them: not queued.
             var queued = Math.Max(0, length - (tombstones[i].TryParse(out long t) ? Math.Max(0, t) : 0));
             var unlistened = handled.Contains(name) && !served.Contains(route);
@@ -64,14 +64,6 @@ internal sealed partial class ShardStore
         reply.Store = StoreDescription();
         return reply;
     }
-
-    /// <summary>How many ids a queue key holds: a list while one session's plain tasks wait, else a sorted set (see the enqueue function in <see cref="Scripts"/>).</summary>
-    private async Task<long> QueueLengthAsync(RedisKey queue) => await _db.KeyTypeAsync(queue).ConfigureAwait(false) switch
-    {
-        RedisType.List => await _db.ListLengthAsync(queue).ConfigureAwait(false),
-        RedisType.SortedSet => await _db.SortedSetLengthAsync(queue).ConfigureAwait(false),
-        _ => 0,
-    };
 
     /// <summary>"embedded Garnet at host:port", "redis host:port (server x.y.z)" or "redis cluster of N masters: host:port, ... (server x.y.z)".</summary>
     private string StoreDescription()
