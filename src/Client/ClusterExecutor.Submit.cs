@@ -66,7 +66,7 @@ public sealed partial class ClusterExecutor
     {
         foreach (var input in future.Inputs)
         {
-            while (!input.Accepted && !input.Done)
+            while (!input.Stored)
             {
                 await input.AnsweredTask.ConfigureAwait(false);
             }

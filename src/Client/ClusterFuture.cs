@@ -56,6 +56,12 @@ public abstract class ClusterFuture
     /// <summary>The futures among its arguments (inputs whose results the store puts in their places); empty when none.</summary>
     internal IReadOnlyList<ClusterFuture> Inputs { get; init; } = [];
 
+    /// <summary>
+    /// As far as this process knows, the store has the task, or had it: a coordinator answered its
+    /// submit, it is done, or it was attached (submitted elsewhere).
+    /// </summary>
+    internal bool Stored => AnySession || Accepted || Done;
+
     /// <summary>Completes when a coordinator has answered this future's submit (stored or refused), or it is done.</summary>
     internal Task AnsweredTask => Volatile.Read(ref _answered).Task;
 

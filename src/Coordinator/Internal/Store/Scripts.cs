@@ -448,7 +448,7 @@ internal static class Scripts
         end
         each_chunk('SREM', KEYS[8], released)
         -- tasks waiting for these as inputs take their results, or end with them (GraphScripts)
-        local ready, ended = 0, 0
+        local graph_ready, graph_ended = 0, 0
         if redis.call('HLEN', P) > 0 then
           local y = 0
           for i = 5 + ns, #ARGV, 6 do
@@ -459,11 +459,11 @@ internal static class Scripts
               local kind, what = outcome_of(ARGV[i + 3])
               if codes[y] == 'd' then what = 'it was dead-lettered; its last error: ' .. what end
               input_done(g, ARGV[i], kind, what)
-              ready, ended = ready + g.ready, ended + g.ended
+              graph_ready, graph_ended = graph_ready + g.ready, graph_ended + g.ended
             end
           end
         end
-        local delivered = { accepted, stale, retrying, dead, table.concat(codes), ready, ended }
+        local delivered = { accepted, stale, retrying, dead, table.concat(codes), graph_ready, graph_ended }
         for si, list in pairs(outboxes) do
           -- one sequence range and one ZADD per session and batch
           local n = math.floor(#list / 2)
