@@ -344,7 +344,7 @@ internal sealed partial class TasksService(TaskStore store, Notifier notifier, C
         }
         var reply = new AttachReply
         {
-            State = pending.State switch { 'l' => "running", 'r' => "retrying", 'd' => "delayed", _ => "queued" },
+            State = pending.State switch { 'l' => "running", 'r' => "retrying", 'd' => "delayed", 'w' => "waiting", _ => "queued" },
             Name = pending.Name,
             Attempt = pending.Attempt,
             Worker = pending.Worker,
