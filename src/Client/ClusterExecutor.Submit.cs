@@ -142,9 +142,9 @@ public sealed partial class ClusterExecutor
         {
             var spec = new TaskSpec { Id = future.Id, Name = future.Name, Args = UnsafeByteOperations.UnsafeWrap(future.Args), Chunked = future.Chunked, Policy = future.Policy.ToWire(), IdempotencyKey = future.IdempotencyKey ?? string.Empty, NotBeforeUnixMs = future.NotBefore };
             future.Trace?.Stamp(spec);
-            foreach (var input in future.Inputs)
+            if (future.Inputs.Count > 0)
             {
-                spec.Inputs.Add(input.Id);
+                spec.Inputs.AddRange(future.Inputs.Select(static input => input.Id));
             }
             request.Tasks.Add(spec);
         }

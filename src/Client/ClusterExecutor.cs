@@ -256,7 +256,7 @@ public sealed partial class ClusterExecutor : IClusterExecutor
         };
         HopTrace.Mark("client.submit", id);
         _futures[id] = future;
-        if (submit.Inputs.Any(input => !input.Stored))
+        if (submit.Inputs.Count > 0 && submit.Inputs.Any(input => !input.Stored))
         {
             // The store must know its inputs: it is sent once a coordinator has answered theirs.
             _ = SendAfterInputsAsync(future);

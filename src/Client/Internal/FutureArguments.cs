@@ -12,6 +12,10 @@ namespace Cluster.Client.Internal;
 /// </summary>
 internal sealed class FutureArguments : JsonConverter<ClusterFuture>
 {
+    // Set while this thread writes a submit's arguments; the list only once a future is among them.
+    [ThreadStatic]
+    private static bool t_writing;
+
     [ThreadStatic]
     private static List<ClusterFuture>? t_inputs;
 
@@ -24,16 +28,17 @@ internal sealed class FutureArguments : JsonConverter<ClusterFuture>
     /// <summary>Writes <paramref name="args"/> as JSON; <paramref name="inputs"/> are the futures among them, in placeholder order (empty: none).</summary>
     public static byte[] Write(object args, out IReadOnlyList<ClusterFuture> inputs)
     {
-        var collected = new List<ClusterFuture>();
-        t_inputs = collected;
+        t_writing = true;
+        t_inputs = null;
         try
         {
             var json = JsonSerializer.SerializeToUtf8Bytes(args, args.GetType(), Options);
-            inputs = collected;
+            inputs = (IReadOnlyList<ClusterFuture>?)t_inputs ?? [];
             return json;
         }
         finally
         {
+            t_writing = false;
             t_inputs = null;
         }
     }
@@ -48,7 +53,11 @@ internal sealed class FutureArguments : JsonConverter<ClusterFuture>
     /// <inheritdoc/>
     public override void Write(Utf8JsonWriter writer, ClusterFuture value, JsonSerializerOptions options)
     {
-        var inputs = t_inputs ?? throw new NotSupportedException("A ClusterFuture can be written as JSON only among the arguments of a submit.");
+        if (!t_writing)
+        {
+            throw new NotSupportedException("A ClusterFuture can be written as JSON only among the arguments of a submit.");
+        }
+        var inputs = t_inputs ??= [];
         var k = inputs.IndexOf(value);
         if (k < 0)
         {
