@@ -379,6 +379,11 @@ internal sealed partial class TasksService(TaskStore store, Notifier notifier, C
         foreach (var completion in batch.Completions)
         {
             completion.TaskId = scope.Out(completion.TaskId);
+            if (scope.IsScoped && completion.Error is { Type: GraphScripts.DependencyFailed } error)
+            {
+                // It names its input as kept (scoped): the caller knows the id unscoped.
+                error.Message = error.Message.Replace(scope.In(string.Empty), string.Empty, StringComparison.Ordinal);
+            }
         }
         foreach (var e in batch.Events)
         {
