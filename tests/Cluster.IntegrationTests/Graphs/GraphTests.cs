@@ -1,4 +1,5 @@
 using Cluster.Client;
+using Cluster.Contracts;
 using Cluster.IntegrationTests.Futures;
 using Cluster.IntegrationTests.Infrastructure;
 using Cluster.IntegrationTests.Python;
@@ -58,6 +59,24 @@ public abstract class GraphTests<TFixture>(TFixture cluster) where TFixture : Cl
         Assert.Equal(middle.Id, second.InputTaskId);
         Assert.StartsWith("Cluster.DependencyFailed: input task " + failing.Id + " failed: System.InvalidOperationException: broken input", second.InputError, StringComparison.Ordinal);
         Assert.Null(middle.WorkerId);
+    }
+
+    [SkippableFact]
+    public async Task DeadLetteredInput_FailsItsDependent_SayingSo()
+    {
+        cluster.Require();
+        await using var executor = cluster.NewExecutor();
+        var failures = executor.Submit<int>("add", 2, 3);
+        // Fails on each of its 2 attempts (it would succeed on the 6th): then it is dead-lettered.
+        var input = executor.Submit<int>(new TaskPolicy { MaxAttempts = 2, RetryOn = ["System.IO.IOException"], Backoff = TimeSpan.FromMilliseconds(50) }, "flaky", failures);
+        var dependent = executor.Submit<long>("add", input, 1);
+
+        var lettered = await Assert.ThrowsAsync<RemoteTaskException>(() => input.WithTimeout());
+        var error = await Assert.ThrowsAsync<DependencyFailedException>(() => dependent.WithTimeout());
+
+        Assert.True(lettered.DeadLettered);
+        Assert.Equal(input.Id, error.InputTaskId);
+        Assert.StartsWith("it was dead-lettered; its last error: System.IO.IOException: flaky", error.InputError, StringComparison.Ordinal);
     }
 
     [SkippableFact]
