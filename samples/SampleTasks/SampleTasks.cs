@@ -15,6 +15,8 @@ public sealed class SampleTasks : ITaskModule
         tasks.Register("echo", (JsonElement x) => x);
         // Checked: a sum past long's range fails with an OverflowException instead of wrapping around.
         tasks.Register("add", (long a, long b) => checked(a + b));
+        // The fan-in of a graph: the results of many tasks, passed as futures, summed.
+        tasks.Register("sum", (long[] values) => values.Sum(v => v));
         tasks.Handle(MathTasks.Fib, Fib);
         tasks.Register("spin", (int ms, CancellationToken cancellationToken) => Spin(ms, cancellationToken));
         tasks.Register("sleep", SleepAsync);

@@ -53,6 +53,31 @@ public sealed partial class ClusterExecutor
         }
     }
 
+    /// <summary>How many Submit calls this executor has made (each carries a batch of tasks).</summary>
+    internal long SubmitCalls => Interlocked.Read(ref _submitCalls);
+
+    private long _submitCalls;
+
+    /// <summary>
+    /// Queues <paramref name="future"/> for sending once a coordinator has answered the submit of each
+    /// of its inputs (the store must know them; a dependent never overtakes its inputs in another call).
+    /// </summary>
+    private async Task SendAfterInputsAsync(ClusterFuture future)
+    {
+        foreach (var input in future.Inputs)
+        {
+            while (!input.Stored)
+            {
+                await input.AnsweredTask.ConfigureAwait(false);
+            }
+        }
+        if (!_submits.Writer.TryWrite(future))
+        {
+            ReturnPendingBytes(future);
+            future.Resolve(error: new InvalidOperationException($"Task {future.Id} was not sent: the executor was shut down before its inputs were accepted."));
+        }
+    }
+
     /// <summary>
     /// Sends one batch until a coordinator answers, moving on to the next coordinator when one is
     /// unavailable; a task no coordinator has taken within UnavailableTimeout fails its future.
@@ -71,6 +96,7 @@ public sealed partial class ClusterExecutor
                 try
                 {
                     HopTrace.MarkEach("client.send", batch, static f => f.Id);
+                    Interlocked.Increment(ref _submitCalls);
                     var reply = await client.SubmitAsync(Request(batch), deadline: AttemptDeadline(batch)).ConfigureAwait(false);
                     Answered(batch, reply, attempt);
                     return;
@@ -120,6 +146,10 @@ public sealed partial class ClusterExecutor
                 spec.Priority = future.Priority;
             }
             future.Trace?.Stamp(spec);
+            if (future.Inputs.Count > 0)
+            {
+                spec.Inputs.AddRange(future.Inputs.Select(static input => input.Id));
+            }
             request.Tasks.Add(spec);
         }
         return request;

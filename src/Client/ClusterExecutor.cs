@@ -231,9 +231,10 @@ public sealed partial class ClusterExecutor : IClusterExecutor
         ThrowIfShutDown();
         TaskNames.Require(task);
         byte[] json;
+        IReadOnlyList<ClusterFuture> inputs;
         try
         {
-            json = JsonSerializer.SerializeToUtf8Bytes(args, args.GetType(), ClusterJson.Options);
+            json = FutureArguments.Write(args, out inputs);
         }
         catch (NotSupportedException e)
         {
@@ -241,11 +242,16 @@ public sealed partial class ClusterExecutor : IClusterExecutor
         }
         var cost = json.Length + task.Length + TaskOverheadBytes;
         _pending.Take(cost);
-        return new PreparedSubmit(json, cost);
+        return new PreparedSubmit(json, cost, inputs);
     }
 
     private ClusterFuture<TResult> Enqueue<TResult>(string task, PreparedSubmit submit, bool chunked, TaskPolicy? policy, string? idempotencyKey, SubmitOptions? order = null, long notBefore = 0)
     {
+        if (submit.Inputs.Count > 0 && (idempotencyKey is not null || notBefore != 0))
+        {
+            _pending.Return(submit.Cost);
+            throw new ArgumentException($"Task '{task}' takes futures among its arguments: it runs when they have finished, so it can have neither an idempotency key nor a delay or time to run at.");
+        }
         var id = TaskIdPrefix + "." + Interlocked.Increment(ref _sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var future = new ClusterFuture<TResult>(this, id, task, chunked, policy)
         {
@@ -256,9 +262,16 @@ public sealed partial class ClusterExecutor : IClusterExecutor
             Args = submit.Json,
             PendingBytes = submit.Cost,
             Trace = Internal.Telemetry.FutureTrace.Begin(id, task),
+            Inputs = submit.Inputs,
         };
         HopTrace.Mark("client.submit", id);
         _futures[id] = future;
+        if (submit.Inputs.Count > 0 && submit.Inputs.Any(input => !input.Stored))
+        {
+            // The store must know its inputs: it is sent once a coordinator has answered theirs.
+            _ = SendAfterInputsAsync(future);
+            return future;
+        }
         // Shut down while this submit waited for room, or between the check and here.
         if (Volatile.Read(ref _shutdown) != 0 || !_submits.Writer.TryWrite(future))
         {

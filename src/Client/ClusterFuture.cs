@@ -58,6 +58,18 @@ public abstract class ClusterFuture
     /// <summary>Its submit span, trace context and submit time; null when nothing traces or measures it.</summary>
     internal Internal.Telemetry.FutureTrace? Trace { get; init; }
 
+    /// <summary>The futures among its arguments (inputs whose results the store puts in their places); empty when none.</summary>
+    internal IReadOnlyList<ClusterFuture> Inputs { get; init; } = [];
+
+    /// <summary>
+    /// As far as this process knows, the store has the task, or had it: a coordinator answered its
+    /// submit, it is done, or it was attached (submitted elsewhere).
+    /// </summary>
+    internal bool Stored => AnySession || Accepted || Done;
+
+    /// <summary>Completes when a coordinator has answered this future's submit (stored or refused), or it is done.</summary>
+    internal Task AnsweredTask => Volatile.Read(ref _answered).Task;
+
     /// <summary>The JSON arguments, until a coordinator has accepted the task.</summary>
     internal ReadOnlyMemory<byte> Args { get; set; }
 
@@ -283,6 +295,7 @@ public abstract class ClusterFuture
     private bool ResolveOutcome(Completion completion) => completion.OutcomeCase switch
     {
         Completion.OutcomeOneofCase.Result => Resolve(result: completion.Result.Memory),
+        Completion.OutcomeOneofCase.Error when completion.Error.Type == DependencyFailedException.RemoteTypeName => Resolve(error: new DependencyFailedException(Id, completion.Error.Message)),
         Completion.OutcomeOneofCase.Error => Resolve(error: new RemoteTaskException(Id, completion.Error.Type, completion.Error.Message, completion.Error.StackTrace, completion.Error.Attempt,
             completion.DeadLettered, [.. completion.Attempts.Select(a => new RemoteTaskException(Id, a.Type, a.Message, a.StackTrace, a.Attempt))])),
         Completion.OutcomeOneofCase.Cancelled => Resolve(cancelled: true),

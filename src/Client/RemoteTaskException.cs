@@ -1,7 +1,7 @@
 namespace Cluster.Client;
 
 /// <summary>A task's handler threw: the remote exception's type, message and stack trace.</summary>
-public sealed class RemoteTaskException : Exception
+public class RemoteTaskException : Exception
 {
     /// <summary>The error of one attempt of a task that was not dead-lettered.</summary>
     /// <param name="taskId">The task's id.</param>

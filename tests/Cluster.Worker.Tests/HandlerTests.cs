@@ -116,7 +116,7 @@ public sealed class HandlerTests
     {
         var registry = new TaskRegistry().AddAssembly(typeof(SampleTasks.SampleTasks).Assembly.Location);
 
-        Assert.Equal(["add", "clock", "crash", "echo", "fail", "fib", "flaky", "hang", "progress", "queue.consume", "queue.hold", "queue.produce", "sleep", "spin", "throttled", "whoami", "whoami_async"], registry.Names.Order(StringComparer.Ordinal));
+        Assert.Equal(["add", "clock", "crash", "echo", "fail", "fib", "flaky", "hang", "progress", "queue.consume", "queue.hold", "queue.produce", "sleep", "spin", "sum", "throttled", "whoami", "whoami_async"], registry.Names.Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -1,4 +1,4 @@
 namespace Cluster.Client.Internal;
 
-/// <summary>A submit's arguments as JSON, and the bytes it holds of the bound on unaccepted submits.</summary>
-internal readonly record struct PreparedSubmit(byte[] Json, int Cost);
+/// <summary>A submit's arguments as JSON, the bytes it holds of the bound on unaccepted submits, and the futures among its arguments.</summary>
+internal readonly record struct PreparedSubmit(byte[] Json, int Cost, IReadOnlyList<ClusterFuture> Inputs);

@@ -94,6 +94,39 @@ internal static partial class Validation
         }
     }
 
+    /// <summary>The most inputs (futures among its arguments) one task may take.</summary>
+    public const int MaxInputs = 10_000;
+
+    /// <summary>Null when a task's inputs (futures among its arguments) are valid; else what is wrong with them.</summary>
+    public static string? Inputs(Protocol.V1.TaskSpec task)
+    {
+        if (task.Inputs.Count > MaxInputs)
+        {
+            return $"task '{task.Id}' takes {task.Inputs.Count} inputs; the limit is {MaxInputs}.";
+        }
+        if (task.IdempotencyKey.Length > 0 || task.NotBeforeUnixMs != 0)
+        {
+            return $"task '{task.Id}' takes inputs: it can have neither an idempotency key nor a time to run at (it runs when its inputs have finished).";
+        }
+        var seen = new HashSet<string>(task.Inputs.Count, StringComparer.Ordinal);
+        foreach (var input in task.Inputs)
+        {
+            if (Identifier("input task id", input) is { } problem)
+            {
+                return problem;
+            }
+            if (input == task.Id)
+            {
+                return $"task '{task.Id}' names itself among its inputs.";
+            }
+            if (!seen.Add(input))
+            {
+                return $"task '{task.Id}' names input '{input}' twice; each input is listed once (its placeholder may appear any number of times).";
+            }
+        }
+        return null;
+    }
+
     /// <summary>The longest delay a task may have (10 years), and the latest time (the end of year 9999).</summary>
     public static readonly TimeSpan MaxDelay = TimeSpan.FromDays(3653);
     private static readonly long MaxNotBefore = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();

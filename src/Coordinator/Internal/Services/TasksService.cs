@@ -13,7 +13,7 @@ namespace Cluster.Coordinator.Internal.Services;
 /// (<see cref="Scope"/>) before it reaches the store or the notifier, and every id sent back loses
 /// that scope again, so an identity reaches only its own namespace, whatever ids it names.
 /// </summary>
-internal sealed class TasksService(TaskStore store, Notifier notifier, CoordinatorOptions options, Telemetry.CoordinatorMetrics metrics) : Protocol.V1.Tasks.TasksBase
+internal sealed partial class TasksService(TaskStore store, Notifier notifier, CoordinatorOptions options, Telemetry.CoordinatorMetrics metrics) : Protocol.V1.Tasks.TasksBase
 {
     private const int CompletionBatchSize = 1024;
     // A batch of more task names than this waits in the queues (one worker rarely runs them all).
@@ -40,6 +40,7 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                 ?? Policies.Problem(task.Policy)
                 ?? (task.IdempotencyKey.Length > 0 ? Validation.Identifier("idempotency key", task.IdempotencyKey) : null)
                 ?? (task.NotBeforeUnixMs != 0 ? Validation.NotBefore(task.Name, task.NotBeforeUnixMs) : null)
+                ?? (task.Inputs.Count > 0 ? Validation.Inputs(task) : null)
                 ?? Telemetry.StoredTrace.Problem(task)
                 ?? Validation.Order(task);
             if (problem is null)
@@ -65,9 +66,15 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                     {
                         task.IdempotencyKey = scope.In(task.IdempotencyKey);
                     }
+                    for (var j = 0; j < task.Inputs.Count; j++)
+                    {
+                        task.Inputs[j] = scope.In(task.Inputs[j]);
+                    }
                 }
             }
-            var outcome = await StoreAsync(scope.In(request.Session), valid).ConfigureAwait(false);
+            // Tasks that take futures as arguments are stored after the others: their inputs may be among them.
+            var graph = TakeGraphTasks(valid, positions);
+            var outcome = valid.Count > 0 ? await StoreAsync(scope.In(request.Session), valid).ConfigureAwait(false) : new SubmitOutcome([], []);
             metrics.Submitted(valid, outcome);
             foreach (var (index, queued) in outcome.Full)
             {
@@ -95,6 +102,10 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
                         ? $"idempotency key '{scope.Out(task.IdempotencyKey)}' belongs to task '{existing}'; no second task was created."
                         : $"task id '{id}' is already in use.",
                 });
+            }
+            if (graph is not null)
+            {
+                await SubmitGraphAsync(scope, scope.In(request.Session), graph, reply).ConfigureAwait(false);
             }
         }
         return reply;
@@ -336,7 +347,7 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
         }
         var reply = new AttachReply
         {
-            State = pending.State switch { 'l' => "running", 'r' => "retrying", 'd' => "delayed", _ => "queued" },
+            State = pending.State switch { 'l' => "running", 'r' => "retrying", 'd' => "delayed", 'w' => "waiting", _ => "queued" },
             Name = pending.Name,
             Attempt = pending.Attempt,
             Worker = pending.Worker,
@@ -371,6 +382,11 @@ internal sealed class TasksService(TaskStore store, Notifier notifier, Coordinat
         foreach (var completion in batch.Completions)
         {
             completion.TaskId = scope.Out(completion.TaskId);
+            if (scope.IsScoped && completion.Error is { Type: GraphScripts.DependencyFailed } error)
+            {
+                // It names its input as kept (scoped): the caller knows the id unscoped.
+                error.Message = error.Message.Replace(scope.In(string.Empty), string.Empty, StringComparison.Ordinal);
+            }
         }
         foreach (var e in batch.Events)
         {

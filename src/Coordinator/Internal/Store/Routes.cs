@@ -32,11 +32,8 @@ internal static class Routes
     /// </summary>
     public static string Entry(TaskSpec task)
     {
-        var priority = Priority(task);
-        var queue = task.Queue == DefaultQueue ? string.Empty : task.Queue;
-        return queue.Length == 0 && priority == DefaultPriority
-            ? task.Name
-            : string.Create(CultureInfo.InvariantCulture, $"{task.Name}|{queue}|{priority}");
+        var order = Order(task);
+        return order.Length == 0 ? task.Name : task.Name + "|" + order;
     }
 
     /// <summary>The task name and queue ("default" for the default one) of a route.</summary>
@@ -62,5 +59,15 @@ internal static class Routes
     {
         IEnumerable<string> listened = queues.Count == 0 ? [DefaultQueue] : queues;
         return names.SelectMany(n => listened.Select(q => Of(n, q))).Distinct(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>What a task of another queue or priority keeps under "&lt;id&gt; o" in the policies hash, "queue|priority" (queue "" for the default); "" for the default queue and priority 5.</summary>
+    public static string Order(TaskSpec task)
+    {
+        var priority = Priority(task);
+        var queue = task.Queue == DefaultQueue ? string.Empty : task.Queue;
+        return queue.Length == 0 && priority == DefaultPriority
+            ? string.Empty
+            : string.Create(CultureInfo.InvariantCulture, $"{queue}|{priority}");
     }
 }

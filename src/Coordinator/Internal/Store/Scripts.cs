@@ -17,7 +17,7 @@ namespace Cluster.Coordinator.Internal.Store;
 /// </remarks>
 internal static class Scripts
 {
-    private const string Prelude = """
+    internal const string Prelude = """
         local unpack = table.unpack or unpack
         local H, A, P, NP, E, D, DEAD = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
         -- maxAttempts|maxLostRuns|backoffMs|backoffMaxMs|softTimeoutMs|hardTimeoutMs|retryOn
@@ -61,11 +61,12 @@ internal static class Scripts
           if p.retryOn == '*' then return true end
           return string.find(',' .. p.retryOn .. ',', ',' .. errtype .. ',', 1, true) ~= nil
         end
-        -- A traced task keeps its trace context in the policies hash under "<id> t" (no id holds a space).
+        -- A traced task keeps its trace context in the policies hash under "<id> t" (no id holds a space),
+        -- a task waiting for its inputs their count and ids under "<id> w" (GraphScripts).
         local function forget(id)
           redis.call('HDEL', H, id)
           redis.call('HDEL', A, id)
-          redis.call('HDEL', P, id, id .. ' t', id .. ' o')
+          redis.call('HDEL', P, id, id .. ' t', id .. ' o', id .. ' w')
           redis.call('HDEL', E, id)
         end
         local function add_error(id, json)
@@ -587,9 +588,10 @@ internal static class Scripts
     /// ARGV: worker, retention seconds, jitter (0..1), number of sessions, session 1..n, then per result
     /// (id, attempt, session index, completion, error type or '', error JSON or '').
     /// Returns (accepted, stale, retrying, dead-lettered, what became of each result: one letter per
-    /// result, c committed, r retrying, d dead-lettered, s stale), then (result index, sequence number)
+    /// result, c committed, r retrying, d dead-lettered, s stale, tasks waiting for these that became due,
+    /// tasks waiting for these that ended with them (<see cref="GraphScripts"/>)), then (result index, sequence number)
     /// per completion written to an outbox as sent, so the coordinator can hand it on without reading it back.
-    public static readonly Script Complete = new("complete", Prelude + """
+    public static readonly Script Complete = new("complete", Prelude + GraphScripts.Functions + """
         -- most batches hold no revived task: then no per-task look-up
         local rv = nil
         if redis.call('EXISTS', KEYS[#KEYS - 1]) == 1 then rv = KEYS[#KEYS - 1] end
@@ -659,7 +661,23 @@ internal static class Scripts
           if not ok then stale = stale + 1 end
         end
         each_chunk('SREM', KEYS[8], released)
-        local delivered = { accepted, stale, retrying, dead, table.concat(codes) }
+        -- tasks waiting for these as inputs take their results, or end with them (GraphScripts)
+        local graph_ready, graph_ended = 0, 0
+        if redis.call('HLEN', P) > 0 then
+          local y = 0
+          for i = 5 + ns, #ARGV, 6 do
+            y = y + 1
+            local si = tonumber(ARGV[i + 2])
+            if (codes[y] == 'c' or codes[y] == 'd') and redis.call('HEXISTS', P, ARGV[i] .. ' d') == 1 then
+              local g = graph(ARGV[4 + si], KEYS[6 + 3 * si], KEYS[7 + 3 * si], KEYS[8 + 3 * si], KEYS[#KEYS - 3], KEYS[#KEYS - 2], ttl)
+              local kind, what = outcome_of(ARGV[i + 3])
+              if codes[y] == 'd' then what = 'it was dead-lettered; its last error: ' .. what end
+              input_done(g, ARGV[i], kind, what)
+              graph_ready, graph_ended = graph_ready + g.ready, graph_ended + g.ended
+            end
+          end
+        end
+        local delivered = { accepted, stale, retrying, dead, table.concat(codes), graph_ready, graph_ended }
         for si, list in pairs(outboxes) do
           -- one sequence range and one ZADD per session and batch
           local n = math.floor(#list / 2)
@@ -696,8 +714,9 @@ internal static class Scripts
     /// the results, their index by time.
     /// ARGV: session, retention seconds, interrupt ('1' or '0'), then (id, completion) per task.
     /// Returns (code, worker) per task: code 1 when it was queued, delayed or waiting to retry and is now
-    /// cancelled; 2 when it is leased and interrupt was asked (worker holds it); else 0.
-    public static readonly Script Cancel = new("cancel", Prelude + """
+    /// cancelled (or waiting for its inputs: then it and the tasks waiting for it are cancelled); 2 when it is
+    /// leased and interrupt was asked (worker holds it); else 0. The tasks waiting for one cancelled are cancelled with it.
+    public static readonly Script Cancel = new("cancel", Prelude + GraphScripts.Functions + """
         local out, ended, kept = {}, {}, {}
         for i = 4, #ARGV, 2 do
           local id = ARGV[i]
@@ -705,7 +724,7 @@ internal static class Scripts
           local r, holder = 0, ''
           if h then
             local st, at, se, nm, wk = parse(h)
-            if se == ARGV[1] and (st == 'q' or st == 'r' or st == 'd') then
+            if se == ARGV[1] and (st == 'q' or st == 'r' or st == 'd' or st == 'w') then
               -- the id stays in its queue as a tombstone: leasing skips ids without a header
               if st == 'q' then redis.call('HINCRBY', NP, string.sub(H, 1, -2) .. 'q:' .. route_of(nm, (order_of(id))), 1) end
               redis.call('ZREM', D, id)
@@ -724,6 +743,10 @@ internal static class Scripts
         end
         remember_finished(KEYS[10], ended, tonumber(ARGV[2]))
         keep_results(KEYS[12], KEYS[13], kept, tonumber(ARGV[2]))
+        -- the tasks waiting for a cancelled one are cancelled with it (GraphScripts)
+        for _, id in ipairs(ended) do
+          input_done(graph(ARGV[1], KEYS[8], KEYS[9], KEYS[10], KEYS[12], KEYS[13], tonumber(ARGV[2])), id, 'c', '')
+        end
         return out
         """);
 
@@ -772,7 +795,7 @@ internal static class Scripts
     /// retention seconds, n, route 1..n (a task name, or "name|queue"), m, session 1..m.
     /// Returns (requeued, dead-lettered, left) — left counts tasks whose keys were not declared; -1 when
     /// the worker is alive, or the registration is not the given connection's.
-    public static readonly Script Requeue = new("requeue", Prelude + """
+    public static readonly Script Requeue = new("requeue", Prelude + GraphScripts.Functions + """
         if ARGV[2] == '0' then
           local score = redis.call('ZSCORE', KEYS[9], ARGV[1])
           if score and tonumber(score) > now_ms() then return { -1, 0, 0 } end
@@ -803,6 +826,8 @@ internal static class Scripts
                 if lost + 1 > p.maxLost then
                   local base = 10 + nn + 2 * si
                   dead_letter(id, at, se, nm, wk, 'its worker vanished ' .. (lost + 1) .. ' times (limit ' .. p.maxLost .. ' re-runs)', errors, KEYS[base - 1], KEYS[base], ttl, revived(KEYS[#KEYS - 2], id))
+                  -- its waiting tasks fail with it (their outcomes go to the outbox only: GraphScripts)
+                  input_done(graph(se, KEYS[base - 1], KEYS[base], nil, nil, nil, ttl), id, 'e', 'it was dead-lettered: its worker vanished ' .. (lost + 1) .. ' times')
                   dead = dead + 1
                 else
                   -- the lease holder vanished: back to the front of its queue, to run again

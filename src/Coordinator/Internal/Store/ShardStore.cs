@@ -300,11 +300,17 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         var codes = (string)result[4]!;
         verdicts?.Invoke(codes);
         CountCompleted(results, completions, codes);
-        if (result.Length > 5)
+        // Tasks that waited for these as inputs (GraphScripts): due now, or ended with them.
+        var (graphReady, graphEnded) = ((long)result[5], (long)result[6]);
+        if (graphReady > 0)
+        {
+            await PublishDelayedAsync(0).ConfigureAwait(false);
+        }
+        if (result.Length > 7)
         {
             // Handed straight to this coordinator's open streams: they need not read them back.
-            var written = new List<(string Session, Completion Completion)>((result.Length - 5) / 2);
-            for (var i = 5; i + 1 < result.Length; i += 2)
+            var written = new List<(string Session, Completion Completion)>((result.Length - 7) / 2);
+            for (var i = 7; i + 1 < result.Length; i += 2)
             {
                 var index = (int)result[i];
                 // A forwarded completion takes its number in its home outbox: delivered from there.
@@ -327,7 +333,7 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         }
         if (outcome.Accepted > outcome.Retrying)
         {
-            await PublishDoneAsync(away is null ? sessions : sessions.Where(IsHome), localWake: outcome.DeadLettered > 0).ConfigureAwait(false);
+            await PublishDoneAsync(away is null ? sessions : sessions.Where(IsHome), localWake: outcome.DeadLettered > 0 || graphEnded > 0).ConfigureAwait(false);
         }
         return outcome;
     }
