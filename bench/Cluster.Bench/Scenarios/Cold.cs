@@ -35,6 +35,7 @@ internal static partial class Cold
         result.Parameters["round trips (each of Result() and await)"] = roundTrips;
         result.Parameters["warm-up tasks per client"] = warmup;
         result.Parameters["worker processes"] = processes;
+        result.Parameters["client processes' JIT"] = "the .NET defaults (quick JIT on, as in a user's program)";
 
         Log($"cold/{Name(store)}: starting a fresh cluster up --processes {processes}");
         ColdClient.Figures cold, warm;
@@ -45,13 +46,24 @@ internal static partial class Cold
             await Task.Delay(TimeSpan.FromSeconds(1));
             var atRest = AddRss(result, "RSS at rest", deployment, workers);
 
-            Log($"cold/{Name(store)}: cold client ({warmup:N0} warm-up, {n:N0} tasks, 2 × {roundTrips:N0} round trips)");
-            cold = await RunClientAsync(deployment.Address, warmup, n, roundTrips, options.Timeout);
-            Log($"cold/{Name(store)}: warm client ({warmup:N0} warm-up, {warmN:N0} tasks, 2 × {roundTrips:N0} round trips)");
-            warm = await RunClientAsync(deployment.Address, warmup, warmN, roundTrips, options.Timeout);
+            var roles = new List<(string, int)> { ("up", deployment.Coordinator.Id) };
+            roles.AddRange(workers.Select(pid => ("workers", pid)));
+            if (deployment.Redis is not null)
+            {
+                roles.Add((CpuMeter.RedisRole, deployment.Redis.ProcessId));
+            }
 
-            AddClient(result, "cold client", cold, warmP50: false);
-            AddClient(result, "warm client", warm, warmP50: true);
+            Log($"cold/{Name(store)}: cold client ({warmup:N0} warm-up, {n:N0} tasks, 2 × {roundTrips:N0} round trips)");
+            var meter = new CpuMeter(roles);
+            cold = await RunClientAsync(deployment.Address, warmup, n, roundTrips, options.Timeout);
+            var coldCpu = meter.Stop(result).Values.Sum();
+            Log($"cold/{Name(store)}: warm client ({warmup:N0} warm-up, {warmN:N0} tasks, 2 × {roundTrips:N0} round trips)");
+            meter = new CpuMeter(roles);
+            warm = await RunClientAsync(deployment.Address, warmup, warmN, roundTrips, options.Timeout);
+            var warmCpu = meter.Stop(result).Values.Sum();
+
+            AddClient(result, "cold client", cold, coldCpu, warmP50: false);
+            AddClient(result, "warm client", warm, warmCpu, warmP50: true);
             var after = AddRss(result, $"RSS after {(warmup + n + warmup + warmN + 4L * roundTrips):N0} tasks", deployment, workers);
             result.Add("RSS growth, all cluster processes", Mib(after - atRest), "MiB", "0");
         }
@@ -83,7 +95,9 @@ internal static partial class Cold
     private static async Task<ColdClient.Figures> RunClientAsync(Uri address, int warmup, int tasks, int roundTrips, TimeSpan timeout)
     {
         var self = typeof(Cold).Assembly.Location;
-        await using var client = ChildProcess.Start(ChildProcess.DotnetHost, [self, .. ColdClient.Arguments(address, warmup, tasks, roundTrips, timeout)]);
+        // The runtime's defaults, as a user's program has them (this benchmark's own runtimeconfig turns quick JIT off).
+        var environment = new Dictionary<string, string> { ["DOTNET_TC_QuickJit"] = "1" };
+        await using var client = ChildProcess.Start(ChildProcess.DotnetHost, [self, .. ColdClient.Arguments(address, warmup, tasks, roundTrips, timeout)], environment);
         int code;
         try
         {
@@ -107,8 +121,10 @@ internal static partial class Cold
         return figures;
     }
 
-    private static void AddClient(ScenarioResult result, string which, ColdClient.Figures f, bool warmP50)
+    /// <summary>A client run's figures; <paramref name="clusterCpu"/>: CPU seconds of the cluster processes over the whole client process.</summary>
+    private static void AddClient(ScenarioResult result, string which, ColdClient.Figures f, double clusterCpu, bool warmP50)
     {
+        var tasks = f.Warmup + f.Tasks + 2 * f.RoundTrips;
         var (limit, target) = warmP50 ? (0.5, "≤ 0.5 ms") : (1.0, "≤ 1 ms");
         result.Add($"{which}: first result after the process started", f.FirstResultAfterStartMs, "ms", "0");
         result.Add($"{which}: throughput ({f.Tasks:N0} tasks)", f.TasksPerSecond, "tasks/s", "N0");
@@ -118,6 +134,8 @@ internal static partial class Cold
         result.Add($"{which}: await round trip p99", f.AwaitP99, "ms", "0.000");
         result.Add($"{which}: client process RSS at the end", Mib(f.RssBytes), "MiB", "0");
         result.Add($"{which}: client process CPU time", f.CpuSeconds, "s", "0.00");
+        result.Add($"{which}: CPU per task, cluster processes (over all {tasks:N0} tasks of the client process)", clusterCpu / tasks * 1e6, "µs", "0.0");
+        result.Add($"{which}: CPU per task, client + cluster processes", (clusterCpu + f.CpuSeconds) / tasks * 1e6, "µs", "0.0");
     }
 
     /// <summary>RSS of the up process, each worker process and redis-server (when there is one); returns the sum in bytes.</summary>
