@@ -35,6 +35,7 @@ internal static partial class Cold
         result.Parameters["round trips (each of Result() and await)"] = roundTrips;
         result.Parameters["warm-up tasks per client"] = warmup;
         result.Parameters["worker processes"] = processes;
+        result.Parameters["up process"] = store == StoreKind.Redis ? "coordinator" : "coordinator + embedded store";
         result.Parameters["client processes' JIT"] = "the .NET defaults (quick JIT on, as in a user's program)";
 
         Log($"cold/{Name(store)}: starting a fresh cluster up --processes {processes}");
@@ -143,19 +144,17 @@ internal static partial class Cold
     {
         var up = ProcFs.RssBytes(deployment.Coordinator.Id) ?? 0;
         var total = up;
-        result.Add($"{label}: up process ({(deployment.Redis is null ? "coordinator + embedded store" : "coordinator")})", Mib(up), "MiB", "0");
+        result.Add($"{label}: up process", Mib(up), "MiB", "0");
         for (var i = 0; i < workers.Count; i++)
         {
             var rss = ProcFs.RssBytes(workers[i]);
             total += rss ?? 0;
             result.Add($"{label}: worker process {i + 1}", rss is { } r ? Mib(r) : null, "MiB", "0");
         }
-        if (deployment.Redis is { } redis)
-        {
-            var rss = ProcFs.RssBytes(redis.ProcessId);
-            total += rss ?? 0;
-            result.Add($"{label}: redis-server", rss is { } r ? Mib(r) : null, "MiB", "0");
-        }
+        // The same rows on both stores (n/a: no redis-server on the embedded store), so the stores line up.
+        var redisRss = deployment.Redis is { } redis ? ProcFs.RssBytes(redis.ProcessId) : null;
+        total += redisRss ?? 0;
+        result.Add($"{label}: redis-server", redisRss is { } bytes ? Mib(bytes) : null, "MiB", "0");
         result.Add($"{label}: all cluster processes", Mib(total), "MiB", "0");
         return total;
     }
