@@ -135,6 +135,8 @@ internal static partial class Cold
         result.Add($"{which}: await round trip p99", f.AwaitP99, "ms", "0.000");
         result.Add($"{which}: client process RSS at the end", Mib(f.RssBytes), "MiB", "0");
         result.Add($"{which}: client process CPU time", f.CpuSeconds, "s", "0.00");
+        result.Add($"{which}: client process JIT: methods compiled", f.JitMethods, "", "N0");
+        result.Add($"{which}: client process JIT: time compiling", f.JitMs, "ms", "0");
         result.Add($"{which}: CPU per task, cluster processes (over all {tasks:N0} tasks of the client process)", clusterCpu / tasks * 1e6, "µs", "0.0");
         result.Add($"{which}: CPU per task, client + cluster processes", (clusterCpu + f.CpuSeconds) / tasks * 1e6, "µs", "0.0");
     }

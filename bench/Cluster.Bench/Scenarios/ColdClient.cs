@@ -36,7 +36,9 @@ internal static class ColdClient
         double AwaitP50,
         double AwaitP99,
         long RssBytes,
-        double CpuSeconds);
+        double CpuSeconds,
+        long JitMethods,
+        double JitMs);
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -107,7 +109,8 @@ internal static class ColdClient
             var figures = new Figures(
                 warmup, tasks, roundTrips, firstResultMs, warmupSeconds, tasks / throughputSeconds, throughputSeconds, wrong, firstWrong,
                 Percentile(blocking, 50), Percentile(blocking, 99), Percentile(awaited, 50), Percentile(awaited, 99),
-                ProcFs.RssBytes(Environment.ProcessId) ?? 0, ProcFs.CpuSeconds(Environment.ProcessId) ?? double.NaN);
+                ProcFs.RssBytes(Environment.ProcessId) ?? 0, ProcFs.CpuSeconds(Environment.ProcessId) ?? double.NaN,
+                System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds);
             Console.WriteLine(Marker + JsonSerializer.Serialize(figures, Json));
             return 0;
         }
