@@ -28,6 +28,9 @@ internal sealed class BenchOptions
                        headless Chromium, and open in 20 more pages                                (default N 100,000)
           queue        N items through a ClusterQueue of max size 100, a producer task in a worker
                        process and a consumer in this one: items/s                                  (default N 100,000)
+          cold         a user's first run: fresh `cluster up` and a fresh client process; N tasks' rate,
+                       round trips with Result() and await, then 5 × N on the warm cluster; RSS of every
+                       process at rest and after; the BullMQ peer in the same pass                  (default N 20,000)
           all          every scenario above, in that order
           screenshot   a busy `cluster up`'s dashboard in a headless Chromium, saved as docs/dashboard.png
                        (or --png PATH); not part of all
@@ -44,6 +47,9 @@ internal sealed class BenchOptions
           --fib N                       threads: run fib(N) tasks (fixed CPU work) instead of spin (wall-clock busy-wait)
           --sleep S                     coroutines: seconds each task sleeps (default 0.1)
           --clients N                   clients: executors submitting at once (default 8)
+          --round-trips N               cold: sequential round trips with Result() and with await each (default 2,000)
+          --peers PATH                  cold: the peers harness's run.sh or its folder (default: $CLUSTER_PEERS, else
+                                        shared/peers/run.sh in a parent folder of the repository; absent: BullMQ skipped)
           --timeout S                   fail a scenario when no result has arrived for S seconds (default 120)
           --json                        also print all results as one JSON document (after the tables, in a ```json block)
           --json-file PATH              write that JSON document to PATH
@@ -68,6 +74,12 @@ internal sealed class BenchOptions
 
     public int Clients { get; init; } = 8;
 
+    /// <summary>cold: sequential round trips with Result() and with await, each.</summary>
+    public int? RoundTrips { get; init; }
+
+    /// <summary>cold: the peers harness's run.sh (or its folder); null: $CLUSTER_PEERS or shared/peers beside the repository.</summary>
+    public string? Peers { get; init; }
+
     /// <summary>How long a scenario may go without any progress (a result, a queued task) before it fails.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
 
@@ -78,13 +90,13 @@ internal sealed class BenchOptions
     /// <summary>Where the screenshot scenario saves its picture; null: docs/dashboard.png of the repository.</summary>
     public string? Png { get; init; }
 
-    public static readonly string[] AllScenarios = ["throughput", "latency", "hops", "delayed", "coroutines", "threads", "backlog", "clients", "fairness", "scaling", "dashboard", "queue"];
+    public static readonly string[] AllScenarios = ["throughput", "latency", "hops", "delayed", "coroutines", "threads", "backlog", "clients", "fairness", "scaling", "dashboard", "queue", "cold"];
 
     /// <summary>Scenarios that make documentation rather than measure: run only when named.</summary>
     public static readonly string[] DocScenarios = ["screenshot"];
 
     /// <summary>The options that take a value; --json takes none.</summary>
-    private static readonly string[] ValueOptions = ["store", "tasks", "processes", "warmup", "spin-ms", "fib", "sleep", "clients", "timeout", "json-file", "png"];
+    private static readonly string[] ValueOptions = ["store", "tasks", "processes", "warmup", "spin-ms", "fib", "sleep", "clients", "round-trips", "peers", "timeout", "json-file", "png"];
 
     /// <summary>The command line as System.CommandLine reads it: the scenarios, then options.</summary>
     private static RootCommand Command()
@@ -140,6 +152,8 @@ internal sealed class BenchOptions
             Fib = Int(values, "fib", 1, 92),
             SleepSeconds = Double(values, "sleep") ?? 0.1,
             Clients = Int(values, "clients", 1, 1024) ?? 8,
+            RoundTrips = Int(values, "round-trips", 1, 10_000_000),
+            Peers = values.GetValueOrDefault("peers"),
             Timeout = TimeSpan.FromSeconds(Int(values, "timeout", 1, 86_400) ?? 120),
             Json = parse.GetValue<bool>("--json"),
             JsonFile = values.GetValueOrDefault("json-file"),

@@ -4,6 +4,12 @@ using Cluster.Bench;
 using Cluster.Bench.Infrastructure;
 using Cluster.Bench.Scenarios;
 
+// The cold scenario's client program, run by the benchmark in a process of its own (not a scenario).
+if (args is [ColdClient.Command, .. var clientArgs])
+{
+    return await ColdClient.MainAsync(clientArgs);
+}
+
 BenchOptions options;
 try
 {
@@ -50,6 +56,7 @@ foreach (var scenario in options.Scenarios)
             "scaling" => (Scaling.Title, Scaling.RunAsync),
             "dashboard" => (DashboardLoad.Title, DashboardLoad.RunAsync),
             "queue" => (QueueThroughput.Title, QueueThroughput.RunAsync),
+            "cold" => (Cold.Title, Cold.RunAsync),
             "screenshot" => (DashboardShot.Title, DashboardShot.RunAsync),
             _ => throw new UnreachableException(scenario),
         };
