@@ -327,6 +327,25 @@ public sealed class RedisClusterServer : IAsyncDisposable
         return long.Parse(line["master_repl_offset:".Length..], CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// Waits until <paramref name="replica"/> has processed its master's replication stream up to
+    /// where <paramref name="master"/> stood at the call: every write acknowledged before it is then on
+    /// the replica too.
+    /// </summary>
+    public async Task WaitForReplicaAsync(RedisClusterNode master, RedisClusterNode replica, TimeSpan timeout)
+    {
+        var target = await ReplicationOffsetAsync(master);
+        var deadline = DateTime.UtcNow + timeout;
+        while (await ReplicationOffsetAsync(replica) < target)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Replica {replica.Address} did not reach its master's offset {target} within {timeout.TotalSeconds:0} s.");
+            }
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Kills <paramref name="node"/> with SIGKILL (by its PID) and waits for it to be gone.</summary>
     public async Task KillAsync(RedisClusterNode node)
     {

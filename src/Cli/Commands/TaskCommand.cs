@@ -21,7 +21,14 @@ internal static class TaskCommand
         var coordinator = values.Get(ClusterOptions.Coordinator)!;
         using var channel = ClusterChannel.Create(coordinator, ClientToken.Security(values));
         // An unknown id: NOT_FOUND, which names it, is the command's one line of failure.
-        var reply = await new Protocol.V1.Tasks.TasksClient(channel).AttachAsync(new AttachRequest { TaskId = id, Peek = true }, cancellationToken: cancellationToken);
+        var tasks = new Protocol.V1.Tasks.TasksClient(channel);
+        var reply = await tasks.AttachAsync(new AttachRequest { TaskId = id, Peek = true }, cancellationToken: cancellationToken);
+        if (reply.Completion is null && values.Get(ClusterOptions.Wait))
+        {
+            await Console.Error.WriteLineAsync($"{id} is {reply.State}: waiting for it to finish");
+            await WaitAsync(coordinator, ClientToken.Security(values), id, cancellationToken);
+            reply = await tasks.AttachAsync(new AttachRequest { TaskId = id, Peek = true }, cancellationToken: cancellationToken);
+        }
         var c = reply.Completion;
         var state = c is null ? reply.State
             : c.DeadLettered ? "dead-lettered"
@@ -71,6 +78,21 @@ internal static class TaskCommand
             Console.WriteLine($"    result ({c!.Result.Length} bytes): {result}");
         }
         return 0;
+    }
+
+    /// <summary>Waits for the task to finish as a future attached to it would: its completion comes by the store's push, not by asking again.</summary>
+    private static async Task WaitAsync(Uri coordinator, ChannelSecurity security, string id, CancellationToken cancellationToken)
+    {
+        await using var executor = new Client.ClusterExecutor(coordinator.ToString(), new Client.ClusterExecutorOptions { Token = security.Token, TlsCa = security.TlsCaFile });
+        var future = executor.Attach(id);
+        try
+        {
+            await future.AsTask().WaitAsync(cancellationToken);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Failed or cancelled: the look that follows prints how.
+        }
     }
 
     /// <summary>Every failed attempt's error, and the last one's with the worker that ran it.</summary>

@@ -17,7 +17,7 @@ internal static class CliParser
         [CommandNames.Demo] = "Runs a mixed workload on a local cluster (or on --coordinator) and checks every result.",
         [CommandNames.Status] = "Workers and queue depths.",
         [CommandNames.Health] = "Exit code 0 when the coordinator serves (its task store answers), else 1; needs no token: for container healthchecks and scripts.",
-        [CommandNames.Task] = "One task of the caller's identity, by its id: its state, its attempts (worker, error) and a preview of its result; finished tasks are known for the coordinator's --retention.",
+        [CommandNames.Task] = "One task of the caller's identity, by its id: its state, its attempts (worker, error) and a preview of its result; finished tasks are known for the coordinator's --retention; with --wait, once it has finished.",
         [CommandNames.Schedules] = "The caller's identity's recurring schedules: `schedules list` (each one's cron, task, next and last tick and its outcome), `schedules remove ID`.",
         [CommandNames.DeadLetters] = "Tasks that ran past their retry or lost-run bounds, with every attempt's error; requeue one, or purge them.",
         [CommandNames.Secrets] = "Writes a tokens file (a client, a worker and an admin identity), one file per token, and a self-signed TLS certificate and key for the coordinator's host names.",

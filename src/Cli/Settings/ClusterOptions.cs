@@ -132,6 +132,8 @@ internal static class ClusterOptions
 
     public static readonly Setting<bool> Json = Setting.Switch("json", "prints one JSON document instead of tables", Status | DeadLetters | CommandNames.Task | CommandNames.Schedules).CommandLineOnly();
 
+    public static readonly Setting<bool> Wait = Setting.Switch("wait", "waits until the task has finished (as its future would), then prints it", CommandNames.Task).CommandLineOnly();
+
     public static readonly Setting<string?> Requeue = Setting.Text("requeue", "puts the dead letter with this task id back on its queue", DeadLetters, "ID").CommandLineOnly();
 
     public static readonly Setting<bool> Purge = Setting.Switch("purge", "deletes every dead letter", DeadLetters).CommandLineOnly();
@@ -183,7 +185,7 @@ internal static class ClusterOptions
         // callers
         Token, TokenFile, TlsCa,
         // status, dead-letters, demo
-        Coordinator, Json, Requeue, Purge, Limit, Page, DemoCoordinator, DemoTasks,
+        Coordinator, Json, Wait, Requeue, Purge, Limit, Page, DemoCoordinator, DemoTasks,
         // secrets, options
         Out, Hosts, Days, Force, Markdown,
         // every command

@@ -95,6 +95,27 @@ public abstract class AttachTests<TFixture>(TFixture cluster) where TFixture : C
     }
 
     [SkippableFact]
+    public async Task TaskCommandWithWait_InAnotherProcess_ResolvesAPendingTask_AndPrintsItsResult()
+    {
+        cluster.Require();
+        var queue = "attach-" + Guid.NewGuid().ToString("N")[..8];
+        await using var executor = cluster.NewExecutor();
+        // In a queue no worker listens to: pending until the test starts one.
+        var pending = executor.Submit<string>(new SubmitOptions { Queue = queue }, "echo", "worth the wait");
+        await TaskTimeouts.Eventually(() => Task.FromResult(pending.Accepted), "the task is stored");
+
+        await using var waiter = Cluster.Testing.ChildProcess.StartCluster("task", pending.Id, "--coordinator", cluster.Address.ToString(), "--wait");
+        await waiter.WaitForOutputAsync("waiting for it to finish", TimeSpan.FromSeconds(60));
+        Assert.False(pending.Done);
+        await using var worker = Order.StartTimes.StartWorker(cluster.Address, queue, threads: 1);
+
+        Assert.Equal(0, await waiter.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains($"{pending.Id}  succeeded  attempt 1", waiter.Output, StringComparison.Ordinal);
+        Assert.Contains("\"worth the wait\"", waiter.Output, StringComparison.Ordinal);
+        Assert.Equal("worth the wait", await pending.WithTimeout());
+    }
+
+    [SkippableFact]
     public async Task TaskCommand_PrintsTheStateAttemptsAndAPreviewOfTheResult()
     {
         cluster.Require();

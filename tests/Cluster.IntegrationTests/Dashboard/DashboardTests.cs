@@ -143,6 +143,8 @@ public sealed class DashboardTests(DashboardCluster cluster) : IClassFixture<Das
         {
             cluster.SignIn(cluster.AdminToken);
         }
+        // The sign-in's answer sets the cookie a moment after the click returns.
+        await TaskTimeouts.Eventually(() => Task.FromResult(cluster.Browser.Manage().Cookies.AllCookies.Any(c => c.Name == "cluster_admin")), "the admin's sign-in cookie is set");
         Assert.Contains(cluster.Browser.Manage().Cookies.AllCookies, c => c.Name == "cluster_admin" && c.IsHttpOnly && c.SameSite == "Strict");
     }
 

@@ -61,6 +61,9 @@ public sealed class RedisClusterFailoverTests(RedisClusterFailoverCluster cluste
         var master = await redis.MasterOfAsync("{cluster}");
         var replica = await redis.ReplicaOfAsync(master);
         var inWindow = Enumerable.Range(0, InWindow).Select(i => $"window-{executor.SessionId}.{i}").ToList();
+        // The first tasks are all stored, and the replica has them: only the window is to be lost.
+        await TaskTimeouts.Eventually(() => Task.FromResult(before.All(f => f.Accepted || f.Done)), "the first tasks are all stored");
+        await redis.WaitForReplicaAsync(master, replica, TimeSpan.FromSeconds(60));
         // From here the replica takes nothing from its master: whatever the master acknowledges
         // until it is killed is lost in the failover.
         await redis.CutReplicationAsync(replica);
