@@ -341,7 +341,8 @@ internal static class Scripts
           local start = rotation % nq
           local ids, parts = {}, {}
           local bytes, full = 0, false
-          local ordered = redis.call('HLEN', P) > 0
+          -- looked up once, and only when a sorted set is leased from: does any task keep an order?
+          local ordered = nil
           local now, wait = now_ms(), nil
           for j = 0, nq - 1 do
             if #ids >= want or full then break end
@@ -351,8 +352,10 @@ internal static class Scripts
             local allowed, limited, have, per = tokens(q, want - #ids, now)
             local stop = #ids + allowed
             while #ids < stop and not full do
-              local batch, scores = take(q, stop - #ids)
+              local asked = stop - #ids
+              local batch, scores = take(q, asked)
               if not batch then break end
+              if scores and ordered == nil then ordered = redis.call('HLEN', P) > 0 end
               local heads = redis.call('HMGET', H, unpack(batch))
               -- most stores hold no task of another queue or priority: no look-up then
               local orders = (scores and ordered) and hmget(P, (function() local f = {} for x, id in ipairs(batch) do f[x] = id .. ' o' end return f end)()) or {}
@@ -390,6 +393,8 @@ internal static class Scripts
                 elseif tonumber(redis.call('HGET', NP, q) or '0') > 0 then redis.call('HINCRBY', NP, q, -1)
                 end
               end
+              -- fewer than asked: the queue is empty now, no need to look again
+              if #batch < asked then break end
             end
             if #took > 0 then advance(q, took) end
             if limited then
