@@ -117,6 +117,68 @@ public abstract class OrderTests<TFixture>(TFixture cluster) where TFixture : Or
     }
 
     [SkippableFact]
+    public async Task AQueuesTasks_KeepTheirOrder_AsItsKeyTurnsFromListToSortedSetAndBack()
+    {
+        Cluster.Require();
+        var queue = NewQueue("forms");
+        await using var a = Cluster.NewExecutor();
+        await using var b = Cluster.NewExecutor();
+        try
+        {
+            // One session's plain tasks make a list; another session's turn it into the sorted set,
+            // and a priority-9 task joins it.
+            var first = Submit(a, 20);
+            var theirs = Submit(b, 20);
+            var urgent = a.Submit<ClockReading>(new SubmitOptions { Queue = queue, Priority = 9 }, "clock");
+            await DrainAsync([.. first, .. theirs, urgent]);
+            var urgentStart = (await urgent.AsTask()).StartedUnixMs;
+            Assert.All(await ResultsAsync(first.Concat(theirs)), r => Assert.True(r.StartedUnixMs >= urgentStart, "a priority-5 task started before the priority-9 one"));
+            await AssertInOrderAsync(first);
+            await AssertInOrderAsync(theirs);
+
+            // Drained, the key starts as a list again, and a list drained keeps its session.
+            var again = Submit(a, 20);
+            await DrainAsync(again);
+            await AssertInOrderAsync(again);
+
+            // A task of another priority finds no list: it starts the sorted set, and the first
+            // session's next plain tasks go into it, not into a list.
+            var high = b.Submit<ClockReading>(new SubmitOptions { Queue = queue, Priority = 9 }, "clock");
+            var after = Submit(a, 20);
+            await DrainAsync([high, .. after]);
+            var highStart = (await high.AsTask()).StartedUnixMs;
+            Assert.All(await ResultsAsync(after), r => Assert.True(r.StartedUnixMs >= highStart, "a priority-5 task started before the priority-9 one"));
+            await AssertInOrderAsync(after);
+        }
+        finally
+        {
+            await a.ShutdownAsync(wait: false, cancelFutures: true);
+            await b.ShutdownAsync(wait: false, cancelFutures: true);
+        }
+
+        List<ClusterFuture<ClockReading>> Submit(ClusterExecutor executor, int count) =>
+            Enumerable.Range(0, count).Select(_ => executor.Submit<ClockReading>(new SubmitOptions { Queue = queue }, "clock")).ToList();
+
+        // Waits until the tasks are queued, then lets a worker of one thread run them all.
+        async Task DrainAsync(List<ClusterFuture<ClockReading>> futures)
+        {
+            await WaitQueuedAsync("clock", queue, futures.Count);
+            await using var worker = StartWorker(queue, threads: 1);
+            await ResultsAsync(futures);
+        }
+
+        static async Task<ClockReading[]> ResultsAsync(IEnumerable<ClusterFuture<ClockReading>> futures) =>
+            await Task.WhenAll(futures.Select(f => f.AsTask())).WithTimeout(TimeSpan.FromMinutes(1));
+
+        // One thread runs a session's tasks of one priority in the order they were submitted.
+        static async Task AssertInOrderAsync(List<ClusterFuture<ClockReading>> futures)
+        {
+            var starts = (await ResultsAsync(futures)).Select(r => r.StartedUnixMs).ToArray();
+            Assert.True(starts.SequenceEqual(starts.Order()), "a session's tasks started out of their order: " + string.Join(", ", starts));
+        }
+    }
+
+    [SkippableFact]
     public async Task PriorityOrQueueOutOfRange_IsRefusedWithInvalidArgument_NamingIt()
     {
         Cluster.Require();

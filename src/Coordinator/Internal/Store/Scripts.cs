@@ -237,24 +237,33 @@ internal static class Scripts
         -- passed, a requeue, an admin's requeue of a dead letter.
         local function enqueue(q, tasks, front)
           if #tasks == 0 then return end
+          local se = tasks[1][2]
+          local plain = true
+          for _, t in ipairs(tasks) do
+            if t[3] ~= 5 or t[2] ~= se then plain = false break end
+          end
+          local function push()
+            local ids = {}
+            if front then
+              for x = #tasks, 1, -1 do ids[#ids + 1] = tasks[x][1] end
+              each_chunk('LPUSH', q, ids)
+            else
+              for x, t in ipairs(tasks) do ids[x] = t[1] end
+              each_chunk('RPUSH', q, ids)
+            end
+          end
+          -- the owner is kept only while the key is a list or empty, never a sorted set: its own
+          -- plain tasks go straight in, with no look at the key's form
+          local owner = redis.call('HGET', NP, q .. ' l')
+          if plain and owner == se then
+            push()
+            return
+          end
           local form = kind(q)
           if form ~= 'zset' then
-            local se = tasks[1][2]
-            local plain = true
-            for _, t in ipairs(tasks) do
-              if t[3] ~= 5 or t[2] ~= se then plain = false break end
-            end
-            local owner = form == 'list' and redis.call('HGET', NP, q .. ' l') or nil
-            if plain and (form ~= 'list' or owner == se) then
-              local ids = {}
-              if front then
-                for x = #tasks, 1, -1 do ids[#ids + 1] = tasks[x][1] end
-                each_chunk('LPUSH', q, ids)
-              else
-                for x, t in ipairs(tasks) do ids[x] = t[1] end
-                each_chunk('RPUSH', q, ids)
-              end
-              if form ~= 'list' then redis.call('HSET', NP, q .. ' l', se) end
+            if plain and form ~= 'list' then
+              push()
+              redis.call('HSET', NP, q .. ' l', se)
               return
             end
             if form == 'list' then
@@ -266,12 +275,14 @@ internal static class Scripts
               zenqueue(q, moved)
             end
           end
+          if owner then redis.call('HDEL', NP, q .. ' l') end
           zenqueue(q, tasks, front)
         end
         -- Takes up to n of the first ready ids of queue key q: (ids, scores — nil for a list), or nil
         -- when it is empty.
-        local function take(q, n)
-          local form = kind(q)
+        -- listed: the key has an owner, so it is a list or empty.
+        local function take(q, n, listed)
+          local form = listed and 'list' or kind(q)
           if form == 'list' then
             local r = lpop(q, n)
             if not r or #r == 0 then return nil end
@@ -314,9 +325,8 @@ internal static class Scripts
         -- window of the limit's interval holds more than its count plus the burst; each task leased
         -- takes a token. Returns how many of the name's tasks may start now (want when it has no limit),
         -- then, for a limited name, the name, its tokens and the ms one token takes to come.
-        local function tokens(q, want, now)
-          local nm = string.match(q, '}:q:([^|]+)')
-          local limit = nm and redis.call('HGET', NP, nm .. ' r')
+        -- nm is the name, limit what the name policies hold under "<name> r".
+        local function tokens(nm, limit, want, now)
           if not limit then return want, nil end
           local count, interval, burst = string.match(limit, '^(%d+)|(%d+)|?(%d*)$')
           count, interval = tonumber(count), tonumber(interval)
@@ -349,11 +359,14 @@ internal static class Scripts
             local q = KEYS[first + (start + j) % nq]
             local took, taken = {}, 0
             -- rate-limited: no more of the name than its bucket holds tokens
-            local allowed, limited, have, per = tokens(q, want - #ids, now)
+            -- one look-up for the queue's owner (a list, or empty) and the name's rate limit
+            local nm = string.match(q, '}:q:([^|]+)') or q
+            local looked = redis.call('HMGET', NP, q .. ' l', nm .. ' r')
+            local allowed, limited, have, per = tokens(nm, looked[2], want - #ids, now)
             local stop = #ids + allowed
             while #ids < stop and not full do
               local asked = stop - #ids
-              local batch, scores = take(q, asked)
+              local batch, scores = take(q, asked, looked[1])
               if not batch then break end
               if scores and ordered == nil then ordered = redis.call('HLEN', P) > 0 end
               local heads = redis.call('HMGET', H, unpack(batch))
