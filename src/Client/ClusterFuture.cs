@@ -225,7 +225,28 @@ public abstract class ClusterFuture
     private protected void WaitDone(TimeSpan? timeout)
     {
         var outcome = Outcome;
-        if (!outcome.IsCompleted && !((IAsyncResult)outcome).AsyncWaitHandle.WaitOne(timeout ?? Timeout.InfiniteTimeSpan))
+        if (outcome.IsCompleted)
+        {
+            return;
+        }
+        // The task's own wait: it spins a little, then blocks on a light event that the completion
+        // sets, where the task's wait handle would be a kernel-style event made for this one wait.
+        if (timeout is null)
+        {
+            outcome.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().GetResult();
+            return;
+        }
+        bool done;
+        try
+        {
+            done = outcome.Wait(timeout.Value);
+        }
+        catch (AggregateException)
+        {
+            // failed or cancelled: done; the caller reads which from the outcome
+            done = true;
+        }
+        if (!done)
         {
             throw new TimeoutException($"Task {Id} did not finish within {timeout}.");
         }
