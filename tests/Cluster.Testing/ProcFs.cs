@@ -66,6 +66,14 @@ public static partial class ProcFs
     /// <summary>Resident set size in bytes (VmRSS); null when the process is gone.</summary>
     public static long? RssBytes(int pid) => StatusValue(pid, "VmRSS:") is { } kb ? kb * 1024 : null;
 
+    /// <summary>
+    /// Proportional set size in bytes (Pss in /proc/PID/smaps_rollup): resident memory with each page
+    /// shared by k processes counted 1/k, so the PSS of several processes adds up to what they hold
+    /// together, where their RSS counts shared pages (the runtime's and the framework's files) in each.
+    /// Null when the process is gone or the kernel does not say.
+    /// </summary>
+    public static long? PssBytes(int pid) => ProcValue(pid, "smaps_rollup", "Pss:") is { } kb ? kb * 1024 : null;
+
     /// <summary>Threads of the process now; null when it is gone.</summary>
     public static int? Threads(int pid) => StatusValue(pid, "Threads:") is { } n ? (int)n : null;
 
@@ -112,11 +120,13 @@ public static partial class ProcFs
         return close < 0 ? null : text[(close + 2)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
     }
 
-    private static long? StatusValue(int pid, string key)
+    private static long? StatusValue(int pid, string key) => ProcValue(pid, "status", key);
+
+    private static long? ProcValue(int pid, string file, string key)
     {
         try
         {
-            foreach (var line in File.ReadLines($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/status"))
+            foreach (var line in File.ReadLines($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/{file}"))
             {
                 if (line.StartsWith(key, StringComparison.Ordinal))
                 {

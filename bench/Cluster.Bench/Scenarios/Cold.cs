@@ -142,23 +142,32 @@ internal static partial class Cold
         result.Add($"{which}: CPU per task, client + cluster processes", (clusterCpu + f.CpuSeconds) / tasks * 1e6, "µs", "0.0");
     }
 
-    /// <summary>RSS of the up process, each worker process and redis-server (when there is one); returns the sum in bytes.</summary>
+    /// <summary>
+    /// RSS of the up process, each worker process and redis-server (when there is one), then the PSS
+    /// of all of them together; returns the RSS sum in bytes.
+    /// </summary>
     private static long AddRss(ScenarioResult result, string label, Deployment deployment, IReadOnlyList<int> workers)
     {
         var up = ProcFs.RssBytes(deployment.Coordinator.Id) ?? 0;
         var total = up;
+        var pss = ProcFs.PssBytes(deployment.Coordinator.Id) ?? 0;
         result.Add($"{label}: up process", Mib(up), "MiB", "0");
         for (var i = 0; i < workers.Count; i++)
         {
             var rss = ProcFs.RssBytes(workers[i]);
             total += rss ?? 0;
+            pss += ProcFs.PssBytes(workers[i]) ?? 0;
             result.Add($"{label}: worker process {i + 1}", rss is { } r ? Mib(r) : null, "MiB", "0");
         }
         // The same rows on both stores (n/a: no redis-server on the embedded store), so the stores line up.
         var redisRss = deployment.Redis is { } redis ? ProcFs.RssBytes(redis.ProcessId) : null;
         total += redisRss ?? 0;
+        pss += deployment.Redis is { } server ? ProcFs.PssBytes(server.ProcessId) ?? 0 : 0;
         result.Add($"{label}: redis-server", redisRss is { } bytes ? Mib(bytes) : null, "MiB", "0");
         result.Add($"{label}: all cluster processes", Mib(total), "MiB", "0");
+        // RSS counts the pages the processes share (the runtime, the framework's and the cluster's
+        // files, mapped by each) once per process; PSS shares them out.
+        result.Add($"{label}: all cluster processes, PSS (shared pages counted once)", Mib(pss), "MiB", "0");
         return total;
     }
 

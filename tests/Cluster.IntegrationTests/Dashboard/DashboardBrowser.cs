@@ -48,7 +48,7 @@ public sealed class DashboardBrowser : IDisposable
 
     /// <summary>Waits until the page shows a pushed state (its badge says "live").</summary>
     public Task WaitUntilLiveAsync() =>
-        TaskTimeouts.Eventually(() => Task.FromResult(Driver.FindElements(By.Id("live")).FirstOrDefault()?.Text == "live"), "the dashboard is live");
+        TaskTimeouts.Eventually(() => Task.FromResult(Text("#live")?.Trim() == "live"), "the dashboard is live");
 
     /// <summary>The text of the first element <paramref name="selector"/> finds, read at once; null when none.</summary>
     public string? Text(string selector) =>
