@@ -39,7 +39,11 @@ internal sealed class Deployment : IAsyncDisposable
 
     public static void ClearLastOutput() => LastOutput = null;
 
-    public static string ClusterDll => Path.Combine(AppContext.BaseDirectory, "cluster.dll");
+    /// <summary>
+    /// The cluster program the scenarios start: $CLUSTER_BENCH_CLUSTER when set (another build of it,
+    /// such as a ReadyToRun publish, to compare), else the one built beside the bench.
+    /// </summary>
+    public static string ClusterDll => Environment.GetEnvironmentVariable("CLUSTER_BENCH_CLUSTER") is { Length: > 0 } given ? given : Path.Combine(AppContext.BaseDirectory, "cluster.dll");
 
     /// <summary>`cluster up`: coordinator and worker daemon in one process, the worker processes its children; waits until all have said hello.</summary>
     public static Task<Deployment> UpAsync(StoreKind store, int processes, int? threads = null, int? coroutines = null)
