@@ -36,6 +36,28 @@ def to_json(name, args):
         raise TypeError(f"the arguments of task '{name}' cannot be written as JSON: {e}") from None
 
 
+def with_inputs(args):
+    """The arguments with every ClusterFuture among them (in lists, tuples and dict values, at any
+    depth) replaced by {"$clusterInput": k}, k its place among the task's inputs; and the inputs. The
+    store puts each input's result in its place before the task runs."""
+    inputs, places = [], {}
+
+    def walk(value):
+        if isinstance(value, ClusterFuture):
+            k = places.get(value.task_id)
+            if k is None:
+                k = places[value.task_id] = len(inputs)
+                inputs.append(value)
+            return {"$clusterInput": k}
+        if isinstance(value, (list, tuple)):
+            return [walk(v) for v in value]
+        if isinstance(value, dict):
+            return {key: walk(v) for key, v in value.items()}
+        return value
+
+    return walk(list(args)), inputs
+
+
 def remote_error(task_id, error, dead_lettered=False, attempts=()):
     """A RemoteTaskError from a TaskError of the wire."""
     return RemoteTaskError(task_id, error.type, error.message, error.stack_trace, error.attempt,
@@ -61,6 +83,7 @@ class ClusterFuture(Future):
         self._chunked = chunked
         self._policy = None
         self._idempotency_key = None
+        self._inputs = ()
         self._phase = _QUEUED
         self._answered = threading.Event()
         self._queued_at = time.monotonic()
@@ -114,6 +137,7 @@ def _task_spec(future):
                        not_before_unix_ms=not_before)
     if priority is not None:
         spec.priority = priority
+    spec.inputs.extend(f.task_id for f in future._inputs)
     return spec
 
 
@@ -150,6 +174,8 @@ class ClusterExecutor(Executor):
         self._sequence = itertools.count(1)
         self._lock = threading.Lock()
         self._futures = {}
+        # Futures whose inputs a coordinator has not accepted yet: sent once it has.
+        self._held = []
         self._submits = queue.SimpleQueue()
         self._shut_down = False
         self._idle = threading.Event()
@@ -182,7 +208,8 @@ class ClusterExecutor(Executor):
             raise TypeError(f"task '{name}' takes positional arguments only (they travel as a JSON array), "
                             f"not {', '.join(sorted(kwargs))}=; submit_with takes a policy and an idempotency key")
         require_identifier("task name", name)
-        return self._enqueue(name, to_json(name, list(args)), chunked=False)
+        args, inputs = with_inputs(args)
+        return self._enqueue(name, to_json(name, args), chunked=False, inputs=inputs)
 
     def submit_with(self, name, /, *args, idempotency_key=None, max_attempts=0, retry_on=(), backoff=0.0,
                     backoff_max=0.0, soft_timeout=0.0, hard_timeout=0.0, max_lost_runs=0, priority=None, queue=None,
@@ -205,12 +232,16 @@ class ClusterExecutor(Executor):
             raise ValueError(f"queue {queue!r} is not a queue name: 1 to 64 letters, digits or _ . -")
         if delay is not None and (isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= _MAX_DELAY):
             raise ValueError(f"delay must be 0 to {_MAX_DELAY} seconds, not {delay!r}")
+        args, inputs = with_inputs(args)
+        if inputs and (idempotency_key is not None or delay):
+            raise ValueError(f"task '{name}' takes futures among its arguments: it runs when they have finished, "
+                             "so it can have neither an idempotency key nor a delay")
         policy = retry_policy(max_attempts, retry_on, backoff, backoff_max, soft_timeout, hard_timeout, max_lost_runs)
-        future = self._enqueue(name, to_json(name, list(args)), chunked=False, policy=policy, idempotency_key=idempotency_key,
-                               order=(priority, queue, -math.ceil(delay * 1000) if delay else 0))
+        future = self._enqueue(name, to_json(name, args), chunked=False, policy=policy, idempotency_key=idempotency_key,
+                               order=(priority, queue, -math.ceil(delay * 1000) if delay else 0), inputs=inputs)
         return future
 
-    def _enqueue(self, name, payload, chunked, policy=None, idempotency_key=None, order=(None, None, 0)):
+    def _enqueue(self, name, payload, chunked, policy=None, idempotency_key=None, order=(None, None, 0), inputs=()):
         if len(payload) > MAX_PAYLOAD_BYTES:
             raise ValueError(f"the arguments of task '{name}' are {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
         with self._lock:
@@ -221,9 +252,46 @@ class ClusterExecutor(Executor):
             future._policy = policy
             future._idempotency_key = idempotency_key
             future._order = order
+            future._inputs = tuple(inputs)
             self._futures[task_id] = future
-        self._submits.put(future)
+            # The store must know a task's inputs: it is sent once a coordinator has accepted them.
+            held = any(i._phase != _ACCEPTED for i in future._inputs)
+            if held:
+                self._held.append(future)
+        if held:
+            self._release_held()
+        else:
+            self._submits.put(future)
         return future
+
+    def _release_held(self):
+        """Sends the held futures whose inputs are all accepted now; fails those with an input that
+        ended without being accepted (refused, withdrawn, or never taken by a coordinator)."""
+        ready, failed = [], []
+        with self._lock:
+            if not self._held:
+                return
+            left = []
+            for future in self._held:
+                lost = next((i for i in future._inputs if i._phase != _ACCEPTED and i.done()), None)
+                if lost is not None:
+                    failed.append((future, lost))
+                elif all(i._phase == _ACCEPTED for i in future._inputs):
+                    ready.append(future)
+                else:
+                    left.append(future)
+            self._held = left
+        for future, lost in failed:
+            with self._lock:
+                sent = future._phase == _QUEUED
+                if sent:
+                    future._phase = _WITHDRAWN
+            if sent:
+                why = "was cancelled" if lost.cancelled() else f"failed: {lost.exception()}"
+                self._fail(future, RemoteTaskError(future.task_id, "Cluster.DependencyFailed",
+                                                   f"input task {lost.task_id} {why}", "", 0))
+        for future in ready:
+            self._submits.put(future)
 
     def map(self, name, *iterables, timeout=None, chunksize=1):
         """Results of `name` called with arguments taken from each iterable, in order (as
@@ -337,6 +405,7 @@ class ClusterExecutor(Executor):
                     future._phase = _ACCEPTED
                 future._payload = b""
                 future._answered.set()
+        self._release_held()
 
     def _give_up_expired(self, batch, error, now=False):
         if self._unavailable_timeout is None and not now:
@@ -361,6 +430,7 @@ class ClusterExecutor(Executor):
             self._futures.pop(future.task_id, None)
             if self._shut_down and not self._futures:
                 self._idle.set()
+        self._release_held()
 
     # ---- cancelling -------------------------------------------------------------------------
 

@@ -186,6 +186,35 @@ class ClientTests(unittest.TestCase):
             with self.assertRaises(ValueError, msg=str(bad)):
                 self.executor.submit_with("add", 1, 2, **bad)
 
+    def test_futures_among_the_arguments_pass_their_results_on_in_the_store(self):
+        from cluster_futures import ClusterFuture
+        executor = self.Executor(self.address, token=cluster_token())
+        try:
+            parts = [executor.submit("add", i, 1) for i in range(50)]
+            total = executor.submit("sum", parts)  # fan-in: a list of futures
+            chained = executor.submit("add", executor.submit("add", 1, 2), 10)
+            nested = executor.submit("echo", {"pair": (parts[0], parts[1]), "same": [parts[0]]})
+            self.assertIsInstance(total, ClusterFuture)
+            # No result was read before these: the store ran each task once its inputs finished.
+            self.assertEqual(sum(i + 1 for i in range(50)), total.result(LONG))
+            self.assertEqual(13, chained.result(LONG))
+            self.assertEqual({"pair": [1, 2], "same": [1]}, nested.result(LONG))
+        finally:
+            executor.shutdown()
+
+    def test_a_failed_input_fails_its_dependents_with_dependency_failed(self):
+        from cluster_futures import RemoteTaskError
+        failing = self.executor.submit("fail", "boom as an input")
+        dependent = self.executor.submit("add", failing, 1)
+        next_one = self.executor.submit("add", dependent, 1)
+        for future in (dependent, next_one):
+            with self.assertRaises(RemoteTaskError) as caught:
+                future.result(LONG)
+            self.assertEqual("Cluster.DependencyFailed", caught.exception.remote_type)
+        self.assertIn(failing.task_id, dependent.exception().remote_message)
+        with self.assertRaises(ValueError):
+            self.executor.submit_with("add", failing, 1, delay=1.0)
+
     def test_submits_made_together_travel_in_few_calls(self):
         executor = self.Executor(self.address, token=cluster_token())
         try:
