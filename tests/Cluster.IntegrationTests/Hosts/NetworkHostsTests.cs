@@ -14,7 +14,9 @@ namespace Cluster.IntegrationTests.Hosts;
 /// </summary>
 public sealed class NetworkHostsTests(ITestOutputHelper output)
 {
-    private const int Tasks = 4000;
+    // Enough that the run outlasts the wait for both worker hosts to start tasks, with room to spare:
+    // with 4,000 a fast run once finished before the cut, and with 20,000 one had 9,189 done at it.
+    private const int Tasks = 50_000;
 
     [SkippableFact]
     public async Task WorkerHostCutOffWhileTasksRun_TheOtherHostTakesOver_AndEveryTaskCompletesOnceOnTheWire()
