@@ -267,10 +267,12 @@ class ClusterExecutor(Executor):
     def _release_held(self):
         """Sends the held futures whose inputs are all accepted now; fails those with an input that
         ended without being accepted (refused, withdrawn, or never taken by a coordinator)."""
+        # Read without the lock: whoever holds a future calls this after, so none is missed, and the
+        # common case (nothing held) takes no lock on each completion.
+        if not self._held:
+            return
         ready, failed = [], []
         with self._lock:
-            if not self._held:
-                return
             left = []
             for future in self._held:
                 lost = next((i for i in future._inputs if i._phase != _ACCEPTED and i.done()), None)
@@ -283,10 +285,10 @@ class ClusterExecutor(Executor):
             self._held = left
         for future, lost in failed:
             with self._lock:
-                sent = future._phase == _QUEUED
-                if sent:
+                unsent = future._phase == _QUEUED
+                if unsent:
                     future._phase = _WITHDRAWN
-            if sent:
+            if unsent:
                 why = "was cancelled" if lost.cancelled() else f"failed: {lost.exception()}"
                 self._fail(future, RemoteTaskError(future.task_id, "Cluster.DependencyFailed",
                                                    f"input task {lost.task_id} {why}", "", 0))
