@@ -18,8 +18,8 @@ internal static class HopTrace
     /// <summary>The hops of one task, in the order a task passes them.</summary>
     public static readonly IReadOnlyList<string> Points =
     [
-        "client.submit", "client.send", "coordinator.received", "coordinator.assigned", "worker.received",
-        "worker.started", "worker.finished", "worker.sent", "coordinator.result", "coordinator.delivered", "client.completed",
+        "client.submit", "client.send", "coordinator.received", "coordinator.storing", "coordinator.stored", "coordinator.assigned", "worker.received",
+        "worker.started", "worker.finished", "worker.sent", "coordinator.result", "coordinator.committing", "coordinator.committed", "coordinator.delivered", "client.completed",
     ];
 
     private static readonly Lock Gate = new();

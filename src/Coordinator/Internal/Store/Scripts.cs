@@ -22,9 +22,14 @@ internal static class Scripts
         local H, A, P, NP, E, D, DEAD = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
         -- maxAttempts|maxLostRuns|backoffMs|backoffMaxMs|softTimeoutMs|hardTimeoutMs|retryOn
         local DEFAULT_POLICY = '1|3|1000|60000|0|0|'
+        -- The store's clock, read once per script run: a run takes microseconds, and each call costs one.
+        local clock_ms = nil
         local function now_ms()
-          local t = redis.call('TIME')
-          return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+          if not clock_ms then
+            local t = redis.call('TIME')
+            clock_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+          end
+          return clock_ms
         end
         -- One call per 1,000 values (500 field/value pairs), not one per task: unpack has limits.
         local function each_chunk(cmd, key, list)
@@ -349,11 +354,13 @@ internal static class Scripts
         local LEASE_BYTES = 4194304
         local function lease(worker, want, rotation, first, nq, leasedkey)
           local start = rotation % nq
-          local ids, parts = {}, {}
+          local ids, parts, args = {}, {}, {}
           local bytes, full = 0, false
-          -- looked up once, and only when a sorted set is leased from: does any task keep an order?
-          local ordered = nil
-          local now, wait = now_ms(), nil
+          -- looked up once: does any task keep a policy of its own, an order or a trace context?
+          local policed = nil
+          -- each name's own policy, read with its queue's owner and rate limit
+          local by_name = {}
+          local wait = nil
           for j = 0, nq - 1 do
             if #ids >= want or full then break end
             local q = KEYS[first + (start + j) % nq]
@@ -361,23 +368,26 @@ internal static class Scripts
             -- rate-limited: no more of the name than its bucket holds tokens
             -- one look-up for the queue's owner (a list, or empty) and the name's rate limit
             local nm = string.match(q, '}:q:([^|]+)') or q
-            local looked = redis.call('HMGET', NP, q .. ' l', nm .. ' r')
-            local allowed, limited, have, per = tokens(nm, looked[2], want - #ids, now)
+            local looked = redis.call('HMGET', NP, q .. ' l', nm .. ' r', nm)
+            by_name[nm] = looked[3] or DEFAULT_POLICY
+            local allowed, limited, have, per = tokens(nm, looked[2], want - #ids, looked[2] and now_ms())
             local stop = #ids + allowed
             while #ids < stop and not full do
               local asked = stop - #ids
               local batch, scores = take(q, asked, looked[1])
               if not batch then break end
-              if scores and ordered == nil then ordered = redis.call('HLEN', P) > 0 end
+              if scores and policed == nil then policed = redis.call('HLEN', P) > 0 end
               local heads = redis.call('HMGET', H, unpack(batch))
               -- most stores hold no task of another queue or priority: no look-up then
-              local orders = (scores and ordered) and hmget(P, (function() local f = {} for x, id in ipairs(batch) do f[x] = id .. ' o' end return f end)()) or {}
+              local orders = (scores and policed) and hmget(P, (function() local f = {} for x, id in ipairs(batch) do f[x] = id .. ' o' end return f end)()) or {}
               for x, id in ipairs(batch) do
                 if heads[x] then
                   local st, at, se, nm, wk, lost, failed = parse(heads[x])
                   -- ids without a header, or not queued, are tombstones: skipped
                   if st == 'q' then
-                    local size = redis.call('HSTRLEN', A, id)
+                    -- one task's arguments at a time: past the bound, no more are read
+                    local a = redis.call('HGET', A, id) or ''
+                    local size = #a
                     if #ids > 0 and bytes + size > LEASE_BYTES then
                       local back = {}
                       if scores then
@@ -395,6 +405,7 @@ internal static class Scripts
                     end
                     bytes = bytes + size
                     ids[#ids + 1] = id
+                    args[#ids] = a
                     taken = taken + 1
                     parts[#parts + 1] = { tonumber(at) + 1, se, nm, lost, failed }
                     if scores then
@@ -413,7 +424,7 @@ internal static class Scripts
             if limited then
               local left = have - taken
               if taken > 0 then
-                redis.call('HSET', NP, limited .. ' b', string.format('%.6f', left) .. '|' .. string.format('%d', now))
+                redis.call('HSET', NP, limited .. ' b', string.format('%.6f', left) .. '|' .. string.format('%d', now_ms()))
               end
               -- the bucket, not the queue, ran short: when its next token is due
               if left < 1 and #ids < want and qlen(q) > 0 then
@@ -427,16 +438,16 @@ internal static class Scripts
           local tail = {}
           if wait then tail = { '~' .. string.format('%d', wait) } end
           if #ids == 0 then return tail end
-          local args = redis.call('HMGET', A, unpack(ids))
-          local policies = redis.call('HMGET', P, unpack(ids))
           -- most stores hold no policy of a task's own and no trace context: no look-up then
-          local traces = nil
-          if redis.call('HLEN', P) > 0 then
+          if policed == nil then policed = redis.call('HLEN', P) > 0 end
+          local policies, traces = {}, nil
+          if policed then
+            policies = redis.call('HMGET', P, unpack(ids))
             local fields = {}
             for x, id in ipairs(ids) do fields[x] = id .. ' t' end
             traces = redis.call('HMGET', P, unpack(fields))
           end
-          local by_name, headers, out = {}, {}, {}
+          local headers, out = {}, {}
           for x, id in ipairs(ids) do
             local t = parts[x]
             -- leased: the attempt number is the fencing token of this lease
@@ -568,8 +579,55 @@ internal static class Scripts
             else
               local p = pending[ni]
               if not p then p = {}; pending[ni] = p end
-              p[#p + 1] = { id, session, route[3] }
+              -- (id, session, priority, its place in ARGV, its header's place in headers)
+              p[#p + 1] = { id, session, route[3], i, #headers }
             end
+          end
+        end
+        -- A worker waiting for these names takes them in the same step (oldest first), unless it
+        -- is no longer registered: then they wait in their queues like any other.
+        local worker = ARGV[4]
+        local waiting = worker ~= '' and redis.call('ZSCORE', KEYS[#KEYS], worker)
+        local handed = nil
+        -- The common case goes straight to that worker: plain tasks (priority 5) of one route whose
+        -- queue is empty and whose name has no rate limit. They are stored leased, as a lease from
+        -- the queue would leave them, without the queue's write and read; past what the worker
+        -- takes, the rest are queued after them.
+        if waiting and nn == 1 and routes[1][3] == 5 and pending[1] and redis.call('EXISTS', KEYS[9]) == 0 then
+          local nm = routes[1][1]
+          local looked = redis.call('HMGET', NP, nm .. ' r', nm)
+          if not looked[1] then
+            local want, bytes, over = tonumber(ARGV[5]), 0, false
+            local rest, ids, traced = {}, {}, {}
+            handed = {}
+            for _, t in ipairs(pending[1]) do
+              local i = t[4]
+              local size = #ARGV[i + 2]
+              if not over and #ids > 0 and #ids < want and bytes + size > LEASE_BYTES then over = true end
+              if over or #ids >= want then
+                rest[#rest + 1] = t
+              else
+                bytes = bytes + size
+                ids[#ids + 1] = t[1]
+                -- leased: attempt 1 is the fencing token of this lease
+                headers[t[5]] = header('l', 1, session, nm, worker, 0, 0)
+                local own = ARGV[i + 3]
+                handed[#handed + 1] = t[1]
+                handed[#handed + 1] = nm
+                handed[#handed + 1] = ARGV[i + 2]
+                handed[#handed + 1] = 1
+                handed[#handed + 1] = session
+                handed[#handed + 1] = own ~= '' and own or looked[2] or DEFAULT_POLICY
+                if ARGV[i + 5] ~= '' then
+                  traced[#traced + 1] = #ids - 1
+                  traced[#traced + 1] = ARGV[i + 5]
+                end
+              end
+            end
+            pending[1] = #rest > 0 and rest or nil
+            redis.call('SADD', KEYS[#KEYS - 1], unpack(ids))
+            if over then handed[#handed + 1] = '+' end
+            if #traced > 0 then handed[#handed + 1] = traced end
           end
         end
         -- durable: the tasks are in the store before the submit is acknowledged
@@ -581,13 +639,10 @@ internal static class Scripts
         local listed = {}
         for ni = 1, nn do listed[ni] = route_of(routes[ni][1], routes[ni][2]) end
         redis.call('SADD', KEYS[8], unpack(listed))
-        -- A worker waiting for these names takes them in the same step (oldest first), unless it
-        -- is no longer registered: then they wait in their queues like any other.
-        local handed = {}
-        if ARGV[4] ~= '' and redis.call('ZSCORE', KEYS[#KEYS], ARGV[4]) then
-          handed = lease(ARGV[4], tonumber(ARGV[5]), 0, 9, nn, KEYS[#KEYS - 1])
+        if waiting and not handed then
+          handed = lease(worker, tonumber(ARGV[5]), 0, 9, nn, KEYS[#KEYS - 1])
         end
-        return { dups, handed, full, soonest }
+        return { dups, handed or {}, full, soonest }
         """);
 
     /// KEYS: the seven task keys, the worker's leased set, workers, queue 1..n, the worker's owner.
@@ -681,7 +736,9 @@ internal static class Scripts
         each_chunk('SREM', KEYS[8], released)
         -- tasks waiting for these as inputs take their results, or end with them (GraphScripts)
         local graph_ready, graph_ended = 0, 0
-        if redis.call('HLEN', P) > 0 then
+        -- most tasks have no policy of their own, no trace context, no inputs and no dependents
+        local policed = redis.call('HLEN', P) > 0
+        if policed then
           local y = 0
           for i = 5 + ns, #ARGV, 6 do
             y = y + 1
@@ -716,7 +773,7 @@ internal static class Scripts
         each_chunk('HDEL', H, finished)
         each_chunk('HDEL', A, finished)
         -- most tasks have no policy of their own, no trace context and no errors: skip the writes (and their log) then
-        if redis.call('HLEN', P) > 0 then
+        if policed then
           local fields = {}
           for _, id in ipairs(finished) do
             fields[#fields + 1] = id

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cluster.Contracts;
 using Cluster.Protocol.V1;
 using Google.Protobuf;
 using StackExchange.Redis;
@@ -101,7 +102,9 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
             redisKeys[^2] = keys.Leased(handoffWorker!);
             redisKeys[^1] = keys.Workers;
         }
+        HopTrace.MarkEach("coordinator.storing", tasks, static t => t.Id);
         var result = (RedisResult[])(await Scripts.Submit.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
+        HopTrace.MarkEach("coordinator.stored", tasks, static t => t.Id);
         var dups = (RedisResult[])result[0]!;
         var refused = new List<(int, string)>(dups.Length / 2);
         for (var i = 0; i + 1 < dups.Length; i += 2)
@@ -295,7 +298,9 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
             args[k++] = error is null ? string.Empty : ErrorJson(error, worker);
         }
         var away = await StageAsync(sessions).ConfigureAwait(false);
+        HopTrace.MarkEach("coordinator.committing", results, static t => t.TaskId);
         var result = (RedisResult[])(await Scripts.Complete.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
+        HopTrace.MarkEach("coordinator.committed", results, static t => t.TaskId);
         var outcome = new CompleteOutcome((int)result[0], (int)result[1], (int)result[2], (int)result[3]);
         var codes = (string)result[4]!;
         verdicts?.Invoke(codes);
