@@ -40,7 +40,7 @@ internal sealed class EmbeddedStore : IDisposable
             "--auth", "Password", "--password", password,
             // Lua is off and not atomic unless asked for: every state change is one atomic script.
             "--lua", "--lua-transaction-mode",
-            "--memory", "256m", "--index", "16m", "--page", "4m",
+            "--memory", MemoryBudget(), "--index", "16m", "--page", "4m",
             "--logger-level", "Warning", "-q",
         };
         // Records past the in-memory budget spill to disk (tiered storage), so a large backlog is
@@ -57,6 +57,22 @@ internal sealed class EmbeddedStore : IDisposable
         var server = new GarnetServer([.. args]);
         server.Start();
         return new EmbeddedStore(server, port, password, scratch);
+    }
+
+    /// <summary>
+    /// What the store may hold in memory (records and the heap of their hashes, lists and sorted
+    /// sets), as a garnet-server size: a quarter of the memory the process may use (the machine's, or
+    /// its container's limit), at least 256 MiB. Pages are taken as the data grows, so a larger budget
+    /// costs nothing at rest. Past it, whole records spill to disk, and a hash, list or sorted set of
+    /// the keyspace is one record: one that holds a million tasks is written out and read back whole
+    /// on its next use, which stalled a 1,000,000-task backlog for 40 s with a 256 MiB budget
+    /// (docs/performance.md, "Embedded store memory").
+    /// </summary>
+    internal static string MemoryBudget()
+    {
+        const long Floor = 256L << 20;
+        var quarter = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4;
+        return (Math.Max(Floor, quarter) >> 20).ToString(System.Globalization.CultureInfo.InvariantCulture) + "m";
     }
 
     private static int FreeLoopbackPort()
