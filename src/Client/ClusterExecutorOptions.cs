@@ -31,8 +31,13 @@ public sealed class ClusterExecutorOptions
     /// </summary>
     public int MaxBatchBytes { get; set; } = 1 << 20;
 
-    /// <summary>Submit batches in flight at once; at least 1. Default: 4.</summary>
-    public int MaxBatchesInFlight { get; set; } = 4;
+    /// <summary>
+    /// Submit batches in flight at once; at least 1. Default: 1, so a session's tasks reach the store
+    /// in the order they were submitted (a coordinator may store two batches in flight at once in
+    /// either order); what is submitted meanwhile waits and goes as the next, larger batch. More
+    /// than 1 trades that order for overlap on a slow link.
+    /// </summary>
+    public int MaxBatchesInFlight { get; set; } = 1;
 
     /// <summary>
     /// Most bytes of submits that no coordinator has accepted yet (their arguments, plus about 256
