@@ -537,6 +537,10 @@ class ClusterExecutor(Executor):
         # A completion seen twice (around a resume) finds its future gone: it resolves once.
         future = self._futures.get(completion.task_id)
         if future is not None:
+            # Only the store sends completions: the task was accepted, even when its submit's reply
+            # is not in yet (a waiting worker can run it first). Its dependents may be sent.
+            with self._lock:
+                future._phase = _ACCEPTED
             outcome = completion.WhichOneof("outcome")
             if outcome == "result":
                 try:
