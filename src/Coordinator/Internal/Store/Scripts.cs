@@ -57,6 +57,15 @@ internal static class Scripts
         local function header(st, at, se, nm, wk, lost, failed)
           return st .. '|' .. at .. '|' .. se .. '|' .. nm .. '|' .. wk .. '|' .. lost .. '|' .. failed
         end
+        -- A leased task as the coordinator reads it from a lease: (id, name, args, attempt, session, policy).
+        local function assigned(out, id, nm, args, at, se, pol)
+          out[#out + 1] = id
+          out[#out + 1] = nm
+          out[#out + 1] = args
+          out[#out + 1] = at
+          out[#out + 1] = se
+          out[#out + 1] = pol
+        end
         local function policy(id, nm)
           local raw = redis.call('HGET', P, id) or redis.call('HGET', NP, nm) or DEFAULT_POLICY
           local ma, ml, b, bm, soft, hard, retry = string.match(raw, '^(%d+)|(%d+)|(%d+)|(%d+)|(%d+)|(%d+)|(.*)$')
@@ -461,12 +470,7 @@ internal static class Scripts
                 by_name[t[3]] = policy
               end
             end
-            out[#out + 1] = id
-            out[#out + 1] = t[3]
-            out[#out + 1] = args[x]
-            out[#out + 1] = t[1]
-            out[#out + 1] = t[2]
-            out[#out + 1] = policy
+            assigned(out, id, t[3], args[x], t[1], t[2], policy)
           end
           redis.call('HSET', H, unpack(headers))
           redis.call('SADD', leasedkey, unpack(ids))
@@ -612,12 +616,7 @@ internal static class Scripts
                 -- leased: attempt 1 is the fencing token of this lease
                 headers[t[5]] = header('l', 1, session, nm, worker, 0, 0)
                 local own = ARGV[i + 3]
-                handed[#handed + 1] = t[1]
-                handed[#handed + 1] = nm
-                handed[#handed + 1] = ARGV[i + 2]
-                handed[#handed + 1] = 1
-                handed[#handed + 1] = session
-                handed[#handed + 1] = own ~= '' and own or looked[2] or DEFAULT_POLICY
+                assigned(handed, t[1], nm, ARGV[i + 2], 1, session, own ~= '' and own or looked[2] or DEFAULT_POLICY)
                 if ARGV[i + 5] ~= '' then
                   traced[#traced + 1] = #ids - 1
                   traced[#traced + 1] = ARGV[i + 5]
