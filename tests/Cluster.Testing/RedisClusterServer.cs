@@ -52,6 +52,22 @@ public sealed class RedisClusterServer : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(masters, 3);
         ArgumentOutOfRangeException.ThrowIfNegative(replicasPerMaster);
+        // A port found free can be taken by another process before its node binds it: that node
+        // exits at once, and the cluster starts again on new ports.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(masters, replicasPerMaster);
+            }
+            catch (TimeoutException e) when (attempt < 3 && e.Message.Contains("Address already in use", StringComparison.Ordinal))
+            {
+            }
+        }
+    }
+
+    private static async Task<RedisClusterServer> StartOnceAsync(int masters, int replicasPerMaster)
+    {
         var server = ProgramPath.Find("redis-server") ?? throw new InvalidOperationException(Missing);
         var cli = ProgramPath.Find("redis-cli") ?? throw new InvalidOperationException(Missing);
         var directory = System.IO.Directory.CreateTempSubdirectory("cluster-rediscluster-").FullName;
