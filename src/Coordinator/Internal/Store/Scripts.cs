@@ -47,12 +47,18 @@ internal static class Scripts
         end
         -- A session scoped by its identity ("name|session") holds the one '|' a field may hold:
         -- names, workers and counters never do, so it is whatever lies between the fixed fields.
+        -- The fields of the header parsed last are kept: a batch's tasks mostly share one header (one
+        -- client's queued tasks, one worker's leased ones), so a batch is parsed once, not per task.
+        local parsed, p_st, p_at, p_se, p_nm, p_wk, p_lost, p_failed = nil
         local function parse(h)
-          local st, at, se, nm, wk, lost, failed = string.match(h, '^(%a)|(%d+)|([^|]*)|([^|]*)|([^|]*)|(%d+)|(%d+)$')
-          if not st then
-            st, at, se, nm, wk, lost, failed = string.match(h, '^(%a)|(%d+)|(.*)|([^|]*)|([^|]*)|(%d+)|(%d+)$')
+          if h ~= parsed then
+            local st, at, se, nm, wk, lost, failed = string.match(h, '^(%a)|(%d+)|([^|]*)|([^|]*)|([^|]*)|(%d+)|(%d+)$')
+            if not st then
+              st, at, se, nm, wk, lost, failed = string.match(h, '^(%a)|(%d+)|(.*)|([^|]*)|([^|]*)|(%d+)|(%d+)$')
+            end
+            parsed, p_st, p_at, p_se, p_nm, p_wk, p_lost, p_failed = h, st, at, se, nm, wk, tonumber(lost), tonumber(failed)
           end
-          return st, at, se, nm, wk, tonumber(lost), tonumber(failed)
+          return p_st, p_at, p_se, p_nm, p_wk, p_lost, p_failed
         end
         local function header(st, at, se, nm, wk, lost, failed)
           return st .. '|' .. at .. '|' .. se .. '|' .. nm .. '|' .. wk .. '|' .. lost .. '|' .. failed
@@ -120,10 +126,12 @@ internal static class Scripts
         local function remember_finished(fkey, ids, ttl)
           if #ids == 0 then return end
           local now = now_ms()
+          -- the score as a string once, not converted again for each entry
+          local at = string.format('%d', now)
           local entries = {}
-          for _, id in ipairs(ids) do
-            entries[#entries + 1] = now
-            entries[#entries + 1] = id
+          for x, id in ipairs(ids) do
+            entries[2 * x - 1] = at
+            entries[2 * x] = id
           end
           each_chunk('ZADD', fkey, entries)
           redis.call('ZREMRANGEBYSCORE', fkey, '-inf', '(' .. string.format('%d', now - ttl * 1000))
@@ -135,10 +143,11 @@ internal static class Scripts
         local function keep_results(rkey, rindex, pairs_, ttl)
           if #pairs_ == 0 then return end
           local now = now_ms()
+          local at = string.format('%d', now)
           local index = {}
           for j = 1, #pairs_, 2 do
-            index[#index + 1] = now
-            index[#index + 1] = pairs_[j]
+            index[j] = at
+            index[j + 1] = pairs_[j]
           end
           each_chunk('HSET', rkey, pairs_)
           each_chunk('ZADD', rindex, index)
@@ -457,11 +466,16 @@ internal static class Scripts
             traces = redis.call('HMGET', P, unpack(fields))
           end
           local headers, out = {}, {}
+          -- consecutive tasks of the same attempt, session, name and counters share one header string
+          local prev, prev_header = nil, nil
           for x, id in ipairs(ids) do
             local t = parts[x]
             -- leased: the attempt number is the fencing token of this lease
+            if not (prev and prev[1] == t[1] and prev[2] == t[2] and prev[3] == t[3] and prev[4] == t[4] and prev[5] == t[5]) then
+              prev, prev_header = t, header('l', t[1], t[2], t[3], worker, t[4], t[5])
+            end
             headers[#headers + 1] = id
-            headers[#headers + 1] = header('l', t[1], t[2], t[3], worker, t[4], t[5])
+            headers[#headers + 1] = prev_header
             local policy = policies[x]
             if not policy then
               policy = by_name[t[3]]
@@ -526,6 +540,7 @@ internal static class Scripts
         local maxq, queued, full = tonumber(ARGV[6]), {}, {}
         local k = 0
         local now, soonest = nil, -1
+        local queued_headers, delayed_headers = {}, {}
         for i = 7 + nn, #ARGV, 7 do
           k = k + 1
           local id = ARGV[i]
@@ -560,8 +575,16 @@ internal static class Scripts
               if due < 0 then due = now - due end
               if due <= now then due = 0 end
             end
+            -- one header string per route and state: every new task of a batch has the same fields
+            local state = due > 0 and 'd' or 'q'
+            local cache = state == 'q' and queued_headers or delayed_headers
+            local fresh = cache[ni]
+            if not fresh then
+              fresh = header(state, '0', session, route[1], '', '0', '0')
+              cache[ni] = fresh
+            end
             headers[#headers + 1] = id
-            headers[#headers + 1] = header(due > 0 and 'd' or 'q', 0, session, route[1], '', 0, 0)
+            headers[#headers + 1] = fresh
             if route[2] ~= '' or route[3] ~= 5 then
               policies[#policies + 1] = id .. ' o'
               policies[#policies + 1] = route[2] .. '|' .. route[3]
@@ -603,6 +626,8 @@ internal static class Scripts
           if not looked[1] then
             local want, bytes, over = tonumber(ARGV[5]), 0, false
             local rest, ids, traced = {}, {}, {}
+            -- leased: attempt 1 is the fencing token of this lease; the same header for each task
+            local leased = header('l', '1', session, nm, worker, '0', '0')
             handed = {}
             for _, t in ipairs(pending[1]) do
               local i = t[4]
@@ -613,8 +638,7 @@ internal static class Scripts
               else
                 bytes = bytes + size
                 ids[#ids + 1] = t[1]
-                -- leased: attempt 1 is the fencing token of this lease
-                headers[t[5]] = header('l', 1, session, nm, worker, 0, 0)
+                headers[t[5]] = leased
                 local own = ARGV[i + 3]
                 assigned(handed, t[1], nm, ARGV[i + 2], 1, session, own ~= '' and own or looked[2] or DEFAULT_POLICY)
                 if ARGV[i + 5] ~= '' then
