@@ -15,12 +15,16 @@ public abstract class ClusterFuture
     private const int Sent = 1;
     private const int Withdrawn = 2;
 
+    // What _callbacks holds once the future is done; most futures never have a callback.
+    private static readonly List<Action<ClusterFuture>> Settled = [];
+
     private readonly Lock _lock = new();
     // Completes when a coordinator answers this future's submit (or the future is done); replaced by
     // a fresh one when the answer sends the task back to the local queue (its queue was full).
     private TaskCompletionSource _answered = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    // Null once the future is done: "done" is decided under the lock, as CPython's Future does.
-    private List<Action<ClusterFuture>>? _callbacks = [];
+    // Null until a callback is added; Settled once the future is done (its callbacks taken to run):
+    // "done" is decided under the lock, as CPython's Future does.
+    private List<Action<ClusterFuture>>? _callbacks;
     private int _state = (int)FutureState.Pending;
     private int _submit = Queued;
     private SemaphoreSlim? _cancelGate;
@@ -213,9 +217,9 @@ public abstract class ClusterFuture
         ArgumentNullException.ThrowIfNull(callback);
         lock (_lock)
         {
-            if (_callbacks is not null)
+            if (!ReferenceEquals(_callbacks, Settled))
             {
-                _callbacks.Add(callback);
+                (_callbacks ??= []).Add(callback);
                 return;
             }
         }
@@ -336,10 +340,10 @@ public abstract class ClusterFuture
     /// </summary>
     private protected bool Settle<TValue>(TaskCompletionSource<TValue> outcome, TValue value, Exception? error, bool cancelled)
     {
-        List<Action<ClusterFuture>> callbacks;
+        List<Action<ClusterFuture>>? callbacks;
         lock (_lock)
         {
-            if (_callbacks is null)
+            if (ReferenceEquals(_callbacks, Settled))
             {
                 return false;
             }
@@ -358,13 +362,13 @@ public abstract class ClusterFuture
             }
             Interlocked.Exchange(ref _state, (int)(cancelled ? FutureState.Cancelled : FutureState.Finished));
             callbacks = _callbacks;
-            _callbacks = null;
+            _callbacks = Settled;
         }
         Trace?.Resolved(Name, error, cancelled);
         Volatile.Read(ref _answered).TrySetResult();
         // A submit waiting for room finds this future done.
         Executor.ReturnPendingBytes(this);
-        foreach (var callback in callbacks)
+        foreach (var callback in callbacks ?? [])
         {
             Invoke(callback);
         }

@@ -168,6 +168,30 @@ internal sealed class CpuMeter
     }
 }
 
+/// <summary>
+/// The client's (this process's) managed heap over a measurement: bytes allocated, collections by
+/// generation and the time the runtime paused for them.
+/// </summary>
+internal readonly record struct HeapMeter(long Allocated, int Gen0, int Gen1, int Gen2, TimeSpan Paused)
+{
+    public static HeapMeter Start() =>
+        new(GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+
+    /// <summary>What happened since <see cref="Start"/>.</summary>
+    public HeapMeter Stop() =>
+        new(GC.GetTotalAllocatedBytes(precise: true) - Allocated, GC.CollectionCount(0) - Gen0, GC.CollectionCount(1) - Gen1,
+            GC.CollectionCount(2) - Gen2, GC.GetTotalPauseDuration() - Paused);
+
+    public void Report(ScenarioResult result, int tasks, double seconds)
+    {
+        result.Add("client heap: bytes allocated per task", (double)Allocated / tasks, "B", "N0");
+        result.Add("client heap: gen 0 collections", Gen0, "", "N0");
+        result.Add("client heap: gen 1 collections", Gen1, "", "N0");
+        result.Add("client heap: gen 2 collections", Gen2, "", "N0");
+        result.Add("client heap: time paused for collections", Paused.TotalSeconds / seconds * 100, "% of the run", "0.0");
+    }
+}
+
 /// <summary>Samples a value of a process (RSS, threads) on a thread of its own until disposed; keeps the peak.</summary>
 internal sealed class PeakSampler : IDisposable
 {

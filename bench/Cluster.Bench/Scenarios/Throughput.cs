@@ -44,6 +44,7 @@ internal static class Throughput
             Log($"throughput/{Name(store)}: {n:N0} tasks");
             var futures = new ClusterFuture<long>[n];
             var cpu = new CpuMeter(roles);
+            var heap = HeapMeter.Start();
             var start = Stopwatch.GetTimestamp();
             for (var i = 0; i < n; i++)
             {
@@ -53,6 +54,7 @@ internal static class Throughput
             await WaitAllAsync(futures, options.Timeout, "tasks");
             var end = Stopwatch.GetTimestamp();
             var used = cpu.Stop(result);
+            var gc = heap.Stop();
 
             var seconds = Seconds(start, end);
             var wrong = CountWrong(futures, i => i + 1L, out var first);
@@ -62,6 +64,7 @@ internal static class Throughput
             result.Add("wrong or failed results", wrong, "", "N0", "0", v => v == 0);
             var storeRole = deployment.Redis is null ? "up process: coordinator + embedded store" : "up process: coordinator";
             result.Add("CPU per task: client (this process)", Micro(used, "client", n), "µs", "0.0");
+            gc.Report(result, n, seconds);
             result.Add($"CPU per task: {storeRole}", Micro(used, "up", n), "µs", "0.0");
             if (deployment.Redis is not null)
             {
