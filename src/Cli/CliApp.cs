@@ -18,6 +18,7 @@ internal static class CliApp
         {
             args = [.. rest, "--help"];
         }
+        JitProfile.Start(args);
         using var telemetry = OtlpExport.Start(args.Length > 0 ? args[0] : "cluster");
         using var stop = new CancellationTokenSource();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>

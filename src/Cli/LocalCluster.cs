@@ -46,7 +46,7 @@ internal sealed class LocalCluster : IAsyncDisposable
             coordinator.Grants.Add(new TokenGrant(ClusterRole.Admin, "cluster-up", adminToken));
         }
         var host = await CoordinatorHost.StartAsync(coordinator, verbose ? LogLevel.Information : LogLevel.Warning, cancellationToken);
-        var daemon = new WorkerDaemon(workers.Processes, _ => WorkerCommand.ChildStartInfo([host.Address], workers, workerToken), logging.CreateLogger<WorkerDaemon>());
+        var daemon = new WorkerDaemon(workers.Processes, slot => WorkerCommand.ChildStartInfo([host.Address], workers, workerToken, slot), logging.CreateLogger<WorkerDaemon>());
         // The status checks trust what the daemon's workers trust.
         return new LocalCluster(host, daemon, new ChannelSecurity { Token = adminToken, TlsCaFile = workers.Security.TlsCaFile });
     }

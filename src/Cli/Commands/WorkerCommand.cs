@@ -14,7 +14,7 @@ internal static class WorkerCommand
         var settings = WorkerSettings.From(values) with { Security = TlsArguments.Worker(values) };
         var token = ClientToken.From(values);
         using var logging = Logging.Create(settings.Verbose);
-        var daemon = new WorkerDaemon(settings.Processes, _ => ChildStartInfo(coordinators, settings, token), logging.CreateLogger<WorkerDaemon>());
+        var daemon = new WorkerDaemon(settings.Processes, slot => ChildStartInfo(coordinators, settings, token, slot), logging.CreateLogger<WorkerDaemon>());
         Console.WriteLine($"Worker daemon: {settings.Processes} worker processes × ({settings.Threads} threads + {settings.Coroutines} coroutines) → {string.Join(", ", coordinators)}");
         await daemon.RunAsync(cancellationToken);
         return 0;
@@ -53,9 +53,11 @@ internal static class WorkerCommand
 
     /// <summary>How the daemon starts one worker process: this same program, command worker-process.</summary>
     /// <param name="token">The worker's bearer token, passed in the child's environment (never its command line); null for none.</param>
-    public static ProcessStartInfo ChildStartInfo(IReadOnlyList<Uri> coordinators, WorkerSettings settings, string? token)
+    /// <param name="slot">The child's slot in the daemon (0, 1, …): its JIT profile is its slot's.</param>
+    public static ProcessStartInfo ChildStartInfo(IReadOnlyList<Uri> coordinators, WorkerSettings settings, string? token, int slot)
     {
         var info = new ProcessStartInfo();
+        info.Environment[JitProfile.SlotVariable] = slot.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (token is not null)
         {
             info.Environment[ClientToken.EnvironmentVariable] = token;
