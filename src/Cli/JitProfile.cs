@@ -10,12 +10,12 @@ namespace Cluster.Cli;
 /// <remarks>
 /// Without it, a fresh cluster spends a third of its CPU compiling during its first 20,000 tasks
 /// (docs/performance.md, "Cold start"). The profiles live in the user's cache
-/// (<c>$XDG_CACHE_HOME/cluster/jit</c>, else <c>~/.cache/cluster/jit</c>), one folder per build of
-/// the program, one file per role (per slot for worker processes). One process at a time uses a
-/// profile: it holds a lock beside it until it exits, when the runtime writes the profile again;
-/// another process of the same role and slot meanwhile runs without one. Nothing stops a start: a
-/// cache that cannot be written means no profile. Another build's profiles unused for a week are
-/// deleted. <c>CLUSTER_JIT_PROFILE=off</c> turns it off.
+/// (<c>$XDG_CACHE_HOME/cluster/jit</c>, else <c>~/.cache/cluster/jit</c>): one folder per build of
+/// the program, one file per role and store (per slot for worker processes). One process at a time
+/// uses a profile: it holds a lock beside it until it exits, when the runtime writes the profile
+/// again; another process of the same role and slot meanwhile runs without one. Nothing stops a
+/// start: a cache that cannot be written means no profile. Another build's profiles unused for a
+/// week are deleted. <c>CLUSTER_JIT_PROFILE=off</c> turns it off.
 /// </remarks>
 internal static class JitProfile
 {
@@ -36,9 +36,19 @@ internal static class JitProfile
             return;
         }
         var name = args[0];
-        if (args[0] == "worker-process" && int.TryParse(Environment.GetEnvironmentVariable(SlotVariable), out var slot))
+        if (args[0] == "worker-process")
         {
-            name += "-" + slot.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (int.TryParse(Environment.GetEnvironmentVariable(SlotVariable), out var slot))
+            {
+                name += "-" + slot.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        else
+        {
+            // The embedded store's code runs in the process only without Redis: a profile of each.
+            var redis = args.Any(a => a == "--redis" || a.StartsWith("--redis=", StringComparison.Ordinal))
+                || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CLUSTER_REDIS"));
+            name += redis ? "-redis" : "-embedded";
         }
         try
         {

@@ -19,16 +19,16 @@ public sealed class JitProfileTests : IDisposable
 
         // One folder per build of the program, one profile per role and worker slot, each written at exit.
         var build = Assert.Single(Directory.GetDirectories(Path.Combine(_cache, "cluster", "jit")));
-        foreach (var role in new[] { "up", "worker-process-0" })
+        foreach (var role in new[] { "up-embedded", "worker-process-0" })
         {
             var profile = new FileInfo(Path.Combine(build, role + ".jitprofile"));
             Assert.True(profile.Exists && profile.Length > 0, $"{profile.FullName}: {(profile.Exists ? profile.Length + " bytes" : "missing")}");
         }
 
         // The next start plays it back (and writes it again): it runs as before.
-        var written = File.GetLastWriteTimeUtc(Path.Combine(build, "up.jitprofile"));
+        var written = File.GetLastWriteTimeUtc(Path.Combine(build, "up-embedded.jitprofile"));
         await RunTasksAsync(new Dictionary<string, string> { ["XDG_CACHE_HOME"] = _cache });
-        Assert.True(File.GetLastWriteTimeUtc(Path.Combine(build, "up.jitprofile")) >= written);
+        Assert.True(File.GetLastWriteTimeUtc(Path.Combine(build, "up-embedded.jitprofile")) >= written);
     }
 
     [Fact]
