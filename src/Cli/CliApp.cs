@@ -18,7 +18,6 @@ internal static class CliApp
         {
             args = [.. rest, "--help"];
         }
-        JitProfile.Start(args);
         using var telemetry = OtlpExport.Start(args.Length > 0 ? args[0] : "cluster");
         using var stop = new CancellationTokenSource();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
@@ -39,6 +38,7 @@ internal static class CliApp
             {
                 ParentWatch.Start(stop);
             }
+            JitProfile.Start(command, values);
             return RunAsync(command, values, cancellationToken);
         });
         var parse = root.Parse(args);

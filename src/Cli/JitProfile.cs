@@ -1,4 +1,5 @@
 using System.Runtime;
+using Cluster.Cli.Settings;
 
 namespace Cluster.Cli;
 
@@ -27,16 +28,17 @@ internal static class JitProfile
     // Held open (locked) for the life of the process; released by the operating system at exit.
     private static FileStream? s_lock;
 
-    public static void Start(string[] args)
+    /// <summary>Starts the profile of a command that was parsed and is about to run (not for help, nor a refused command line).</summary>
+    public static void Start(CommandNames command, SettingValues values)
     {
-        if (args.Length == 0 || args[0] is not ("up" or "coordinator" or "worker-process")
+        if (command is not (CommandNames.Up or CommandNames.Coordinator or CommandNames.WorkerProcess)
             || string.Equals(Environment.GetEnvironmentVariable(SwitchVariable), "off", StringComparison.OrdinalIgnoreCase)
             || Folder() is not { } folder)
         {
             return;
         }
-        var name = args[0];
-        if (args[0] == "worker-process")
+        var name = CommandWords.Of(command);
+        if (command == CommandNames.WorkerProcess)
         {
             if (int.TryParse(Environment.GetEnvironmentVariable(SlotVariable), out var slot))
             {
@@ -46,9 +48,7 @@ internal static class JitProfile
         else
         {
             // The embedded store's code runs in the process only without Redis: a profile of each.
-            var redis = args.Any(a => a == "--redis" || a.StartsWith("--redis=", StringComparison.Ordinal))
-                || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CLUSTER_REDIS"));
-            name += redis ? "-redis" : "-embedded";
+            name += values.Get(ClusterOptions.Redis) is null ? "-embedded" : "-redis";
         }
         try
         {

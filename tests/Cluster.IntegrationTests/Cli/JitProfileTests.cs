@@ -44,6 +44,18 @@ public sealed class JitProfileTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(cache, "cluster")));
     }
 
+    [Fact]
+    public async Task HelpOrARefusedCommandLine_TouchesNoProfile()
+    {
+        // A profile is written at exit: one from a run that only printed help would replace a good one.
+        foreach (var arguments in new[] { new[] { "up", "--help" }, ["coordinator", "--port", "not-a-port"] })
+        {
+            await using var run = ChildProcess.StartCluster(new Dictionary<string, string> { ["XDG_CACHE_HOME"] = _cache }, arguments);
+            await run.WaitForExitAsync(TaskTimeouts.Default);
+        }
+        Assert.False(Directory.Exists(Path.Combine(_cache, "cluster")));
+    }
+
     /// <summary>Starts `cluster up` with one worker process, checks 50 tasks' results, then stops it gracefully.</summary>
     private static async Task RunTasksAsync(IReadOnlyDictionary<string, string> environment)
     {
