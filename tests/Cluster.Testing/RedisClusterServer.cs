@@ -79,19 +79,23 @@ public sealed class RedisClusterServer : IAsyncDisposable
             {
                 var port = FreeNodePort();
                 var text = port.ToString(CultureInfo.InvariantCulture);
+                // A directory per node: a replica's full sync writes the RDB it receives to dump.rdb
+                // in its directory and then loads that file by name, so replicas sharing a
+                // directory could each load the RDB another one's master sent.
+                var nodeDirectory = System.IO.Directory.CreateDirectory(Path.Combine(directory, text)).FullName;
                 var process = ChildProcess.Start(server,
                 [
                     "--port", text,
                     "--bind", "127.0.0.1",
                     "--cluster-enabled", "yes",
-                    "--cluster-config-file", Path.Combine(directory, $"nodes-{text}.conf"),
+                    "--cluster-config-file", Path.Combine(nodeDirectory, "nodes.conf"),
                     "--cluster-node-timeout", ((int)NodeTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
                     // A replica takes over however long ago it last heard its master: on a loaded
                     // test machine a replication link can lag, and the failover must not depend on it.
                     "--cluster-replica-validity-factor", "0",
                     "--save", "",
                     "--appendonly", "no",
-                    "--dir", directory,
+                    "--dir", nodeDirectory,
                 ]);
                 nodes.Add(new RedisClusterNode(process, port));
             }
