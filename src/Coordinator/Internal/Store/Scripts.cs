@@ -60,8 +60,15 @@ internal static class Scripts
           end
           return p_st, p_at, p_se, p_nm, p_wk, p_lost, p_failed
         end
+        -- The header built last is kept too: consecutive tasks of a batch mostly get the same one, so
+        -- a batch builds one string, not one per task.
+        local built, b_st, b_at, b_se, b_nm, b_wk, b_lost, b_failed = nil
         local function header(st, at, se, nm, wk, lost, failed)
-          return st .. '|' .. at .. '|' .. se .. '|' .. nm .. '|' .. wk .. '|' .. lost .. '|' .. failed
+          if not (built and st == b_st and at == b_at and se == b_se and nm == b_nm and wk == b_wk and lost == b_lost and failed == b_failed) then
+            built = st .. '|' .. at .. '|' .. se .. '|' .. nm .. '|' .. wk .. '|' .. lost .. '|' .. failed
+            b_st, b_at, b_se, b_nm, b_wk, b_lost, b_failed = st, at, se, nm, wk, lost, failed
+          end
+          return built
         end
         -- A leased task as the coordinator reads it from a lease: (id, name, args, attempt, session, policy).
         local function assigned(out, id, nm, args, at, se, pol)
@@ -466,16 +473,11 @@ internal static class Scripts
             traces = redis.call('HMGET', P, unpack(fields))
           end
           local headers, out = {}, {}
-          -- consecutive tasks of the same attempt, session, name and counters share one header string
-          local prev, prev_header = nil, nil
           for x, id in ipairs(ids) do
             local t = parts[x]
             -- leased: the attempt number is the fencing token of this lease
-            if not (prev and prev[1] == t[1] and prev[2] == t[2] and prev[3] == t[3] and prev[4] == t[4] and prev[5] == t[5]) then
-              prev, prev_header = t, header('l', t[1], t[2], t[3], worker, t[4], t[5])
-            end
             headers[#headers + 1] = id
-            headers[#headers + 1] = prev_header
+            headers[#headers + 1] = header('l', t[1], t[2], t[3], worker, t[4], t[5])
             local policy = policies[x]
             if not policy then
               policy = by_name[t[3]]
@@ -540,7 +542,6 @@ internal static class Scripts
         local maxq, queued, full = tonumber(ARGV[6]), {}, {}
         local k = 0
         local now, soonest = nil, -1
-        local queued_headers, delayed_headers = {}, {}
         for i = 7 + nn, #ARGV, 7 do
           k = k + 1
           local id = ARGV[i]
@@ -575,16 +576,8 @@ internal static class Scripts
               if due < 0 then due = now - due end
               if due <= now then due = 0 end
             end
-            -- one header string per route and state: every new task of a batch has the same fields
-            local state = due > 0 and 'd' or 'q'
-            local cache = state == 'q' and queued_headers or delayed_headers
-            local fresh = cache[ni]
-            if not fresh then
-              fresh = header(state, '0', session, route[1], '', '0', '0')
-              cache[ni] = fresh
-            end
             headers[#headers + 1] = id
-            headers[#headers + 1] = fresh
+            headers[#headers + 1] = header(due > 0 and 'd' or 'q', 0, session, route[1], '', 0, 0)
             if route[2] ~= '' or route[3] ~= 5 then
               policies[#policies + 1] = id .. ' o'
               policies[#policies + 1] = route[2] .. '|' .. route[3]
@@ -626,8 +619,6 @@ internal static class Scripts
           if not looked[1] then
             local want, bytes, over = tonumber(ARGV[5]), 0, false
             local rest, ids, traced = {}, {}, {}
-            -- leased: attempt 1 is the fencing token of this lease; the same header for each task
-            local leased = header('l', '1', session, nm, worker, '0', '0')
             handed = {}
             for _, t in ipairs(pending[1]) do
               local i = t[4]
@@ -638,7 +629,8 @@ internal static class Scripts
               else
                 bytes = bytes + size
                 ids[#ids + 1] = t[1]
-                headers[t[5]] = leased
+                -- leased: attempt 1 is the fencing token of this lease
+                headers[t[5]] = header('l', 1, session, nm, worker, 0, 0)
                 local own = ARGV[i + 3]
                 assigned(handed, t[1], nm, ARGV[i + 2], 1, session, own ~= '' and own or looked[2] or DEFAULT_POLICY)
                 if ARGV[i + 5] ~= '' then
