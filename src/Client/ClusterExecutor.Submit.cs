@@ -53,7 +53,7 @@ public sealed partial class ClusterExecutor
         }
     }
 
-    /// <summary>How many Submit calls this executor has made (each carries a batch of tasks).</summary>
+    /// <summary>How many batches this executor has sent, attempts included (on its submit stream, or each a Submit call).</summary>
     internal long SubmitCalls => Interlocked.Read(ref _submitCalls);
 
     private long _submitCalls;
@@ -97,7 +97,7 @@ public sealed partial class ClusterExecutor
                 {
                     HopTrace.MarkEach("client.send", batch, static f => f.Id);
                     Interlocked.Increment(ref _submitCalls);
-                    var reply = await client.SubmitAsync(Request(batch), deadline: AttemptDeadline(batch)).ConfigureAwait(false);
+                    var reply = await SubmitOnceAsync(index, Request(batch), AttemptDeadline(batch)).ConfigureAwait(false);
                     Answered(batch, reply, attempt);
                     return;
                 }
@@ -133,6 +133,28 @@ public sealed partial class ClusterExecutor
         {
             _inFlight.Release();
         }
+    }
+
+    /// <summary>
+    /// One attempt at a batch on coordinator <paramref name="index"/>: on its submit stream, or with a
+    /// Submit call when that coordinator refused the stream or the address is a dns:/// name (whose
+    /// calls spread over its coordinators, where a stream would stay on one).
+    /// </summary>
+    private async Task<SubmitReply> SubmitOnceAsync(int index, SubmitRequest request, DateTime? deadline)
+    {
+        if (_submitStreams[index] is { Refused: false } stream)
+        {
+            try
+            {
+                var left = deadline - DateTime.UtcNow;
+                return await stream.SubmitAsync(request, left < TimeSpan.Zero ? TimeSpan.Zero : left).ConfigureAwait(false);
+            }
+            catch (SubmitStreamRefusedException e)
+            {
+                LogSubmitStreamRefused(_addresses[index], e.Message);
+            }
+        }
+        return await _clients[index].SubmitAsync(request, deadline: deadline).ConfigureAwait(false);
     }
 
     private SubmitRequest Request(List<ClusterFuture> batch)

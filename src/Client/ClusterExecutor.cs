@@ -31,6 +31,8 @@ public sealed partial class ClusterExecutor : IClusterExecutor
     private readonly GrpcChannel[] _channels;
     private readonly string[] _addresses;
     private readonly Protocol.V1.Tasks.TasksClient[] _clients;
+    // Null for a dns:/// address: there a call per batch, so that calls spread over the name's coordinators.
+    private readonly SubmitStream?[] _submitStreams;
     private int _current;
     private readonly Channel<ClusterFuture> _submits = Channel.CreateUnbounded<ClusterFuture>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ConcurrentDictionary<string, ClusterFuture> _futures = new(StringComparer.Ordinal);
@@ -73,6 +75,7 @@ public sealed partial class ClusterExecutor : IClusterExecutor
         _addresses = [.. uris.Select(u => u.Scheme == ClusterChannel.DnsScheme ? u.OriginalString : u.GetLeftPart(UriPartial.Authority))];
         _pending = new PendingBytes(_options.MaxPendingBytes);
         _clients = [.. _channels.Select(c => new Protocol.V1.Tasks.TasksClient(c))];
+        _submitStreams = [.. uris.Select((u, i) => u.Scheme == ClusterChannel.DnsScheme ? null : new SubmitStream(_clients[i]))];
         _inFlight = new SemaphoreSlim(_options.MaxBatchesInFlight);
         SessionId = Guid.NewGuid().ToString("N")[..16];
         // Task ids travel to workers and into logs: they do not reveal the session (a name that
@@ -418,6 +421,10 @@ public sealed partial class ClusterExecutor : IClusterExecutor
         await AckAsync().ConfigureAwait(false);
         await _stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_submitLoop, _completionLoop).ConfigureAwait(false);
+        foreach (var stream in _submitStreams)
+        {
+            stream?.Dispose();
+        }
         foreach (var channel in _channels)
         {
             channel.Dispose();
@@ -437,6 +444,9 @@ public sealed partial class ClusterExecutor : IClusterExecutor
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "Completion stream of session {Session} broke ({Reason}); resuming after {Seq}")]
     private partial void LogStreamBroke(string session, string reason, long seq);
+
+    [LoggerMessage(EventId = 408, Level = LogLevel.Information, Message = "Coordinator {Address} refused a submit stream ({Reason}); submitting a call per batch there")]
+    private partial void LogSubmitStreamRefused(string address, string reason);
 
     [LoggerMessage(EventId = 403, Level = LogLevel.Warning, Message = "No coordinator accepted {Count} tasks within {Timeout} ({Status}); their futures fail")]
     private partial void LogSubmitGaveUp(int count, TimeSpan timeout, StatusCode status);

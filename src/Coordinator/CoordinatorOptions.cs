@@ -84,7 +84,7 @@ public sealed class CoordinatorOptions
     /// <summary>Most tasks in one Submit call (at least 1; `--max-batch`); a larger one is refused with ResourceExhausted. Default: 10,000.</summary>
     public int MaxBatchTasks { get; set; } = 10_000;
 
-    /// <summary>Most streams (completion streams and worker connections) one identity holds open on this coordinator at once. Default: 1,000.</summary>
+    /// <summary>Most streams (completion streams and worker connections) one identity holds open on this coordinator at once; its submit streams are counted apart, against the same number. Default: 1,000.</summary>
     public int MaxStreamsPerIdentity { get; set; } = 1000;
 
     /// <summary>Most sessions one identity streams completions of on this coordinator at once. Default: 256.</summary>

@@ -74,7 +74,7 @@ internal static class ClusterOptions
     public static readonly Setting<bool> Insecure = Setting.Switch("insecure", "allows a non-loopback --host without --tokens", CoordinatorScope)
         .Sets<CoordinatorOptions>(o => o.Insecure);
 
-    public static readonly Setting<int> MaxStreams = Setting.Int("max-streams", "streams (completion streams and worker connections) one identity holds open on a coordinator", CoordinatorScope, 1, int.MaxValue)
+    public static readonly Setting<int> MaxStreams = Setting.Int("max-streams", "streams (completion streams and worker connections) one identity holds open on a coordinator; its submit streams count apart, against the same number", CoordinatorScope, 1, int.MaxValue)
         .Sets<CoordinatorOptions>(o => o.MaxStreamsPerIdentity);
 
     public static readonly Setting<int> MaxSessions = Setting.Int("max-sessions", "sessions one identity streams completions of on a coordinator at once", CoordinatorScope, 1, int.MaxValue)

@@ -9,6 +9,7 @@ namespace Cluster.IntegrationTests.Security;
 internal static class AuthCalls
 {
     public const string Submit = "/cluster.v1.Tasks/Submit";
+    public const string SubmitStream = "/cluster.v1.Tasks/SubmitStream";
     public const string Connect = "/cluster.v1.Workers/Connect";
     public const string Status = "/cluster.v1.Admin/Status";
 
@@ -16,6 +17,7 @@ internal static class AuthCalls
     public static readonly IReadOnlyDictionary<string, Func<ClusterFixture, string?, Task>> All = new Dictionary<string, Func<ClusterFixture, string?, Task>>
     {
         [Submit] = async (c, t) => await c.TasksFor(t).SubmitAsync(OneTask("auth-s")),
+        [SubmitStream] = (c, t) => SubmitOnStreamAsync(c, t, OneTask("auth-s")),
         ["/cluster.v1.Tasks/Cancel"] = async (c, t) => await c.TasksFor(t).CancelAsync(new CancelRequest { Session = "auth-s", TaskIds = { "auth-s.1" } }),
         ["/cluster.v1.Tasks/Completions"] = (c, t) => CompletionsAsync(c, t, "auth-s"),
         ["/cluster.v1.Tasks/Ack"] = async (c, t) => await c.TasksFor(t).AckAsync(new AckRequest { Session = "auth-s", UpToSeq = 1 }),
@@ -33,6 +35,16 @@ internal static class AuthCalls
         Tasks = { new TaskSpec { Id = session + "." + Guid.NewGuid().ToString("N")[..8], Name = "add", Args = ByteString.CopyFromUtf8("[1,2]") } },
     };
 
+    /// <summary>Sends one batch on a new submit stream and returns its reply; a refusal of the stream throws.</summary>
+    public static async Task<SubmitReply> SubmitOnStreamAsync(ClusterFixture cluster, string? token, SubmitRequest request)
+    {
+        using var call = cluster.TasksFor(token).SubmitStream();
+        return await SubmitOnAsync(call, request);
+    }
+
+    /// <summary>Sends one batch on an open submit stream and reads its reply; the stream's end throws its status.</summary>
+    public static Task<SubmitReply> SubmitOnAsync(AsyncDuplexStreamingCall<SubmitRequest, SubmitReply> call, SubmitRequest request) => SendThenReadAsync(call, request);
+
     /// <summary>Opens a completion stream and reads until it ends (a refusal ends it at once).</summary>
     public static async Task CompletionsAsync(ClusterFixture cluster, string? token, string session)
     {
@@ -49,19 +61,22 @@ internal static class AuthCalls
         return await SayHelloAsync(call, hello);
     }
 
-    public static async Task<CoordinatorMessage> SayHelloAsync(AsyncDuplexStreamingCall<WorkerMessage, CoordinatorMessage> call, WorkerMessage hello)
+    public static Task<CoordinatorMessage> SayHelloAsync(AsyncDuplexStreamingCall<WorkerMessage, CoordinatorMessage> call, WorkerMessage hello) => SendThenReadAsync(call, hello);
+
+    /// <summary>Writes one message on a stream and reads the first reply; a stream that ends with a status throws it.</summary>
+    private static async Task<TResponse> SendThenReadAsync<TRequest, TResponse>(AsyncDuplexStreamingCall<TRequest, TResponse> call, TRequest message)
     {
         try
         {
-            await call.RequestStream.WriteAsync(hello);
+            await call.RequestStream.WriteAsync(message);
         }
         catch (RpcException)
         {
-            // Refused before the hello went out: the status is read below.
+            // Refused before the message went out: the status is read below.
         }
         if (!await call.ResponseStream.MoveNext(CancellationToken.None))
         {
-            throw new InvalidOperationException("the worker stream ended without a reply");
+            throw new InvalidOperationException("the stream ended without a reply");
         }
         return call.ResponseStream.Current;
     }

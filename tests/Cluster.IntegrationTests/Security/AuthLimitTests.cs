@@ -1,3 +1,4 @@
+using Cluster.Client;
 using Cluster.IntegrationTests.Infrastructure;
 using Cluster.Protocol.V1;
 using Grpc.Core;
@@ -83,6 +84,36 @@ public sealed class AuthLimitTests(AuthLimitedCluster cluster) : IClassFixture<A
 
         Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
         Assert.Equal("identity 'app' streams the completions of 2 sessions on this coordinator; the limit is 2 (--max-sessions).", refused.Status.Detail);
+    }
+
+    [Fact]
+    public async Task SubmitStreams_CountApartFromOtherStreams_AndPastTheLimit_TheSdkSubmitsACallPerBatch()
+    {
+        var open = new List<AsyncDuplexStreamingCall<SubmitRequest, SubmitReply>>();
+        var session = "limit-s" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                open.Add(cluster.TasksFor(cluster.ClientToken).SubmitStream());
+                Assert.Empty((await AuthCalls.SubmitOnAsync(open[^1], AuthCalls.OneTask(session)).WithTimeout()).Rejected);
+            }
+            var refused = await AuthCalls.RefusedAsync(() => AuthCalls.SubmitOnStreamAsync(cluster, cluster.ClientToken, AuthCalls.OneTask(session)));
+            Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+            Assert.Equal("identity 'app' holds 3 submit streams on this coordinator; the limit is 3 (--max-streams).", refused.Status.Detail);
+
+            // The executor's completion stream is not counted with them; its submit stream is refused, so it submits by calls.
+            var log = new Futures.LogCollector();
+            await using var executor = new ClusterExecutor(cluster.Address.ToString(), new ClusterExecutorOptions { Token = cluster.ClientToken, LoggerFactory = log });
+            var sums = Enumerable.Range(0, 20).Select(i => executor.Submit<long>("add", i, 1000).AsTask()).ToList();
+
+            Assert.Equal(Enumerable.Range(1000, 20).Select(i => (long)i), await Task.WhenAll(sums).WithTimeout());
+            Assert.Contains(log.Entries, e => e.Id.Id == 408 && e.Message.Contains("refused a submit stream", StringComparison.Ordinal));
+        }
+        finally
+        {
+            open.ForEach(call => call.Dispose());
+        }
     }
 
     private static WorkerMessage Hello() => AuthCalls.Hello("auth-limit-" + Guid.NewGuid().ToString("N")[..8], "auth_limit_nobody");

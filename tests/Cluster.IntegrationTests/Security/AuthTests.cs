@@ -151,6 +151,45 @@ public sealed class AuthTests(EmbeddedAuthCluster cluster) : IClassFixture<Embed
     }
 
     [Fact]
+    public async Task ASubmitStream_WhoseTokenIsRemovedFromTheTokensFile_SubmitsNothingMore_AndEndsUnauthenticated()
+    {
+        var token = ClusterFixture.NewToken();
+        var session = "auth-stream-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            await cluster.WriteGrantsAsync(cluster.BaseGrants + $"\nclient streaming {token}\n");
+            await TaskTimeouts.Eventually(() => AcceptedAsync(token, session), "the added token is accepted");
+            using var stream = cluster.TasksFor(token).SubmitStream();
+            Assert.Empty((await AuthCalls.SubmitOnAsync(stream, AuthCalls.OneTask(session)).WithTimeout()).Rejected);
+
+            await cluster.WriteGrantsAsync(cluster.BaseGrants);
+            RpcException? ended = null;
+            await TaskTimeouts.Eventually(async () =>
+            {
+                try
+                {
+                    await AuthCalls.SubmitOnAsync(stream, AuthCalls.OneTask(session)).WithTimeout();
+                    return false;
+                }
+                catch (RpcException e)
+                {
+                    ended = e;
+                    return true;
+                }
+            }, "the stream of the removed token ends");
+
+            Assert.Equal(StatusCode.Unauthenticated, ended!.StatusCode);
+            Assert.Contains("unknown token", ended.Status.Detail, StringComparison.Ordinal);
+            Assert.Contains(AuthCalls.SubmitStream, ended.Status.Detail, StringComparison.Ordinal);
+            Assert.DoesNotContain(token, ended.Status.Detail, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await cluster.WriteGrantsAsync(cluster.BaseGrants);
+        }
+    }
+
+    [Fact]
     public async Task WorkerDaemon_GivesItsProcessesTheToken_InTheEnvironment_NotOnTheCommandLine()
     {
         var tokenFile = Path.GetTempFileName();

@@ -19,9 +19,9 @@ internal static class FuzzFrames
         {
             return r.Next(10) == 0 ? BadFraming(Message(rpc, r), r) : Frame(Message(rpc, r));
         }
-        // A worker stream: usually a hello first, then a few more messages of any kind.
+        // A worker stream: usually a hello first, then a few more messages of any kind (a submit stream: batches).
         using var body = new MemoryStream();
-        if (r.Next(4) != 0)
+        if (rpc.Path.EndsWith("/Connect", StringComparison.Ordinal) && r.Next(4) != 0)
         {
             body.Write(Frame(FuzzMessages.Hello(r).ToByteArray()));
         }

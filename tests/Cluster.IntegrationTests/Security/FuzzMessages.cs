@@ -20,6 +20,7 @@ internal static class FuzzMessages
     public static IReadOnlyList<FuzzRpc> Rpcs { get; } =
     [
         new("/cluster.v1.Tasks/Submit", "client", false, ValidSubmit, r => Encode(ExtremeSubmit(r))),
+        new("/cluster.v1.Tasks/SubmitStream", "client", true, ValidSubmit, r => Encode(ExtremeSubmit(r))),
         new("/cluster.v1.Tasks/Cancel", "client", false, ValidCancel, r => Encode(ExtremeCancel(r))),
         new("/cluster.v1.Tasks/Completions", "client", false, r => new CompletionsRequest { Session = Session(r), AfterSeq = r.NextInt64(0, 1000) }, r => Encode(new CompletionsRequest { Session = Text(r), AfterSeq = Int64(r) })),
         new("/cluster.v1.Tasks/Ack", "client", false, r => new AckRequest { Session = Session(r), UpToSeq = r.NextInt64(0, 1000) }, r => Encode(new AckRequest { Session = Text(r), UpToSeq = Int64(r) })),

@@ -20,6 +20,11 @@ class TasksStub(object):
                 request_serializer=cluster__pb2.SubmitRequest.SerializeToString,
                 response_deserializer=cluster__pb2.SubmitReply.FromString,
                 )
+        self.SubmitStream = channel.stream_stream(
+                '/cluster.v1.Tasks/SubmitStream',
+                request_serializer=cluster__pb2.SubmitRequest.SerializeToString,
+                response_deserializer=cluster__pb2.SubmitReply.FromString,
+                )
         self.Cancel = channel.unary_unary(
                 '/cluster.v1.Tasks/Cancel',
                 request_serializer=cluster__pb2.CancelRequest.SerializeToString,
@@ -51,6 +56,20 @@ class TasksServicer(object):
         tasks that fail validation come back in `rejected` and harm nothing else. After UNAVAILABLE,
         DEADLINE_EXCEEDED or INTERNAL send the same batch again with the same ids: on that retry, an
         AlreadyExists for a task's own id means the earlier call stored it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitStream(self, request_iterator, context):
+        """Submit over one long-lived call, without a call per batch: the client sends SubmitRequests and
+        the coordinator answers each with one SubmitReply, in the order sent, once the batch is stored.
+        A batch Submit would end with a status is answered with that status in `status` and
+        `status_message`, and the stream goes on. The token is checked again for each batch (a token
+        rotated out of the tokens file ends the stream). The stream counts against --max-streams; a
+        client that is refused one (RESOURCE_EXHAUSTED, or UNIMPLEMENTED from an older coordinator) uses
+        Submit. When the stream breaks, the batches sent and not answered are retried as after Submit's
+        UNAVAILABLE.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -100,6 +119,11 @@ def add_TasksServicer_to_server(servicer, server):
                     request_deserializer=cluster__pb2.SubmitRequest.FromString,
                     response_serializer=cluster__pb2.SubmitReply.SerializeToString,
             ),
+            'SubmitStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.SubmitStream,
+                    request_deserializer=cluster__pb2.SubmitRequest.FromString,
+                    response_serializer=cluster__pb2.SubmitReply.SerializeToString,
+            ),
             'Cancel': grpc.unary_unary_rpc_method_handler(
                     servicer.Cancel,
                     request_deserializer=cluster__pb2.CancelRequest.FromString,
@@ -143,6 +167,23 @@ class Tasks(object):
             timeout=None,
             metadata=None):
         return grpc.experimental.unary_unary(request, target, '/cluster.v1.Tasks/Submit',
+            cluster__pb2.SubmitRequest.SerializeToString,
+            cluster__pb2.SubmitReply.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SubmitStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(request_iterator, target, '/cluster.v1.Tasks/SubmitStream',
             cluster__pb2.SubmitRequest.SerializeToString,
             cluster__pb2.SubmitReply.FromString,
             options, channel_credentials,

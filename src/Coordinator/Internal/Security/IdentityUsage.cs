@@ -4,26 +4,12 @@ namespace Cluster.Coordinator.Internal.Security;
 internal sealed class IdentityUsage
 {
     private readonly Dictionary<string, int> _sessions = new(StringComparer.Ordinal);
-    private int _streams;
 
-    /// <summary>Takes a stream unless <paramref name="limit"/> are open; returns how many are.</summary>
-    public bool TryOpenStream(int limit, out int open)
-    {
-        while (true)
-        {
-            open = Volatile.Read(ref _streams);
-            if (open >= limit)
-            {
-                return false;
-            }
-            if (Interlocked.CompareExchange(ref _streams, open + 1, open) == open)
-            {
-                return true;
-            }
-        }
-    }
+    /// <summary>Completion streams and worker connections.</summary>
+    public StreamCount Streams { get; } = new();
 
-    public void CloseStream() => Interlocked.Decrement(ref _streams);
+    /// <summary>Submit streams, counted apart: one never takes the place a completion stream needs.</summary>
+    public StreamCount SubmitStreams { get; } = new();
 
     /// <summary>Adds a completion stream of the session, unless it is a new session past <paramref name="limit"/>.</summary>
     public bool TryOpenSession(string session, int limit, out int open)
@@ -55,4 +41,29 @@ internal sealed class IdentityUsage
             }
         }
     }
+}
+
+/// <summary>Streams of one kind an identity holds open.</summary>
+internal sealed class StreamCount
+{
+    private int _open;
+
+    /// <summary>Takes a stream unless <paramref name="limit"/> are open; returns how many are.</summary>
+    public bool TryOpen(int limit, out int open)
+    {
+        while (true)
+        {
+            open = Volatile.Read(ref _open);
+            if (open >= limit)
+            {
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref _open, open + 1, open) == open)
+            {
+                return true;
+            }
+        }
+    }
+
+    public void Close() => Interlocked.Decrement(ref _open);
 }

@@ -7,8 +7,9 @@ namespace Cluster.Coordinator.Internal.Security;
 
 /// <summary>
 /// Bounds what one identity holds open on this coordinator: its streams (completion streams and
-/// worker connections) and the distinct sessions it streams completions of. Anonymous callers (no
-/// tokens file) count as one identity. Checked once per stream, never per message.
+/// worker connections; submit streams apart, against the same limit) and the distinct sessions it
+/// streams completions of. Anonymous callers (no tokens file) count as one identity. Checked once
+/// per stream, never per message.
 /// </summary>
 internal sealed class StreamLimits(CoordinatorOptions options) : Interceptor
 {
@@ -17,7 +18,8 @@ internal sealed class StreamLimits(CoordinatorOptions options) : Interceptor
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
         var identity = CallerIdentity.Of(context);
-        var usage = OpenStream(identity);
+        var usage = Usage(identity);
+        var streams = Open(identity, usage.Streams, "streams");
         var session = (request as CompletionsRequest)?.Session;
         try
         {
@@ -39,31 +41,36 @@ internal sealed class StreamLimits(CoordinatorOptions options) : Interceptor
         }
         finally
         {
-            usage.CloseStream();
+            streams.Close();
         }
     }
 
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        var usage = OpenStream(CallerIdentity.Of(context));
+        var identity = CallerIdentity.Of(context);
+        var usage = Usage(identity);
+        var streams = context.Method == SubmitStreamMethod ? Open(identity, usage.SubmitStreams, "submit streams") : Open(identity, usage.Streams, "streams");
         try
         {
             await continuation(requestStream, responseStream, context).ConfigureAwait(false);
         }
         finally
         {
-            usage.CloseStream();
+            streams.Close();
         }
     }
 
-    private IdentityUsage OpenStream(CallerIdentity identity)
+    private const string SubmitStreamMethod = "/cluster.v1.Tasks/SubmitStream";
+
+    private IdentityUsage Usage(CallerIdentity identity) => _usage.GetOrAdd(identity.Name, static _ => new IdentityUsage());
+
+    private StreamCount Open(CallerIdentity identity, StreamCount streams, string what)
     {
-        var usage = _usage.GetOrAdd(identity.Name, static _ => new IdentityUsage());
-        if (!usage.TryOpenStream(options.MaxStreamsPerIdentity, out var open))
+        if (!streams.TryOpen(options.MaxStreamsPerIdentity, out var open))
         {
-            throw Exhausted($"{Who(identity)} holds {open} streams on this coordinator; the limit is {options.MaxStreamsPerIdentity} (--max-streams).");
+            throw Exhausted($"{Who(identity)} holds {open} {what} on this coordinator; the limit is {options.MaxStreamsPerIdentity} (--max-streams).");
         }
-        return usage;
+        return streams;
     }
 
     private static string Who(CallerIdentity identity) => identity.Name.Length > 0 ? $"identity '{identity.Name}'" : "the anonymous identity (no tokens file)";

@@ -62,6 +62,35 @@ internal sealed partial class TokenAuthentication : IDisposable
         {
             return next(context);
         }
+        if (Check(context, path, out var refusal) is not { } identity)
+        {
+            return GrpcRefusal.WriteAsync(context, refusal.StatusCode, refusal.Detail);
+        }
+        context.Items[CallerIdentity.ItemKey] = identity.Caller;
+        return next(context);
+    }
+
+    /// <summary>
+    /// For a long-lived call, before each thing it asks: null while the token it opened with still
+    /// grants the same identity the role its service needs (the tokens file may have changed since),
+    /// else the status that ends the call.
+    /// </summary>
+    public RpcException? Recheck(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? string.Empty;
+        if (Check(context, path, out var refusal) is not { } identity)
+        {
+            return new RpcException(refusal);
+        }
+        var opened = context.Items.TryGetValue(CallerIdentity.ItemKey, out var value) ? value as CallerIdentity : null;
+        return opened is not null && opened.Name == identity.Name ? null
+            : new RpcException(new Status(StatusCode.Unauthenticated, $"the token of this call to {path} now belongs to another identity in the coordinator's tokens file; open the call again."));
+    }
+
+    /// <summary>The identity the call's token grants with the role its path needs; else null, and the refusal.</summary>
+    private IdentityGrant? Check(HttpContext context, string path, out Status refusal)
+    {
+        refusal = default;
         if (path.Length > MaxPathInMessage)
         {
             path = path[..MaxPathInMessage] + "...";
@@ -69,22 +98,21 @@ internal sealed partial class TokenAuthentication : IDisposable
         var token = BearerToken(context.Request);
         if (token is null)
         {
-            return GrpcRefusal.WriteAsync(context, StatusCode.Unauthenticated,
-                $"no bearer token: {path} needs the metadata 'authorization: Bearer TOKEN' with a token the coordinator's tokens file grants.");
+            refusal = new(StatusCode.Unauthenticated, $"no bearer token: {path} needs the metadata 'authorization: Bearer TOKEN' with a token the coordinator's tokens file grants.");
+            return null;
         }
         if (Grants.Authenticate(token) is not { } identity)
         {
-            return GrpcRefusal.WriteAsync(context, StatusCode.Unauthenticated,
-                $"unknown token: no grant of the coordinator's tokens file holds the token sent to {path} (was it rotated out?).");
+            refusal = new(StatusCode.Unauthenticated, $"unknown token: no grant of the coordinator's tokens file holds the token sent to {path} (was it rotated out?).");
+            return null;
         }
         var role = ServiceRoles.Required(path);
         if (role != ClusterRole.None && (identity.Roles & role) == 0)
         {
-            return GrpcRefusal.WriteAsync(context, StatusCode.PermissionDenied,
-                $"identity '{identity.Name}' lacks the '{role.ToString().ToLowerInvariant().Replace(", ", "' or '", StringComparison.Ordinal)}' role needed by {path}.");
+            refusal = new(StatusCode.PermissionDenied, $"identity '{identity.Name}' lacks the '{role.ToString().ToLowerInvariant().Replace(", ", "' or '", StringComparison.Ordinal)}' role needed by {path}.");
+            return null;
         }
-        context.Items[CallerIdentity.ItemKey] = identity.Caller;
-        return next(context);
+        return identity;
     }
 
     private static string? BearerToken(HttpRequest request)
