@@ -35,7 +35,9 @@ public sealed class ClusterExecutorOptions
     /// Submit batches in flight at once; at least 1. Default: 1, so a session's tasks reach the store
     /// in the order they were submitted (a coordinator may store two batches in flight at once in
     /// either order); what is submitted meanwhile waits and goes as the next, larger batch. More
-    /// than 1 trades that order for overlap on a slow link.
+    /// than 1 overlaps the sending of a batch with the storing of the one before on a slow link: on
+    /// the submit stream a coordinator still stores them one after another, in order; with Submit
+    /// calls (a dns:/// address) it may store them at once, in either order.
     /// </summary>
     public int MaxBatchesInFlight { get; set; } = 1;
 

@@ -15,69 +15,80 @@ internal sealed class SubmitStream(Protocol.V1.Tasks.TasksClient client) : IDisp
 {
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private Link? _open;
-    private bool _disposed;
+    private volatile bool _disposed;
+
+    private volatile bool _refused;
 
     /// <summary>The coordinator does not take submit streams from this executor: use the unary Submit.</summary>
-    public bool Refused { get; private set; }
+    public bool Refused => _refused;
 
     /// <summary>
-    /// Sends <paramref name="request"/> and waits for its reply, at most <paramref name="timeout"/>
-    /// (then the stream is dropped and this throws DEADLINE_EXCEEDED, as a unary call past its deadline would).
+    /// Sends <paramref name="request"/> and waits for its reply, at most <paramref name="timeout"/> in
+    /// all, the wait for the stream and the write included (then the stream is dropped, failing the
+    /// batches on it, and this throws DEADLINE_EXCEEDED, as a unary call past its deadline would).
     /// </summary>
     /// <exception cref="RpcException">The stream broke, or the reply carries a status (a batch Submit would have refused).</exception>
     /// <exception cref="SubmitStreamRefusedException">The coordinator refused the stream; nothing of the batch was stored.</exception>
+    /// <remarks>After <see cref="Dispose"/>, throws CANCELLED.</remarks>
     public async Task<SubmitReply> SubmitAsync(SubmitRequest request, TimeSpan? timeout)
     {
         var answer = new TaskCompletionSource<SubmitReply>();
-        Link link;
-        await _writeGate.WaitAsync().ConfigureAwait(false);
+        // The deadline covers the wait for the stream and the write too: a first write waits for the connection.
+        using var deadline = timeout is { } limit ? new CancellationTokenSource(limit) : null;
+        var expiry = deadline?.Token ?? CancellationToken.None;
+        Link? link = null;
         try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            link = _open ??= Open();
-            link.Enqueue(answer);
+            await _writeGate.WaitAsync(expiry).ConfigureAwait(false);
             try
             {
-                await link.Call.RequestStream.WriteAsync(request).ConfigureAwait(false);
+                if (_disposed)
+                {
+                    throw new RpcException(new Status(StatusCode.Cancelled, "the executor was shut down"));
+                }
+                link = _open is { Broken: false } open ? open : Open();
+                link.Enqueue(answer);
+                try
+                {
+                    await link.Call.RequestStream.WriteAsync(request, expiry).ConfigureAwait(false);
+                }
+                catch (Exception) when (!expiry.IsCancellationRequested)
+                {
+                    // The call ended (the channel sends messages of any size): its reader reads the
+                    // status it ended with and fails what it held with that (a refusal of the stream,
+                    // or a break), this batch too; a link broken before this batch joined it failed it at once.
+                }
             }
-            catch (Exception e) when (e is RpcException or InvalidOperationException or IOException)
+            finally
             {
-                // The call ended: its reader reads the status it ended with and fails what it held
-                // with that (a refusal of the stream, or a break), this batch too.
+                _writeGate.Release();
             }
+            var reply = await answer.Task.WaitAsync(expiry).ConfigureAwait(false);
+            if (reply.Status.Length > 0)
+            {
+                throw new RpcException(new Status(Enum.TryParse<StatusCode>(reply.Status, out var code) ? code : StatusCode.Unknown, reply.StatusMessage));
+            }
+            return reply;
         }
-        finally
+        catch (Exception e) when (expiry.IsCancellationRequested && e is OperationCanceledException or RpcException or IOException or InvalidOperationException)
         {
-            _writeGate.Release();
-        }
-        SubmitReply reply;
-        if (timeout is { } limit)
-        {
-            try
+            // Past the deadline: a coordinator that takes a batch and never answers is treated as unavailable.
+            var expired = new RpcException(new Status(StatusCode.DeadlineExceeded, $"no answer to a submit within {timeout!.Value.TotalSeconds:0.#} s"));
+            if (link is not null)
             {
-                reply = await answer.Task.WaitAsync(limit).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                var expired = new RpcException(new Status(StatusCode.DeadlineExceeded, $"no answer to a submit within {limit.TotalSeconds:0.#} s"));
                 Break(link, expired);
-                throw expired;
             }
+            // Observed here: the batch's answer was failed with the rest of the stream's.
+            _ = answer.Task.Exception;
+            throw expired;
         }
-        else
-        {
-            reply = await answer.Task.ConfigureAwait(false);
-        }
-        if (reply.Status.Length > 0)
-        {
-            throw new RpcException(new Status(Enum.TryParse<StatusCode>(reply.Status, out var code) ? code : StatusCode.Unknown, reply.StatusMessage));
-        }
-        return reply;
     }
 
     private Link Open()
     {
         var link = new Link(client.SubmitStream());
+        // Set before the reader starts: a call that fails at once is broken by it, and so taken out again.
+        _open = link;
         _ = ReadAsync(link);
         return link;
     }
@@ -96,12 +107,19 @@ internal sealed class SubmitStream(Protocol.V1.Tasks.TasksClient client) : IDisp
         }
         catch (RpcException e) when (!answered && e.StatusCode is StatusCode.Unimplemented or StatusCode.ResourceExhausted)
         {
-            Refused = true;
+            // Only a refusal ends the stream with these before its first answer: a batch's own
+            // RESOURCE_EXHAUSTED (too many tasks, a full store) comes in its reply.
+            _refused = true;
             Break(link, new SubmitStreamRefusedException(e));
         }
         catch (RpcException e)
         {
             Break(link, e);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or IOException or InvalidOperationException or OperationCanceledException)
+        {
+            // The call was disposed (the stream was dropped, or the executor shut down).
+            Break(link, new RpcException(new Status(StatusCode.Unavailable, "the submit stream broke: " + e.Message)));
         }
     }
 
@@ -117,20 +135,13 @@ internal sealed class SubmitStream(Protocol.V1.Tasks.TasksClient client) : IDisp
         link.Call.Dispose();
     }
 
+    /// <summary>Ends the stream: batches waiting on it fail with CANCELLED, and so does any sent later.</summary>
     public void Dispose()
     {
-        _writeGate.Wait();
-        try
+        _disposed = true;
+        if (Volatile.Read(ref _open) is { } link)
         {
-            _disposed = true;
-            if (_open is { } link)
-            {
-                Break(link, new RpcException(new Status(StatusCode.Cancelled, "the executor was shut down")));
-            }
-        }
-        finally
-        {
-            _writeGate.Release();
+            Break(link, new RpcException(new Status(StatusCode.Cancelled, "the executor was shut down")));
         }
     }
 
@@ -142,6 +153,17 @@ internal sealed class SubmitStream(Protocol.V1.Tasks.TasksClient client) : IDisp
         private bool _broken;
 
         public AsyncDuplexStreamingCall<SubmitRequest, SubmitReply> Call { get; } = call;
+
+        public bool Broken
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _broken;
+                }
+            }
+        }
 
         /// <summary>True the first time only: the one caller that breaks the link fails what it holds.</summary>
         public bool TryBreak()

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Diagnostics;
 using Cluster.Client;
 using Cluster.IntegrationTests.Futures;
@@ -32,6 +34,53 @@ public sealed class UnavailableClusterTests
         Assert.Equal(FutureState.Finished, future.State);
         // Nothing is left to wait for: disposing (shutdown with wait) returns.
         await executor.DisposeAsync().AsTask().WithTimeout(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Submit_FailsWithClusterUnavailable_PastItsDeadline_WhenACoordinatorTakesTheConnectionAndNeverAnswers()
+    {
+        // A hung coordinator: it accepts connections and reads nothing, answers nothing.
+        using var hung = new TcpListener(IPAddress.Loopback, 0);
+        hung.Start();
+        var held = new System.Collections.Concurrent.ConcurrentQueue<TcpClient>();
+        var accepting = AcceptForeverAsync(hung, held);
+        var address = $"http://127.0.0.1:{((IPEndPoint)hung.LocalEndpoint).Port}";
+        var executor = new ClusterExecutor(address, new ClusterExecutorOptions { UnavailableTimeout = TimeSpan.FromSeconds(2) });
+        try
+        {
+            var future = executor.Submit<long>("add", 1, 2);
+
+            var error = await Assert.ThrowsAsync<ClusterUnavailableException>(() => future.WithTimeout(TimeSpan.FromSeconds(30)));
+
+            Assert.Equal("DeadlineExceeded", error.LastStatus);
+            Assert.Equal([address], error.Addresses);
+            Assert.NotEmpty(held);
+            await executor.DisposeAsync().AsTask().WithTimeout(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            hung.Stop();
+            foreach (var client in held)
+            {
+                client.Dispose();
+            }
+            await accepting;
+        }
+    }
+
+    private static async Task AcceptForeverAsync(TcpListener listener, System.Collections.Concurrent.ConcurrentQueue<TcpClient> held)
+    {
+        try
+        {
+            while (true)
+            {
+                held.Enqueue(await listener.AcceptTcpClientAsync());
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // stopped
+        }
     }
 
     [Fact]

@@ -30,9 +30,14 @@ public sealed class CoordinatorFaultTests
             ChildProcess.Signal(coordinator.Id, 9);
             await coordinator.WaitForExitAsync(TimeSpan.FromSeconds(30));
             await coordinator.DisposeAsync();
+            // Submitted while no coordinator answers: tried (the submit stream cannot open), then sent once it is back.
+            var attempts = executor.SubmitCalls;
+            var whileDown = Enumerable.Range(0, 20).Select(i => executor.Submit<long>("add", i, 1)).ToList();
+            await TaskTimeouts.Eventually(() => Task.FromResult(executor.SubmitCalls >= attempts + 2), "a submit was tried twice while the coordinator was down");
             coordinator = await StartCoordinatorAsync(port, "--redis", redis.Address);
 
             await AssertAllResolvedOnceAsync(futures, resolutions);
+            Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), await Task.WhenAll(whileDown.Select(f => f.AsTask())).WithTimeout(TimeSpan.FromSeconds(60)));
         }
         finally
         {

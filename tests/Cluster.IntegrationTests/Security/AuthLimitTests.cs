@@ -89,30 +89,48 @@ public sealed class AuthLimitTests(AuthLimitedCluster cluster) : IClassFixture<A
     [Fact]
     public async Task SubmitStreams_CountApartFromOtherStreams_AndPastTheLimit_TheSdkSubmitsACallPerBatch()
     {
+        // An identity of its own: the executor's completion stream holds a session of it for a moment after the test.
+        var token = ClusterFixture.NewToken();
         var open = new List<AsyncDuplexStreamingCall<SubmitRequest, SubmitReply>>();
         var session = "limit-s" + Guid.NewGuid().ToString("N")[..8];
         try
         {
+            await cluster.WriteGrantsAsync(cluster.BaseGrants + $"\nclient limits {token}\n");
+            await TaskTimeouts.Eventually(async () =>
+            {
+                try
+                {
+                    await cluster.TasksFor(token).AckAsync(new AckRequest { Session = session }).ResponseAsync.WithTimeout();
+                    return true;
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated)
+                {
+                    return false;
+                }
+            }, "the added token is accepted");
             for (var i = 0; i < 3; i++)
             {
-                open.Add(cluster.TasksFor(cluster.ClientToken).SubmitStream());
+                open.Add(cluster.TasksFor(token).SubmitStream());
                 Assert.Empty((await AuthCalls.SubmitOnAsync(open[^1], AuthCalls.OneTask(session)).WithTimeout()).Rejected);
             }
-            var refused = await AuthCalls.RefusedAsync(() => AuthCalls.SubmitOnStreamAsync(cluster, cluster.ClientToken, AuthCalls.OneTask(session)));
+            var refused = await AuthCalls.RefusedAsync(() => AuthCalls.SubmitOnStreamAsync(cluster, token, AuthCalls.OneTask(session)));
             Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
-            Assert.Equal("identity 'app' holds 3 submit streams on this coordinator; the limit is 3 (--max-streams).", refused.Status.Detail);
+            Assert.Equal("identity 'limits' holds 3 submit streams on this coordinator; the limit is 3 (--max-streams).", refused.Status.Detail);
 
             // The executor's completion stream is not counted with them; its submit stream is refused, so it submits by calls.
             var log = new Futures.LogCollector();
-            await using var executor = new ClusterExecutor(cluster.Address.ToString(), new ClusterExecutorOptions { Token = cluster.ClientToken, LoggerFactory = log });
-            var sums = Enumerable.Range(0, 20).Select(i => executor.Submit<long>("add", i, 1000).AsTask()).ToList();
+            await using (var executor = new ClusterExecutor(cluster.Address.ToString(), new ClusterExecutorOptions { Token = token, LoggerFactory = log }))
+            {
+                var sums = Enumerable.Range(0, 20).Select(i => executor.Submit<long>("add", i, 1000).AsTask()).ToList();
 
-            Assert.Equal(Enumerable.Range(1000, 20).Select(i => (long)i), await Task.WhenAll(sums).WithTimeout());
+                Assert.Equal(Enumerable.Range(1000, 20).Select(i => (long)i), await Task.WhenAll(sums).WithTimeout());
+            }
             Assert.Contains(log.Entries, e => e.Id.Id == 408 && e.Message.Contains("refused a submit stream", StringComparison.Ordinal));
         }
         finally
         {
             open.ForEach(call => call.Dispose());
+            await cluster.WriteGrantsAsync(cluster.BaseGrants);
         }
     }
 

@@ -64,8 +64,8 @@ class TasksServicer(object):
     def SubmitStream(self, request_iterator, context):
         """Submit over one long-lived call, without a call per batch: the client sends SubmitRequests and
         the coordinator answers each with one SubmitReply, in the order sent, once the batch is stored.
-        A batch Submit would end with a status is answered with that status in `status` and
-        `status_message`, and the stream goes on. The token is checked again for each batch (a token
+        A batch Submit would end with a status (a refusal, a store fault) is answered with that status
+        in `status` and `status_message`, and the stream goes on; batches are stored one after another. The token is checked again for each batch (a token
         rotated out of the tokens file ends the stream). The stream counts against --max-streams; a
         client that is refused one (RESOURCE_EXHAUSTED, or UNIMPLEMENTED from an older coordinator) uses
         Submit. When the stream breaks, the batches sent and not answered are retried as after Submit's

@@ -54,7 +54,8 @@ internal sealed partial class ErrorInterceptor(ILogger<ErrorInterceptor> logger,
         }
     }
 
-    private RpcException? Map(Exception e)
+    /// <summary>The status a caller gets for <paramref name="e"/>; null to let it pass as it is (an RpcException, or a fault of the coordinator's own).</summary>
+    internal RpcException? Map(Exception e)
     {
         switch (e)
         {

@@ -10,13 +10,16 @@ internal sealed partial class TasksService
     /// <summary>
     /// Submit over one long-lived call: each batch is stored as <see cref="Submit"/> stores it and
     /// answered in the order sent, with no call set up per batch. What Submit would end its call
-    /// with goes into the batch's reply, and the stream goes on; a store fault ends the stream (the
-    /// client sends the unanswered batches again, as after Submit's UNAVAILABLE).
+    /// with (a refusal of the batch, a store fault) goes into the batch's reply, and the stream goes
+    /// on. The stream ends with a status only for what concerns every batch on it: a refused token,
+    /// a malformed frame, the coordinator stopping (the client sends the unanswered batches again).
     /// </summary>
     public override async Task SubmitStream(IAsyncStreamReader<SubmitRequest> requestStream, IServerStreamWriter<SubmitReply> responseStream, ServerCallContext context)
     {
         var http = context.GetHttpContext();
         var authentication = SecuritySettings.Authenticates(options) ? http.RequestServices.GetRequiredService<TokenAuthentication>() : null;
+        // A batch's failure becomes the status Submit would end with, in its reply, as the interceptor makes it for a call.
+        var errors = ActivatorUtilities.CreateInstance<ErrorInterceptor>(http.RequestServices);
         while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
         {
             // A token rotated out of the tokens file since the stream opened submits nothing more.
@@ -29,9 +32,9 @@ internal sealed partial class TasksService
             {
                 reply = await Submit(requestStream.Current, context).ConfigureAwait(false);
             }
-            catch (RpcException e) when (!context.CancellationToken.IsCancellationRequested)
+            catch (Exception e) when (!context.CancellationToken.IsCancellationRequested && (e as RpcException ?? errors.Map(e)) is { } status)
             {
-                reply = new SubmitReply { Status = e.StatusCode.ToString(), StatusMessage = e.Status.Detail };
+                reply = new SubmitReply { Status = status.StatusCode.ToString(), StatusMessage = status.Status.Detail };
             }
             await responseStream.WriteAsync(reply, context.CancellationToken).ConfigureAwait(false);
         }
