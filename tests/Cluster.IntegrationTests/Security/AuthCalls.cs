@@ -35,6 +35,20 @@ internal static class AuthCalls
         Tasks = { new TaskSpec { Id = session + "." + Guid.NewGuid().ToString("N")[..8], Name = "add", Args = ByteString.CopyFromUtf8("[1,2]") } },
     };
 
+    /// <summary>True when the coordinator takes <paramref name="token"/> (an Ack of the session), false while it answers UNAUTHENTICATED.</summary>
+    public static async Task<bool> AcceptedAsync(ClusterFixture cluster, string token, string session)
+    {
+        try
+        {
+            await cluster.TasksFor(token).AckAsync(new AckRequest { Session = session }).ResponseAsync.WithTimeout();
+            return true;
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Sends one batch on a new submit stream and returns its reply; a refusal of the stream throws.</summary>
     public static async Task<SubmitReply> SubmitOnStreamAsync(ClusterFixture cluster, string? token, SubmitRequest request)
     {

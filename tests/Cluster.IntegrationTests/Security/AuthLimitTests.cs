@@ -96,18 +96,7 @@ public sealed class AuthLimitTests(AuthLimitedCluster cluster) : IClassFixture<A
         try
         {
             await cluster.WriteGrantsAsync(cluster.BaseGrants + $"\nclient limits {token}\n");
-            await TaskTimeouts.Eventually(async () =>
-            {
-                try
-                {
-                    await cluster.TasksFor(token).AckAsync(new AckRequest { Session = session }).ResponseAsync.WithTimeout();
-                    return true;
-                }
-                catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated)
-                {
-                    return false;
-                }
-            }, "the added token is accepted");
+            await TaskTimeouts.Eventually(() => AuthCalls.AcceptedAsync(cluster, token, session), "the added token is accepted");
             for (var i = 0; i < 3; i++)
             {
                 open.Add(cluster.TasksFor(token).SubmitStream());

@@ -128,10 +128,10 @@ public sealed class AuthTests(EmbeddedAuthCluster cluster) : IClassFixture<Embed
         try
         {
             await cluster.WriteGrantsAsync(cluster.BaseGrants + $"\nclient rotating {first}\n");
-            await TaskTimeouts.Eventually(() => AcceptedAsync(first, session), "the added token is accepted");
+            await TaskTimeouts.Eventually(() => AuthCalls.AcceptedAsync(cluster, first, session), "the added token is accepted");
 
             await cluster.WriteGrantsAsync(cluster.BaseGrants + $"\nclient rotating {second}\n");
-            await TaskTimeouts.Eventually(async () => await AcceptedAsync(second, session) && !await AcceptedAsync(first, session), "the new token works and the removed one fails");
+            await TaskTimeouts.Eventually(async () => await AuthCalls.AcceptedAsync(cluster, second, session) && !await AuthCalls.AcceptedAsync(cluster, first, session), "the new token works and the removed one fails");
             var removed = await AuthCalls.RefusedAsync(async () => await cluster.TasksFor(first).AckAsync(new AckRequest { Session = session }));
             Assert.Equal(StatusCode.Unauthenticated, removed.StatusCode);
 
@@ -140,7 +140,7 @@ public sealed class AuthTests(EmbeddedAuthCluster cluster) : IClassFixture<Embed
             await cluster.WriteGrantsAsync(cluster.BaseGrants + $"\nclient rotating {second}\nclient {broken}\n");
             var warning = await cluster.WaitForOutputAsync(@"cannot be used \(line (\d+)\)", TimeSpan.FromSeconds(30));
             Assert.Equal("10", warning.Groups[1].Value);
-            Assert.True(await AcceptedAsync(second, session));
+            Assert.True(await AuthCalls.AcceptedAsync(cluster, second, session));
             Assert.DoesNotContain(broken, cluster.Output, StringComparison.Ordinal);
             Assert.DoesNotContain(second, cluster.Output, StringComparison.Ordinal);
         }
@@ -158,7 +158,7 @@ public sealed class AuthTests(EmbeddedAuthCluster cluster) : IClassFixture<Embed
         try
         {
             await cluster.WriteGrantsAsync(cluster.BaseGrants + $"\nclient streaming {token}\n");
-            await TaskTimeouts.Eventually(() => AcceptedAsync(token, session), "the added token is accepted");
+            await TaskTimeouts.Eventually(() => AuthCalls.AcceptedAsync(cluster, token, session), "the added token is accepted");
             using var stream = cluster.TasksFor(token).SubmitStream();
             Assert.Empty((await AuthCalls.SubmitOnAsync(stream, AuthCalls.OneTask(session)).WithTimeout()).Rejected);
 
@@ -239,19 +239,6 @@ public sealed class AuthTests(EmbeddedAuthCluster cluster) : IClassFixture<Embed
         {
             Assert.Equal(1, await none.WaitForExitAsync(TimeSpan.FromSeconds(60)));
             Assert.Contains("no bearer token", none.Output, StringComparison.Ordinal);
-        }
-    }
-
-    private async Task<bool> AcceptedAsync(string token, string session)
-    {
-        try
-        {
-            await cluster.TasksFor(token).AckAsync(new AckRequest { Session = session }).ResponseAsync.WithTimeout();
-            return true;
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated)
-        {
-            return false;
         }
     }
 
