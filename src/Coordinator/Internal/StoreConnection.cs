@@ -41,6 +41,10 @@ internal sealed class StoreConnection(CoordinatorOptions options, ILogger<StoreC
             }
             _embedded ??= options.Redis is null ? EmbeddedStore.Start(options.DataDirectory) : null;
             var configuration = ConfigurationOptions.Parse(_embedded?.ConfigurationString ?? options.Redis!);
+            if (_embedded is not null)
+            {
+                configuration.Tunnel = _embedded.Tunnel;
+            }
             var redis = await StoreStartup.ConnectAsync(configuration, options.StoreWait, _logger, cancellationToken).ConfigureAwait(false);
             // Every script run over it then waits for --replica-acks replicas (none by default).
             ReplicaAcks.Require(redis, options.ReplicaAcks);

@@ -1,20 +1,23 @@
 using System.Net;
 using System.Net.Sockets;
 using Garnet;
+using Garnet.networking;
+using Garnet.server;
 
 namespace Cluster.Coordinator.Internal.Store;
 
 /// <summary>
 /// A Garnet server hosted in the coordinator process on a loopback port: a real RESP server,
-/// reached through the same StackExchange.Redis code as an external Redis.
+/// reached through the same StackExchange.Redis code as an external Redis (the coordinator's
+/// requests without the socket: <see cref="Tunnel"/>).
 /// </summary>
 internal sealed class EmbeddedStore : IDisposable
 {
-    private readonly GarnetServer _server;
+    private readonly Server _server;
     private readonly string? _scratch;
     private readonly string _password;
 
-    private EmbeddedStore(GarnetServer server, int port, string password, string? scratch)
+    private EmbeddedStore(Server server, int port, string password, string? scratch)
     {
         _server = server;
         Port = port;
@@ -26,6 +29,12 @@ internal sealed class EmbeddedStore : IDisposable
 
     /// <summary>How to connect, password included: keep it out of logs (<see cref="StoreAddress"/> prints the address alone).</summary>
     public string ConfigurationString => $"127.0.0.1:{Port},password={_password},abortConnect=false";
+
+    /// <summary>
+    /// The coordinator's own requests go to a store session in this process, not through the port
+    /// (<see cref="InProcessTunnel"/>); the session still asks for the password, as one on the port would.
+    /// </summary>
+    public StackExchange.Redis.Configuration.Tunnel Tunnel => new InProcessTunnel(_server.Sessions);
 
     public static EmbeddedStore Start(string? dataDirectory)
     {
@@ -54,7 +63,7 @@ internal sealed class EmbeddedStore : IDisposable
             // Append-only log committed before replies, recovered at start.
             args.AddRange(["--aof", "--aof-commit-wait", "--checkpointdir", storage, "--recover"]);
         }
-        var server = new GarnetServer([.. args]);
+        var server = new Server([.. args]);
         server.Start();
         return new EmbeddedStore(server, port, password, scratch);
     }
@@ -73,6 +82,12 @@ internal sealed class EmbeddedStore : IDisposable
         const long Floor = 256L << 20;
         var quarter = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4;
         return (Math.Max(Floor, quarter) >> 20).ToString(System.Globalization.CultureInfo.InvariantCulture) + "m";
+    }
+
+    /// <summary>The Garnet server, and the session maker its port uses, for the coordinator's own sessions.</summary>
+    private sealed class Server(string[] args) : GarnetServer(args)
+    {
+        public ISessionProvider Sessions => ((GarnetServerBase)storeWrapper.Servers[0]).GetSessionProviders()[WireFormat.ASCII];
     }
 
     private static int FreeLoopbackPort()

@@ -1,0 +1,272 @@
+using System.Buffers;
+using System.Net;
+using System.Runtime.CompilerServices;
+using Garnet.networking;
+using Garnet.server;
+using RESPite.Transports;
+using StackExchange.Redis;
+using StackExchange.Redis.Configuration;
+
+#pragma warning disable SER009 // StackExchange.Redis's pluggable transport is marked experimental
+
+namespace Cluster.Coordinator.Internal.Store;
+
+/// <summary>
+/// The coordinator's requests to the embedded store without a socket: StackExchange.Redis writes the
+/// same RESP bytes, and a Garnet session in this process reads them and answers, on the thread that
+/// flushed them. A store call then costs no loopback send and receive, and no wake-up of a network
+/// thread on either side. The subscription connection (pub/sub pushes arrive on Garnet's threads)
+/// and every other client of the store keep its loopback port.
+/// </summary>
+internal sealed class InProcessTunnel(ISessionProvider sessions) : Tunnel
+{
+    public override ValueTask<DuplexTransport?> ConnectTransportAsync(EndPoint endpoint, ConnectionType connectionType, TlsOptions tls, CancellationToken cancellationToken) =>
+        connectionType == ConnectionType.Interactive ? new(new InProcessTransport(sessions)) : default;
+}
+
+/// <summary>
+/// One connection: the bytes StackExchange.Redis stages are handed to a Garnet session at each flush
+/// (<see cref="IMessageConsumer.TryConsumeMessages"/>), and what the session answers (it writes into
+/// this object as its <see cref="INetworkSender"/>) is delivered to StackExchange.Redis's receiver once
+/// the session has consumed the batch, never while it runs: a reply's continuation that writes the
+/// next request finds the session idle. One thread at a time drains; a flush that comes while another
+/// thread drains leaves its bytes for that thread and returns.
+/// </summary>
+internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSender
+{
+    private readonly Lock _gate = new();
+    private readonly IMessageConsumer _session;
+    // What the session writes its answers into, pinned: it writes through pointers.
+    private readonly byte[] _response;
+    private readonly byte* _responseHead;
+    private readonly ArrayBufferWriter<byte> _answers = new();
+    private TransportReceiver? _receiver;
+    // Staged by the writer since the last flush.
+    private byte[] _staged = new byte[4096];
+    private int _stagedLength;
+    // Flushed, not yet handed to the session; the drain takes them all at once.
+    private byte[] _inbox = new byte[4096];
+    private int _inboxLength;
+    // The drain's own buffer: a request the session has not consumed in full stays at its front.
+    private byte[] _work = new byte[4096];
+    private int _workLength;
+    private bool _draining;
+    private bool _closed;
+    private bool _closeReported;
+
+    public InProcessTransport(ISessionProvider sessions)
+    {
+        GetMaxSizeSettings = sessions.GetMaxSizeSettings ?? new MaxSizeSettings();
+        _response = GC.AllocateArray<byte>(BufferSizeUtils.ServerBufferSize(GetMaxSizeSettings), pinned: true);
+        _responseHead = (byte*)Unsafe.AsPointer(ref _response[0]);
+        _session = sessions.GetSession(WireFormat.ASCII, this);
+    }
+
+    // The writer side (StackExchange.Redis stages one request at a time under its write lock).
+
+    public override Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        var needed = _stagedLength + Math.Max(sizeHint, 256);
+        if (needed > _staged.Length)
+        {
+            Array.Resize(ref _staged, Math.Max(needed, _staged.Length * 2));
+        }
+        return _staged.AsMemory(_stagedLength);
+    }
+
+    public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+    public override void Advance(int count) => _stagedLength += count;
+
+    public override bool Flush()
+    {
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                _stagedLength = 0;
+                return false;
+            }
+            Append(ref _inbox, ref _inboxLength, _staged.AsSpan(0, _stagedLength));
+            _stagedLength = 0;
+            if (_draining)
+            {
+                return true;
+            }
+            _draining = true;
+        }
+        Drain();
+        return true;
+    }
+
+    public override void Start(TransportReceiver receiver) => _receiver = receiver;
+
+    public override ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return default;
+            }
+            _closed = true;
+            if (_draining)
+            {
+                return default; // the drain disposes the session when it ends
+            }
+        }
+        _session.Dispose();
+        ReportClosed(null);
+        return default;
+    }
+
+    /// <summary>Hands what was flushed to the session and its answers to the receiver, until nothing is left.</summary>
+    private void Drain()
+    {
+        while (true)
+        {
+            bool closed;
+            lock (_gate)
+            {
+                closed = _closed;
+                if (closed || _inboxLength == 0)
+                {
+                    _draining = false;
+                }
+                else
+                {
+                    Append(ref _work, ref _workLength, _inbox.AsSpan(0, _inboxLength));
+                    _inboxLength = 0;
+                }
+            }
+            if (closed)
+            {
+                _session.Dispose();
+                ReportClosed(null);
+                return;
+            }
+            if (_workLength == 0)
+            {
+                return;
+            }
+            int consumed;
+            fixed (byte* request = _work)
+            {
+                consumed = _session.TryConsumeMessages(request, _workLength);
+            }
+            // A request cut short (it did not fit the last flush) stays for the next one.
+            _work.AsSpan(consumed, _workLength - consumed).CopyTo(_work);
+            _workLength -= consumed;
+            if (_answers.WrittenCount > 0)
+            {
+                var receiver = _receiver!;
+                var keep = receiver.OnReceived(_answers.WrittenSpan);
+                _answers.ResetWrittenCount();
+                receiver.OnBatchEnd();
+                if (!keep)
+                {
+                    lock (_gate)
+                    {
+                        _closed = true;
+                    }
+                }
+            }
+        }
+    }
+
+    private void ReportClosed(Exception? fault)
+    {
+        if (_closeReported)
+        {
+            return;
+        }
+        _closeReported = true;
+        _receiver?.OnClosed(fault);
+    }
+
+    private static void Append(ref byte[] buffer, ref int length, ReadOnlySpan<byte> bytes)
+    {
+        if (length + bytes.Length > buffer.Length)
+        {
+            Array.Resize(ref buffer, Math.Max(length + bytes.Length, buffer.Length * 2));
+        }
+        bytes.CopyTo(buffer.AsSpan(length));
+        length += bytes.Length;
+    }
+
+    // The session's side: it writes its answers into the pinned buffer and sends them from there.
+
+    public MaxSizeSettings GetMaxSizeSettings { get; }
+
+    public string RemoteEndpointName => "in-process";
+
+    public string LocalEndpointName => "in-process";
+
+    public bool IsLocalConnection() => true;
+
+    public void Enter()
+    {
+    }
+
+    public void EnterAndGetResponseObject(out byte* head, out byte* tail)
+    {
+        head = _responseHead;
+        tail = _responseHead + _response.Length;
+    }
+
+    public void Exit()
+    {
+    }
+
+    public void ExitAndReturnResponseObject()
+    {
+    }
+
+    public void GetResponseObject()
+    {
+    }
+
+    public void ReturnResponseObject()
+    {
+    }
+
+    public byte* GetResponseObjectHead() => _responseHead;
+
+    public byte* GetResponseObjectTail() => _responseHead + _response.Length;
+
+    public bool SendResponse(int offset, int size)
+    {
+        _answers.Write(_response.AsSpan(offset, size));
+        return true;
+    }
+
+    public void SendResponse(byte[] buffer, int offset, int count, object context) => _answers.Write(buffer.AsSpan(offset, count));
+
+    public void SendCallback(object context)
+    {
+    }
+
+    public void DisposeNetworkSender(bool waitForSendCompletion) => Close();
+
+    public void Throttle()
+    {
+    }
+
+    public bool TryClose()
+    {
+        Close();
+        return true;
+    }
+
+    // The session ends itself (a request it could not parse): what it answered is still delivered,
+    // then the connection closes, as a server closing its socket would.
+    private void Close()
+    {
+        lock (_gate)
+        {
+            _closed = true;
+        }
+    }
+
+    void IDisposable.Dispose() => Close();
+}
