@@ -24,6 +24,11 @@ public abstract class StoreTests : IAsyncLifetime
 
     protected abstract Task StopStoreAsync();
 
+    /// <summary>Connects as the coordinator does to this store.</summary>
+    protected virtual void Configure(ConfigurationOptions connection)
+    {
+    }
+
     public async Task InitializeAsync()
     {
         var configuration = await StartStoreAsync();
@@ -31,7 +36,9 @@ public abstract class StoreTests : IAsyncLifetime
         {
             return;
         }
-        _redis = await ConnectionMultiplexer.ConnectAsync(configuration);
+        var connection = ConfigurationOptions.Parse(configuration);
+        Configure(connection);
+        _redis = await ConnectionMultiplexer.ConnectAsync(connection);
         var options = new CoordinatorOptions();
         // A prefix per test class instance: tests may share one server. The default layout: one
         // shard on a single server, several per master on Redis Cluster.
@@ -415,6 +422,9 @@ public sealed class EmbeddedStoreTests : StoreTests
         _store = EmbeddedStore.Start(dataDirectory: null);
         return Task.FromResult<string?>(_store.ConfigurationString);
     }
+
+    // The scripts run through the in-process transport, as the coordinator's do.
+    protected override void Configure(ConfigurationOptions connection) => connection.Tunnel = _store!.Tunnel;
 
     protected override Task StopStoreAsync()
     {

@@ -39,7 +39,9 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
     // What the session writes its answers into, pinned: it writes through pointers.
     private readonly byte[] _response;
     private readonly byte* _responseHead;
-    private readonly ArrayBufferWriter<byte> _answers = new();
+    // A buffer grown past this by one large request or answer is let go once that is done.
+    private const int RetainedBytes = 1 << 20;
+    private ArrayBufferWriter<byte> _answers = new();
     private TransportReceiver? _receiver;
     // Staged by the writer since the last flush.
     private byte[] _staged = new byte[4096];
@@ -89,6 +91,7 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
             }
             Append(ref _inbox, ref _inboxLength, _staged.AsSpan(0, _stagedLength));
             _stagedLength = 0;
+            Shrink(ref _staged, 0);
             if (_draining)
             {
                 return true;
@@ -123,54 +126,80 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
     /// <summary>Hands what was flushed to the session and its answers to the receiver, until nothing is left.</summary>
     private void Drain()
     {
-        while (true)
+        try
         {
-            bool closed;
-            lock (_gate)
+            while (true)
             {
-                closed = _closed;
-                if (closed || _inboxLength == 0)
+                bool closing;
+                lock (_gate)
                 {
-                    _draining = false;
-                }
-                else
-                {
-                    Append(ref _work, ref _workLength, _inbox.AsSpan(0, _inboxLength));
-                    _inboxLength = 0;
-                }
-            }
-            if (closed)
-            {
-                _session.Dispose();
-                ReportClosed(null);
-                return;
-            }
-            if (_workLength == 0)
-            {
-                return;
-            }
-            int consumed;
-            fixed (byte* request = _work)
-            {
-                consumed = _session.TryConsumeMessages(request, _workLength);
-            }
-            // A request cut short (it did not fit the last flush) stays for the next one.
-            _work.AsSpan(consumed, _workLength - consumed).CopyTo(_work);
-            _workLength -= consumed;
-            if (_answers.WrittenCount > 0)
-            {
-                var receiver = _receiver!;
-                var keep = receiver.OnReceived(_answers.WrittenSpan);
-                _answers.ResetWrittenCount();
-                receiver.OnBatchEnd();
-                if (!keep)
-                {
-                    lock (_gate)
+                    closing = _closed;
+                    if (closing || _inboxLength == 0)
                     {
-                        _closed = true;
+                        _draining = false;
+                        if (!closing)
+                        {
+                            return;
+                        }
+                    }
+                    else
+                    {
+                        Append(ref _work, ref _workLength, _inbox.AsSpan(0, _inboxLength));
+                        _inboxLength = 0;
+                        Shrink(ref _inbox, 0);
                     }
                 }
+                if (closing)
+                {
+                    _session.Dispose();
+                    ReportClosed(null);
+                    return;
+                }
+                Consume();
             }
+        }
+        catch (Exception fault)
+        {
+            lock (_gate)
+            {
+                _closed = true;
+                _draining = false;
+            }
+            _session.Dispose();
+            ReportClosed(fault);
+        }
+    }
+
+    /// <summary>One pass of the session over the requests at hand, and its answers delivered.</summary>
+    private void Consume()
+    {
+        int consumed;
+        fixed (byte* request = _work)
+        {
+            consumed = _session.TryConsumeMessages(request, _workLength);
+        }
+        // A request cut short (the rest comes with a later flush) stays at the front.
+        _work.AsSpan(consumed, _workLength - consumed).CopyTo(_work);
+        _workLength -= consumed;
+        Shrink(ref _work, _workLength);
+        if (_answers.WrittenCount == 0)
+        {
+            return;
+        }
+        var receiver = _receiver!;
+        var keep = receiver.OnReceived(_answers.WrittenSpan);
+        if (_answers.Capacity > RetainedBytes)
+        {
+            _answers = new ArrayBufferWriter<byte>();
+        }
+        else
+        {
+            _answers.ResetWrittenCount();
+        }
+        receiver.OnBatchEnd();
+        if (!keep)
+        {
+            Close();
         }
     }
 
@@ -182,6 +211,14 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
         }
         _closeReported = true;
         _receiver?.OnClosed(fault);
+    }
+
+    private static void Shrink(ref byte[] buffer, int length)
+    {
+        if (buffer.Length > RetainedBytes && length == 0)
+        {
+            buffer = new byte[4096];
+        }
     }
 
     private static void Append(ref byte[] buffer, ref int length, ReadOnlySpan<byte> bytes)
