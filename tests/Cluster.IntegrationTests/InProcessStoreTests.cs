@@ -107,4 +107,32 @@ public sealed class InProcessStoreTests : IAsyncLifetime
         Assert.Contains("not an integer", failed.Message, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(1, await Db.StringIncrementAsync("number").WithTimeout());
     }
+
+    [Fact]
+    public async Task WithADataDirectory_EachAnswerWaitsForTheLog_AndWhatWasAnsweredIsThereAfterARestart()
+    {
+        // --data: the append-only log is committed before each answer, on the thread that asked.
+        var directory = Directory.CreateTempSubdirectory("cluster-store-test-");
+        try
+        {
+            var options = new CoordinatorOptions { DataDirectory = directory.FullName };
+            await using (var first = new StoreConnection(options))
+            {
+                await first.ConnectAsync().WithTimeout();
+                var db = first.Multiplexer.GetDatabase();
+                var writes = Enumerable.Range(0, 200).Select(i => db.ScriptEvaluateAsync("redis.call('HSET', KEYS[1], ARGV[1], ARGV[1]); return redis.call('INCR', KEYS[2])", ["kept", "count"], [i]));
+                await Task.WhenAll(writes).WithTimeout();
+            }
+            await using var second = new StoreConnection(options);
+            await second.ConnectAsync().WithTimeout();
+            var again = second.Multiplexer.GetDatabase();
+
+            Assert.Equal(200, (long)await again.StringGetAsync("count").WithTimeout());
+            Assert.Equal(200, await again.HashLengthAsync("kept").WithTimeout());
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
 }
