@@ -85,6 +85,27 @@ public sealed class InProcessStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ATransactionWithConditions_CommitsWhenTheyHold_AndNotWhenTheyDoNot()
+    {
+        // StackExchange.Redis waits on a monitor for the conditions' answers after it flushes them:
+        // an answer delivered before that wait begins must not be missed (the connection multiplexer
+        // is in the services of an application that hosts the coordinator, for its own use too).
+        await Db.StringSetAsync("gate", "open").WithTimeout();
+        var open = Db.CreateTransaction();
+        open.AddCondition(Condition.StringEqual("gate", "open"));
+        _ = open.StringIncrementAsync("entered");
+        Assert.True(await open.ExecuteAsync().WithTimeout());
+
+        await Db.StringSetAsync("gate", "closed").WithTimeout();
+        var closed = Db.CreateTransaction();
+        closed.AddCondition(Condition.StringEqual("gate", "open"));
+        _ = closed.StringIncrementAsync("entered");
+        Assert.False(await closed.ExecuteAsync().WithTimeout());
+
+        Assert.Equal(1, (long)await Db.StringGetAsync("entered").WithTimeout());
+    }
+
+    [Fact]
     public async Task APublishFromTheInProcessSession_ReachesASubscriberOnThePort()
     {
         var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -25,14 +25,21 @@ internal sealed class InProcessTunnel(ISessionProvider sessions) : Tunnel
 }
 
 /// <summary>
-/// One connection: the bytes StackExchange.Redis stages are handed to a Garnet session at each flush
+/// One connection: the bytes StackExchange.Redis stages are handed to a Garnet session
 /// (<see cref="IMessageConsumer.TryConsumeMessages"/>), and what the session answers (it writes into
 /// this object as its <see cref="INetworkSender"/>) is delivered to StackExchange.Redis's receiver once
-/// the session has consumed the batch, never while it runs: a reply's continuation that writes the
-/// next request finds the session idle. One thread at a time drains; a flush that comes while another
-/// thread drains leaves its bytes for that thread and returns.
+/// the session has consumed the batch, never while it runs.
 /// </summary>
-internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSender
+/// <remarks>
+/// A flush does not run the session itself: it queues a drain to the thread pool, first to the
+/// flushing thread's own queue, which that thread runs as soon as it has handed the call back (its
+/// caller awaits the answer), so a store call still costs no wake-up of another thread. The flush
+/// returns at once, as a socket's does: StackExchange.Redis flushes under its write lock, and a
+/// caller may wait for the answer holding a monitor the delivery pulses (a transaction's
+/// conditions); requests flushed while a drain runs (or waits for the append-only log to commit)
+/// go to the session together in its next pass, as a socket's would.
+/// </remarks>
+internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSender, IThreadPoolWorkItem
 {
     private readonly Lock _gate = new();
     private readonly IMessageConsumer _session;
@@ -55,6 +62,7 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
     private bool _draining;
     private bool _closed;
     private bool _closeReported;
+    private int _sessionDisposed;
 
     public InProcessTransport(ISessionProvider sessions)
     {
@@ -98,9 +106,11 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
             }
             _draining = true;
         }
-        Drain();
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
         return true;
     }
+
+    void IThreadPoolWorkItem.Execute() => Drain();
 
     public override void Start(TransportReceiver receiver) => _receiver = receiver;
 
@@ -118,7 +128,7 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
                 return default; // the drain disposes the session when it ends
             }
         }
-        _session.Dispose();
+        DisposeSession();
         ReportClosed(null);
         return default;
     }
@@ -151,7 +161,7 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
                 }
                 if (closing)
                 {
-                    _session.Dispose();
+                    DisposeSession();
                     ReportClosed(null);
                     return;
                 }
@@ -165,7 +175,7 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
                 _closed = true;
                 _draining = false;
             }
-            _session.Dispose();
+            DisposeSession();
             ReportClosed(fault);
         }
     }
@@ -203,6 +213,14 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
         }
     }
 
+    private void DisposeSession()
+    {
+        if (Interlocked.Exchange(ref _sessionDisposed, 1) == 0)
+        {
+            _session.Dispose();
+        }
+    }
+
     private void ReportClosed(Exception? fault)
     {
         if (_closeReported)
@@ -231,7 +249,9 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
         length += bytes.Length;
     }
 
-    // The session's side: it writes its answers into the pinned buffer and sends them from there.
+    // The session's side: it writes its answers into the pinned buffer and sends them from there,
+    // only while it consumes a batch: this connection never subscribes (pushes come to the
+    // subscription connection, on the port), so nothing writes to it from another thread.
 
     public MaxSizeSettings GetMaxSizeSettings { get; }
 
