@@ -13,9 +13,9 @@ namespace Cluster.Coordinator.Internal.Store;
 
 /// <summary>
 /// The coordinator's requests to the embedded store without a socket: StackExchange.Redis writes the
-/// same RESP bytes, and a Garnet session in this process reads them and answers, on the thread that
-/// flushed them. A store call then costs no loopback send and receive, and no wake-up of a network
-/// thread on either side. The subscription connection (pub/sub pushes arrive on Garnet's threads)
+/// same RESP bytes, and a Garnet session in this process reads them and answers, most often on the
+/// thread that flushed them. A store call then costs no loopback send and receive, and no wake-up of
+/// a network thread on either side. The subscription connection (pub/sub pushes arrive on Garnet's threads)
 /// and every other client of the store keep its loopback port.
 /// </summary>
 internal sealed class InProcessTunnel(ISessionProvider sessions) : Tunnel
