@@ -31,10 +31,9 @@ internal sealed class InProcessTunnel(ISessionProvider sessions) : Tunnel
 /// the session has consumed the batch, never while it runs.
 /// </summary>
 /// <remarks>
-/// A flush does not run the session itself: it queues a drain to the thread pool, first to the
-/// flushing thread's own queue, which that thread runs as soon as it has handed the call back (its
-/// caller awaits the answer), so a store call still costs no wake-up of another thread. The flush
-/// returns at once, as a socket's does: StackExchange.Redis flushes under its write lock, and a
+/// A flush does not run the session itself: it queues a drain to the thread pool, which the flushing
+/// thread often takes itself once it has handed the call back (its caller awaits the answer). The
+/// flush returns at once, as a socket's does: StackExchange.Redis flushes under its write lock, and a
 /// caller may wait for the answer holding a monitor the delivery pulses (a transaction's
 /// conditions); requests flushed while a drain runs (or waits for the append-only log to commit)
 /// go to the session together in its next pass, as a socket's would.
@@ -106,7 +105,7 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
             }
             _draining = true;
         }
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         return true;
     }
 
