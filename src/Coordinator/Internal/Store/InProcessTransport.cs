@@ -13,9 +13,9 @@ namespace Cluster.Coordinator.Internal.Store;
 
 /// <summary>
 /// The coordinator's requests to the embedded store without a socket: StackExchange.Redis writes the
-/// same RESP bytes, and a Garnet session in this process reads them and answers, most often on the
-/// thread that flushed them. A store call then costs no loopback send and receive, and no wake-up of
-/// a network thread on either side. The subscription connection (pub/sub pushes arrive on Garnet's threads)
+/// same RESP bytes, and a Garnet session in this process reads them and answers on a thread-pool
+/// thread. A store call then costs no loopback send and receive, and no wake-up of a network thread
+/// on either side. The subscription connection (pub/sub pushes arrive on Garnet's threads)
 /// and every other client of the store keep its loopback port.
 /// </summary>
 internal sealed class InProcessTunnel(ISessionProvider sessions) : Tunnel
@@ -31,8 +31,8 @@ internal sealed class InProcessTunnel(ISessionProvider sessions) : Tunnel
 /// the session has consumed the batch, never while it runs.
 /// </summary>
 /// <remarks>
-/// A flush does not run the session itself: it queues a drain to the thread pool, which the flushing
-/// thread often takes itself once it has handed the call back (its caller awaits the answer). The
+/// A flush does not run the session itself: it queues a drain to the thread pool's global queue
+/// (not the flushing thread's own, which a thread that blocks after its flush would hold). The
 /// flush returns at once, as a socket's does: StackExchange.Redis flushes under its write lock, and a
 /// caller may wait for the answer holding a monitor the delivery pulses (a transaction's
 /// conditions); requests flushed while a drain runs (or waits for the append-only log to commit)
