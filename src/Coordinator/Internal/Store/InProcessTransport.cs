@@ -50,11 +50,9 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
     private ArrayBufferWriter<byte> _answers = new();
     private TransportReceiver? _receiver;
     // Staged by the writer since the last flush.
-    private byte[] _staged = new byte[4096];
-    private int _stagedLength;
+    private ArrayBufferWriter<byte> _staged = new();
     // Flushed, not yet handed to the session; the drain takes them all at once.
-    private byte[] _inbox = new byte[4096];
-    private int _inboxLength;
+    private ArrayBufferWriter<byte> _inbox = new();
     // The drain's own buffer: a request the session has not consumed in full stays at its front.
     private byte[] _work = new byte[4096];
     private int _workLength;
@@ -73,19 +71,11 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
 
     // The writer side (StackExchange.Redis stages one request at a time under its write lock).
 
-    public override Memory<byte> GetMemory(int sizeHint = 0)
-    {
-        var needed = _stagedLength + Math.Max(sizeHint, 256);
-        if (needed > _staged.Length)
-        {
-            Array.Resize(ref _staged, Math.Max(needed, _staged.Length * 2));
-        }
-        return _staged.AsMemory(_stagedLength);
-    }
+    public override Memory<byte> GetMemory(int sizeHint = 0) => _staged.GetMemory(sizeHint);
 
-    public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+    public override Span<byte> GetSpan(int sizeHint = 0) => _staged.GetSpan(sizeHint);
 
-    public override void Advance(int count) => _stagedLength += count;
+    public override void Advance(int count) => _staged.Advance(count);
 
     public override bool Flush()
     {
@@ -93,12 +83,11 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
         {
             if (_closed)
             {
-                _stagedLength = 0;
+                Reset(ref _staged);
                 return false;
             }
-            Append(ref _inbox, ref _inboxLength, _staged.AsSpan(0, _stagedLength));
-            _stagedLength = 0;
-            Shrink(ref _staged, 0);
+            _inbox.Write(_staged.WrittenSpan);
+            Reset(ref _staged);
             if (_draining)
             {
                 return true;
@@ -143,7 +132,7 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
                 lock (_gate)
                 {
                     closing = _closed;
-                    if (closing || _inboxLength == 0)
+                    if (closing || _inbox.WrittenCount == 0)
                     {
                         _draining = false;
                         if (!closing)
@@ -153,9 +142,8 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
                     }
                     else
                     {
-                        Append(ref _work, ref _workLength, _inbox.AsSpan(0, _inboxLength));
-                        _inboxLength = 0;
-                        Shrink(ref _inbox, 0);
+                        Append(ref _work, ref _workLength, _inbox.WrittenSpan);
+                        Reset(ref _inbox);
                     }
                 }
                 if (closing)
@@ -197,14 +185,7 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
         }
         var receiver = _receiver!;
         var keep = receiver.OnReceived(_answers.WrittenSpan);
-        if (_answers.Capacity > RetainedBytes)
-        {
-            _answers = new ArrayBufferWriter<byte>();
-        }
-        else
-        {
-            _answers.ResetWrittenCount();
-        }
+        Reset(ref _answers);
         receiver.OnBatchEnd();
         if (!keep)
         {
@@ -228,6 +209,18 @@ internal sealed unsafe class InProcessTransport : DuplexTransport, INetworkSende
         }
         _closeReported = true;
         _receiver?.OnClosed(fault);
+    }
+
+    private static void Reset(ref ArrayBufferWriter<byte> buffer)
+    {
+        if (buffer.Capacity > RetainedBytes)
+        {
+            buffer = new ArrayBufferWriter<byte>();
+        }
+        else
+        {
+            buffer.ResetWrittenCount();
+        }
     }
 
     private static void Shrink(ref byte[] buffer, int length)
