@@ -166,6 +166,26 @@ public abstract class StoreTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task AFinishedOrCancelledId_IsRefused_InItsSessionAndInAnyOther_ForTheRetention()
+    {
+        Require();
+        await Store.SubmitAsync("s13", [Spec("s13.1", "echo", "[1]"), Spec("s13.2", "echo", "[2]")]);
+        await Store.RegisterAsync("wa", "wa", Hello("wa"));
+        // one finishes, the other is cancelled (which first is leased depends on the shards)
+        var done = Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 1, 0)).Tasks).TaskId;
+        Assert.Equal(new CompleteOutcome(1, 0, 0, 0), await Store.CompleteAsync("wa", [Result(done, "s13", 1, "1")]));
+        Assert.Equal(new[] { true }, (await Store.CancelAsync("s13", [done == "s13.1" ? "s13.2" : "s13.1"], interrupt: false)).Cancelled);
+
+        // an id is its identity's for the retention: a retried submit, from this session or another, runs nothing
+        var again = await Store.SubmitAsync("s13", [Spec("s13.1", "echo", "[3]"), Spec("s13.2", "echo", "[4]")]);
+        var elsewhere = await Store.SubmitAsync("s14", [Spec("s13.1", "echo", "[5]"), Spec("s13.2", "echo", "[6]"), Spec("s14.1", "echo", "[7]")]);
+
+        Assert.Equal([0, 1], again.Refused.Select(r => r.Item1));
+        Assert.Equal([0, 1], elsewhere.Refused.Select(r => r.Item1));
+        Assert.Equal(["s14.1:[7]"], (await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks.Select(a => a.TaskId + ":" + a.Args.ToStringUtf8()));
+    }
+
+    [SkippableFact]
     public async Task IdempotencyKey_TakenOnce_RefusesLaterTasks_NamingTheHolder()
     {
         Require();

@@ -20,11 +20,11 @@ public abstract class OwnershipTests<TFixture>(TFixture cluster) where TFixture 
     {
         cluster.Require();
         var session = NewSession();
-        await SubmitAsync(cluster.Alice, session, Echo("t.1", "\"secret\""));
+        await SubmitAsync(cluster.Alice, session, Echo("c.1", "\"secret\""));
         using var alices = cluster.Alice.Completions(new CompletionsRequest { Session = session });
-        var hers = await ReadUntilAsync(alices, b => b.Completions.Any(c => c.TaskId == "t.1"));
+        var hers = await ReadUntilAsync(alices, b => b.Completions.Any(c => c.TaskId == "c.1"));
         // Her completion comes back under the id she gave.
-        Assert.Equal("\"secret\"", hers.SelectMany(b => b.Completions).Single(c => c.TaskId == "t.1").Result.ToStringUtf8());
+        Assert.Equal("\"secret\"", hers.SelectMany(b => b.Completions).Single(c => c.TaskId == "c.1").Result.ToStringUtf8());
 
         using var bobs = cluster.Bob.Completions(new CompletionsRequest { Session = session });
         await SubmitAsync(cluster.Bob, session, Echo("marker", "0"));
@@ -38,16 +38,16 @@ public abstract class OwnershipTests<TFixture>(TFixture cluster) where TFixture 
     {
         cluster.Require();
         var session = NewSession();
-        await SubmitAsync(cluster.Alice, session, Echo("t.1", "1"));
+        await SubmitAsync(cluster.Alice, session, Echo("k.1", "1"));
         using (var alices = cluster.Alice.Completions(new CompletionsRequest { Session = session }))
         {
-            await ReadUntilAsync(alices, b => b.Completions.Any(c => c.TaskId == "t.1"));
+            await ReadUntilAsync(alices, b => b.Completions.Any(c => c.TaskId == "k.1"));
         }
 
         await cluster.Bob.AckAsync(new AckRequest { Session = session, UpToSeq = long.MaxValue }).ResponseAsync.WithTimeout();
 
         using var again = cluster.Alice.Completions(new CompletionsRequest { Session = session });
-        var read = await ReadUntilAsync(again, b => b.Completions.Any(c => c.TaskId == "t.1"));
+        var read = await ReadUntilAsync(again, b => b.Completions.Any(c => c.TaskId == "k.1"));
         Assert.Equal("1", read.SelectMany(b => b.Completions).Single().Result.ToStringUtf8());
     }
 

@@ -96,10 +96,10 @@ internal static class GraphScripts
           return pb_field(1, id) .. pb_field(5, pb_field(1, 'Cluster.DependencyFailed')
             .. pb_field(2, 'input task ' .. input .. ' failed: ' .. why))
         end
-        -- Where a graph's completions go: the outbox, its sequence, the session's finished ids and the
-        -- kept results (the last three may be nil: then not written).
-        local function graph(session, outbox, seqkey, fkey, rkey, rindex, ttl)
-          return { session = session, outbox = outbox, seqkey = seqkey, fkey = fkey, rkey = rkey, rindex = rindex, ttl = ttl, ready = 0, ended = 0 }
+        -- Where a graph's completions go: the outbox, its sequence and the kept results with their
+        -- index (the last two may be nil: then not written).
+        local function graph(session, outbox, seqkey, rkey, rindex, ttl)
+          return { session = session, outbox = outbox, seqkey = seqkey, rkey = rkey, rindex = rindex, ttl = ttl, ready = 0, ended = 0 }
         end
         -- Input id has finished: kind 'r' with its result's JSON in what, 'e' with its error as text,
         -- 'c' cancelled. Its waiting tasks take the result, or end with it (and theirs after them).
@@ -140,7 +140,6 @@ internal static class GraphScripts
                   else
                     local entry = k == 'c' and (pb_field(1, dep) .. pb_field(6, '')) or dependency_failed(dep, input, why)
                     emit(g.outbox, g.seqkey, g.ttl, entry)
-                    if g.fkey then remember_finished(g.fkey, { dep }, g.ttl) end
                     if g.rkey then keep_results(g.rkey, g.rindex, { dep, entry }, g.ttl) end
                     forget(dep)
                     g.ended = g.ended + 1
@@ -155,8 +154,8 @@ internal static class GraphScripts
         """;
 
     /// <summary>
-    /// KEYS: the seven task keys, names, the session's finished ids, the results, their index by time,
-    /// the session's outbox, its sequence.
+    /// KEYS: the seven task keys, names, the results, their index by time (the ids finished within the
+    /// retention), the session's outbox, its sequence.
     /// ARGV: session, retention seconds, then (id, name, args, policy or '', trace context or '', input
     /// ids separated by spaces, "queue|priority" or '' for the default queue and priority) per task, in
     /// an order where an input in the same batch comes first.
@@ -168,13 +167,13 @@ internal static class GraphScripts
     public static readonly Script Submit = new("graph-submit", Scripts.Prelude + Functions + """
         local session = ARGV[1]
         local ttl = tonumber(ARGV[2])
-        local g = graph(session, KEYS[12], KEYS[13], KEYS[9], KEYS[10], KEYS[11], ttl)
+        local g = graph(session, KEYS[11], KEYS[12], KEYS[9], KEYS[10], ttl)
         local refused = {}
         local k = -1
         for i = 3, #ARGV, 7 do
           k = k + 1
           local id, nm, args = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-          if redis.call('HEXISTS', H, id) == 1 or redis.call('ZSCORE', KEYS[9], id) or redis.call('HEXISTS', DEAD, id) == 1 then
+          if redis.call('HEXISTS', H, id) == 1 or redis.call('ZSCORE', KEYS[10], id) or redis.call('HEXISTS', DEAD, id) == 1 then
             refused[#refused + 1] = k
             refused[#refused + 1] = 'AlreadyExists'
             refused[#refused + 1] = 'task id \'' .. id .. '\' is already in use.'
@@ -191,7 +190,7 @@ internal static class GraphScripts
                 end
                 pending[#pending + 1] = input
               else
-                local c = redis.call('HGET', KEYS[10], input)
+                local c = redis.call('HGET', KEYS[9], input)
                 if not c and redis.call('HEXISTS', DEAD, input) == 1 then c = 'D' end
                 if not c then
                   problem = { 'NotFound', 'input task \'' .. input .. '\' is not known to the store (never submitted, or finished longer ago than the retention).' }
@@ -212,7 +211,6 @@ internal static class GraphScripts
               refused[#refused + 1] = problem[2]
             elseif ends then
               emit(g.outbox, g.seqkey, ttl, ends)
-              remember_finished(g.fkey, { id }, ttl)
               keep_results(g.rkey, g.rindex, { id, ends }, ttl)
               g.ended = g.ended + 1
             else

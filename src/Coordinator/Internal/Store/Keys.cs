@@ -43,7 +43,7 @@ internal sealed class Keys
     public RedisKey Revived => _tag + ":revived";
     /// <summary>Finished tasks' completions (id → the completion as an outbox holds it), kept for the retention: what Tasks.Attach answers.</summary>
     public RedisKey Results => _tag + ":res";
-    /// <summary>The ids of <see cref="Results"/> by the time each was written, to trim them past the retention.</summary>
+    /// <summary>The ids of <see cref="Results"/> by the time each was written, to trim them past the retention; a submit of one is refused (an id is its identity's for the retention, in any session).</summary>
     public RedisKey ResultIndex => _tag + ":res:at";
     public RedisChannel ReadyChannel => RedisChannel.Literal(_channels + ":ready");
     public RedisChannel DoneChannel => RedisChannel.Literal(_channels + ":done");
@@ -85,13 +85,6 @@ internal sealed class Keys
     public RedisKey Outbox(string session) => _tag + ":o:" + session;
     public RedisKey Idempotency(string key) => _tag + ":idem:" + key;
     public RedisKey OutboxSequence(string session) => _tag + ":os:" + session;
-
-    /// <summary>
-    /// The session's finished (completed, cancelled, dead-lettered) task ids → when, kept for the
-    /// retention so that a submit of one again is refused: one small sorted-set entry per finished
-    /// task (some 60 bytes and its id) for the retention window, trimmed as it is written.
-    /// </summary>
-    public RedisKey Finished(string session) => _tag + ":f:" + session;
 
     /// <summary>On shard 0 only: the schedules, id (scoped by identity) → definition (JSON).</summary>
     public RedisKey Schedules => _tag + ":sched";

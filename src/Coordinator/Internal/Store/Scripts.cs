@@ -126,27 +126,11 @@ internal static class Scripts
           redis.call('ZADD', outbox, string.format('%d', seq), entry)
           redis.call('EXPIRE', outbox, ttl)
         end
-        -- Remembers ids of a session that finished (completed, cancelled or dead-lettered) for the
-        -- retention, so a retried submit of one is refused instead of run again: one sorted-set entry
-        -- (id -> when, some 60 bytes plus the id) per finished task, trimmed to the retention window on
-        -- each write; the set expires a retention after its session's last finished task.
-        local function remember_finished(fkey, ids, ttl)
-          if #ids == 0 then return end
-          local now = now_ms()
-          -- the score as a string once, not converted again for each entry
-          local at = string.format('%d', now)
-          local entries = {}
-          for x, id in ipairs(ids) do
-            entries[2 * x - 1] = at
-            entries[2 * x] = id
-          end
-          each_chunk('ZADD', fkey, entries)
-          redis.call('ZREMRANGEBYSCORE', fkey, '-inf', '(' .. string.format('%d', now - ttl * 1000))
-          redis.call('EXPIRE', fkey, ttl)
-        end
         -- Keeps the completions of finished tasks (id -> completion as the outbox holds it) for the
         -- retention, so any client of the same identity can attach to one (Tasks.Attach): one hash
         -- field per task and its id in an index by time, trimmed (at most 1,000 a call) as it is written.
+        -- The index is also what refuses a submit of a finished id (a dead letter's is refused by the
+        -- dead letters), so a retried submit never runs a task twice.
         local function keep_results(rkey, rindex, pairs_, ttl)
           if #pairs_ == 0 then return end
           local now = now_ms()
@@ -508,7 +492,8 @@ internal static class Scripts
         """;
 
     /// KEYS: the seven task keys, names, queue key of entry 1..n, then one key per idempotency key, the
-    /// session's finished ids, then (only with a worker to hand tasks to) that worker's leased set and workers.
+    /// results' index by time (the ids finished within the retention), then (only with a worker to hand
+    /// tasks to) that worker's leased set and workers.
     /// ARGV: session, retention seconds, n, worker to hand tasks to or '', how many at most, most tasks
     /// queued per queue key (0: no limit), entry 1..n (a task name, or "name|queue|priority" for another
     /// queue or priority; queue '' is the default), then (id, name index, args, policy or '', idempotency
@@ -516,7 +501,7 @@ internal static class Scripts
     /// in ms from the store's clock) per task. A task not yet due is delayed (state d) in the delayed
     /// set instead of its queue.
     /// Returns four lists: (index, existing task id or '') per task refused (its id is taken — by a task
-    /// in the store, one of the session's finished in the retention, or a dead letter — or its
+    /// in the store, one finished within the retention, or a dead letter — or its
     /// idempotency key is), the tasks leased to the worker at once, as <see cref="Lease"/> returns them,
     /// (index, tasks queued) per task refused because its queue is full, and the ms until the
     /// earliest task it delayed is due (-1: none delayed).
@@ -671,7 +656,7 @@ internal static class Scripts
         return lease(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), 10, #KEYS - 10, KEYS[8])
         """);
 
-    /// KEYS: the seven task keys, the worker's leased set, then (outbox, outbox sequence, finished ids) per session,
+    /// KEYS: the seven task keys, the worker's leased set, then (outbox, outbox sequence) per session,
     /// the results, their index by time, the revived ids, the dead letters' index.
     /// ARGV: worker, retention seconds, jitter (0..1), number of sessions, session 1..n, then per result
     /// (id, attempt, session index, completion, error type or '', error JSON or '').
@@ -690,7 +675,7 @@ internal static class Scripts
         local ids = {}
         for i = 5 + ns, #ARGV, 6 do ids[#ids + 1] = ARGV[i] end
         local heads = hmget(H, ids)
-        local released, finished, outboxes, ended, codes = {}, {}, {}, {}, {}
+        local released, finished, outboxes, codes = {}, {}, {}, {}
         local kept = {}
         local x = 0
         for i = 5 + ns, #ARGV, 6 do
@@ -705,7 +690,6 @@ internal static class Scripts
             if st == 'l' and at == ARGV[i + 1] and wk == ARGV[1] and se == ARGV[4 + si] then
               ok = true
               accepted = accepted + 1
-              local dead_before = dead
               released[#released + 1] = id
               local errtype = ARGV[i + 4]
               local final = true
@@ -722,16 +706,11 @@ internal static class Scripts
                   codes[x] = 'r'
                   final = false
                 elseif retries(p, errtype) then
-                  dead_letter(id, at, se, nm, wk, 'failed on each of its ' .. (failed + 1) .. ' attempts', errors, KEYS[6 + 3 * si], KEYS[7 + 3 * si], ttl, revived(rv, id))
+                  dead_letter(id, at, se, nm, wk, 'failed on each of its ' .. (failed + 1) .. ' attempts', errors, KEYS[7 + 2 * si], KEYS[8 + 2 * si], ttl, revived(rv, id))
                   dead = dead + 1
                   codes[x] = 'd'
                   final = false
                 end
-              end
-              if final or dead > dead_before then
-                local list = ended[si]
-                if not list then list = {}; ended[si] = list end
-                list[#list + 1] = id
               end
               if final then
                 kept[#kept + 1] = id
@@ -759,7 +738,7 @@ internal static class Scripts
             y = y + 1
             local si = tonumber(ARGV[i + 2])
             if (codes[y] == 'c' or codes[y] == 'd') and redis.call('HEXISTS', P, ARGV[i] .. ' d') == 1 then
-              local g = graph(ARGV[4 + si], KEYS[6 + 3 * si], KEYS[7 + 3 * si], KEYS[8 + 3 * si], KEYS[#KEYS - 3], KEYS[#KEYS - 2], ttl)
+              local g = graph(ARGV[4 + si], KEYS[7 + 2 * si], KEYS[8 + 2 * si], KEYS[#KEYS - 3], KEYS[#KEYS - 2], ttl)
               local kind, what = outcome_of(ARGV[i + 3])
               if codes[y] == 'd' then what = 'it was dead-lettered; its last error: ' .. what end
               input_done(g, ARGV[i], kind, what)
@@ -771,7 +750,7 @@ internal static class Scripts
         for si, list in pairs(outboxes) do
           -- one sequence range and one ZADD per session and batch
           local n = math.floor(#list / 2)
-          local last = next_seq(KEYS[7 + 3 * si], n, ttl)
+          local last = next_seq(KEYS[8 + 2 * si], n, ttl)
           local entries = {}
           for j = 1, n do
             local seq = last - n + j
@@ -780,10 +759,9 @@ internal static class Scripts
             delivered[#delivered + 1] = list[2 * j]
             delivered[#delivered + 1] = seq
           end
-          each_chunk('ZADD', KEYS[6 + 3 * si], entries)
-          redis.call('EXPIRE', KEYS[6 + 3 * si], ttl)
+          each_chunk('ZADD', KEYS[7 + 2 * si], entries)
+          redis.call('EXPIRE', KEYS[7 + 2 * si], ttl)
         end
-        for si, list in pairs(ended) do remember_finished(KEYS[8 + 3 * si], list, ttl) end
         keep_results(KEYS[#KEYS - 3], KEYS[#KEYS - 2], kept, ttl)
         each_chunk('HDEL', H, finished)
         each_chunk('HDEL', A, finished)
@@ -800,8 +778,7 @@ internal static class Scripts
         return delivered
         """);
 
-    /// KEYS: the seven task keys, outbox, outbox sequence, finished ids of the session, the revived ids,
-    /// the results, their index by time.
+    /// KEYS: the seven task keys, outbox, outbox sequence, the revived ids, the results, their index by time.
     /// ARGV: session, retention seconds, interrupt ('1' or '0'), then (id, completion) per task.
     /// Returns (code, worker) per task: code 1 when it was queued, delayed or waiting to retry and is now
     /// cancelled (or waiting for its inputs: then it and the tasks waiting for it are cancelled); 2 when it is
@@ -819,7 +796,7 @@ internal static class Scripts
               if st == 'q' then redis.call('HINCRBY', NP, string.sub(H, 1, -2) .. 'q:' .. route_of(nm, (order_of(id))), 1) end
               redis.call('ZREM', D, id)
               forget(id)
-              if not revived(KEYS[11], id) then emit(KEYS[8], KEYS[9], tonumber(ARGV[2]), ARGV[i + 1]) end
+              if not revived(KEYS[10], id) then emit(KEYS[8], KEYS[9], tonumber(ARGV[2]), ARGV[i + 1]) end
               ended[#ended + 1] = id
               kept[#kept + 1] = id
               kept[#kept + 1] = ARGV[i + 1]
@@ -831,11 +808,10 @@ internal static class Scripts
           out[#out + 1] = r
           out[#out + 1] = holder
         end
-        remember_finished(KEYS[10], ended, tonumber(ARGV[2]))
-        keep_results(KEYS[12], KEYS[13], kept, tonumber(ARGV[2]))
+        keep_results(KEYS[11], KEYS[12], kept, tonumber(ARGV[2]))
         -- the tasks waiting for a cancelled one are cancelled with it (GraphScripts)
         for _, id in ipairs(ended) do
-          input_done(graph(ARGV[1], KEYS[8], KEYS[9], KEYS[10], KEYS[12], KEYS[13], tonumber(ARGV[2])), id, 'c', '')
+          input_done(graph(ARGV[1], KEYS[8], KEYS[9], KEYS[11], KEYS[12], tonumber(ARGV[2])), id, 'c', '')
         end
         return out
         """);
@@ -917,7 +893,7 @@ internal static class Scripts
                   local base = 10 + nn + 2 * si
                   dead_letter(id, at, se, nm, wk, 'its worker vanished ' .. (lost + 1) .. ' times (limit ' .. p.maxLost .. ' re-runs)', errors, KEYS[base - 1], KEYS[base], ttl, revived(KEYS[#KEYS - 2], id))
                   -- its waiting tasks fail with it (their outcomes go to the outbox only: GraphScripts)
-                  input_done(graph(se, KEYS[base - 1], KEYS[base], nil, nil, nil, ttl), id, 'e', 'it was dead-lettered: its worker vanished ' .. (lost + 1) .. ' times')
+                  input_done(graph(se, KEYS[base - 1], KEYS[base], nil, nil, ttl), id, 'e', 'it was dead-lettered: its worker vanished ' .. (lost + 1) .. ' times')
                   dead = dead + 1
                 else
                   -- the lease holder vanished: back to the front of its queue, to run again

@@ -27,13 +27,12 @@ internal sealed partial class ShardStore
             args[k++] = string.Join(' ', task.Inputs);
             args[k++] = Routes.Order(task);
         }
-        var redisKeys = keys.TaskKeys(6);
+        var redisKeys = keys.TaskKeys(5);
         redisKeys[7] = keys.Names;
-        redisKeys[8] = keys.Finished(session);
-        redisKeys[9] = keys.Results;
-        redisKeys[10] = keys.ResultIndex;
-        redisKeys[11] = keys.Outbox(session);
-        redisKeys[12] = keys.OutboxSequence(session);
+        redisKeys[8] = keys.Results;
+        redisKeys[9] = keys.ResultIndex;
+        redisKeys[10] = keys.Outbox(session);
+        redisKeys[11] = keys.OutboxSequence(session);
         var away = await StageAsync([session]).ConfigureAwait(false);
         var result = (RedisResult[])(await GraphScripts.Submit.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
         var refusals = (RedisResult[])result[0]!;

@@ -96,7 +96,7 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
             args[k++] = Telemetry.StoredTrace.Encode(task);
             args[k++] = task.NotBeforeUnixMs;
         }
-        redisKeys[handoff ? ^3 : ^1] = keys.Finished(session);
+        redisKeys[handoff ? ^3 : ^1] = keys.ResultIndex;
         if (handoff)
         {
             redisKeys[^2] = keys.Leased(handoffWorker!);
@@ -255,7 +255,7 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
                 sessionIndex[r.Session] = sessions.Count;
             }
         }
-        var redisKeys = keys.TaskKeys(5 + sessions.Count * 3);
+        var redisKeys = keys.TaskKeys(5 + sessions.Count * 2);
         redisKeys[7] = keys.Leased(worker);
         redisKeys[^4] = keys.Results;
         redisKeys[^3] = keys.ResultIndex;
@@ -263,9 +263,8 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         redisKeys[^1] = keys.DeadLetterIndex;
         for (var i = 0; i < sessions.Count; i++)
         {
-            redisKeys[8 + i * 3] = keys.Outbox(sessions[i]);
-            redisKeys[9 + i * 3] = keys.OutboxSequence(sessions[i]);
-            redisKeys[10 + i * 3] = keys.Finished(sessions[i]);
+            redisKeys[8 + i * 2] = keys.Outbox(sessions[i]);
+            redisKeys[9 + i * 2] = keys.OutboxSequence(sessions[i]);
         }
         var completions = new Completion[results.Count];
         var args = new RedisValue[4 + sessions.Count + results.Count * 6];
@@ -358,13 +357,12 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
             args[3 + i * 2] = ids[i];
             args[4 + i * 2] = new Completion { TaskId = ids[i], Cancelled = new Cancelled() }.ToByteArray();
         }
-        var redisKeys = keys.TaskKeys(6);
+        var redisKeys = keys.TaskKeys(5);
         redisKeys[7] = keys.Outbox(session);
         redisKeys[8] = keys.OutboxSequence(session);
-        redisKeys[9] = keys.Finished(session);
-        redisKeys[10] = keys.Revived;
-        redisKeys[11] = keys.Results;
-        redisKeys[12] = keys.ResultIndex;
+        redisKeys[9] = keys.Revived;
+        redisKeys[10] = keys.Results;
+        redisKeys[11] = keys.ResultIndex;
         var away = await StageAsync([session]).ConfigureAwait(false);
         var result = (RedisResult[])(await Scripts.Cancel.RunAsync(_db, redisKeys, args).ConfigureAwait(false))!;
         if (away is not null)
