@@ -79,6 +79,8 @@ internal static class StatsScript
           i = i + 2 * k
         end
         local missed = {}
+        -- one HINCRBY per latency bucket a flush touches, not one per sampled task
+        local buckets = {}
         if i < #ARGV then
           local ids = {}
           for j = i, #ARGV, 2 do ids[#ids + 1] = ARGV[j] end
@@ -88,7 +90,8 @@ internal static class StatsScript
             for j = 1, #chunk do
               if at[j] then
                 local ms = math.max(0, tonumber(ARGV[i + 2 * (s + j - 2) + 1]) - tonumber(at[j]))
-                add('l' .. math.floor(math.log(ms + 1) / math.log(2) * 4), 1)
+                local b = math.floor(math.log(ms + 1) / math.log(2) * 4)
+                buckets[b] = (buckets[b] or 0) + 1
               else
                 missed[#missed + 1] = chunk[j]
               end
@@ -96,6 +99,7 @@ internal static class StatsScript
             redis.call('ZREM', S, unpack(chunk))
           end
         end
+        for b, count in pairs(buckets) do add('l' .. b, count) end
         -- a field new in this bucket: the bucket may be new, and expires after the charts' reach
         if fresh then redis.call('EXPIRE', B, tonumber(ARGV[2])) end
         return missed
