@@ -11,6 +11,8 @@ public sealed partial class WorkerProcess
     // coordinator in use then, with the worker's own security (its token, its TLS). Unary calls,
     // apart from the task stream, so a handler waiting on a queue never holds the stream up.
     private GrpcChannel? _queueChannel;
+    // The delegate every task's context is given, made once rather than for each task.
+    private Func<CallInvoker>? _queueInvoker;
 
     /// <summary>The call invoker of the handlers' queues.</summary>
     private CallInvoker QueueInvoker()

@@ -45,7 +45,7 @@ public sealed partial class WorkerProcess
             run.Dispose();
             return; // the same lease delivered twice
         }
-        var context = new TaskContext(assignment.TaskId, assignment.Name, assignment.Attempt, run.Interrupt.Token, (fraction, note) => OnProgress(run, fraction, note)) { Queues = QueueInvoker };
+        var context = new TaskContext(assignment.TaskId, assignment.Name, assignment.Attempt, run.Interrupt.Token, (fraction, note) => OnProgress(run, fraction, note)) { Queues = _queueInvoker ??= QueueInvoker };
         lock (_slots)
         {
             if (handler.Executor == Executor.ThreadPool)

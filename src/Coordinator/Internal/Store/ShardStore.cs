@@ -198,29 +198,65 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         return (leased, more, next);
     }
 
+    /// <summary>
+    /// The string of the store value read last, made again only when the next value differs (the
+    /// values' bytes are compared, which allocates nothing).
+    /// </summary>
+    private struct LastString
+    {
+        private RedisValue _value;
+        private string? _text;
+
+        /// <summary>The value as a string.</summary>
+        public string Of(RedisResult result) => Read(result) ?? _text!;
+
+        /// <summary>The value as a string when it differs from the one read last (or is the first); else null.</summary>
+        public string? Read(RedisResult result)
+        {
+            var value = (RedisValue)result;
+            if (_text is not null && value.Equals(_value))
+            {
+                return null;
+            }
+            _value = value;
+            _text = (string?)value ?? string.Empty;
+            return _text;
+        }
+    }
+
     /// <summary>The assignments of leased tasks, as the lease step returns them.</summary>
     private static List<Assignment> Assignments(RedisResult[] result)
     {
         var leased = new List<Assignment>(result.Length / 6);
+        // A lease's tasks mostly share their name, session and policy: each is read into a string (and
+        // the policy parsed) once, not once per task.
+        var names = new LastString();
+        var sessions = new LastString();
+        var policies = new LastString();
+        var timeouts = (SoftMs: 0, HardMs: 0);
         for (var i = 0; i + 5 < result.Length; i += 6)
         {
-            var stored = (byte[])result[i + 2]!;
-            var chunked = stored.Length > 0 && stored[0] == (byte)'*';
-            var (soft, hard) = Policies.Timeouts((string)result[i + 5]!);
-            if (result[i].Resp2Type == ResultType.Array || (string?)result[i] is "+" || ((string?)result[i])!.StartsWith('~'))
+            var id = result[i].Resp2Type == ResultType.Array ? null : (string?)result[i];
+            if (id is null or "+" || id.StartsWith('~'))
             {
                 break;
             }
+            var stored = (byte[])result[i + 2]!;
+            var chunked = stored.Length > 0 && stored[0] == (byte)'*';
+            if (policies.Read(result[i + 5]) is { } changed)
+            {
+                timeouts = Policies.Timeouts(changed);
+            }
             leased.Add(new Assignment
             {
-                TaskId = (string)result[i]!,
-                Name = (string)result[i + 1]!,
+                TaskId = id,
+                Name = names.Of(result[i + 1]),
                 Args = UnsafeByteOperations.UnsafeWrap(chunked ? stored.AsMemory(1) : stored),
                 Chunked = chunked,
                 Attempt = (int)result[i + 3],
-                Session = (string)result[i + 4]!,
-                SoftTimeoutMs = soft,
-                HardTimeoutMs = hard,
+                Session = sessions.Of(result[i + 4]),
+                SoftTimeoutMs = timeouts.SoftMs,
+                HardTimeoutMs = timeouts.HardMs,
             });
         }
         // Last, when some are traced: (position, stored trace context) per traced task.
