@@ -21,7 +21,7 @@ namespace Cluster.IntegrationTests;
 /// </summary>
 public sealed class RedisClusterFailoverTests(RedisClusterFailoverCluster cluster, ITestOutputHelper output) : IClassFixture<RedisClusterFailoverCluster>
 {
-    private const int Before = 1000;
+    private const int Before = 3000;
     private const int InWindow = 100;
     private const int DoneInWindow = 50;
     private const int After = 300;
@@ -54,7 +54,8 @@ public sealed class RedisClusterFailoverTests(RedisClusterFailoverCluster cluste
 
     private async Task RunAsync(RedisClusterServer redis, ClusterExecutor executor)
     {
-        // 1,000 × spin(50 ms) on 2 worker processes of 10 threads: some 2.5 s of work.
+        // 3,000 × spin(50 ms) on 2 worker processes of 10 threads: some 7.5 s of work, so the backlog
+        // outlasts the wait for the replica below and tasks are still finishing while it is cut off.
         var before = Enumerable.Range(0, Before).Select(_ => executor.Submit<int>("spin", 50)).ToList();
         await TaskTimeouts.Eventually(() => Task.FromResult(before.Count(f => f.Done) >= Before / 10), "a tenth of the first tasks are done");
 
@@ -68,6 +69,7 @@ public sealed class RedisClusterFailoverTests(RedisClusterFailoverCluster cluste
         // until it is killed is lost in the failover.
         await redis.CutReplicationAsync(replica);
         var doneAtCut = before.Count(f => f.Done);
+        Assert.True(Before - doneAtCut >= 2 * DoneInWindow, $"the backlog drained before the replica was cut off ({doneAtCut} of {Before} done): the window cannot be observed");
         // Acknowledged by the master (the call returns once the tasks are in it), queued behind the backlog.
         var reply = await cluster.Tasks.SubmitAsync(new SubmitRequest
         {
