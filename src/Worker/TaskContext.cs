@@ -5,15 +5,24 @@ namespace Cluster.Worker;
 /// <summary>What a handler knows about the task it runs. Declare a parameter of this type to receive it.</summary>
 public sealed class TaskContext
 {
-    private readonly Action<double, string?>? _progress;
+    // Reports go to _progress with _progressState: a worker process passes one callback for all its
+    // runs and the run as the state, so a context costs no closure of its own.
+    private readonly Action<object?, double, string?>? _progress;
+    private readonly object? _progressState;
 
     internal TaskContext(string taskId, string name, int attempt, CancellationToken cancellationToken, Action<double, string?>? progress = null)
+        : this(taskId, name, attempt, cancellationToken, progress is null ? null : static (state, fraction, note) => ((Action<double, string?>)state!)(fraction, note), progress)
+    {
+    }
+
+    internal TaskContext(string taskId, string name, int attempt, CancellationToken cancellationToken, Action<object?, double, string?>? progress, object? progressState)
     {
         TaskId = taskId;
         Name = name;
         Attempt = attempt;
         CancellationToken = cancellationToken;
         _progress = progress;
+        _progressState = progressState;
     }
 
     /// <summary>The task's id, unique in the cluster: the same on every attempt, and the same the client's future holds.</summary>
@@ -46,7 +55,7 @@ public sealed class TaskContext
         {
             throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "Progress is a fraction between 0 and 1.");
         }
-        _progress?.Invoke(fraction, message);
+        _progress?.Invoke(_progressState, fraction, message);
     }
 
     /// <summary>The worker process's calls to its coordinator for <see cref="GetQueue{T}(string, ClusterQueueOptions)"/>; null outside a worker process.</summary>

@@ -20,8 +20,11 @@ public sealed partial class WorkerProcess
     private const int MaxStackTraceChars = 16 * 1024;
 
     private readonly ConcurrentDictionary<RunKey, TaskEvent> _progress = new();
-    private readonly ConcurrentDictionary<RunKey, TaskEvent> _started = new();
     private int _progressFlushPending;
+    // Made once: each run passes itself as their state.
+    private Action<object?>? _runOnThread;
+    private SendOrPostCallback? _runOnLoop;
+    private Action<object?, double, string?>? _reportProgress;
 
     private void Dispatch(Assignment assignment, int generation)
     {
@@ -37,7 +40,7 @@ public sealed partial class WorkerProcess
             Report(assignment, generation, slot: null, error: new InvalidOperationException($"No handler for task '{assignment.Name}' in this worker process."));
             return;
         }
-        var run = new TaskRun(assignment, generation, handler.Executor, _shutdown.Token);
+        var run = new TaskRun(assignment, generation, handler);
         // Leased: this process holds the task until its result is sent or the lease is taken.
         // Keyed by attempt: a task leased again (its first lease expired) is a second run beside the first.
         if (!_running.TryAdd(run.Key, run))
@@ -45,7 +48,12 @@ public sealed partial class WorkerProcess
             run.Dispose();
             return; // the same lease delivered twice
         }
-        var context = new TaskContext(assignment.TaskId, assignment.Name, assignment.Attempt, run.Interrupt.Token, (fraction, note) => OnProgress(run, fraction, note)) { Queues = _queueInvoker ??= QueueInvoker };
+        if (_shutdown.IsCancellationRequested)
+        {
+            // Shutdown fires the token of every run it finds held; this one may have come after.
+            run.Cancel();
+        }
+        run.Context = new TaskContext(assignment.TaskId, assignment.Name, assignment.Attempt, run.Interrupt.Token, _reportProgress ??= ReportProgress, run) { Queues = _queueInvoker ??= QueueInvoker };
         lock (_slots)
         {
             if (handler.Executor == Executor.ThreadPool)
@@ -57,19 +65,30 @@ public sealed partial class WorkerProcess
                 _coroutineBusy++;
             }
         }
+        // Cached callbacks with the run as their state: queuing a run allocates nothing more.
         if (handler.Executor == Executor.ThreadPool)
         {
-            _pool.Enqueue(() => RunOnThread(run, handler, context));
+            _pool.Enqueue(_runOnThread ??= state => RunOnThread((TaskRun)state!), run);
         }
         else
         {
-            _loop.Start(() => RunOnLoopAsync(run, handler, context));
+            _loop.Post(_runOnLoop ??= state => _ = RunOnLoopAsync((TaskRun)state!), run);
+        }
+    }
+
+    /// <summary>Fires the token of every run this process holds: it is shutting down.</summary>
+    private void InterruptAll()
+    {
+        foreach (var run in _running.Values)
+        {
+            run.Cancel();
         }
     }
 
     /// <summary>Runs a synchronous handler on this thread of the pool, in a service scope of its own when the worker has services.</summary>
-    private void RunOnThread(TaskRun run, Handler handler, TaskContext context)
+    private void RunOnThread(TaskRun run)
     {
+        var (handler, context) = (run.Handler, run.Context);
         if (!Start(run))
         {
             return;
@@ -100,8 +119,9 @@ public sealed partial class WorkerProcess
     }
 
     /// <summary>Runs an async handler on the coroutine loop, in a service scope of its own when the worker has services.</summary>
-    private async Task RunOnLoopAsync(TaskRun run, Handler handler, TaskContext context)
+    private async Task RunOnLoopAsync(TaskRun run)
     {
+        var (handler, context) = (run.Handler, run.Context);
         if (!Start(run))
         {
             return;
@@ -153,9 +173,9 @@ public sealed partial class WorkerProcess
             return false;
         }
         HopTrace.Mark("worker.started", run.Assignment.TaskId);
-        // Started notices wait for the next flush: a task that finishes by then needs none, so
-        // short tasks cost no notice at all.
-        _started[run.Key] = Event(run.Assignment, started: true);
+        // Started notices wait for the next flush, which makes one for each run still running then
+        // and not noticed yet: a task that finishes by then needs none, so short tasks cost no
+        // notice at all.
         ScheduleFlush();
         if (run.Assignment.HardTimeoutMs > 0)
         {
@@ -283,7 +303,6 @@ public sealed partial class WorkerProcess
         }
         run.Dispose();
         _progress.TryRemove(run.Key, out _);
-        _started.TryRemove(run.Key, out _);
         lock (_slots)
         {
             // Only a result of the live connection is sent, and it brings its slot's credit; any
@@ -370,6 +389,8 @@ public sealed partial class WorkerProcess
         Attempt = assignment.Attempt,
         Started = started ? new Started() : null,
     };
+
+    private void ReportProgress(object? state, double fraction, string? note) => OnProgress((TaskRun)state!, fraction, note);
 
     /// <summary>Keeps the latest report per run; the next flush sends what is there.</summary>
     private void OnProgress(TaskRun run, double fraction, string? note)

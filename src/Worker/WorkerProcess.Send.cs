@@ -37,27 +37,41 @@ public sealed partial class WorkerProcess
         bool Fits(int bytes) => bytes <= room || (message.Results.Count == 0 && message.Released.Count == 0 && events.Count == 0);
 
         // Takes the notices of this connection's runs while they fit; false when some are left.
+        // Started notices are made here, for the runs running now that have had none.
         bool TakeNotices()
         {
-            foreach (var notices in (ReadOnlySpan<System.Collections.Concurrent.ConcurrentDictionary<RunKey, TaskEvent>>)[_started, _progress])
+            foreach (var run in _running.Values)
             {
-                foreach (var (key, notice) in notices)
+                if (run.StartNoticed || run.Generation != generation || !run.HasStarted)
                 {
-                    if (!_running.TryGetValue(key, out var run) || run.Generation != generation)
-                    {
-                        notices.TryRemove(key, out _); // of a run that ended, or of an earlier connection
-                        continue;
-                    }
-                    var bytes = WireLimits.ElementBytes(notice);
-                    if (!Fits(bytes))
-                    {
-                        return false;
-                    }
-                    if (notices.TryRemove(key, out var taken))
-                    {
-                        events.Add(taken);
-                        room -= bytes;
-                    }
+                    continue;
+                }
+                var notice = Event(run.Assignment, started: true);
+                var bytes = WireLimits.ElementBytes(notice);
+                if (!Fits(bytes))
+                {
+                    return false;
+                }
+                run.StartNoticed = true;
+                events.Add(notice);
+                room -= bytes;
+            }
+            foreach (var (key, notice) in _progress)
+            {
+                if (!_running.TryGetValue(key, out var run) || run.Generation != generation)
+                {
+                    _progress.TryRemove(key, out _); // of a run that ended, or of an earlier connection
+                    continue;
+                }
+                var bytes = WireLimits.ElementBytes(notice);
+                if (!Fits(bytes))
+                {
+                    return false;
+                }
+                if (_progress.TryRemove(key, out var taken))
+                {
+                    events.Add(taken);
+                    room -= bytes;
                 }
             }
             return true;

@@ -82,6 +82,8 @@ public sealed partial class WorkerProcess : IDisposable
         _threadSlots = options.Threads * (1 + options.PrefetchPerThread);
         _coroutineSlots = options.Coroutines;
         _metrics = new Internal.Telemetry.WorkerMetrics(SlotUse);
+        // Shutting down fires the token of every run held (the runs' tokens are not linked to this one).
+        _shutdown.Token.Register(static process => ((WorkerProcess)process!).InterruptAll(), this);
     }
 
     private readonly Internal.Telemetry.WorkerMetrics _metrics;

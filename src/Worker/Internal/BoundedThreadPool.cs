@@ -14,7 +14,8 @@ namespace Cluster.Worker.Internal;
 /// </remarks>
 internal sealed class BoundedThreadPool : IDisposable
 {
-    private readonly ConcurrentQueue<Action> _work = new();
+    // Each item is a callback and its state: a caller with a cached callback queues work without a closure.
+    private readonly ConcurrentQueue<(Action<object?> Work, object? State)> _work = new();
     private readonly Thread[] _threads;
     private readonly SemaphoreSlim[] _wakes;
     private readonly Lock _idleGate = new();
@@ -39,13 +40,16 @@ internal sealed class BoundedThreadPool : IDisposable
 
     public int Size => _threads.Length;
 
-    public void Enqueue(Action work)
+    public void Enqueue(Action work) => Enqueue(static state => ((Action)state!)(), work);
+
+    /// <summary>Queues <paramref name="work"/>, called with <paramref name="state"/> on one of the pool's threads.</summary>
+    public void Enqueue(Action<object?> work, object? state)
     {
         lock (_idleGate)
         {
             // Under the gate: either the threads see this work before they end, or it is refused.
             ObjectDisposedException.ThrowIf(_disposed, this);
-            _work.Enqueue(work);
+            _work.Enqueue((work, state));
         }
         WakeOne();
     }
@@ -80,7 +84,7 @@ internal sealed class BoundedThreadPool : IDisposable
                 {
                     WakeOne(); // more than this thread can take now: pass it on
                 }
-                work();
+                work.Work(work.State);
                 continue;
             }
             lock (_idleGate)

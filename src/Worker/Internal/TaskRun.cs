@@ -13,24 +13,35 @@ internal sealed class TaskRun : IDisposable
     private int _state;
     private volatile bool _revoked;
 
-    public TaskRun(Assignment assignment, int generation, Executor executor, CancellationToken shutdown)
+    /// <remarks>
+    /// The worker process fires <see cref="Interrupt"/> itself when it shuts down (every run it
+    /// holds), rather than each run linking its token to the shutdown's: that would add and remove
+    /// a registration on the one shutdown token per task.
+    /// </remarks>
+    public TaskRun(Assignment assignment, int generation, Handler handler)
     {
         Assignment = assignment;
         Generation = generation;
-        Executor = executor;
+        Handler = handler;
+        Executor = handler.Executor;
         // One token source per task; a second only when the task has a soft timeout.
         if (assignment.SoftTimeoutMs > 0)
         {
             _soft = new CancellationTokenSource(assignment.SoftTimeoutMs);
-            Interrupt = CancellationTokenSource.CreateLinkedTokenSource(shutdown, _soft.Token);
+            Interrupt = CancellationTokenSource.CreateLinkedTokenSource(_soft.Token);
         }
         else
         {
-            Interrupt = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+            Interrupt = new CancellationTokenSource();
         }
     }
 
     public Assignment Assignment { get; }
+
+    public Handler Handler { get; }
+
+    /// <summary>What the handler is given; set once, before the run is queued to its executor.</summary>
+    public TaskContext Context { get; set; } = null!;
 
     public RunKey Key => new(Assignment.TaskId, Assignment.Attempt);
 
@@ -38,13 +49,16 @@ internal sealed class TaskRun : IDisposable
 
     public Executor Executor { get; }
 
-    /// <summary>Fires on cancel-with-interrupt, on the soft timeout, and on shutdown.</summary>
+    /// <summary>Fires on cancel-with-interrupt, on the soft timeout, and on shutdown (fired by the worker process).</summary>
     public CancellationTokenSource Interrupt { get; }
 
     /// <summary>True when the soft timeout (not a cancel) fired the token.</summary>
     public bool TimedOut => _soft?.IsCancellationRequested == true;
 
     public bool HasStarted => Volatile.Read(ref _state) == Started;
+
+    /// <summary>Its started notice is on its way (set by the sender, once).</summary>
+    public bool StartNoticed { get; set; }
 
     /// <summary>Claims the run for its executor; false when it was handed back meanwhile.</summary>
     public bool TryStart() => Interlocked.CompareExchange(ref _state, Started, Queued) == Queued;
