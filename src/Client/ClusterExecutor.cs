@@ -255,7 +255,7 @@ public sealed partial class ClusterExecutor : IClusterExecutor
             _pending.Return(submit.Cost);
             throw new ArgumentException($"Task '{task}' takes futures among its arguments: it runs when they have finished, so it can have neither an idempotency key nor a delay or time to run at.");
         }
-        var id = TaskIdPrefix + "." + Interlocked.Increment(ref _sequence).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var id = NextTaskId();
         var future = new ClusterFuture<TResult>(this, id, task, chunked, policy)
         {
             IdempotencyKey = idempotencyKey,
@@ -284,6 +284,14 @@ public sealed partial class ClusterExecutor : IClusterExecutor
             throw new InvalidOperationException("Cannot submit after shutdown.");
         }
         return future;
+    }
+
+    /// <summary>The next task id, "prefix.n", made as one string.</summary>
+    private string NextTaskId()
+    {
+        Span<char> number = stackalloc char[20];
+        Interlocked.Increment(ref _sequence).TryFormat(number, out var length, provider: System.Globalization.CultureInfo.InvariantCulture);
+        return string.Concat(TaskIdPrefix, ".", number[..length]);
     }
 
     private void ThrowIfShutDown()

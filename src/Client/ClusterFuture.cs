@@ -18,10 +18,16 @@ public abstract class ClusterFuture
     // What _callbacks holds once the future is done; most futures never have a callback.
     private static readonly List<Action<ClusterFuture>> Settled = [];
 
-    private readonly Lock _lock = new();
-    // Completes when a coordinator answers this future's submit (or the future is done); replaced by
-    // a fresh one when the answer sends the task back to the local queue (its queue was full).
-    private TaskCompletionSource _answered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // What "done" is decided under: one of a fixed set of locks shared by all futures (a lock held
+    // for a few instructions, never around another), so a future carries no lock object of its own.
+    private static readonly Lock[] Gates = [.. Enumerable.Range(0, 64).Select(_ => new Lock())];
+    // What _answered holds once a coordinator has answered this future's submit (or it is done).
+    private static readonly object AnswerGiven = new();
+
+    // Null until a coordinator answers this future's submit; then AnswerGiven. While someone waits
+    // for the answer, the source they wait on (made only then: most futures have no such waiter).
+    // Back to null when the answer sends the task back to the local queue (its queue was full).
+    private object? _answered;
     // Null until a callback is added; Settled once the future is done (its callbacks taken to run):
     // "done" is decided under the lock, as CPython's Future does.
     private List<Action<ClusterFuture>>? _callbacks;
@@ -72,7 +78,27 @@ public abstract class ClusterFuture
     internal bool Stored => AnySession || Accepted || Done;
 
     /// <summary>Completes when a coordinator has answered this future's submit (stored or refused), or it is done.</summary>
-    internal Task AnsweredTask => Volatile.Read(ref _answered).Task;
+    internal Task AnsweredTask
+    {
+        get
+        {
+            while (true)
+            {
+                switch (Volatile.Read(ref _answered))
+                {
+                    case TaskCompletionSource waiting:
+                        return waiting.Task;
+                    case { }:
+                        return Task.CompletedTask;
+                }
+                var source = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (Interlocked.CompareExchange(ref _answered, source, null) is null)
+                {
+                    return source.Task;
+                }
+            }
+        }
+    }
 
     /// <summary>The JSON arguments, until a coordinator has accepted the task.</summary>
     internal ReadOnlyMemory<byte> Args { get; set; }
@@ -150,13 +176,13 @@ public abstract class ClusterFuture
         }
         while (true)
         {
-            var answered = Volatile.Read(ref _answered);
+            var answered = AnsweredTask;
             if (Interlocked.CompareExchange(ref _submit, Withdrawn, Queued) == Queued)
             {
                 // Never left this process (or came back to its queue, refused for now).
                 return Resolve(cancelled: true) || Cancelled;
             }
-            await answered.Task.ConfigureAwait(false);
+            await answered.ConfigureAwait(false);
             if (Done)
             {
                 return Cancelled;
@@ -215,7 +241,7 @@ public abstract class ClusterFuture
     public void AddDoneCallback(Action<ClusterFuture> callback)
     {
         ArgumentNullException.ThrowIfNull(callback);
-        lock (_lock)
+        lock (Gate)
         {
             if (!ReferenceEquals(_callbacks, Settled))
             {
@@ -260,10 +286,15 @@ public abstract class ClusterFuture
     internal bool TryMarkSent() => Interlocked.CompareExchange(ref _submit, Sent, Queued) == Queued;
 
     /// <summary>A coordinator stored the task.</summary>
-    internal void MarkAccepted() => Volatile.Read(ref _answered).TrySetResult();
+    internal void MarkAccepted() => Answer(AnswerGiven);
 
     /// <summary>A coordinator answered that it stored the task (and it is not back in this process's queue).</summary>
-    internal bool Accepted => Volatile.Read(ref _submit) == Sent && Volatile.Read(ref _answered).Task.IsCompleted;
+    internal bool Accepted => Volatile.Read(ref _submit) == Sent && ReferenceEquals(Volatile.Read(ref _answered), AnswerGiven);
+
+    /// <summary>Sets what <see cref="_answered"/> holds, and wakes whoever waited for the answer.</summary>
+    private void Answer(object? next) => (Interlocked.Exchange(ref _answered, next) as TaskCompletionSource)?.TrySetResult();
+
+    private Lock Gate => Gates[System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(this) & (Gates.Length - 1)];
 
     /// <summary>
     /// A coordinator answered that the task's queue is full: back to this process's queue, to be sent
@@ -274,10 +305,8 @@ public abstract class ClusterFuture
         UnansweredSince = System.Diagnostics.Stopwatch.GetTimestamp();
         QueueFullAnswers++;
         Interlocked.CompareExchange(ref _submit, Queued, Sent);
-        var answered = Volatile.Read(ref _answered);
-        Volatile.Write(ref _answered, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        // Wakes a cancel that waited for the answer: it finds the task queued here and withdraws it.
-        answered.TrySetResult();
+        // Not answered again; wakes a cancel that waited for the answer: it finds the task queued here and withdraws it.
+        Answer(null);
     }
 
     internal void MarkRunning() => Interlocked.CompareExchange(ref _state, (int)FutureState.Running, (int)FutureState.Pending);
@@ -341,7 +370,7 @@ public abstract class ClusterFuture
     private protected bool Settle<TValue>(TaskCompletionSource<TValue> outcome, TValue value, Exception? error, bool cancelled)
     {
         List<Action<ClusterFuture>>? callbacks;
-        lock (_lock)
+        lock (Gate)
         {
             if (ReferenceEquals(_callbacks, Settled))
             {
@@ -365,7 +394,7 @@ public abstract class ClusterFuture
             _callbacks = Settled;
         }
         Trace?.Resolved(Name, error, cancelled);
-        Volatile.Read(ref _answered).TrySetResult();
+        Answer(AnswerGiven);
         // A submit waiting for room finds this future done.
         Executor.ReturnPendingBytes(this);
         foreach (var callback in callbacks ?? [])
