@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Cluster.Client.Internal;
 using Cluster.Contracts;
 using Cluster.Protocol.V1;
@@ -259,6 +260,12 @@ public abstract class ClusterFuture
         {
             return;
         }
+        var started = Stopwatch.GetTimestamp();
+        var yielding = timeout is { } limit && limit < YieldBeforeBlocking ? limit : YieldBeforeBlocking;
+        if (YieldUntilDone(outcome, started + (long)(yielding.TotalSeconds * Stopwatch.Frequency)))
+        {
+            return;
+        }
         // The task's own wait: it spins a little, then blocks on a light event that the completion
         // sets, where the task's wait handle would be a kernel-style event made for this one wait.
         if (timeout is null)
@@ -266,10 +273,11 @@ public abstract class ClusterFuture
             outcome.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().GetResult();
             return;
         }
+        var left = timeout.Value - Stopwatch.GetElapsedTime(started);
         bool done;
         try
         {
-            done = outcome.Wait(timeout.Value);
+            done = outcome.Wait(left > TimeSpan.Zero ? left : TimeSpan.Zero);
         }
         catch (AggregateException)
         {
@@ -281,6 +289,29 @@ public abstract class ClusterFuture
             throw new TimeoutException($"Task {Id} did not finish within {timeout}.");
         }
     }
+
+    /// <summary>
+    /// Gives up the calling thread's core (<see cref="Thread.Yield"/>) until <paramref name="outcome"/>
+    /// completes or the clock (<see cref="Stopwatch"/> ticks) passes <paramref name="until"/>: true
+    /// when it completed. A blocked thread is woken by the completion's thread, which costs a
+    /// wake-up and a wait for a core on every round trip; a yielding one sees the outcome at its
+    /// next turn. Threads with work run first: yielding keeps no core from them.
+    /// </summary>
+    private static bool YieldUntilDone(Task outcome, long until)
+    {
+        while (!outcome.IsCompleted)
+        {
+            if (Stopwatch.GetTimestamp() > until)
+            {
+                return false;
+            }
+            Thread.Yield();
+        }
+        return true;
+    }
+
+    /// <summary>How long a blocking wait (<c>Result()</c>, <c>GetException()</c>) yields its thread before it blocks.</summary>
+    private static readonly TimeSpan YieldBeforeBlocking = TimeSpan.FromMilliseconds(1);
 
     /// <summary>Claims the task for a submit batch; false when it was cancelled before it left.</summary>
     internal bool TryMarkSent() => Interlocked.CompareExchange(ref _submit, Sent, Queued) == Queued;
