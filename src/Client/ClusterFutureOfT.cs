@@ -17,7 +17,8 @@ public sealed class ClusterFuture<T> : ClusterFuture
     private protected override Task Outcome => _outcome.Task;
 
     /// <summary>
-    /// The task's result. Waits up to <paramref name="timeout"/> (null: forever).
+    /// The task's result. Waits up to <paramref name="timeout"/> (null: forever): the calling thread
+    /// first yields its core for up to 1 ms (threads with work run first), then blocks.
     /// </summary>
     /// <exception cref="TimeoutException">The task did not finish in time.</exception>
     /// <exception cref="OperationCanceledException">The future was cancelled.</exception>
