@@ -19,7 +19,7 @@ public sealed partial class PythonClientTests(PythonCluster cluster, ITestOutput
     {
         Requirements.Require(PythonCluster.PythonMissing);
         await using var python = cluster.StartPython("-m", "unittest", "discover", "-v", "-s", Path.Combine(PythonCluster.PackageDirectory, "tests"));
-        await python.Exited.WaitAsync(SuiteTimeout);
+        await PythonCluster.WaitForExitOrDumpAsync(python, SuiteTimeout);
         output.WriteLine(python.Output);
 
         Assert.True(python.ExitCode == 0, $"python3 -m unittest exited with {python.ExitCode}:\n{python.Output}");
@@ -75,7 +75,7 @@ public sealed partial class PythonClientTests(PythonCluster cluster, ITestOutput
             await using var python = PythonCluster.StartPython(
                 [Path.Combine(PythonCluster.PackageDirectory, "tests", "over_tls.py"), address, Path.Combine(secrets, "tls.crt"), Path.Combine(secrets, "client.token"), Path.Combine(secrets, "worker.token")],
                 new Dictionary<string, string>());
-            await python.Exited.WaitAsync(SuiteTimeout);
+            await PythonCluster.WaitForExitOrDumpAsync(python, SuiteTimeout);
             output.WriteLine(python.Output);
 
             Assert.True(python.ExitCode == 0, $"over_tls.py exited with {python.ExitCode}:\n{python.Output}");

@@ -34,13 +34,43 @@ public sealed class PythonCluster : ClusterFixture
             ["CLUSTER_TOKEN"] = FixtureToken!,
         });
 
-    /// <summary>Starts <see cref="Python"/> with the package on its path and <paramref name="environment"/>.</summary>
+    /// <summary>
+    /// Starts <see cref="Python"/> with the package on its path and <paramref name="environment"/>,
+    /// with its fault handler on: a SIGABRT makes it print every thread's stack (<see cref="WaitForExitOrDumpAsync"/>).
+    /// </summary>
     public static ChildProcess StartPython(string[] arguments, IDictionary<string, string> environment) =>
-        ChildProcess.Start(Python, arguments, new Dictionary<string, string>(environment)
+        ChildProcess.Start(Python, ["-X", "faulthandler", .. arguments], new Dictionary<string, string>(environment)
         {
             ["PYTHONPATH"] = PackageDirectory,
             ["PYTHONUNBUFFERED"] = "1",
         });
+
+    /// <summary>
+    /// Waits for <paramref name="python"/> to exit; past <paramref name="timeout"/>, has it print every
+    /// thread's stack (SIGABRT to its fault handler) and fails with its output, so a hang says where it is.
+    /// </summary>
+    public static async Task WaitForExitOrDumpAsync(ChildProcess python, TimeSpan timeout)
+    {
+        try
+        {
+            await python.Exited.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            ChildProcess.Signal(python.Id, SigAbrt);
+            try
+            {
+                await python.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (TimeoutException)
+            {
+                // Still running: its output so far is what there is; disposing the process kills it.
+            }
+            throw new TimeoutException($"{python.Description} did not exit within {timeout}; its output, with the stack of every thread at the end:{System.Environment.NewLine}{python.Output}");
+        }
+    }
+
+    private const int SigAbrt = 6;
 
     private static string? FindMissing()
     {
