@@ -15,8 +15,8 @@ internal static partial class Cold
 {
     public const string Title = "A user's first run: a fresh `cluster up`, then a fresh client process (this benchmark re-run as " +
         "`cold-client`) that makes a `ClusterExecutor`, submits 200 warm-up `add` tasks, then N `add` tasks from one client with every " +
-        "result checked (rate from the first submit to the last result), then sequential round trips with the blocking `Result()` and " +
-        "with `await`. Then the same program in another new process against the now-warm cluster with 5 × N tasks. RSS of each process " +
+        "result checked (rate from the first submit to the last result), then sequential round trips, one with the blocking `Result()` " +
+        "and one with `await` in turn. Then the same program in another new process against the now-warm cluster with 5 × N tasks. RSS of each process " +
         "at rest (once every worker has said hello) and after both runs. Then the BullMQ peer (`RUNS=1 N=… L=… run.sh bullmq` of the " +
         "peers harness) with the same counts; its RSS figures are peaks sampled at 5 Hz over its run. A client's JIT time is the runtime's " +
         "`JitInfo.GetCompilationTime()`: wall time inside the compiler, on all threads, so it grows when the cores are busy.";

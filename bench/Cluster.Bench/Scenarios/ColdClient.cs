@@ -10,7 +10,7 @@ namespace Cluster.Bench.Scenarios;
 /// <summary>
 /// The `cold` scenario's client: a user's program in a process of its own (hidden sub-command
 /// <c>cold-client</c>). It makes an executor, submits a warm-up, then N tasks from one client, then
-/// sequential round trips with the blocking <c>Result()</c> and with <c>await</c>, and prints one line
+/// sequential round trips with the blocking <c>Result()</c> and with <c>await</c> in turn, and prints one line
 /// <c>COLD-CLIENT {json}</c> with its figures, its RSS and its CPU time.
 /// </summary>
 internal static class ColdClient
@@ -101,10 +101,7 @@ internal static class ColdClient
             var throughputSeconds = Seconds(start, Stopwatch.GetTimestamp());
             var wrong = CountWrong(all, i => i + 1L, out var firstWrong);
 
-            var blocking = BlockingRoundTrips(executor, roundTrips, timeout);
-            var awaited = new double[roundTrips];
-            await Latency.RoundTripsAsync(executor, roundTrips, timeout, awaited);
-            Array.Sort(awaited);
+            var (blocking, awaited) = await AlternatingRoundTripsAsync(executor, roundTrips, timeout);
 
             var figures = new Figures(
                 warmup, tasks, roundTrips, firstResultMs, warmupSeconds, tasks / throughputSeconds, throughputSeconds, wrong, firstWrong,
@@ -125,10 +122,16 @@ internal static class ColdClient
         }
     }
 
-    /// <summary>Sequential round trips with the blocking <c>Result()</c>, as a synchronous user program calls it; sorted times in ms.</summary>
-    private static double[] BlockingRoundTrips(ClusterExecutor executor, int count, TimeSpan timeout)
+    /// <summary>
+    /// Sequential round trips, one with the blocking <c>Result()</c> (as a synchronous user program
+    /// calls it) and one with <c>await</c> in turn, <paramref name="count"/> of each; their sorted
+    /// times in ms. Taken in turn, both meet the same conditions: run one after the other, the first
+    /// series paid for what the burst before it left (tier-1 compilations, collections) alone.
+    /// </summary>
+    private static async Task<(double[] Blocking, double[] Awaited)> AlternatingRoundTripsAsync(ClusterExecutor executor, int count, TimeSpan timeout)
     {
-        var samples = new double[count];
+        var blocking = new double[count];
+        var awaited = new double[count];
         for (var i = 0; i < count; i++)
         {
             var start = Stopwatch.GetTimestamp();
@@ -140,16 +143,32 @@ internal static class ColdClient
             }
             catch (TimeoutException)
             {
-                throw new BenchException($"Round trip {i + 1} (task {future.Id}) did not finish within {timeout.TotalSeconds:0} s.");
+                throw new BenchException($"Round trip {2 * i + 1} (task {future.Id}, Result()) did not finish within {timeout.TotalSeconds:0} s.");
             }
-            samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            blocking[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             if (value != i + 1L)
             {
-                throw new BenchException($"Round trip {i + 1} (task {future.Id}) returned {value} instead of {i + 1}.");
+                throw new BenchException($"Round trip {2 * i + 1} (task {future.Id}, Result()) returned {value} instead of {i + 1}.");
+            }
+            start = Stopwatch.GetTimestamp();
+            future = executor.Submit<long>("add", i, 2);
+            try
+            {
+                value = await future.AsTask().WaitAsync(timeout);
+            }
+            catch (TimeoutException)
+            {
+                throw new BenchException($"Round trip {2 * i + 2} (task {future.Id}, await) did not finish within {timeout.TotalSeconds:0} s.");
+            }
+            awaited[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            if (value != i + 2L)
+            {
+                throw new BenchException($"Round trip {2 * i + 2} (task {future.Id}, await) returned {value} instead of {i + 2}.");
             }
         }
-        Array.Sort(samples);
-        return samples;
+        Array.Sort(blocking);
+        Array.Sort(awaited);
+        return (blocking, awaited);
     }
 
     private static Dictionary<string, string> Parse(string[] args)
