@@ -23,9 +23,15 @@ def main(address, ca, client_token_file, worker_token_file):
     thread.start()
     if not worker.connected.wait(60):
         raise SystemExit("the Python worker did not connect over TLS")
-    with ClusterExecutor(address, token=client_token, tls_ca=ca) as executor:
+    executor = ClusterExecutor(address, token=client_token, tls_ca=ca)
+    try:
         on_csharp = executor.submit("add", 2, 3).result(60)
         on_python = executor.submit("py.tls.cube", 3).result(60)
+    except BaseException:
+        # A task that did not finish: say so and exit, rather than wait for it in shutdown(wait=True).
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    executor.shutdown()
     worker.stop()
     thread.join(60)
     if (on_csharp, on_python) != (5, 27):
