@@ -134,37 +134,8 @@ internal static class ColdClient
         var awaited = new double[count];
         for (var i = 0; i < count; i++)
         {
-            var start = Stopwatch.GetTimestamp();
-            var future = executor.Submit<long>("add", i, 1);
-            long value;
-            try
-            {
-                value = future.Result(timeout);
-            }
-            catch (TimeoutException)
-            {
-                throw new BenchException($"Round trip {2 * i + 1} (task {future.Id}, Result()) did not finish within {timeout.TotalSeconds:0} s.");
-            }
-            blocking[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            if (value != i + 1L)
-            {
-                throw new BenchException($"Round trip {2 * i + 1} (task {future.Id}, Result()) returned {value} instead of {i + 1}.");
-            }
-            start = Stopwatch.GetTimestamp();
-            future = executor.Submit<long>("add", i, 2);
-            try
-            {
-                value = await future.AsTask().WaitAsync(timeout);
-            }
-            catch (TimeoutException)
-            {
-                throw new BenchException($"Round trip {2 * i + 2} (task {future.Id}, await) did not finish within {timeout.TotalSeconds:0} s.");
-            }
-            awaited[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            if (value != i + 2L)
-            {
-                throw new BenchException($"Round trip {2 * i + 2} (task {future.Id}, await) returned {value} instead of {i + 2}.");
-            }
+            blocking[i] = Latency.BlockingRoundTrip(executor, i, timeout);
+            awaited[i] = await Latency.RoundTripAsync(executor, i, timeout);
         }
         Array.Sort(blocking);
         Array.Sort(awaited);

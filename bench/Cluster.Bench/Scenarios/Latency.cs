@@ -51,25 +51,60 @@ internal static class Latency
     {
         for (var i = 0; i < count; i++)
         {
-            var start = Stopwatch.GetTimestamp();
-            var future = executor.Submit<long>("add", i, 1);
-            long value;
-            try
-            {
-                value = await future.AsTask().WaitAsync(timeout);
-            }
-            catch (TimeoutException)
-            {
-                throw new BenchException($"Round trip {i + 1} (task {future.Id}) did not finish within {timeout.TotalSeconds:0} s.");
-            }
+            var elapsed = await RoundTripAsync(executor, i, timeout);
             if (samples is not null)
             {
-                samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                samples[i] = elapsed;
             }
-            if (value != i + 1L)
-            {
-                throw new BenchException($"Round trip {i + 1} (task {future.Id}) returned {value} instead of {i + 1}.");
-            }
+        }
+    }
+
+    /// <summary>Round trip <paramref name="i"/> (an <c>add(i, 1)</c>, its result awaited and checked); its time in ms.</summary>
+    internal static async Task<double> RoundTripAsync(ClusterExecutor executor, int i, TimeSpan timeout)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var future = executor.Submit<long>("add", i, 1);
+        long value;
+        try
+        {
+            value = await future.AsTask().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw RoundTripTimedOut(i, future, timeout, "await");
+        }
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        CheckRoundTrip(i, future, value, "await");
+        return elapsed;
+    }
+
+    /// <summary>Round trip <paramref name="i"/> with the blocking <c>Result()</c>, as a synchronous user program calls it; its time in ms.</summary>
+    internal static double BlockingRoundTrip(ClusterExecutor executor, int i, TimeSpan timeout)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var future = executor.Submit<long>("add", i, 1);
+        long value;
+        try
+        {
+            value = future.Result(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw RoundTripTimedOut(i, future, timeout, "Result()");
+        }
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        CheckRoundTrip(i, future, value, "Result()");
+        return elapsed;
+    }
+
+    private static BenchException RoundTripTimedOut(int i, ClusterFuture future, TimeSpan timeout, string wait) =>
+        new($"Round trip {i + 1} (task {future.Id}, {wait}) did not finish within {timeout.TotalSeconds:0} s.");
+
+    private static void CheckRoundTrip(int i, ClusterFuture future, long value, string wait)
+    {
+        if (value != i + 1L)
+        {
+            throw new BenchException($"Round trip {i + 1} (task {future.Id}, {wait}) returned {value} instead of {i + 1}.");
         }
     }
 }
