@@ -21,10 +21,16 @@ internal sealed class RunningWorker : IAsyncDisposable
 
     public string Log => string.Join(Environment.NewLine, _log);
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops it as its host would (a drain, then its runs' tokens), and waits until it has stopped.</summary>
+    public async Task StopAsync()
     {
         await _stop.CancelAsync();
         await _running.WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
         _worker.Dispose();
         _logging.Dispose();
         _stop.Dispose();

@@ -106,6 +106,43 @@ public sealed class WorkerProcessTests
         Assert.All(connection.Received.SelectMany(m => m.Results), r => Assert.Equal(1_000_002, r.Value.Length));
     }
 
+    [Fact]
+    public async Task RunsStillGoingPastTheDrainGrace_HaveTheirTokensFired_OnTheThreadPoolAndOnTheCoroutineLoop()
+    {
+        await using var coordinator = await ScriptedCoordinator.StartAsync();
+        var loopInterrupted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var threadInterrupted = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registry = new TaskRegistry()
+            .Register("wait", async (CancellationToken cancellationToken) =>
+            {
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+                finally
+                {
+                    loopInterrupted.TrySetResult();
+                }
+            })
+            .Register("block", (CancellationToken cancellationToken) =>
+            {
+                threadInterrupted.TrySetResult(cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(60)));
+                return 0;
+            });
+        await using var worker = Run(coordinator, registry);
+        var connection = await coordinator.NextConnectionAsync();
+        await connection.ReadUntilAsync(m => m.Hello is not null, "hello");
+        await connection.SendAsync(new CoordinatorMessage { Assignments = { Assign("t.1", "wait"), Assign("t.2", "block") } });
+        await connection.ReadUntilAsync(
+            _ => connection.Received.SelectMany(m => m.Events).Count(e => e.Started is not null) == 2, "both runs have started");
+
+        // Stopping waits the drain grace (1 s) for them, then fires the token of every run the process holds.
+        await worker.StopAsync();
+
+        await loopInterrupted.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(await threadInterrupted.Task.WaitAsync(TimeSpan.FromSeconds(30)), "the thread pool's run saw no interrupt");
+    }
+
     private static Assignment Assign(string id, string name, string args = "[]") =>
         new() { TaskId = id, Name = name, Attempt = 1, Session = "s", Args = ByteString.CopyFromUtf8(args) };
 
