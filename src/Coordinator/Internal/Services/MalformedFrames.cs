@@ -34,6 +34,13 @@ internal static class MalformedFrames
     public static bool IsFramingError(string? message) =>
         message is not null && (FramingErrors.Contains(message) || message.StartsWith("Message too large", StringComparison.Ordinal));
 
+    /// <summary>
+    /// True when reading a client stream failed because the caller reset its call (it went away), not
+    /// because its frames were malformed: a handler ends the call quietly then, where gRPC would log
+    /// the reset as an error of the method, with its stack.
+    /// </summary>
+    public static bool CallerWentAway(Exception e) => e is IOException && !IsFramingError(e.Message);
+
     /// <summary>Middleware: refuses a call whose first frame header is unreadable, and rewrites the status of a call refused for its framing, while the reply is still unsent (gRPC's trailers-only reply).</summary>
     public static async Task RewriteAsync(HttpContext context, RequestDelegate next, MalformedRequests malformed)
     {

@@ -20,7 +20,7 @@ internal sealed partial class TasksService
         var authentication = SecuritySettings.Authenticates(options) ? http.RequestServices.GetRequiredService<TokenAuthentication>() : null;
         // A batch's failure becomes the status Submit would end with, in its reply, as the interceptor makes it for a call.
         var errors = ActivatorUtilities.CreateInstance<ErrorInterceptor>(http.RequestServices);
-        while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        while (await NextBatchAsync(requestStream, context.CancellationToken).ConfigureAwait(false))
         {
             // A token rotated out of the tokens file since the stream opened submits nothing more.
             if (authentication?.Recheck(http) is { } refused)
@@ -37,6 +37,19 @@ internal sealed partial class TasksService
                 reply = new SubmitReply { Status = status.StatusCode.ToString(), StatusMessage = status.Status.Detail };
             }
             await responseStream.WriteAsync(reply, context.CancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether another batch came; false at the stream's end, and when the client reset it (it went away).</summary>
+    private static async Task<bool> NextBatchAsync(IAsyncStreamReader<SubmitRequest> requestStream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await requestStream.MoveNext(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (MalformedFrames.CallerWentAway(e))
+        {
+            return false;
         }
     }
 }

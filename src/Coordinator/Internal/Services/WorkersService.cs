@@ -26,9 +26,16 @@ internal sealed partial class WorkersService(TaskStore store, Notifier notifier,
     public override async Task Connect(IAsyncStreamReader<WorkerMessage> requestStream, IServerStreamWriter<CoordinatorMessage> responseStream, ServerCallContext context)
     {
         var cancellationToken = context.CancellationToken;
-        if (!await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
+        try
         {
-            return;
+            if (!await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+        catch (Exception e) when (MalformedFrames.CallerWentAway(e))
+        {
+            return; // reset before its hello: nothing was registered
         }
         var first = requestStream.Current;
         var hello = first.Hello ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "The first message on a worker stream must carry hello."));
