@@ -8,10 +8,10 @@ using Google.Protobuf;
 namespace Cluster.IntegrationTests.Client;
 
 /// <summary>
-/// A client that resets its client stream while the coordinator reads it (a cancelled call, a
+/// A client that resets its call while the coordinator reads the request (a cancelled call, a
 /// process that dies mid-frame) is a client gone away: the coordinator ends the call without an
-/// error in its log, and goes on serving. (A reset of a unary call's request is still logged by
-/// Grpc.AspNetCore before any of the coordinator's code runs.)
+/// error in its log, and goes on serving. Client streams are read by their handlers; a unary or
+/// server-streaming call's one request is read by Grpc.AspNetCore before any handler runs.
 /// </summary>
 public sealed partial class RequestResetTests(SingleWorkerCluster cluster) : IClassFixture<SingleWorkerCluster>
 {
@@ -20,7 +20,10 @@ public sealed partial class RequestResetTests(SingleWorkerCluster cluster) : ICl
     [Theory]
     [InlineData("/cluster.v1.Tasks/SubmitStream")]
     [InlineData("/cluster.v1.Workers/Connect")]
-    public async Task ClientStreamsTheClientResetsMidFrame_EndWithoutAnErrorInTheCoordinatorsLog(string path)
+    [InlineData("/cluster.v1.Tasks/Submit")]
+    [InlineData("/cluster.v1.Tasks/Completions")]
+    [InlineData("/cluster.v1.Admin/Status")]
+    public async Task CallsTheClientResetsMidFrame_EndWithoutAnErrorInTheCoordinatorsLog(string path)
     {
         var logBefore = cluster.Output.Length;
         using var handler = new SocketsHttpHandler();

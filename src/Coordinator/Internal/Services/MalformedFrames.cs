@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Cluster.Coordinator.Internal.Services;
 
@@ -41,15 +42,28 @@ internal static class MalformedFrames
     /// </summary>
     public static bool CallerWentAway(Exception e) => e is IOException && !IsFramingError(e.Message);
 
-    /// <summary>Middleware: refuses a call whose first frame header is unreadable, and rewrites the status of a call refused for its framing, while the reply is still unsent (gRPC's trailers-only reply).</summary>
+    /// <summary>
+    /// Middleware: refuses a call whose first frame header is unreadable, and rewrites the status of a
+    /// call refused for its framing, while the reply is still unsent (gRPC's trailers-only reply). A
+    /// call with one request message whose caller resets it while it is read ends as cancelled, where
+    /// gRPC would log the reset as an error of the method, with its stack, before any handler runs.
+    /// </summary>
     public static async Task RewriteAsync(HttpContext context, RequestDelegate next, MalformedRequests malformed)
     {
-        // Calls with one request message only: a client stream may rightly wait for the server before it sends.
-        if (context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>()?.Method.Type is MethodType.Unary or MethodType.ServerStreaming
-            && await FirstHeaderProblemAsync(context.Request.BodyReader, context.RequestAborted).ConfigureAwait(false) is { } problem)
+        // Calls with one request message only: a client stream may rightly wait for the server before
+        // it sends (and its handler reads it, so it tells a reset from a framing error itself).
+        if (context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>()?.Method.Type is MethodType.Unary or MethodType.ServerStreaming)
         {
-            Refuse(context, malformed, problem);
-            return;
+            if (await FirstHeaderProblemAsync(context.Request.BodyReader, context.RequestAborted).ConfigureAwait(false) is { } problem)
+            {
+                Refuse(context, malformed, problem);
+                return;
+            }
+            var body = context.Features.Get<IRequestBodyPipeFeature>();
+            if (body is not null)
+            {
+                context.Features.Set<IRequestBodyPipeFeature>(new ResetAsCancelled(body.Reader));
+            }
         }
         await next(context).ConfigureAwait(false);
         var headers = context.Response.Headers;
@@ -91,6 +105,66 @@ internal static class MalformedFrames
             // The caller went away; the gRPC reader sees the same.
             return null;
         }
+    }
+
+    /// <summary>
+    /// The request body as gRPC reads it: a read that fails because the caller reset its call (an
+    /// <see cref="IOException"/> that is not a framing error) throws a cancelled <see cref="RpcException"/>
+    /// instead, which gRPC logs as the status of the call, without a stack.
+    /// </summary>
+    private sealed class ResetAsCancelled(PipeReader inner) : PipeReader, IRequestBodyPipeFeature
+    {
+        public PipeReader Reader => this;
+
+        public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+        {
+            ValueTask<ReadResult> pending;
+            try
+            {
+                pending = inner.ReadAsync(cancellationToken);
+            }
+            catch (IOException e) when (CallerWentAway(e))
+            {
+                throw Cancelled(e);
+            }
+            return pending.IsCompletedSuccessfully ? pending : AwaitAsync(pending);
+        }
+
+        private static async ValueTask<ReadResult> AwaitAsync(ValueTask<ReadResult> pending)
+        {
+            try
+            {
+                return await pending.ConfigureAwait(false);
+            }
+            catch (IOException e) when (CallerWentAway(e))
+            {
+                throw Cancelled(e);
+            }
+        }
+
+        public override bool TryRead(out ReadResult result)
+        {
+            try
+            {
+                return inner.TryRead(out result);
+            }
+            catch (IOException e) when (CallerWentAway(e))
+            {
+                throw Cancelled(e);
+            }
+        }
+
+        private static RpcException Cancelled(IOException e) => new(new Status(StatusCode.Cancelled, $"The caller went away while its request was read: {e.Message}"));
+
+        public override void AdvanceTo(SequencePosition consumed) => inner.AdvanceTo(consumed);
+
+        public override void AdvanceTo(SequencePosition consumed, SequencePosition examined) => inner.AdvanceTo(consumed, examined);
+
+        public override void CancelPendingRead() => inner.CancelPendingRead();
+
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+
+        public override ValueTask CompleteAsync(Exception? exception = null) => inner.CompleteAsync(exception);
     }
 
     private static string? HeaderProblem(ReadOnlySequence<byte> buffer)
