@@ -51,6 +51,9 @@ internal sealed class BenchOptions
           --peers PATH                  cold: the peers harness's run.sh or its folder (default: $CLUSTER_PEERS, else
                                         shared/peers/run.sh in a parent folder of the repository; absent: BullMQ skipped)
           --timeout S                   fail a scenario when no result has arrived for S seconds (default 120)
+          --passes N                    run the scenarios N times in a row (default 1), then print each metric's
+                                        lowest, median and highest value over the passes, and in how many
+                                        passes its target was met
           --json                        also print all results as one JSON document (after the tables, in a ```json block)
           --json-file PATH              write that JSON document to PATH
           --png PATH                    screenshot: where to save the picture (default docs/dashboard.png of this repository)
@@ -83,6 +86,9 @@ internal sealed class BenchOptions
     /// <summary>How long a scenario may go without any progress (a result, a queued task) before it fails.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>How many times the scenarios run in a row; above 1, a summary over the passes follows their tables.</summary>
+    public int Passes { get; init; } = 1;
+
     public bool Json { get; init; }
 
     public string? JsonFile { get; init; }
@@ -96,7 +102,7 @@ internal sealed class BenchOptions
     public static readonly string[] DocScenarios = ["screenshot"];
 
     /// <summary>The options that take a value; --json takes none.</summary>
-    private static readonly string[] ValueOptions = ["store", "tasks", "processes", "warmup", "spin-ms", "fib", "sleep", "clients", "round-trips", "peers", "timeout", "json-file", "png"];
+    private static readonly string[] ValueOptions = ["store", "tasks", "processes", "warmup", "spin-ms", "fib", "sleep", "clients", "round-trips", "peers", "timeout", "passes", "json-file", "png"];
 
     /// <summary>The command line as System.CommandLine reads it: the scenarios, then options.</summary>
     private static RootCommand Command()
@@ -155,6 +161,7 @@ internal sealed class BenchOptions
             RoundTrips = Int(values, "round-trips", 1, 10_000_000),
             Peers = values.GetValueOrDefault("peers"),
             Timeout = TimeSpan.FromSeconds(Int(values, "timeout", 1, 86_400) ?? 120),
+            Passes = Int(values, "passes", 1, 1_000) ?? 1,
             Json = parse.GetValue<bool>("--json"),
             JsonFile = values.GetValueOrDefault("json-file"),
             Png = values.GetValueOrDefault("png"),

@@ -37,53 +37,31 @@ Console.WriteLine(machine.ToMarkdown());
 Console.WriteLine();
 
 var results = new List<ScenarioResult>();
-foreach (var scenario in options.Scenarios)
+for (var pass = 1; pass <= options.Passes; pass++)
 {
-    foreach (var store in options.Stores)
+    if (options.Passes > 1)
     {
-        var storeName = Common.Name(store);
-        var (title, run) = scenario switch
+        Console.WriteLine($"## Pass {pass} of {options.Passes}");
+        Console.WriteLine();
+        Common.Log($"pass {pass} of {options.Passes}");
+    }
+    foreach (var scenario in options.Scenarios)
+    {
+        foreach (var store in options.Stores)
         {
-            "throughput" => (Throughput.Title, (Func<BenchOptions, StoreKind, ScenarioResult, Task>)Throughput.RunAsync),
-            "latency" => (Latency.Title, Latency.RunAsync),
-            "coroutines" => (Coroutines.Title, Coroutines.RunAsync),
-            "threads" => (Threads.Title, Threads.RunAsync),
-            "backlog" => (Backlog.Title, Backlog.RunAsync),
-            "clients" => (Clients.Title, Clients.RunAsync),
-            "fairness" => (Fairness.Title, Fairness.RunAsync),
-            "hops" => (Hops.Title, Hops.RunAsync),
-            "delayed" => (Delayed.Title, Delayed.RunAsync),
-            "scaling" => (Scaling.Title, Scaling.RunAsync),
-            "dashboard" => (DashboardLoad.Title, DashboardLoad.RunAsync),
-            "queue" => (QueueThroughput.Title, QueueThroughput.RunAsync),
-            "cold" => (Cold.Title, Cold.RunAsync),
-            "screenshot" => (DashboardShot.Title, DashboardShot.RunAsync),
-            _ => throw new UnreachableException(scenario),
-        };
-        var result = new ScenarioResult(scenario, storeName, title);
-        result.Parameters["load average at start"] = Machine.ReadLoadAverage();
-        var watch = Stopwatch.StartNew();
-        Deployment.ClearLastOutput();
-        try
-        {
-            await run(options, store, result);
+            var result = await RunScenarioAsync(scenario, store, pass);
+            results.Add(result);
+            Console.WriteLine(result.ToMarkdown());
         }
-        catch (Exception e) when (e is BenchException or TimeoutException)
-        {
-            result.Error = e.Message;
-        }
-        catch (Exception e)
-        {
-            result.Error = e.ToString();
-        }
-        if (result.Error is not null && Deployment.LastOutput is { } output)
-        {
-            result.Error += Environment.NewLine + "Output of the cluster processes:" + Environment.NewLine + output;
-        }
-        result.Seconds = watch.Elapsed.TotalSeconds;
-        Common.Log($"{scenario}/{storeName}: {(result.Error is null ? "done" : "FAILED")} in {result.Seconds:0.0} s");
-        results.Add(result);
-        Console.WriteLine(result.ToMarkdown());
+    }
+}
+if (options.Passes > 1)
+{
+    Console.WriteLine($"## Over {options.Passes} passes");
+    Console.WriteLine();
+    foreach (var passes in results.GroupBy(r => (r.Scenario, r.Store)))
+    {
+        Console.WriteLine(PassSummary.ToMarkdown([.. passes]));
     }
 }
 
@@ -96,6 +74,7 @@ if (options.Json || options.JsonFile is not null)
         {
             scenario = r.Scenario,
             store = r.Store,
+            pass = r.Pass,
             parameters = r.Parameters,
             metrics = r.Metrics.Select(m => new { name = m.Name, value = m.Value, unit = m.Unit, target = m.Target, met = m.Met }),
             notes = r.Notes,
@@ -116,3 +95,50 @@ if (options.Json || options.JsonFile is not null)
     }
 }
 return results.Any(r => r.Error is not null) ? 1 : 0;
+
+async Task<ScenarioResult> RunScenarioAsync(string scenario, StoreKind store, int pass)
+{
+    var storeName = Common.Name(store);
+    var (title, run) = scenario switch
+    {
+        "throughput" => (Throughput.Title, (Func<BenchOptions, StoreKind, ScenarioResult, Task>)Throughput.RunAsync),
+        "latency" => (Latency.Title, Latency.RunAsync),
+        "coroutines" => (Coroutines.Title, Coroutines.RunAsync),
+        "threads" => (Threads.Title, Threads.RunAsync),
+        "backlog" => (Backlog.Title, Backlog.RunAsync),
+        "clients" => (Clients.Title, Clients.RunAsync),
+        "fairness" => (Fairness.Title, Fairness.RunAsync),
+        "hops" => (Hops.Title, Hops.RunAsync),
+        "delayed" => (Delayed.Title, Delayed.RunAsync),
+        "scaling" => (Scaling.Title, Scaling.RunAsync),
+        "dashboard" => (DashboardLoad.Title, DashboardLoad.RunAsync),
+        "queue" => (QueueThroughput.Title, QueueThroughput.RunAsync),
+        "cold" => (Cold.Title, Cold.RunAsync),
+        "screenshot" => (DashboardShot.Title, DashboardShot.RunAsync),
+        _ => throw new UnreachableException(scenario),
+    };
+    var result = new ScenarioResult(scenario, storeName, title) { Pass = pass };
+    result.Parameters["load average at start"] = Machine.ReadLoadAverage();
+    var watch = Stopwatch.StartNew();
+    Deployment.ClearLastOutput();
+    try
+    {
+        await run(options, store, result);
+    }
+    catch (Exception e) when (e is BenchException or TimeoutException)
+    {
+        result.Error = e.Message;
+    }
+    catch (Exception e)
+    {
+        result.Error = e.ToString();
+    }
+    if (result.Error is not null && Deployment.LastOutput is { } output)
+    {
+        result.Error += Environment.NewLine + "Output of the cluster processes:" + Environment.NewLine + output;
+    }
+    result.Seconds = watch.Elapsed.TotalSeconds;
+    Common.Log($"{scenario}/{storeName}: {(result.Error is null ? "done" : "FAILED")} in {result.Seconds:0.0} s");
+    return result;
+}
+

@@ -28,6 +28,9 @@ internal sealed class ScenarioResult(string scenario, string store, string title
 
     public double Seconds { get; set; }
 
+    /// <summary>Which pass of the run this is (1 when the scenarios ran once).</summary>
+    public int Pass { get; init; } = 1;
+
     public void Add(string name, double? value, string unit, string format = "N0") => Metrics.Add(new Metric(name, value, unit, format));
 
     /// <summary>Adds a metric with a target: <paramref name="met"/> says whether the value reaches it.</summary>
@@ -82,4 +85,48 @@ internal sealed class ScenarioResult(string scenario, string store, string title
         double d => d.ToString("0.###", CultureInfo.InvariantCulture),
         _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? string.Empty,
     };
+}
+
+/// <summary>One scenario on one store over several passes: each metric's spread, and how often its target was met.</summary>
+internal static class PassSummary
+{
+    public static string ToMarkdown(IReadOnlyList<ScenarioResult> passes)
+    {
+        var first = passes[0];
+        var measured = passes.Where(p => p.Error is null).ToList();
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"### {first.Scenario} — {first.Store} store, over {passes.Count} passes");
+        text.AppendLine();
+        if (measured.Count < passes.Count)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"Failed and left out: pass {string.Join(", ", passes.Where(p => p.Error is not null).Select(p => p.Pass))}.");
+            text.AppendLine();
+        }
+        if (measured.Count == 0)
+        {
+            return text.ToString();
+        }
+        text.AppendLine(CultureInfo.InvariantCulture, $"Load average at the start of each pass: {string.Join(" · ", measured.Select(p => Convert.ToString(p.Parameters.GetValueOrDefault("load average at start"), CultureInfo.InvariantCulture)?.Split(' ')[0]))}");
+        text.AppendLine();
+        text.AppendLine("| metric | lowest | median | highest | target | met |");
+        text.AppendLine("| --- | ---: | ---: | ---: | --- | --- |");
+        // A metric is matched by its name over the passes, in the order the first measured pass has them.
+        foreach (var name in measured.SelectMany(p => p.Metrics).Select(m => m.Name).Distinct())
+        {
+            var metrics = measured.Select(p => p.Metrics.FirstOrDefault(m => m.Name == name)).OfType<Metric>().ToList();
+            var values = metrics.Where(m => m.Value is not null).OrderBy(m => m.Value).ToList();
+            var target = metrics.Select(m => m.Target).FirstOrDefault(t => t is not null);
+            var judged = metrics.Where(m => m.Met is not null).ToList();
+            var met = judged.Count == 0 ? "" : $"{judged.Count(m => m.Met == true)} of {judged.Count}";
+            text.AppendLine(values.Count == 0
+                ? $"| {name} | n/a | n/a | n/a | {target ?? ""} | {met} |"
+                : $"| {name} | {values[0].Display} | {Median(values).Display} | {values[^1].Display} | {target ?? ""} | {met} |");
+        }
+        text.AppendLine();
+        return text.ToString();
+    }
+
+    /// <summary>The middle one of an odd count; the mean of the two middle ones of an even count.</summary>
+    private static Metric Median(List<Metric> sorted) =>
+        sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : sorted[sorted.Count / 2] with { Value = (sorted[sorted.Count / 2 - 1].Value + sorted[sorted.Count / 2].Value) / 2 };
 }
