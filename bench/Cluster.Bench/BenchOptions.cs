@@ -132,7 +132,7 @@ internal sealed class BenchOptions
         {
             throw new UsageException(parse.Errors[0].Message);
         }
-        var scenarios = args[0] == "all" ? AllScenarios : args[0].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var scenarios = args[0] == "all" ? AllScenarios : args[0].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToArray();
         foreach (var s in scenarios.Where(s => !AllScenarios.Contains(s) && !DocScenarios.Contains(s)))
         {
             throw new UsageException($"Unknown scenario '{s}'.");

@@ -117,7 +117,8 @@ internal static class PassSummary
             var values = metrics.Where(m => m.Value is not null).OrderBy(m => m.Value).ToList();
             var target = metrics.Select(m => m.Target).FirstOrDefault(t => t is not null);
             var judged = metrics.Where(m => m.Met is not null).ToList();
-            var met = judged.Count == 0 ? "" : $"{judged.Count(m => m.Met == true)} of {judged.Count}";
+            // Out of the passes that judged it; a pass without a value (n/a) is named, not counted.
+            var met = judged.Count == 0 ? "" : $"{judged.Count(m => m.Met == true)} of {judged.Count}" + (judged.Count < measured.Count ? $" ({measured.Count - judged.Count} n/a)" : "");
             text.AppendLine(values.Count == 0
                 ? $"| {name} | n/a | n/a | n/a | {target ?? ""} | {met} |"
                 : $"| {name} | {values[0].Display} | {Median(values).Display} | {values[^1].Display} | {target ?? ""} | {met} |");

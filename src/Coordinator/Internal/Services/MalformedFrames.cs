@@ -108,9 +108,11 @@ internal static class MalformedFrames
     }
 
     /// <summary>
-    /// The request body as gRPC reads it: a read that fails because the caller reset its call (an
-    /// <see cref="IOException"/> that is not a framing error) throws a cancelled <see cref="RpcException"/>
-    /// instead, which gRPC logs as the status of the call, without a stack.
+    /// The request body as gRPC reads it: a read that fails because the call was aborted (an
+    /// <see cref="IOException"/> that is not a framing error: the caller reset it, its deadline passed,
+    /// the connection or the server is going away) throws a cancelled <see cref="RpcException"/> instead,
+    /// which gRPC logs as the status of the call, without a stack (at Information and below, gRPC's
+    /// own "Error reading message." line still carries the read's exception).
     /// </summary>
     private sealed class ResetAsCancelled(PipeReader inner) : PipeReader, IRequestBodyPipeFeature
     {
@@ -154,7 +156,7 @@ internal static class MalformedFrames
             }
         }
 
-        private static RpcException Cancelled(IOException e) => new(new Status(StatusCode.Cancelled, $"The caller went away while its request was read: {e.Message}"));
+        private static RpcException Cancelled(IOException e) => new(new Status(StatusCode.Cancelled, $"The request was aborted while it was read: {e.Message}"));
 
         public override void AdvanceTo(SequencePosition consumed) => inner.AdvanceTo(consumed);
 
