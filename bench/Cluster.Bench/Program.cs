@@ -19,6 +19,7 @@ try
         return 0;
     }
     options = parsed;
+    _ = Deployment.ClusterEnvironment();
 }
 catch (UsageException e)
 {
@@ -35,6 +36,11 @@ Console.WriteLine("## Cluster end-to-end benchmark");
 Console.WriteLine();
 Console.WriteLine(machine.ToMarkdown());
 Console.WriteLine();
+if (Deployment.ClusterEnvironment() is { Count: > 0 } clusterEnvironment)
+{
+    Console.WriteLine($"The cluster processes ran with {string.Join(", ", clusterEnvironment.Select(e => $"`{e.Key}={e.Value}`"))} (`CLUSTER_BENCH_CLUSTER_ENV`); the client did not.");
+    Console.WriteLine();
+}
 
 var results = new List<ScenarioResult>();
 for (var pass = 1; pass <= options.Passes; pass++)

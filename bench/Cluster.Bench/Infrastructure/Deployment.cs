@@ -45,6 +45,26 @@ internal sealed class Deployment : IAsyncDisposable
     /// </summary>
     public static string ClusterDll => Environment.GetEnvironmentVariable("CLUSTER_BENCH_CLUSTER") is { Length: > 0 } given ? given : Path.Combine(AppContext.BaseDirectory, "cluster.dll");
 
+    /// <summary>
+    /// Environment variables for the cluster processes alone, not the client: $CLUSTER_BENCH_CLUSTER_ENV as
+    /// "NAME=VALUE;NAME=VALUE" (a runtime setting such as DOTNET_TieredCompilation=0, to compare).
+    /// </summary>
+    /// <exception cref="UsageException">An entry has no name or no '='.</exception>
+    public static Dictionary<string, string> ClusterEnvironment()
+    {
+        var environment = new Dictionary<string, string>();
+        foreach (var entry in (Environment.GetEnvironmentVariable("CLUSTER_BENCH_CLUSTER_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var equals = entry.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new UsageException($"CLUSTER_BENCH_CLUSTER_ENV must be NAME=VALUE entries separated by ';', not '{entry}'.");
+            }
+            environment[entry[..equals]] = entry[(equals + 1)..];
+        }
+        return environment;
+    }
+
     /// <summary>`cluster up`: coordinator and worker daemon in one process, the worker processes its children; waits until all have said hello.</summary>
     public static Task<Deployment> UpAsync(StoreKind store, int processes, int? threads = null, int? coroutines = null)
     {
@@ -147,7 +167,7 @@ internal sealed class Deployment : IAsyncDisposable
         {
             throw new BenchException($"{ClusterDll} is missing: build bench/Cluster.Bench (it references src/Cli).");
         }
-        return ChildProcess.Start(DotnetHost(), [ClusterDll, .. ChildProcess.FreeHttpPort([.. arguments]), "--exit-with-parent"]);
+        return ChildProcess.Start(DotnetHost(), [ClusterDll, .. ChildProcess.FreeHttpPort([.. arguments]), "--exit-with-parent"], ClusterEnvironment());
     }
 
     private static string DotnetHost()
