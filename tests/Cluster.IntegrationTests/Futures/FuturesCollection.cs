@@ -46,6 +46,13 @@ internal sealed class FutureScope : IAsyncDisposable
     /// <summary>A future that is Running: a 30 s sleep on a coroutine loop, interrupted at the end.</summary>
     public Task<ClusterFuture<double>> RunningSleepAsync() => RunningAsync(Executor.Submit<double>("sleep", 30.0));
 
+    /// <summary>
+    /// A future that is Running until the test puts a number into the queue named <paramref name="gate"/>
+    /// (a queue of its own, <see cref="UnhandledName"/> makes one): a worker's <c>queue.consume</c> of one
+    /// item, which answers that number. No sleep whose end a slow machine could reach before the test looks.
+    /// </summary>
+    public Task<ClusterFuture<long>> RunningUntilPutAsync(string gate) => RunningAsync(Executor.Submit<long>("queue.consume", gate, 1));
+
     /// <summary>Holds <paramref name="future"/> and waits until the coordinator has said it started.</summary>
     public async Task<ClusterFuture<T>> RunningAsync<T>(ClusterFuture<T> future)
     {

@@ -112,14 +112,17 @@ public sealed class SessionTests(EmbeddedCluster cluster)
     public async Task ShuttingDownOneExecutor_LeavesAnothersFuturesAlone()
     {
         await using var staying = new FutureScope(cluster);
-        // Long enough that its start is seen before its end, whatever the host's load.
-        var running = await staying.RunningAsync(staying.Executor.Submit<double>("sleep", 3.0));
+        var gate = FutureScope.UnhandledName();
+        var running = await staying.RunningUntilPutAsync(gate);
         var leaving = cluster.NewExecutor();
         Assert.Equal(2, await leaving.Submit<long>("add", 1, 1).WithTimeout());
 
         await leaving.DisposeAsync().AsTask().WithTimeout();
 
-        Assert.Equal(3.0, await running.WithTimeout());
+        Assert.Equal(FutureState.Running, running.State);
+        using var items = staying.Executor.GetQueue<long>(gate);
+        await items.PutAsync(3).WithTimeout();
+        Assert.Equal(3, await running.WithTimeout());
         Assert.Equal(4, await staying.Executor.Submit<long>("add", 2, 2).WithTimeout());
     }
 

@@ -72,14 +72,23 @@ public sealed class ShutdownTests(EmbeddedCluster cluster)
     public async Task ShutdownWithCancelFutures_CancelsTheQueuedOnes_AndTheRunningOneFinishes()
     {
         await using var scope = new FutureScope(cluster);
-        var running = await scope.RunningAsync(scope.Executor.Submit<double>("sleep", 1.0));
+        await using var other = new FutureScope(cluster);
+        var gate = FutureScope.UnhandledName();
+        var running = await scope.RunningUntilPutAsync(gate);
         var queued = Enumerable.Range(0, 5).Select(_ => scope.Pending()).ToList();
 
-        await Task.Run(() => scope.Executor.Shutdown(wait: true, cancelFutures: true)).WithTimeout();
+        var shutdown = Task.Run(() => scope.Executor.Shutdown(wait: true, cancelFutures: true));
+        await TaskTimeouts.Eventually(() => Task.FromResult(queued.All(f => f.Cancelled)), "the queued futures are cancelled");
+        // the shutdown waits for the running one, which runs until its gate opens
+        Assert.False(shutdown.IsCompleted);
+        Assert.Equal(FutureState.Running, running.State);
+        using var items = other.Executor.GetQueue<long>(gate);
+        await items.PutAsync(7).WithTimeout();
+        await shutdown.WithTimeout();
 
         Assert.All(queued, f => Assert.Equal(FutureState.Cancelled, f.State));
         Assert.Equal(FutureState.Finished, running.State);
-        Assert.Equal(1.0, running.Result(TimeSpan.Zero));
+        Assert.Equal(7, running.Result(TimeSpan.Zero));
     }
 
     [Fact]
