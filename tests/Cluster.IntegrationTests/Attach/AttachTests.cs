@@ -36,16 +36,21 @@ public abstract class AttachTests<TFixture>(TFixture cluster) where TFixture : C
         cluster.Require();
         await using var first = cluster.NewExecutor();
         await using var second = cluster.NewExecutor();
-        var submitted = first.Submit<double>("sleep", 1.5);
-        await TaskTimeouts.Eventually(() => Task.FromResult(submitted.Running || submitted.Done), "the sleep is running");
+        // it runs until the test puts a number into its queue, whatever the host's load
+        var gate = FutureScope.UnhandledName();
+        var submitted = first.Submit<long>("queue.consume", gate, 1);
+        await TaskTimeouts.Eventually(() => Task.FromResult(submitted.Running || submitted.Done), "the task is running");
+        Assert.Equal(FutureState.Running, submitted.State);
 
-        var attached = second.Attach<double>(submitted.Id);
+        var attached = second.Attach<long>(submitted.Id);
         var raw = second.Attach(submitted.Id);
 
         Assert.False(attached.Done);
-        Assert.Equal(1.5, await attached.WithTimeout());
-        Assert.Equal(1.5, (await raw.WithTimeout()).GetDouble());
-        Assert.Equal(1.5, await submitted.WithTimeout());
+        using var items = second.GetQueue<long>(gate);
+        await items.PutAsync(15).WithTimeout();
+        Assert.Equal(15, await attached.WithTimeout());
+        Assert.Equal(15, (await raw.WithTimeout()).GetInt64());
+        Assert.Equal(15, await submitted.WithTimeout());
     }
 
     [SkippableFact]
