@@ -11,6 +11,7 @@ if (args is [ColdClient.Command, .. var clientArgs])
 }
 
 BenchOptions options;
+Dictionary<string, string> clusterEnvironment;
 try
 {
     if (BenchOptions.Parse(args) is not { } parsed)
@@ -19,7 +20,7 @@ try
         return 0;
     }
     options = parsed;
-    _ = Deployment.ClusterEnvironment();
+    clusterEnvironment = Deployment.ClusterEnvironment();
 }
 catch (UsageException e)
 {
@@ -36,7 +37,7 @@ Console.WriteLine("## Cluster end-to-end benchmark");
 Console.WriteLine();
 Console.WriteLine(machine.ToMarkdown());
 Console.WriteLine();
-if (Deployment.ClusterEnvironment() is { Count: > 0 } clusterEnvironment)
+if (clusterEnvironment.Count > 0)
 {
     Console.WriteLine($"The cluster processes ran with {string.Join(", ", clusterEnvironment.Select(e => $"`{e.Key}={e.Value}`"))} (`CLUSTER_BENCH_CLUSTER_ENV`); the client did not.");
     Console.WriteLine();

@@ -36,9 +36,8 @@ public abstract class AttachTests<TFixture>(TFixture cluster) where TFixture : C
         cluster.Require();
         await using var first = cluster.NewExecutor();
         await using var second = cluster.NewExecutor();
-        // it runs until the test puts a number into its queue, whatever the host's load
-        var gate = FutureScope.UnhandledName();
-        var submitted = first.Submit<long>("queue.consume", gate, 1);
+        var gate = FutureScope.NewGate();
+        var submitted = FutureScope.SubmitGated(first, gate);
         await TaskTimeouts.Eventually(() => Task.FromResult(submitted.Running || submitted.Done), "the task is running");
         Assert.Equal(FutureState.Running, submitted.State);
 
@@ -46,8 +45,7 @@ public abstract class AttachTests<TFixture>(TFixture cluster) where TFixture : C
         var raw = second.Attach(submitted.Id);
 
         Assert.False(attached.Done);
-        using var items = second.GetQueue<long>(gate);
-        await items.PutAsync(15).WithTimeout();
+        await FutureScope.OpenGateAsync(second, gate, 15);
         Assert.Equal(15, await attached.WithTimeout());
         Assert.Equal(15, (await raw.WithTimeout()).GetInt64());
         Assert.Equal(15, await submitted.WithTimeout());

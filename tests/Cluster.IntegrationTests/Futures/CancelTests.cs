@@ -77,7 +77,7 @@ public abstract class CancelTests<TCluster>(TCluster cluster) where TCluster : C
     public async Task Cancel_RunningFuture_ReturnsFalse_AndTheTaskRunsToItsResult()
     {
         await using var scope = new FutureScope(cluster);
-        var gate = FutureScope.UnhandledName();
+        var gate = FutureScope.NewGate();
         var future = await scope.RunningUntilPutAsync(gate);
 
         Assert.False(future.Cancel());
@@ -85,8 +85,7 @@ public abstract class CancelTests<TCluster>(TCluster cluster) where TCluster : C
         Assert.False(future.Cancelled);
         Assert.Equal(FutureState.Running, future.State);
 
-        using var items = scope.Executor.GetQueue<long>(gate);
-        await items.PutAsync(42).WithTimeout();
+        await FutureScope.OpenGateAsync(scope.Executor, gate, 42);
         Assert.Equal(42, await future.WithTimeout());
         Assert.Equal(FutureState.Finished, future.State);
     }

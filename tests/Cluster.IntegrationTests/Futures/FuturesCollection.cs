@@ -46,12 +46,25 @@ internal sealed class FutureScope : IAsyncDisposable
     /// <summary>A future that is Running: a 30 s sleep on a coroutine loop, interrupted at the end.</summary>
     public Task<ClusterFuture<double>> RunningSleepAsync() => RunningAsync(Executor.Submit<double>("sleep", 30.0));
 
+    /// <summary>A queue name of its own, for a gate (<see cref="SubmitGated"/>).</summary>
+    public static string NewGate() => "gate_" + Guid.NewGuid().ToString("N")[..12];
+
     /// <summary>
-    /// A future that is Running until the test puts a number into the queue named <paramref name="gate"/>
-    /// (a queue of its own, <see cref="UnhandledName"/> makes one): a worker's <c>queue.consume</c> of one
-    /// item, which answers that number. No sleep whose end a slow machine could reach before the test looks.
+    /// A task that runs until the test opens its gate (<see cref="OpenGateAsync"/>): a worker's
+    /// <c>queue.consume</c> of one item from the queue <paramref name="gate"/>, which answers that item.
+    /// No sleep whose end a slow machine could reach before the test looks.
     /// </summary>
-    public Task<ClusterFuture<long>> RunningUntilPutAsync(string gate) => RunningAsync(Executor.Submit<long>("queue.consume", gate, 1));
+    public static ClusterFuture<long> SubmitGated(ClusterExecutor executor, string gate) => executor.Submit<long>("queue.consume", gate, 1);
+
+    /// <summary>Puts <paramref name="value"/> into the queue <paramref name="gate"/> through <paramref name="executor"/>: the gated task answers it.</summary>
+    public static async Task OpenGateAsync(ClusterExecutor executor, string gate, long value)
+    {
+        using var items = executor.GetQueue<long>(gate);
+        await items.PutAsync(value).WithTimeout();
+    }
+
+    /// <summary>A future held Running until the test opens <paramref name="gate"/> (<see cref="SubmitGated"/>).</summary>
+    public Task<ClusterFuture<long>> RunningUntilPutAsync(string gate) => RunningAsync(SubmitGated(Executor, gate));
 
     /// <summary>Holds <paramref name="future"/> and waits until the coordinator has said it started.</summary>
     public async Task<ClusterFuture<T>> RunningAsync<T>(ClusterFuture<T> future)

@@ -112,7 +112,7 @@ public sealed class SessionTests(EmbeddedCluster cluster)
     public async Task ShuttingDownOneExecutor_LeavesAnothersFuturesAlone()
     {
         await using var staying = new FutureScope(cluster);
-        var gate = FutureScope.UnhandledName();
+        var gate = FutureScope.NewGate();
         var running = await staying.RunningUntilPutAsync(gate);
         var leaving = cluster.NewExecutor();
         Assert.Equal(2, await leaving.Submit<long>("add", 1, 1).WithTimeout());
@@ -120,8 +120,7 @@ public sealed class SessionTests(EmbeddedCluster cluster)
         await leaving.DisposeAsync().AsTask().WithTimeout();
 
         Assert.Equal(FutureState.Running, running.State);
-        using var items = staying.Executor.GetQueue<long>(gate);
-        await items.PutAsync(3).WithTimeout();
+        await FutureScope.OpenGateAsync(staying.Executor, gate, 3);
         Assert.Equal(3, await running.WithTimeout());
         Assert.Equal(4, await staying.Executor.Submit<long>("add", 2, 2).WithTimeout());
     }

@@ -73,7 +73,7 @@ public sealed class ShutdownTests(EmbeddedCluster cluster)
     {
         await using var scope = new FutureScope(cluster);
         await using var other = new FutureScope(cluster);
-        var gate = FutureScope.UnhandledName();
+        var gate = FutureScope.NewGate();
         var running = await scope.RunningUntilPutAsync(gate);
         var queued = Enumerable.Range(0, 5).Select(_ => scope.Pending()).ToList();
 
@@ -82,8 +82,7 @@ public sealed class ShutdownTests(EmbeddedCluster cluster)
         // the shutdown waits for the running one, which runs until its gate opens
         Assert.False(shutdown.IsCompleted);
         Assert.Equal(FutureState.Running, running.State);
-        using var items = other.Executor.GetQueue<long>(gate);
-        await items.PutAsync(7).WithTimeout();
+        await FutureScope.OpenGateAsync(other.Executor, gate, 7);
         await shutdown.WithTimeout();
 
         Assert.All(queued, f => Assert.Equal(FutureState.Cancelled, f.State));
