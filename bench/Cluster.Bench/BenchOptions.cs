@@ -31,6 +31,9 @@ internal sealed class BenchOptions
           cold         a user's first run: fresh `cluster up` and a fresh client process; N tasks' rate,
                        round trips with Result() and await, then 5 × N on the warm cluster; RSS of every
                        process at rest and after; the BullMQ peer in the same pass                  (default N 20,000)
+          scripts      the store alone: this process runs the coordinator's store code, one call in flight,
+                       submit, lease, complete and ack of N tasks in rounds of 100, then N/100 lone
+                       round trips: µs per call, CPU per task of the store                          (default N 200,000)
           all          every scenario above, in that order
           screenshot   a busy `cluster up`'s dashboard in a headless Chromium, saved as docs/dashboard.png
                        (or --png PATH); not part of all
@@ -42,7 +45,7 @@ internal sealed class BenchOptions
                                         coroutines always uses 1; threads compares 1 with N, default 2)
           --warmup N                    warm-up tasks before measuring (default: throughput 20,000,
                                         latency 3,000, clients 16,000 in all, coroutines 2 × N,
-                                        others 1,000)
+                                        scripts 50,000, others 1,000)
           --spin-ms MS                  threads: milliseconds each spin task busy-waits (default 20)
           --fib N                       threads: run fib(N) tasks (fixed CPU work) instead of spin (wall-clock busy-wait)
           --sleep S                     coroutines: seconds each task sleeps (default 0.1)
@@ -96,7 +99,7 @@ internal sealed class BenchOptions
     /// <summary>Where the screenshot scenario saves its picture; null: docs/dashboard.png of the repository.</summary>
     public string? Png { get; init; }
 
-    public static readonly string[] AllScenarios = ["throughput", "latency", "hops", "delayed", "coroutines", "threads", "backlog", "clients", "fairness", "scaling", "dashboard", "queue", "cold"];
+    public static readonly string[] AllScenarios = ["throughput", "latency", "hops", "delayed", "coroutines", "threads", "backlog", "clients", "fairness", "scaling", "dashboard", "queue", "cold", "scripts"];
 
     /// <summary>Scenarios that make documentation rather than measure: run only when named.</summary>
     public static readonly string[] DocScenarios = ["screenshot"];

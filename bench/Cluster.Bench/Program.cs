@@ -121,6 +121,7 @@ async Task<ScenarioResult> RunScenarioAsync(string scenario, StoreKind store, in
         "dashboard" => (DashboardLoad.Title, DashboardLoad.RunAsync),
         "queue" => (QueueThroughput.Title, QueueThroughput.RunAsync),
         "cold" => (Cold.Title, Cold.RunAsync),
+        "scripts" => (StoreScripts.Title, StoreScripts.RunAsync),
         "screenshot" => (DashboardShot.Title, DashboardShot.RunAsync),
         _ => throw new UnreachableException(scenario),
     };

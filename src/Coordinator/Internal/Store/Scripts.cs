@@ -361,6 +361,9 @@ internal static class Scripts
         -- byte bound stopped it (there may be more), then, only when some leased task is traced, a
         -- list of (position of the task from 0, its stored trace context).
         local LEASE_BYTES = 4194304
+        -- How many tasks' arguments a lease reads with one call (a call per task costs a call's
+        -- overhead per task); the script may hold at most this many tasks' arguments past the bound.
+        local ARGS_CHUNK = 16
         local function lease(worker, want, rotation, first, nq, leasedkey)
           local start = rotation % nq
           local ids, parts, args = {}, {}, {}
@@ -389,13 +392,18 @@ internal static class Scripts
               local heads = redis.call('HMGET', H, unpack(batch))
               -- most stores hold no task of another queue or priority: no look-up then
               local orders = (scores and policed) and hmget(P, (function() local f = {} for x, id in ipairs(batch) do f[x] = id .. ' o' end return f end)()) or {}
+              -- the arguments are read ARGS_CHUNK tasks at a time: past the bound, no more chunks are read
+              local got, got_from, got_to = {}, 1, 0
               for x, id in ipairs(batch) do
                 if heads[x] then
                   local st, at, se, nm, wk, lost, failed = parse(heads[x])
                   -- ids without a header, or not queued, are tombstones: skipped
                   if st == 'q' then
-                    -- one task's arguments at a time: past the bound, no more are read
-                    local a = redis.call('HGET', A, id) or ''
+                    if x > got_to then
+                      got_from, got_to = x, math.min(#batch, x + ARGS_CHUNK - 1)
+                      got = redis.call('HMGET', A, unpack(batch, got_from, got_to))
+                    end
+                    local a = got[x - got_from + 1] or ''
                     local size = #a
                     if #ids > 0 and bytes + size > LEASE_BYTES then
                       local back = {}
