@@ -139,6 +139,24 @@ public abstract class StoreTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Lease_OfManyTasks_GivesEachItsOwnArguments_InOrder_PastCancelledOnes()
+    {
+        Require();
+        // More tasks than one read of arguments takes, with cancelled ones left in the queue among them.
+        await Store.SubmitAsync("s23", [.. Enumerable.Range(1, 40).Select(i => Spec(Id("s23", i), "echo", $"[{i}]"))]);
+        int[] cancelled = [1, 16, 17, 33, 40];
+        Assert.All((await Store.CancelAsync("s23", [.. cancelled.Select(i => Id("s23", i))], interrupt: false)).Cancelled, Assert.True);
+        await Store.RegisterAsync("wa", "ta", Hello("wa"));
+
+        var leased = await Store.LeaseAsync("wa", "ta", ["echo"], 40, 0);
+
+        var expected = Enumerable.Range(1, 40).Except(cancelled).ToList();
+        Assert.Equal(expected.Select(i => Id("s23", i)), leased.Tasks.Select(a => a.TaskId));
+        Assert.Equal(expected.Select(i => $"[{i}]"), leased.Tasks.Select(a => a.Args.ToStringUtf8()));
+        Assert.False(leased.More);
+    }
+
+    [SkippableFact]
     public async Task ResultFromAWorkerThatDoesNotHoldTheLease_IsDropped()
     {
         Require();
