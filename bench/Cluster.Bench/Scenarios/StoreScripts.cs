@@ -21,7 +21,8 @@ internal static class StoreScripts
         "(`TaskStore`), one call in flight, against the embedded store in this process (through the in-process transport, as the " +
         "coordinator does) or a redis-server of its own. Each round submits B plain `add` tasks, leases them to one registered worker, " +
         "completes them and acknowledges their completions; B = 100 (a batch of a busy cluster), then B = 1 (a lone round trip). " +
-        "Wall time per call, and CPU per task of this process (with the embedded store, the store's too) and of redis-server.";
+        "Wall time per call, and CPU per task of this process (with the embedded store, the store's too) and of redis-server; " +
+        "with one call in flight the runtime's idle threads spin between calls, and a lone round's CPU counts that spinning.";
 
     private const string Session = "bench-session";
     private const string Worker = "bench-worker";
