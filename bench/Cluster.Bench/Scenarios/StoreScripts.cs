@@ -31,7 +31,8 @@ internal static class StoreScripts
 
     public static async Task RunAsync(BenchOptions options, StoreKind store, ScenarioResult result)
     {
-        var n = options.Tasks ?? 200_000;
+        // Whole rounds of 100: each round's calls are what the per-call figures divide by.
+        var n = Math.Max(100, (options.Tasks ?? 200_000) / 100 * 100);
         var warmup = options.Warmup ?? 50_000;
         var lone = Math.Max(100, n / 100);
         result.Parameters["tasks in rounds of 100"] = n;
