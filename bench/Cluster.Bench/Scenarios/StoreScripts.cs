@@ -67,7 +67,7 @@ internal static class StoreScripts
             var rounds = new Rounds(tasks);
 
             Log($"scripts/{Name(store)}: warm-up ({warmup:N0} tasks)");
-            await rounds.RunAsync(warmup, 100, null);
+            await rounds.RunAsync(warmup, 100);
 
             var roles = new List<(string, int)> { ("this", Environment.ProcessId) };
             if (redis is not null)
@@ -78,9 +78,8 @@ internal static class StoreScripts
             {
                 Log($"scripts/{Name(store)}: {count:N0} tasks in rounds of {size}");
                 var cpu = new CpuMeter(roles);
-                var wall = new Stopwatch[4];
                 var start = Stopwatch.GetTimestamp();
-                await rounds.RunAsync(count, size, wall);
+                var wall = await rounds.RunAsync(count, size);
                 var seconds = Seconds(start, Stopwatch.GetTimestamp());
                 var used = cpu.Stop(result);
                 var calls = count / size;
@@ -93,21 +92,22 @@ internal static class StoreScripts
                 result.Add($"{label}: tasks/s, one call in flight", count / seconds, "tasks/s", "N0");
                 var storeRole = redis is null ? "this process (the embedded store and the calls into it)" : "this process (the calls)";
                 result.Add($"{label}: CPU per task, {storeRole}", used.GetValueOrDefault("this") / count * 1e6, "µs", "0.0");
+                if (redis is not null)
+                {
+                    result.Add($"{label}: CPU per task, redis-server", used.GetValueOrDefault(CpuMeter.RedisRole) / count * 1e6, "µs", "0.0");
+                }
                 if (size == 1)
                 {
                     // The floor under every call: the same trip with a script that returns at once.
                     var empty = new Script("bench-empty", "return 1");
                     RedisKey[] emptyKeys = [layout.Base.Tag + ":bench"];
+                    var db = multiplexer.GetDatabase();
                     var watch = Stopwatch.StartNew();
                     for (var i = 0; i < count; i++)
                     {
-                        await empty.RunAsync(multiplexer.GetDatabase(), emptyKeys, []);
+                        await empty.RunAsync(db, emptyKeys, []);
                     }
                     result.Add($"{label}: a script that returns at once, µs per call", watch.Elapsed.TotalMicroseconds / count, "µs", "0.0");
-                }
-                if (redis is not null)
-                {
-                    result.Add($"{label}: CPU per task, redis-server", used.GetValueOrDefault(CpuMeter.RedisRole) / count * 1e6, "µs", "0.0");
                 }
             }
         }
@@ -121,20 +121,14 @@ internal static class StoreScripts
         }
     }
 
-    /// <summary>Rounds of submit, lease, complete and ack, each task checked through its round.</summary>
+    /// <summary>Rounds of submit, lease, complete and ack, each task checked through its round; the time each of the four steps took.</summary>
     private sealed class Rounds(TaskStore tasks)
     {
         private long _next;
 
-        public async Task RunAsync(int count, int size, Stopwatch[]? wall)
+        public async Task<Stopwatch[]> RunAsync(int count, int size)
         {
-            if (wall is not null)
-            {
-                for (var s = 0; s < wall.Length; s++)
-                {
-                    wall[s] = new Stopwatch();
-                }
-            }
+            Stopwatch[] wall = [new(), new(), new(), new()];
             var specs = new List<TaskSpec>(size);
             var results = new List<TaskResult>(size);
             for (var done = 0; done < count; done += size)
@@ -147,17 +141,17 @@ internal static class StoreScripts
                     specs.Add(new TaskSpec { Id = "t" + k.ToString(CultureInfo.InvariantCulture), Name = "add", Args = ByteString.CopyFromUtf8($"[{k},1]") });
                 }
 
-                wall?[0].Start();
+                wall[0].Start();
                 var submitted = await tasks.SubmitAsync(Session, specs);
-                wall?[0].Stop();
+                wall[0].Stop();
                 if (submitted.Refused.Count > 0 || submitted.Full.Count > 0)
                 {
                     throw new BenchException($"The store refused {submitted.Refused.Count + submitted.Full.Count} of a round's {size} tasks.");
                 }
 
-                wall?[1].Start();
+                wall[1].Start();
                 var leased = await tasks.LeaseAsync(Worker, Token, Names, size, 0);
-                wall?[1].Stop();
+                wall[1].Stop();
                 if (leased.Tasks.Count != size)
                 {
                     throw new BenchException($"A lease of {size} queued tasks took {leased.Tasks.Count}.");
@@ -167,18 +161,19 @@ internal static class StoreScripts
                     results.Add(new TaskResult { TaskId = task.TaskId, Session = Session, Attempt = task.Attempt, Value = ByteString.CopyFromUtf8("1") });
                 }
 
-                wall?[2].Start();
+                wall[2].Start();
                 var completed = await tasks.CompleteAsync(Worker, results);
-                wall?[2].Stop();
+                wall[2].Stop();
                 if (completed.Accepted != size)
                 {
                     throw new BenchException($"The store accepted {completed.Accepted} of a round's {size} results.");
                 }
 
-                wall?[3].Start();
+                wall[3].Start();
                 await tasks.AckAsync(Session, long.MaxValue);
-                wall?[3].Stop();
+                wall[3].Stop();
             }
+            return wall;
         }
     }
 }
