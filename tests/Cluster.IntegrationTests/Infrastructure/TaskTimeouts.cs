@@ -9,12 +9,29 @@ internal static class TaskTimeouts
 
     public static Task<T> WithTimeout<T>(this Task<T> task, TimeSpan? timeout = null) => task.WaitAsync(timeout ?? Default);
 
-    /// <summary>Waits until <paramref name="condition"/> holds, checking after each short pause, up to a deadline.</summary>
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds, checking after each short pause, up to a
+    /// deadline that also bounds a check that does not return (a call to a stalled server).
+    /// </summary>
     public static async Task Eventually(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? Default);
-        while (!await condition())
+        while (true)
         {
+            var left = deadline - DateTime.UtcNow;
+            bool holds;
+            try
+            {
+                holds = left > TimeSpan.Zero && await condition().WaitAsync(left);
+            }
+            catch (TimeoutException)
+            {
+                holds = false;
+            }
+            if (holds)
+            {
+                return;
+            }
             if (DateTime.UtcNow > deadline)
             {
                 throw new TimeoutException($"Timed out waiting until {what}.");
