@@ -34,14 +34,21 @@ public abstract class OrderTests<TFixture>(TFixture cluster) where TFixture : Or
         Cluster.Require();
         var queue = NewQueue("gpu");
         await using var executor = Cluster.NewExecutor();
+        try
+        {
+            var future = executor.Submit<string>(new SubmitOptions { Queue = queue }, "echo", "routed");
 
-        var future = executor.Submit<string>(new SubmitOptions { Queue = queue }, "echo", "routed");
-
-        await TaskTimeouts.Eventually(async () => (await QueueAsync("echo", queue)) is { Queued: 1, Waiting: true, NoListener: true }, $"status shows queue '{queue}' waiting with no listener");
-        Assert.False(future.Done);
-        await using var worker = StartWorker(queue, threads: 2);
-        Assert.Equal("routed", await future.AsTask().WithTimeout());
-        await TaskTimeouts.Eventually(async () => (await QueueAsync("echo", queue)) is null or { Queued: 0, NoListener: false }, $"queue '{queue}' is served");
+            await TaskTimeouts.Eventually(async () => (await QueueAsync("echo", queue)) is { Queued: 1, Waiting: true, NoListener: true }, $"status shows queue '{queue}' waiting with no listener");
+            Assert.False(future.Done);
+            await using var worker = StartWorker(queue, threads: 2);
+            Assert.Equal("routed", await future.AsTask().WithTimeout());
+            await TaskTimeouts.Eventually(async () => (await QueueAsync("echo", queue)) is null or { Queued: 0, NoListener: false }, $"queue '{queue}' is served");
+        }
+        finally
+        {
+            // A failed step may leave the task in a queue no worker listens to: cancel it rather than wait for it.
+            await executor.ShutdownAsync(wait: false, cancelFutures: true);
+        }
     }
 
     [SkippableFact]
