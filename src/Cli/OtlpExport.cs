@@ -1,3 +1,4 @@
+using Cluster.Contracts;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -7,7 +8,7 @@ namespace Cluster.Cli;
 
 /// <summary>
 /// With <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set, a command sends the <c>Cluster</c> spans and metrics of
-/// its process over OTLP, configured by the standard OpenTelemetry environment variables
+/// its process, with the runtime's own metrics (<c>System.Runtime</c>), over OTLP, configured by the standard OpenTelemetry environment variables
 /// (<c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_EXPORTER_OTLP_HEADERS</c>, <c>OTEL_SERVICE_NAME</c>,
 /// <c>OTEL_RESOURCE_ATTRIBUTES</c>, <c>OTEL_BSP_SCHEDULE_DELAY</c>, <c>OTEL_METRIC_EXPORT_INTERVAL</c>).
 /// A worker daemon's worker processes inherit the variables, so they export too. Unset: nothing
@@ -30,7 +31,8 @@ internal static class OtlpExport
             resource.AddService("cluster-" + (command == "worker-process" ? "worker" : command));
         }
         var traces = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddClusterInstrumentation().AddOtlpExporter().Build();
-        var metrics = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddClusterInstrumentation().AddOtlpExporter().Build();
+        var metrics = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddClusterInstrumentation()
+            .AddMeter(ClusterTelemetry.RuntimeMeterName).AddOtlpExporter().Build();
         return new Providers(traces, metrics);
     }
 

@@ -17,6 +17,13 @@ public static class ClusterTelemetry
     /// <summary>The name of the <see cref="Meter"/> of every instrument: <c>Cluster</c>.</summary>
     public const string MeterName = "Cluster";
 
+    /// <summary>
+    /// The .NET runtime's own meter, <c>System.Runtime</c>: collections and their pause time, CPU
+    /// time, the thread pool, the JIT. The <c>cluster</c> processes export it beside
+    /// <see cref="MeterName"/> (the coordinator's <c>/metrics</c>, and OTLP when configured).
+    /// </summary>
+    public const string RuntimeMeterName = "System.Runtime";
+
     /// <summary>The one source of this process's spans.</summary>
     internal static readonly ActivitySource Source = new(SourceName, typeof(ClusterTelemetry).Assembly.GetName().Version?.ToString());
 
