@@ -34,6 +34,18 @@ internal sealed class Deployment : IAsyncDisposable
 
     public string StoreName => Redis is null ? "embedded" : "redis";
 
+    /// <summary>
+    /// The coordinator process's time paused for collections so far, from its <c>/metrics</c>
+    /// (the runtime's <c>dotnet.gc.pause.time</c>); null when the series is missing.
+    /// </summary>
+    public async Task<TimeSpan?> CoordinatorGcPauseAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var scrape = await http.GetStringAsync(new Uri(DashboardAddress, "metrics"));
+        var match = System.Text.RegularExpressions.Regex.Match(scrape, @"^dotnet_gc_pause_time_seconds_total\{[^}]*\} (\S+)", System.Text.RegularExpressions.RegexOptions.Multiline);
+        return match.Success ? TimeSpan.FromSeconds(double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)) : null;
+    }
+
     /// <summary>The last output lines of every process of the deployment disposed last: for the report of a failed scenario.</summary>
     public static string? LastOutput { get; private set; }
 

@@ -43,6 +43,7 @@ internal static class Throughput
 
             Log($"throughput/{Name(store)}: {n:N0} tasks");
             var futures = new ClusterFuture<long>[n];
+            var upPaused = await deployment.CoordinatorGcPauseAsync();
             var cpu = new CpuMeter(roles);
             var heap = HeapMeter.Start();
             var start = Stopwatch.GetTimestamp();
@@ -55,6 +56,7 @@ internal static class Throughput
             var end = Stopwatch.GetTimestamp();
             var used = cpu.Stop(result);
             var gc = heap.Stop();
+            var upPausedAfter = await deployment.CoordinatorGcPauseAsync();
 
             var seconds = Seconds(start, end);
             var wrong = CountWrong(futures, i => i + 1L, out var first);
@@ -66,6 +68,8 @@ internal static class Throughput
             result.Add("CPU per task: client (this process)", Micro(used, "client", n), "µs", "0.0");
             gc.Report(result, n, seconds);
             result.Add($"CPU per task: {storeRole}", Micro(used, "up", n), "µs", "0.0");
+            // Every thread of the up process stops for a collection, the store's too.
+            result.Add("up process: time paused for collections (its /metrics)", upPausedAfter - upPaused is { } paused ? paused.TotalSeconds / seconds * 100 : null, "% of the run", "0.0");
             if (deployment.Redis is not null)
             {
                 result.Add("CPU per task: redis-server (with the AOF rewrites it forked)", Micro(used, CpuMeter.RedisRole, n), "µs", "0.0");
