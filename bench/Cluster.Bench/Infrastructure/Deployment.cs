@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Cluster.Protocol.V1;
 using Grpc.Net.Client;
 
@@ -42,7 +43,7 @@ internal sealed class Deployment : IAsyncDisposable
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var scrape = await http.GetStringAsync(new Uri(DashboardAddress, "metrics"));
-        var match = System.Text.RegularExpressions.Regex.Match(scrape, @"^dotnet_gc_pause_time_seconds_total\{[^}]*\} (\S+)", System.Text.RegularExpressions.RegexOptions.Multiline);
+        var match = Regex.Match(scrape, @"^dotnet_gc_pause_time_seconds_total\{[^}]*\} (\S+)", RegexOptions.Multiline);
         return match.Success ? TimeSpan.FromSeconds(double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)) : null;
     }
 

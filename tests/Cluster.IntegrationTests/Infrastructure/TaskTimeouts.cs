@@ -19,22 +19,20 @@ internal static class TaskTimeouts
         while (true)
         {
             var left = deadline - DateTime.UtcNow;
-            bool holds;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"Timed out waiting until {what}.");
+            }
             try
             {
-                holds = left > TimeSpan.Zero && await condition().WaitAsync(left);
+                if (await condition().WaitAsync(left))
+                {
+                    return;
+                }
             }
             catch (TimeoutException)
             {
-                holds = false;
-            }
-            if (holds)
-            {
-                return;
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Timed out waiting until {what}.");
+                // the check itself outlasted the deadline: the next turn says so
             }
             await Task.Delay(50);
         }

@@ -104,25 +104,25 @@ public abstract partial class TelemetryTests<TFixture>(TFixture cluster) where T
         Assert.Matches(new Regex(@"^cluster_worker_slots_total\{[^}]*cluster_slot_kind=""thread_pool""[^}]*\} [1-9]", RegexOptions.Multiline), after);
         // Beside the cluster's own, the coordinator process's runtime metrics: its CPU time moved
         // with the tasks, and its collections' pause time is there to watch.
-        Assert.True(RuntimeValue(after, "dotnet_process_cpu_time_seconds_total", @"cpu_mode=""user""") > RuntimeValue(before, "dotnet_process_cpu_time_seconds_total", @"cpu_mode=""user"""),
+        Assert.True(Series(after, "dotnet_process_cpu_time_seconds_total", RuntimeScope, @"cpu_mode=""user""") > Series(before, "dotnet_process_cpu_time_seconds_total", RuntimeScope, @"cpu_mode=""user"""),
             "/metrics shows the coordinator's CPU time (System.Runtime) growing while tasks ran");
-        Assert.True(RuntimeValue(after, "dotnet_gc_pause_time_seconds_total") >= 0, "/metrics shows the coordinator's GC pause time (System.Runtime)");
-        Assert.True(RuntimeValue(after, "dotnet_gc_collections_total", @"gc_heap_generation=""gen2""") >= 0, "/metrics shows the coordinator's collections by generation (System.Runtime)");
+        Assert.True(Series(after, "dotnet_gc_pause_time_seconds_total", RuntimeScope) >= 0, "/metrics shows the coordinator's GC pause time (System.Runtime)");
+        Assert.True(Series(after, "dotnet_gc_collections_total", RuntimeScope, @"gc_heap_generation=""gen2""") >= 0, "/metrics shows the coordinator's collections by generation (System.Runtime)");
     }
 
     private async Task<string> ScrapeAsync() => await Http.GetStringAsync(new Uri(Cluster.HttpAddress!, "metrics")).WithTimeout();
 
-    /// <summary>The value of a runtime series (System.Runtime) whose labels include <paramref name="label"/>; -1 when absent.</summary>
-    private static double RuntimeValue(string scrape, string metric, string label = "")
-    {
-        var match = Regex.Match(scrape, $@"^{metric}\{{[^}}]*otel_scope_name=""System.Runtime""[^}}]*{label}[^}}]*\}} (\S+)", RegexOptions.Multiline);
-        return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : -1;
-    }
+    /// <summary>The label of the runtime's own series (System.Runtime).</summary>
+    private const string RuntimeScope = @"otel_scope_name=""System.Runtime""";
 
     /// <summary>The value of a Prometheus series for one task name; -1 when absent.</summary>
-    private static double Value(string scrape, string metric, string taskName)
+    private static double Value(string scrape, string metric, string taskName) => Series(scrape, metric, $@"cluster_task_name=""{taskName}""");
+
+    /// <summary>The value of the first series of <paramref name="metric"/> whose labels include each of <paramref name="labels"/>, in that order; -1 when absent.</summary>
+    private static double Series(string scrape, string metric, params string[] labels)
     {
-        var match = Regex.Match(scrape, $@"^{metric}\{{[^}}]*cluster_task_name=""{taskName}""[^}}]*\}} (\S+)", RegexOptions.Multiline);
+        var wanted = string.Join("[^}]*", labels);
+        var match = Regex.Match(scrape, $@"^{metric}\{{[^}}]*{wanted}[^}}]*\}} (\S+)", RegexOptions.Multiline);
         return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : -1;
     }
 }
