@@ -1,5 +1,6 @@
 using System.Text;
 using Cluster.Coordinator;
+using Cluster.Coordinator.Internal;
 using Cluster.Coordinator.Internal.Store;
 using Cluster.IntegrationTests.Infrastructure;
 using Cluster.Protocol.V1;
@@ -422,6 +423,49 @@ public abstract class StoreTests : IAsyncLifetime
         Assert.Empty(outcome.Handed);
         await Store.RegisterAsync("wa", "wa", Hello("wa"));
         Assert.Equal("s14.1", Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks).TaskId);
+    }
+
+    [SkippableFact]
+    public async Task ABatchsCompletions_AreHandedOnNumberedAsInTheOutbox_AndARevivedTaskWritesNoSecond()
+    {
+        Require();
+        var notifier = new Notifier(Redis, Store.Layout.Base);
+        var store = new TaskStore(Redis, Store.Layout, new CoordinatorOptions(), notifier);
+        await store.RegisterAsync("wa", "wa", Hello("wa"));
+        // s40.1 is dead-lettered (its client has that outcome), then put back in its queue by an admin.
+        var doomed = Spec("s40.1", "echo", "[1]");
+        doomed.Policy = new RetryPolicy { MaxAttempts = 1, RetryOn = { "System.IO.IOException" } };
+        await store.SubmitAsync("s40", [doomed]);
+        var first = Assert.Single((await store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks);
+        Assert.Equal(new CompleteOutcome(1, 0, 0, 1), await store.CompleteAsync("wa", [Failure("s40.1", "s40", first.Attempt, "System.IO.IOException", "disk")]));
+        var letter = Assert.Single(await store.ReadCompletionsAsync("s40", 0, 100));
+        Assert.True(letter.DeadLettered);
+        Assert.Equal(1, (await store.DeadLettersAsync(new DeadLettersRequest { Requeue = "s40.1" })).Requeued);
+        await store.SubmitAsync("s40", [Spec("s40.2", "echo", "[2]"), Spec("s40.3", "echo", "[3]")]);
+        await store.SubmitAsync("s41", [Spec("s41.1", "echo", "[4]")]);
+        var leased = (await store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks.ToDictionary(a => a.TaskId, a => a.Attempt);
+        Assert.Equal(4, leased.Count);
+        var watch40 = notifier.Watch("s40");
+        var watch41 = notifier.Watch("s41");
+        // A new stream reads the store first; from then on it takes what is handed to it.
+        Assert.Null(watch40.TakeFollowing(letter.Seq, 10));
+        Assert.Null(watch41.TakeFollowing(0, 10));
+
+        // The sessions interleaved, the revived task between them.
+        TaskResult Value(string id, string session) => Result(id, session, leased[id], $"\"{id}\"");
+        Assert.Equal(new CompleteOutcome(4, 0, 0, 0), await store.CompleteAsync("wa", [Value("s40.2", "s40"), Value("s41.1", "s41"), Value("s40.1", "s40"), Value("s40.3", "s40")]));
+
+        // The revived task's later value is recorded but not written again for its client.
+        var outbox40 = await store.ReadCompletionsAsync("s40", letter.Seq, 100);
+        Assert.Equal(["s40.2", "s40.3"], outbox40.Select(c => c.TaskId));
+        var outbox41 = await store.ReadCompletionsAsync("s41", 0, 100);
+        Assert.Equal("s41.1", Assert.Single(outbox41).TaskId);
+        if (store.Layout.Count == 1)
+        {
+            // Handed on to the streams open here with the numbers the outbox gave them, in order.
+            Assert.Equal(outbox40.Select(c => (c.TaskId, c.Seq)), watch40.TakeFollowing(letter.Seq, 10)!.Select(c => (c.TaskId, c.Seq)));
+            Assert.Equal(outbox41.Select(c => (c.TaskId, c.Seq)), watch41.TakeFollowing(outbox41[0].Seq - 1, 10)!.Select(c => (c.TaskId, c.Seq)));
+        }
     }
 
     private protected static TaskResult Failure(string id, string session, int attempt, string type, string message) =>

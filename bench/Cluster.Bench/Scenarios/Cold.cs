@@ -130,6 +130,8 @@ internal static partial class Cold
         var (limit, target) = warmP50 ? (0.5, "≤ 0.5 ms") : (1.0, "≤ 1 ms");
         result.Add($"{which}: first result after the process started", f.FirstResultAfterStartMs, "ms", "0");
         result.Add($"{which}: throughput ({f.Tasks:N0} tasks)", f.TasksPerSecond, "tasks/s", "N0");
+        result.Add($"{which}: client process CPU during those tasks", f.BurstCpuSeconds / f.ThroughputSeconds * 100, "% of a core", "0");
+        result.Add($"{which}: client process JIT during those tasks", f.BurstJitMs, "ms", "0");
         result.Add($"{which}: Result() round trip p50", f.ResultP50, "ms", "0.000", target, v => v <= limit);
         result.Add($"{which}: Result() round trip p99", f.ResultP99, "ms", "0.000");
         result.Add($"{which}: await round trip p50", f.AwaitP50, "ms", "0.000", target, v => v <= limit);

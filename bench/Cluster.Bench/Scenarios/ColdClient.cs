@@ -38,7 +38,9 @@ internal static class ColdClient
         long RssBytes,
         double CpuSeconds,
         long JitMethods,
-        double JitMs);
+        double JitMs,
+        double BurstCpuSeconds,
+        double BurstJitMs);
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -92,6 +94,8 @@ internal static class ColdClient
             var warmupSeconds = Seconds(warmStart, Stopwatch.GetTimestamp());
 
             var all = new ClusterFuture<long>[tasks];
+            var cpuBefore = ProcFs.CpuSeconds(Environment.ProcessId) ?? double.NaN;
+            var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
             var start = Stopwatch.GetTimestamp();
             for (var i = 0; i < tasks; i++)
             {
@@ -99,6 +103,8 @@ internal static class ColdClient
             }
             await WaitAllAsync(all, timeout, "tasks", progress: false);
             var throughputSeconds = Seconds(start, Stopwatch.GetTimestamp());
+            var burstCpu = (ProcFs.CpuSeconds(Environment.ProcessId) ?? double.NaN) - cpuBefore;
+            var burstJit = (System.Runtime.JitInfo.GetCompilationTime() - jitBefore).TotalMilliseconds;
             var wrong = CountWrong(all, i => i + 1L, out var firstWrong);
 
             var (blocking, awaited) = await AlternatingRoundTripsAsync(executor, roundTrips, timeout);
@@ -107,7 +113,8 @@ internal static class ColdClient
                 warmup, tasks, roundTrips, firstResultMs, warmupSeconds, tasks / throughputSeconds, throughputSeconds, wrong, firstWrong,
                 Percentile(blocking, 50), Percentile(blocking, 99), Percentile(awaited, 50), Percentile(awaited, 99),
                 ProcFs.RssBytes(Environment.ProcessId) ?? 0, ProcFs.CpuSeconds(Environment.ProcessId) ?? double.NaN,
-                System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds);
+                System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds,
+                burstCpu, burstJit);
             Console.WriteLine(Marker + JsonSerializer.Serialize(figures, Json));
             return 0;
         }

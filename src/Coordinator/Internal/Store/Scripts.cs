@@ -70,14 +70,22 @@ internal static class Scripts
           end
           return built
         end
-        -- A leased task as the coordinator reads it from a lease: (id, name, args, attempt, session, policy).
+        -- The leased tasks as the coordinator reads them from a lease: (id, args) per task, and before
+        -- each run of tasks that share their name, attempt, session and policy, ('', name, attempt,
+        -- session, policy) (no task id is empty). A lease's tasks mostly share them, and each element
+        -- of a reply costs the store and the coordinator more than its bytes do.
+        local a_out, a_nm, a_at, a_se, a_pol = nil
         local function assigned(out, id, nm, args, at, se, pol)
+          if out ~= a_out or nm ~= a_nm or at ~= a_at or se ~= a_se or pol ~= a_pol then
+            a_out, a_nm, a_at, a_se, a_pol = out, nm, at, se, pol
+            out[#out + 1] = ''
+            out[#out + 1] = nm
+            out[#out + 1] = at
+            out[#out + 1] = se
+            out[#out + 1] = pol
+          end
           out[#out + 1] = id
-          out[#out + 1] = nm
           out[#out + 1] = args
-          out[#out + 1] = at
-          out[#out + 1] = se
-          out[#out + 1] = pol
         end
         local function policy(id, nm)
           local raw = redis.call('HGET', P, id) or redis.call('HGET', NP, nm) or DEFAULT_POLICY
@@ -357,7 +365,7 @@ internal static class Scripts
         -- starting at the rotation; leasedkey is the worker's leased set. One lease carries at most
         -- LEASE_BYTES of arguments (always at least one task): past them, the ids taken from a
         -- queue and not yet looked at go back to its head, in order.
-        -- Returns (id, name, args, attempt, session, policy) per leased task, then '+' when the
+        -- Returns the leased tasks as assigned() puts them, then '+' when the
         -- byte bound stopped it (there may be more), then, only when some leased task is traced, a
         -- list of (position of the task from 0, its stored trace context).
         local LEASE_BYTES = 4194304
@@ -655,7 +663,8 @@ internal static class Scripts
 
     /// KEYS: the seven task keys, the worker's leased set, workers, queue 1..n, the worker's owner.
     /// ARGV: worker, max tasks, rotation, the connection's token.
-    /// Returns (id, name, args, attempt, session, policy) per leased task, then '+' when the byte
+    /// Returns the leased tasks ((id, args) per task, each run of tasks that share their name, attempt,
+    /// session and policy led by ('', name, attempt, session, policy)), then '+' when the byte
     /// bound of one lease stopped it; NOWORKER when the connection no longer holds the registration.
     public static readonly Script Lease = new("lease", Prelude + """
         if redis.call('GET', KEYS[#KEYS]) ~= ARGV[4] or not redis.call('ZSCORE', KEYS[9], ARGV[1]) then
@@ -670,8 +679,11 @@ internal static class Scripts
     /// (id, attempt, session index, completion, error type or '', error JSON or '').
     /// Returns (accepted, stale, retrying, dead-lettered, what became of each result: one letter per
     /// result, c committed, r retrying, d dead-lettered, s stale, tasks waiting for these that became due,
-    /// tasks waiting for these that ended with them (<see cref="GraphScripts"/>)), then (result index, sequence number)
-    /// per completion written to an outbox as sent, so the coordinator can hand it on without reading it back.
+    /// tasks waiting for these that ended with them (<see cref="GraphScripts"/>), the indexes of the results
+    /// committed without a completion (revived tasks)), then (session index, last sequence number) per session
+    /// whose outbox was written: each other committed result's completion was written to its session's outbox, in
+    /// the order of the results, numbered up to that last one; so the coordinator can hand them on as sent,
+    /// without reading them back, and the reply holds no element per task.
     public static readonly Script Complete = new("complete", Prelude + GraphScripts.Functions + """
         -- most batches hold no revived task: then no per-task look-up
         local rv = nil
@@ -683,7 +695,7 @@ internal static class Scripts
         local ids = {}
         for i = 5 + ns, #ARGV, 6 do ids[#ids + 1] = ARGV[i] end
         local heads = hmget(H, ids)
-        local released, finished, outboxes, codes = {}, {}, {}, {}
+        local released, finished, outboxes, codes, skipped = {}, {}, {}, {}, {}
         local kept = {}
         local x = 0
         for i = 5 + ns, #ARGV, 6 do
@@ -723,11 +735,12 @@ internal static class Scripts
               if final then
                 kept[#kept + 1] = id
                 kept[#kept + 1] = ARGV[i + 3]
-                if not revived(rv, id) then
+                if revived(rv, id) then
+                  skipped[#skipped + 1] = x - 1
+                else
                   local list = outboxes[si]
                   if not list then list = {}; outboxes[si] = list end
                   list[#list + 1] = ARGV[i + 3]
-                  list[#list + 1] = x - 1
                 end
                 finished[#finished + 1] = id
               end
@@ -754,21 +767,20 @@ internal static class Scripts
             end
           end
         end
-        local delivered = { accepted, stale, retrying, dead, table.concat(codes), graph_ready, graph_ended }
+        local delivered = { accepted, stale, retrying, dead, table.concat(codes), graph_ready, graph_ended, skipped }
         for si, list in pairs(outboxes) do
           -- one sequence range and one ZADD per session and batch
-          local n = math.floor(#list / 2)
+          local n = #list
           local last = next_seq(KEYS[8 + 2 * si], n, ttl)
           local entries = {}
           for j = 1, n do
-            local seq = last - n + j
-            entries[#entries + 1] = string.format('%d', seq)
-            entries[#entries + 1] = list[2 * j - 1]
-            delivered[#delivered + 1] = list[2 * j]
-            delivered[#delivered + 1] = seq
+            entries[2 * j - 1] = string.format('%d', last - n + j)
+            entries[2 * j] = list[j]
           end
           each_chunk('ZADD', KEYS[7 + 2 * si], entries)
           redis.call('EXPIRE', KEYS[7 + 2 * si], ttl)
+          delivered[#delivered + 1] = si
+          delivered[#delivered + 1] = last
         end
         keep_results(KEYS[#KEYS - 3], KEYS[#KEYS - 2], kept, ttl)
         each_chunk('HDEL', H, finished)

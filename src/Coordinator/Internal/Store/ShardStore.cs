@@ -111,7 +111,7 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         {
             refused.Add(((int)dups[i], (string)dups[i + 1]!));
         }
-        var handed = Assignments((RedisResult[])result[1]!);
+        var (handed, _) = Assignments((RedisResult[])result[1]!);
         var soonest = (long)result[3];
         if (soonest >= 0)
         {
@@ -184,9 +184,9 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         }
         redisKeys[^1] = keys.WorkerOwner(worker);
         var result = (RedisResult[])(await Scripts.Lease.RunAsync(_db, redisKeys, [worker, max, rotation, token]).ConfigureAwait(false))!;
-        var leased = Assignments(result);
+        var (leased, end) = Assignments(result);
         var (more, next) = (false, (TimeSpan?)null);
-        for (var i = leased.Count * 6; i < result.Length && result[i].Resp2Type != ResultType.Array; i++)
+        for (var i = end; i < result.Length && result[i].Resp2Type != ResultType.Array; i++)
         {
             var marker = (string)result[i]!;
             more |= marker == "+";
@@ -199,76 +199,57 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
     }
 
     /// <summary>
-    /// The string of the store value read last, made again only when the next value differs (the
-    /// values' bytes are compared, which allocates nothing).
+    /// The assignments of leased tasks, as the lease step returns them (<see cref="Scripts.Lease"/>):
+    /// (id, args) per task, each run of tasks with the same name, attempt, session and policy led by
+    /// ('', name, attempt, session, policy), so those are read into strings (and the policy parsed)
+    /// once per run, not once per task. Returns them and the index of the first element after them.
     /// </summary>
-    private struct LastString
+    private static (List<Assignment> Tasks, int End) Assignments(RedisResult[] result)
     {
-        private RedisValue _value;
-        private string? _text;
-
-        /// <summary>The value as a string.</summary>
-        public string Of(RedisResult result) => Read(result) ?? _text!;
-
-        /// <summary>The value as a string when it differs from the one read last (or is the first); else null.</summary>
-        public string? Read(RedisResult result)
+        var leased = new List<Assignment>(result.Length / 2);
+        var (name, attempt, session, timeouts) = (string.Empty, 0, string.Empty, (SoftMs: 0, HardMs: 0));
+        var i = 0;
+        while (i + 1 < result.Length && result[i].Resp2Type != ResultType.Array)
         {
-            var value = (RedisValue)result;
-            if (_text is not null && value.Equals(_value))
+            var id = (string)result[i]!;
+            if (id.Length == 0 && i + 4 < result.Length)
             {
-                return null;
+                name = (string)result[i + 1]!;
+                attempt = (int)result[i + 2];
+                session = (string)result[i + 3]!;
+                timeouts = Policies.Timeouts((string)result[i + 4]!);
+                i += 5;
+                continue;
             }
-            _value = value;
-            _text = (string?)value ?? string.Empty;
-            return _text;
-        }
-    }
-
-    /// <summary>The assignments of leased tasks, as the lease step returns them.</summary>
-    private static List<Assignment> Assignments(RedisResult[] result)
-    {
-        var leased = new List<Assignment>(result.Length / 6);
-        // A lease's tasks mostly share their name, session and policy: each is read into a string (and
-        // the policy parsed) once, not once per task.
-        var names = new LastString();
-        var sessions = new LastString();
-        var policies = new LastString();
-        var timeouts = (SoftMs: 0, HardMs: 0);
-        for (var i = 0; i + 5 < result.Length; i += 6)
-        {
-            var id = result[i].Resp2Type == ResultType.Array ? null : (string?)result[i];
-            if (id is null or "+" || id.StartsWith('~'))
+            if (id is "+" || id.StartsWith('~'))
             {
                 break;
             }
-            var stored = (byte[])result[i + 2]!;
+            var stored = (byte[])result[i + 1]!;
             var chunked = stored.Length > 0 && stored[0] == (byte)'*';
-            if (policies.Read(result[i + 5]) is { } changed)
-            {
-                timeouts = Policies.Timeouts(changed);
-            }
             leased.Add(new Assignment
             {
                 TaskId = id,
-                Name = names.Of(result[i + 1]),
+                Name = name,
                 Args = UnsafeByteOperations.UnsafeWrap(chunked ? stored.AsMemory(1) : stored),
                 Chunked = chunked,
-                Attempt = (int)result[i + 3],
-                Session = sessions.Of(result[i + 4]),
+                Attempt = attempt,
+                Session = session,
                 SoftTimeoutMs = timeouts.SoftMs,
                 HardTimeoutMs = timeouts.HardMs,
             });
+            i += 2;
         }
         // Last, when some are traced: (position, stored trace context) per traced task.
         if (result.Length > 0 && result[^1].Resp2Type == ResultType.Array)
         {
             var traced = (RedisResult[])result[^1]!;
-            for (var i = 0; i + 1 < traced.Length; i += 2)
+            for (var t = 0; t + 1 < traced.Length; t += 2)
             {
-                Telemetry.StoredTrace.Apply(leased[(int)traced[i]], (string)traced[i + 1]!);
+                Telemetry.StoredTrace.Apply(leased[(int)traced[t]], (string)traced[t + 1]!);
             }
         }
-        return leased;
+        return (leased, i);
     }
 
     /// <summary>
@@ -303,6 +284,7 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
             redisKeys[9 + i * 2] = keys.OutboxSequence(sessions[i]);
         }
         var completions = new Completion[results.Count];
+        var sessionOf = new int[results.Count];
         var args = new RedisValue[4 + sessions.Count + results.Count * 6];
         var k = 0;
         args[k++] = worker;
@@ -327,7 +309,7 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
             }
             args[k++] = r.TaskId;
             args[k++] = r.Attempt.ToString(CultureInfo.InvariantCulture);
-            args[k++] = sessionIndex[r.Session];
+            args[k++] = sessionOf[i] = sessionIndex[r.Session];
             args[k++] = completions[i].ToByteArray();
             args[k++] = error?.Type ?? string.Empty;
             args[k++] = error is null ? string.Empty : ErrorJson(error, worker);
@@ -346,22 +328,10 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         {
             await PublishDelayedAsync(0).ConfigureAwait(false);
         }
-        if (result.Length > 7)
+        if (result.Length > 8)
         {
             // Handed straight to this coordinator's open streams: they need not read them back.
-            var written = new List<(string Session, Completion Completion)>((result.Length - 7) / 2);
-            for (var i = 7; i + 1 < result.Length; i += 2)
-            {
-                var index = (int)result[i];
-                // A forwarded completion takes its number in its home outbox: delivered from there.
-                if (away is null || IsHome(results[index].Session))
-                {
-                    var completion = completions[index];
-                    completion.Seq = (long)result[i + 1];
-                    written.Add((results[index].Session, completion));
-                }
-            }
-            local?.Deliver([.. written]);
+            local?.Deliver([.. Written(results, completions, sessionOf, codes, result, away is null ? null : IsHome)]);
         }
         if (away is not null && staged is not null)
         {
@@ -376,6 +346,49 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
             await PublishDoneAsync(away is null ? sessions : sessions.Where(IsHome), localWake: outcome.DeadLettered > 0 || graphEnded > 0).ConfigureAwait(false);
         }
         return outcome;
+    }
+
+    /// <summary>
+    /// The completions the complete step wrote to outboxes, numbered (<see cref="Scripts.Complete"/>): each
+    /// committed result's, in the order of the results, but a revived task's; a session's are numbered up to
+    /// the last number the step returned for it. With <paramref name="home"/>, only those of sessions homed
+    /// on this shard: a forwarded completion takes its number in its home outbox, and is delivered from there.
+    /// </summary>
+    private static List<(string Session, Completion Completion)> Written(
+        IReadOnlyList<TaskResult> results, Completion[] completions, int[] sessionOf, string codes, RedisResult[] reply, Func<string, bool>? home)
+    {
+        var revived = (RedisResult[])reply[7]!;
+        var skipped = revived.Length == 0 ? null : revived.Select(r => (int)r).ToHashSet();
+        var last = new long[results.Count + 1];
+        for (var i = 8; i + 1 < reply.Length; i += 2)
+        {
+            last[(int)reply[i]] = (long)reply[i + 1];
+        }
+        var counts = new int[last.Length];
+        for (var i = 0; i < results.Count; i++)
+        {
+            if (codes[i] == 'c' && skipped?.Contains(i) != true)
+            {
+                counts[sessionOf[i]]++;
+            }
+        }
+        var written = new List<(string, Completion)>(results.Count);
+        var taken = new int[last.Length];
+        for (var i = 0; i < results.Count; i++)
+        {
+            if (codes[i] != 'c' || skipped?.Contains(i) == true)
+            {
+                continue;
+            }
+            var si = sessionOf[i];
+            var seq = last[si] - counts[si] + ++taken[si];
+            if (home is null || home(results[i].Session))
+            {
+                completions[i].Seq = seq;
+                written.Add((results[i].Session, completions[i]));
+            }
+        }
+        return written;
     }
 
     /// <summary>
