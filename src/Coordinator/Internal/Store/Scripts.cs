@@ -536,7 +536,8 @@ internal static class Scripts
         local existing = hmget(H, ids)
         -- a finished, cancelled or dead-lettered id is taken too: a retried submit never runs it twice
         local finished = hmget(KEYS[#KEYS - (ARGV[4] ~= '' and 2 or 0)], ids, 'ZMSCORE')
-        local lettered = hmget(DEAD, ids)
+        -- most stores hold no dead letter: then no look-up per task
+        local lettered = redis.call('EXISTS', DEAD) == 1 and hmget(DEAD, ids) or {}
         for j = 1, #ids do existing[j] = existing[j] or finished[j] or lettered[j] end
         local headers, args, policies, pending, dups, seen = {}, {}, {}, {}, {}, {}
         -- queued per name: the list's length less its tombstones (cancelled tasks not yet skipped)
