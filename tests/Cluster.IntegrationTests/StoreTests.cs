@@ -311,6 +311,23 @@ public abstract class StoreTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task ASubmitOfADeadLetteredId_IsRefused_AndTheOthersOfItsBatchAreStored()
+    {
+        Require();
+        var spec = Spec("s43.1", "echo", "[1]");
+        spec.Policy = new RetryPolicy { MaxAttempts = 1, RetryOn = { "System.IO.IOException" } };
+        await Store.SubmitAsync("s43", [spec]);
+        await Store.RegisterAsync("wa", "wa", Hello("wa"));
+        var leased = Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks);
+        Assert.Equal(new CompleteOutcome(1, 0, 0, 1), await Store.CompleteAsync("wa", [Failure("s43.1", "s43", leased.Attempt, "System.IO.IOException", "disk")]));
+
+        var again = await Store.SubmitAsync("s43", [Spec("s43.2", "echo", "[2]"), Spec("s43.1", "echo", "[1]")]);
+
+        Assert.Equal((1, ""), Assert.Single(again.Refused));
+        Assert.Equal("s43.2", Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks).TaskId);
+    }
+
+    [SkippableFact]
     public async Task ErrorNotInRetryOn_FailsAtOnce_WithoutDeadLetter()
     {
         Require();
