@@ -328,6 +328,33 @@ public abstract class StoreTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task ABatchMixingPlainTasksWithOnesThatCarryMore_StoresEachAsSent()
+    {
+        Require();
+        var withPolicy = Spec("s44.2", "echo", "[2]");
+        withPolicy.Policy = new RetryPolicy { HardTimeoutMs = 5000 };
+        var keyed = Spec("s44.4", "echo", "[4]");
+        keyed.IdempotencyKey = "k44";
+        var later = Spec("s44.5", "echo", "[5]");
+        later.NotBeforeUnixMs = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds();
+
+        var outcome = await Store.SubmitAsync("s44", [Spec("s44.1", "echo", "[1]"), withPolicy, Spec("s44.3", "echo", "[3]"), keyed, later, Spec("s44.6", "echo", "[6]")]);
+
+        Assert.Empty(outcome.Refused);
+        await Store.RegisterAsync("wa", "wa", Hello("wa"));
+        // (By id: on several shards a lease takes them shard by shard.)
+        var leased = (await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks.OrderBy(a => a.TaskId, StringComparer.Ordinal).ToList();
+        // All but the delayed one, each with its own arguments and policy.
+        Assert.Equal(["s44.1", "s44.2", "s44.3", "s44.4", "s44.6"], leased.Select(a => a.TaskId));
+        Assert.Equal(["[1]", "[2]", "[3]", "[4]", "[6]"], leased.Select(a => a.Args.ToStringUtf8()));
+        Assert.Equal([0, 5000, 0, 0, 0], leased.Select(a => a.HardTimeoutMs));
+        // The key is held by its task: another task with it is refused, naming the holder.
+        var again = Spec("s44.7", "echo", "[7]");
+        again.IdempotencyKey = "k44";
+        Assert.Equal((0, "s44.4"), Assert.Single((await Store.SubmitAsync("s44", [again])).Refused));
+    }
+
+    [SkippableFact]
     public async Task ErrorNotInRetryOn_FailsAtOnce_WithoutDeadLetter()
     {
         Require();

@@ -512,10 +512,11 @@ internal static class Scripts
     /// tasks to) that worker's leased set and workers.
     /// ARGV: session, retention seconds, n, worker to hand tasks to or '', how many at most, most tasks
     /// queued per queue key (0: no limit), entry 1..n (a task name, or "name|queue|priority" for another
-    /// queue or priority; queue '' is the default), then (id, name index, args, policy or '', idempotency
-    /// key index or 0, trace context or '', not before: 0 now, above 0 a time in Unix ms, below 0 a delay
-    /// in ms from the store's clock) per task. A task not yet due is delayed (state d) in the delayed
-    /// set instead of its queue.
+    /// queue or priority; queue '' is the default), then per task (id, name index, args) when it has no
+    /// policy of its own, idempotency key, trace context or time to wait for (most tasks: each argument of
+    /// a script costs the store a string), else (id, -name index, args, policy or '', idempotency key index
+    /// or 0, trace context or '', not before: 0 now, above 0 a time in Unix ms, below 0 a delay in ms from
+    /// the store's clock). A task not yet due is delayed (state d) in the delayed set instead of its queue.
     /// Returns four lists: (index, existing task id or '') per task refused (its id is taken — by a task
     /// in the store, one finished within the retention, or a dead letter — or its
     /// idempotency key is), the tasks leased to the worker at once, as <see cref="Lease"/> returns them,
@@ -525,8 +526,14 @@ internal static class Scripts
         local session = ARGV[1]
         local ttl = tonumber(ARGV[2])
         local nn = tonumber(ARGV[3])
-        local ids = {}
-        for i = 7 + nn, #ARGV, 7 do ids[#ids + 1] = ARGV[i] end
+        -- each task's id and its place in ARGV: 3 arguments, or 7 for one with a negative name index
+        local ids, at_arg = {}, {}
+        local i = 7 + nn
+        while i <= #ARGV do
+          ids[#ids + 1] = ARGV[i]
+          at_arg[#ids] = i
+          i = i + (tonumber(ARGV[i + 1]) < 0 and 7 or 3)
+        end
         -- each entry: a name, or "name|queue|priority" for another queue or priority
         local routes = {}
         for ni = 1, nn do
@@ -542,13 +549,15 @@ internal static class Scripts
         local headers, args, policies, pending, dups, seen = {}, {}, {}, {}, {}, {}
         -- queued per name: the list's length less its tombstones (cancelled tasks not yet skipped)
         local maxq, queued, full = tonumber(ARGV[6]), {}, {}
-        local k = 0
         local now, soonest = nil, -1
-        for i = 7 + nn, #ARGV, 7 do
-          k = k + 1
-          local id = ARGV[i]
-          local ki = tonumber(ARGV[i + 4])
+        for k = 1, #ids do
+          local i = at_arg[k]
+          local id = ids[k]
           local ni = tonumber(ARGV[i + 1])
+          local own, ki, trace, due = '', 0, '', 0
+          if ni < 0 then
+            ni, own, ki, trace, due = -ni, ARGV[i + 3], tonumber(ARGV[i + 4]), ARGV[i + 5], tonumber(ARGV[i + 6])
+          end
           local q = KEYS[8 + ni]
           if maxq > 0 and not queued[q] then
             queued[q] = qlen(q) - math.max(0, tonumber(redis.call('HGET', NP, q) or '0'))
@@ -572,7 +581,6 @@ internal static class Scripts
             seen[id] = true
             if maxq > 0 then queued[q] = queued[q] + 1 end
             local route = routes[ni]
-            local due = tonumber(ARGV[i + 6])
             if due ~= 0 then
               now = now or now_ms()
               if due < 0 then due = now - due end
@@ -586,13 +594,13 @@ internal static class Scripts
             end
             args[#args + 1] = id
             args[#args + 1] = ARGV[i + 2]
-            if ARGV[i + 3] ~= '' then
+            if own ~= '' then
               policies[#policies + 1] = id
-              policies[#policies + 1] = ARGV[i + 3]
+              policies[#policies + 1] = own
             end
-            if ARGV[i + 5] ~= '' then
+            if trace ~= '' then
               policies[#policies + 1] = id .. ' t'
-              policies[#policies + 1] = ARGV[i + 5]
+              policies[#policies + 1] = trace
             end
             if due > 0 then
               -- delayed: it waits in the delayed set, by the store's clock, until the reaper promotes it
@@ -601,8 +609,9 @@ internal static class Scripts
             else
               local p = pending[ni]
               if not p then p = {}; pending[ni] = p end
-              -- (id, session, priority, its place in ARGV, its header's place in headers)
-              p[#p + 1] = { id, session, route[3], i, #headers }
+              -- (id, session, priority, its place in ARGV, its header's place in headers, its own policy
+              -- or '', its trace context or '')
+              p[#p + 1] = { id, session, route[3], i, #headers, own, trace }
             end
           end
         end
@@ -633,11 +642,10 @@ internal static class Scripts
                 ids[#ids + 1] = t[1]
                 -- leased: attempt 1 is the fencing token of this lease
                 headers[t[5]] = header('l', 1, session, nm, worker, 0, 0)
-                local own = ARGV[i + 3]
-                assigned(handed, t[1], nm, ARGV[i + 2], 1, session, own ~= '' and own or looked[2] or DEFAULT_POLICY)
-                if ARGV[i + 5] ~= '' then
+                assigned(handed, t[1], nm, ARGV[i + 2], 1, session, t[6] ~= '' and t[6] or looked[2] or DEFAULT_POLICY)
+                if t[7] ~= '' then
                   traced[#traced + 1] = #ids - 1
-                  traced[#traced + 1] = ARGV[i + 5]
+                  traced[#traced + 1] = t[7]
                 end
               end
             end

@@ -56,7 +56,16 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
             }
         }
         var handoff = handoffWorker is not null && handoffMax > 0;
-        var args = new RedisValue[6 + names.Count + tasks.Count * 7];
+        // A task with no policy of its own, idempotency key, trace context or time to wait for (most
+        // tasks) takes three arguments; another takes seven, its name index negated (Scripts.Submit).
+        var traces = new RedisValue[tasks.Count];
+        var argCount = 6 + names.Count;
+        for (var t = 0; t < tasks.Count; t++)
+        {
+            traces[t] = Telemetry.StoredTrace.Encode(tasks[t]);
+            argCount += Plain(tasks[t], traces[t]) ? 3 : 7;
+        }
+        var args = new RedisValue[argCount];
         var k = 0;
         args[k++] = session;
         args[k++] = _retentionSeconds;
@@ -79,10 +88,15 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         for (var t = 0; t < tasks.Count; t++)
         {
             var task = tasks[t];
+            var plain = Plain(task, traces[t]);
             args[k++] = task.Id;
-            args[k++] = nameIndex[entryOf[t]];
+            args[k++] = plain ? nameIndex[entryOf[t]] : -nameIndex[entryOf[t]];
             // A chunked task's arguments are kept behind a '*', which no JSON text starts with.
             args[k++] = task.Chunked ? Chunked(task.Args.Span) : task.Args.Memory;
+            if (plain)
+            {
+                continue;
+            }
             args[k++] = Policies.Encode(task.Policy);
             if (task.IdempotencyKey.Length > 0)
             {
@@ -93,7 +107,7 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
             {
                 args[k++] = 0;
             }
-            args[k++] = Telemetry.StoredTrace.Encode(task);
+            args[k++] = traces[t];
             args[k++] = task.NotBeforeUnixMs;
         }
         redisKeys[handoff ? ^3 : ^1] = keys.ResultIndex;
@@ -140,6 +154,10 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         CountSubmitted(tasks, refused, full);
         return new SubmitOutcome(refused, handed) { Full = full };
     }
+
+    /// <summary>Whether a task goes to the submit step as (id, name index, args) alone: nothing of its own to store besides.</summary>
+    private static bool Plain(TaskSpec task, RedisValue trace) =>
+        task.Policy is null && task.IdempotencyKey.Length == 0 && trace.IsNullOrEmpty && task.NotBeforeUnixMs == 0;
 
     /// <summary>
     /// Whether every task this batch stored went to the worker at once. Leasing takes each queue
