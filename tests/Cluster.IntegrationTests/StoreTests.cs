@@ -355,6 +355,23 @@ public abstract class StoreTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task ADeadLetterWhoseArgumentsHoldControlCharacters_IsListedWithThemIntact()
+    {
+        Require();
+        const string args = "[\"a\rb\u0001c\td\"]";
+        var spec = Spec("s45.1", "echo", args);
+        spec.Policy = new RetryPolicy { MaxAttempts = 1, RetryOn = { "System.IO.IOException" } };
+        await Store.SubmitAsync("s45", [spec]);
+        await Store.RegisterAsync("wa", "wa", Hello("wa"));
+        var leased = Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks);
+        Assert.Equal(new CompleteOutcome(1, 0, 0, 1), await Store.CompleteAsync("wa", [Failure("s45.1", "s45", leased.Attempt, "System.IO.IOException", "disk")]));
+
+        var letter = Assert.Single((await Store.DeadLettersAsync(new DeadLettersRequest())).Letters);
+
+        Assert.Equal(("s45.1", args), (letter.TaskId, letter.Args.ToStringUtf8()));
+    }
+
+    [SkippableFact]
     public async Task ErrorNotInRetryOn_FailsAtOnce_WithoutDeadLetter()
     {
         Require();

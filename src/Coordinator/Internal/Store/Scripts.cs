@@ -168,12 +168,17 @@ internal static class Scripts
         -- had one). A script that dead-letters passes the dead letters' index (ids by time, to page
         -- and expire them) as its last key.
         local function dead_letter(id, at, se, nm, wk, reason, errors, outbox, seqkey, ttl, quiet)
+          -- A JSON string of s: cjson.encode leaves control characters raw on Garnet, and a task's
+          -- arguments may hold any byte; escaped, so the dead letter is JSON every reader takes.
+          local function json_string(s)
+            return (string.gsub(cjson.encode(s), '%c', function(c) return string.format('\\u%04x', string.byte(c)) end))
+          end
           local args = redis.call('HGET', A, id) or '[]'
           local now = now_ms()
           -- a task of another queue or priority keeps its place in the order, for a requeue
           local order = redis.call('HGET', P, id .. ' o')
           redis.call('HSET', DEAD, id, '{"id":' .. cjson.encode(id) .. ',"name":' .. cjson.encode(nm) .. ',"session":' .. cjson.encode(se)
-            .. ',"attempt":' .. at .. ',"reason":' .. cjson.encode(reason) .. ',"at":' .. now .. ',"args":' .. cjson.encode(args) .. ',"errors":' .. errors
+            .. ',"attempt":' .. at .. ',"reason":' .. cjson.encode(reason) .. ',"at":' .. now .. ',"args":' .. json_string(args) .. ',"errors":' .. errors
             .. (order and (',"order":' .. cjson.encode(order)) or '') .. '}')
           redis.call('ZADD', KEYS[#KEYS], now, id)
           if not quiet then
