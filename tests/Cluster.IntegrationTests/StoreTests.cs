@@ -314,12 +314,8 @@ public abstract class StoreTests : IAsyncLifetime
     public async Task ASubmitOfADeadLetteredId_IsRefused_AndTheOthersOfItsBatchAreStored()
     {
         Require();
-        var spec = Spec("s43.1", "echo", "[1]");
-        spec.Policy = new RetryPolicy { MaxAttempts = 1, RetryOn = { "System.IO.IOException" } };
-        await Store.SubmitAsync("s43", [spec]);
         await Store.RegisterAsync("wa", "wa", Hello("wa"));
-        var leased = Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks);
-        Assert.Equal(new CompleteOutcome(1, 0, 0, 1), await Store.CompleteAsync("wa", [Failure("s43.1", "s43", leased.Attempt, "System.IO.IOException", "disk")]));
+        await DeadLetterAsync(Store, "s43", Spec("s43.1", "echo", "[1]"));
 
         var again = await Store.SubmitAsync("s43", [Spec("s43.2", "echo", "[2]"), Spec("s43.1", "echo", "[1]")]);
 
@@ -359,12 +355,8 @@ public abstract class StoreTests : IAsyncLifetime
     {
         Require();
         const string args = "[\"a\rb\u0001c\td\"]";
-        var spec = Spec("s45.1", "echo", args);
-        spec.Policy = new RetryPolicy { MaxAttempts = 1, RetryOn = { "System.IO.IOException" } };
-        await Store.SubmitAsync("s45", [spec]);
         await Store.RegisterAsync("wa", "wa", Hello("wa"));
-        var leased = Assert.Single((await Store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks);
-        Assert.Equal(new CompleteOutcome(1, 0, 0, 1), await Store.CompleteAsync("wa", [Failure("s45.1", "s45", leased.Attempt, "System.IO.IOException", "disk")]));
+        await DeadLetterAsync(Store, "s45", Spec("s45.1", "echo", args));
 
         var letter = Assert.Single((await Store.DeadLettersAsync(new DeadLettersRequest())).Letters);
 
@@ -494,11 +486,7 @@ public abstract class StoreTests : IAsyncLifetime
         var store = new TaskStore(Redis, Store.Layout, new CoordinatorOptions(), notifier);
         await store.RegisterAsync("wa", "wa", Hello("wa"));
         // s40.1 is dead-lettered (its client has that outcome), then put back in its queue by an admin.
-        var doomed = Spec("s40.1", "echo", "[1]");
-        doomed.Policy = new RetryPolicy { MaxAttempts = 1, RetryOn = { "System.IO.IOException" } };
-        await store.SubmitAsync("s40", [doomed]);
-        var first = Assert.Single((await store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks);
-        Assert.Equal(new CompleteOutcome(1, 0, 0, 1), await store.CompleteAsync("wa", [Failure("s40.1", "s40", first.Attempt, "System.IO.IOException", "disk")]));
+        await DeadLetterAsync(store, "s40", Spec("s40.1", "echo", "[1]"));
         var letter = Assert.Single(await store.ReadCompletionsAsync("s40", 0, 100));
         Assert.True(letter.DeadLettered);
         Assert.Equal(1, (await store.DeadLettersAsync(new DeadLettersRequest { Requeue = "s40.1" })).Requeued);
@@ -527,6 +515,18 @@ public abstract class StoreTests : IAsyncLifetime
             Assert.Equal(outbox40.Select(c => (c.TaskId, c.Seq)), watch40.TakeFollowing(letter.Seq, 10)!.Select(c => (c.TaskId, c.Seq)));
             Assert.Equal(outbox41.Select(c => (c.TaskId, c.Seq)), watch41.TakeFollowing(outbox41[0].Seq - 1, 10)!.Select(c => (c.TaskId, c.Seq)));
         }
+    }
+
+    /// <summary>
+    /// Submits the task with a policy that dead-letters it at its first IOException, leases it to the
+    /// worker "wa" (registered already) and fails it so.
+    /// </summary>
+    private protected static async Task DeadLetterAsync(TaskStore store, string session, TaskSpec spec)
+    {
+        spec.Policy = new RetryPolicy { MaxAttempts = 1, RetryOn = { "System.IO.IOException" } };
+        await store.SubmitAsync(session, [spec]);
+        var leased = Assert.Single((await store.LeaseAsync("wa", "wa", ["echo"], 10, 0)).Tasks);
+        Assert.Equal(new CompleteOutcome(1, 0, 0, 1), await store.CompleteAsync("wa", [Failure(spec.Id, session, leased.Attempt, "System.IO.IOException", "disk")]));
     }
 
     private protected static TaskResult Failure(string id, string session, int attempt, string type, string message) =>

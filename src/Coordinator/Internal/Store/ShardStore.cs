@@ -59,11 +59,13 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         // A task with no policy of its own, idempotency key, trace context or time to wait for (most
         // tasks) takes three arguments; another takes seven, its name index negated (Scripts.Submit).
         var traces = new RedisValue[tasks.Count];
+        var plain = new bool[tasks.Count];
         var argCount = 6 + names.Count;
         for (var t = 0; t < tasks.Count; t++)
         {
             traces[t] = Telemetry.StoredTrace.Encode(tasks[t]);
-            argCount += Plain(tasks[t], traces[t]) ? 3 : 7;
+            plain[t] = Plain(tasks[t], traces[t]);
+            argCount += plain[t] ? 3 : 7;
         }
         var args = new RedisValue[argCount];
         var k = 0;
@@ -88,12 +90,11 @@ internal sealed partial class ShardStore(IConnectionMultiplexer redis, ShardLayo
         for (var t = 0; t < tasks.Count; t++)
         {
             var task = tasks[t];
-            var plain = Plain(task, traces[t]);
             args[k++] = task.Id;
-            args[k++] = plain ? nameIndex[entryOf[t]] : -nameIndex[entryOf[t]];
+            args[k++] = plain[t] ? nameIndex[entryOf[t]] : -nameIndex[entryOf[t]];
             // A chunked task's arguments are kept behind a '*', which no JSON text starts with.
             args[k++] = task.Chunked ? Chunked(task.Args.Span) : task.Args.Memory;
-            if (plain)
+            if (plain[t])
             {
                 continue;
             }
