@@ -26,8 +26,14 @@ public sealed class WorkerOptions
     /// </summary>
     public IList<string> Queues { get; } = [];
 
-    /// <summary>Tasks leased ahead per thread, so a thread never waits on a round trip. Default: 10.</summary>
-    public int PrefetchPerThread { get; set; } = 10;
+    /// <summary>
+    /// Most tasks leased ahead per thread, so a thread never waits on a round trip. The process
+    /// leases ahead about 50 ms of work per thread, by the run time of its recent tasks: at least
+    /// one task, at most this many, and at most 64 MiB of arguments in all. So short tasks flow
+    /// without gaps, and a backlog of long ones is not hoarded by one worker. 0: none ahead.
+    /// Default: 50.
+    /// </summary>
+    public int PrefetchPerThread { get; set; } = 50;
 
     /// <summary>On stop, how long running tasks get to finish before their tokens fire. Default: 30 seconds.</summary>
     public TimeSpan DrainGrace { get; set; } = TimeSpan.FromSeconds(30);

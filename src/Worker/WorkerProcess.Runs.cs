@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Cluster.Contracts;
 using Cluster.Protocol.V1;
 using Cluster.Worker.Internal;
@@ -172,6 +173,7 @@ public sealed partial class WorkerProcess
         {
             return false;
         }
+        run.StartedAt = Stopwatch.GetTimestamp();
         HopTrace.Mark("worker.started", run.Assignment.TaskId);
         // Started notices wait for the next flush, which makes one for each run still running then
         // and not noticed yet: a task that finishes by then needs none, so short tasks cost no
@@ -315,6 +317,10 @@ public sealed partial class WorkerProcess
             else
             {
                 AddCredit(run.Executor);
+            }
+            if (run.Executor == Executor.ThreadPool && run.StartedAt != 0)
+            {
+                _window.Ran(Stopwatch.GetTimestamp() - run.StartedAt, run.Assignment.Args.Length);
             }
             FreeSlot(run.Executor);
         }

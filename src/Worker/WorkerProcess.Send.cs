@@ -161,7 +161,7 @@ public sealed partial class WorkerProcess
             message.Events.AddRange(events.Where(e => !finished.Contains(e.TaskId)));
             lock (_slots)
             {
-                threadCredits += _threadCredits;
+                threadCredits = _window.Settle(threadCredits + _threadCredits);
                 coroutineCredits += _coroutineCredits;
                 _threadCredits = 0;
                 _coroutineCredits = 0;

@@ -46,7 +46,8 @@ public sealed partial class WorkerProcess : IDisposable
     private TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Lock _slots = new();
-    private readonly int _threadSlots;
+    // Thread-pool tasks held and asked for at once: follows the run time of the recent tasks.
+    private readonly LeaseWindow _window;
     private readonly int _coroutineSlots;
     private int _threadBusy;
     private int _coroutineBusy;
@@ -79,7 +80,7 @@ public sealed partial class WorkerProcess : IDisposable
         _pool = new BoundedThreadPool(options.Threads);
         _loop = new CoroutineLoop();
         _scopes = registry.Services?.GetService<IServiceScopeFactory>();
-        _threadSlots = options.Threads * (1 + options.PrefetchPerThread);
+        _window = new LeaseWindow(options.Threads, options.PrefetchPerThread);
         _coroutineSlots = options.Coroutines;
         _metrics = new Internal.Telemetry.WorkerMetrics(SlotUse);
         // Shutting down fires the token of every run held (the runs' tokens are not linked to this one).
@@ -92,7 +93,7 @@ public sealed partial class WorkerProcess : IDisposable
     {
         lock (_slots)
         {
-            return (_threadBusy, _threadSlots, _coroutineBusy, _coroutineSlots);
+            return (_threadBusy, _window.Target, _coroutineBusy, _coroutineSlots);
         }
     }
 
@@ -244,7 +245,7 @@ public sealed partial class WorkerProcess : IDisposable
             ProcessId = Environment.ProcessId,
             Threads = _options.Threads,
             Coroutines = _options.Coroutines,
-            ThreadSlots = _threadSlots,
+            ThreadSlots = _window.Capacity,
             Version = Version,
         };
         hello.Queues.AddRange(_options.Queues);
@@ -262,7 +263,7 @@ public sealed partial class WorkerProcess : IDisposable
             // A new connection starts from the slots free now (set explicitly: a process still busy
             // with runs of an earlier connection has fewer than its capacity); slots freed later
             // are announced as credits.
-            first.ThreadCredits = _threadSlots - _threadBusy;
+            first.ThreadCredits = _window.FirstGrant(_threadBusy);
             first.CoroutineCredits = _coroutineSlots - _coroutineBusy;
             _threadCredits = 0;
             _coroutineCredits = 0;

@@ -14,7 +14,7 @@ namespace Cluster.Worker.Tests;
 public sealed class WorkerProcessTests
 {
     [Fact]
-    public async Task Hello_DeclaresItsThreadSlots_AndGrantsItsFreeSlotsAsFirstCredits()
+    public async Task Hello_DeclaresItsThreadSlots_AndGrantsOneTaskAheadPerThreadUntilATaskHasRun()
     {
         await using var coordinator = await ScriptedCoordinator.StartAsync();
         await using var worker = Run(coordinator, new TaskRegistry().Register("echo", (JsonElement x) => x));
@@ -24,7 +24,43 @@ public sealed class WorkerProcessTests
 
         Assert.Equal(2 * (1 + 3), hello.Hello.ThreadSlots);
         Assert.True(hello.HasThreadCredits && hello.HasCoroutineCredits);
-        Assert.Equal((8, 5), (hello.ThreadCredits, hello.CoroutineCredits));
+        Assert.Equal((2 * (1 + 1), 5), (hello.ThreadCredits, hello.CoroutineCredits));
+    }
+
+    [Fact]
+    public async Task ShortTasks_WidenWhatTheWorkerAsksFor_ToItsPrefetch_AndLongOnes_NarrowItToOneAheadPerThread()
+    {
+        await using var coordinator = await ScriptedCoordinator.StartAsync();
+        var registry = new TaskRegistry()
+            .Register("echo", (JsonElement x) => x)
+            .Register("nap", (int ms) =>
+            {
+                Thread.Sleep(ms);
+                return ms;
+            });
+        await using var worker = Run(coordinator, registry);
+        var connection = await coordinator.NextConnectionAsync();
+        await connection.ReadUntilAsync(m => m.Hello is not null, "hello");
+        var assigned = 0;
+        // Credits granted and not yet used: what the worker asks for beyond the tasks it holds.
+        int Open() => connection.Received.Sum(m => m.ThreadCredits) - assigned;
+        Assert.Equal(4, Open());
+
+        // Tasks of microseconds: the worker asks for all its slots, 2 threads × (1 + 3).
+        await connection.SendAsync(new CoordinatorMessage { Assignments = { Enumerable.Range(0, 4).Select(i => Assign($"s.{i}", "echo", "[1]")) } });
+        assigned += 4;
+        await connection.ReadUntilAsync(_ => Open() == 8, "credits for every slot");
+
+        // Tasks of 100 ms, more than the 50 ms of work a thread leases ahead: one ahead per thread.
+        for (var round = 0; round < 3; round++)
+        {
+            var ids = Enumerable.Range(0, 4).Select(i => $"n.{round}.{i}").ToList();
+            await connection.SendAsync(new CoordinatorMessage { Assignments = { ids.Select(id => Assign(id, "nap", "[100]")) } });
+            assigned += 4;
+            await connection.ReadUntilAsync(
+                _ => ids.All(id => connection.Received.Any(m => m.Results.Any(r => r.TaskId == id))), $"the results of round {round + 1}");
+        }
+        Assert.Equal(4, Open());
     }
 
     [Fact]

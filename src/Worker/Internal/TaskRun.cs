@@ -57,6 +57,9 @@ internal sealed class TaskRun : IDisposable
 
     public bool HasStarted => Volatile.Read(ref _state) == Started;
 
+    /// <summary>When it started (Stopwatch ticks); 0 until then.</summary>
+    public long StartedAt { get; set; }
+
     /// <summary>Its started notice is on its way (set by the sender, once).</summary>
     public bool StartNoticed { get; set; }
 
