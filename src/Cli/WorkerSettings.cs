@@ -6,6 +6,9 @@ namespace Cluster.Cli;
 /// <summary>What the worker daemon passes to each worker process.</summary>
 internal sealed record WorkerSettings(int Processes, int Threads, int Coroutines, IReadOnlyList<string> Tasks, bool Verbose)
 {
+    /// <summary>Most tasks each thread leases ahead (--prefetch).</summary>
+    public int Prefetch { get; init; } = new Cluster.Worker.WorkerOptions().PrefetchPerThread;
+
     /// <summary>The queues the workers listen to (--queues); none: the default queue.</summary>
     public IReadOnlyList<string> Queues { get; init; } = [];
 
@@ -46,6 +49,7 @@ internal sealed record WorkerSettings(int Processes, int Threads, int Coroutines
             values.Get(ClusterOptions.Verbose))
         {
             Queues = QueuesOf(values),
+            Prefetch = values.Get(ClusterOptions.Prefetch),
         };
     }
 }

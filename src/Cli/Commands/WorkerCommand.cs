@@ -82,6 +82,8 @@ internal static class WorkerCommand
         info.ArgumentList.Add(settings.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
         info.ArgumentList.Add(ClusterOptions.Coroutines.Flag);
         info.ArgumentList.Add(settings.Coroutines.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        info.ArgumentList.Add(ClusterOptions.Prefetch.Flag);
+        info.ArgumentList.Add(settings.Prefetch.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (settings.Queues.Count > 0)
         {
             info.ArgumentList.Add(ClusterOptions.Queues.Flag);

@@ -103,6 +103,9 @@ internal static class ClusterOptions
     public static readonly Setting<int> Coroutines = Setting.Int("coroutines", "async handlers in flight per worker process", WorkerScope | Demo, 1, 1_000_000)
         .Sets<WorkerOptions>(o => o.Coroutines);
 
+    public static readonly Setting<int> Prefetch = Setting.Int("prefetch", "most tasks each thread leases ahead; a worker process leases about 50 ms of work ahead per thread, by the run time of its recent tasks, at least one task and at most 64 MiB of arguments in all", WorkerScope | Demo, 0, 1000)
+        .Sets<WorkerOptions>(o => o.PrefetchPerThread);
+
     public static readonly Setting<string?> Queues = Setting.Text("queues", "comma-separated queues whose tasks the workers take (SubmitOptions.Queue); each 1 to 64 letters, digits or _ . -", WorkerScope, "Q,Q")
         .Shown("default");
 
@@ -181,7 +184,7 @@ internal static class ClusterOptions
         Port, HttpPort, Host, Redis, StoreWait, Data, Prefix, MaxPayload, MaxResult, MaxQueued, MaxBatch, Retention, DeadLetterRetention,
         LeaseMs, HeartbeatMs, ReplicaAcks, Shards, Tokens, Insecure, MaxStreams, MaxSessions, TlsCert, TlsKey, TlsClientCa,
         // worker
-        Coordinators, Processes, Threads, Coroutines, Queues, TaskAssemblies, TlsClientCert, TlsClientKey,
+        Coordinators, Processes, Threads, Coroutines, Prefetch, Queues, TaskAssemblies, TlsClientCert, TlsClientKey,
         // callers
         Token, TokenFile, TlsCa,
         // status, dead-letters, demo
