@@ -41,15 +41,21 @@ internal sealed record WorkerSettings(int Processes, int Threads, int Coroutines
         {
             throw new UsageException($"Task assembly '{path}' does not exist (--tasks).");
         }
+        var threads = values.Get(ClusterOptions.Threads);
+        var prefetch = values.Get(ClusterOptions.Prefetch);
+        if ((long)threads * (1 + prefetch) is var slots and > WireLimits.MaxWorkerSlots)
+        {
+            throw new UsageException($"--threads × (1 + --prefetch) is {slots:D}; a worker process holds at most {WireLimits.MaxWorkerSlots:D} tasks: lower --threads or --prefetch.");
+        }
         return new WorkerSettings(
             values.Get(ClusterOptions.Processes),
-            values.Get(ClusterOptions.Threads),
+            threads,
             values.Get(ClusterOptions.Coroutines),
             tasks,
             values.Get(ClusterOptions.Verbose))
         {
             Queues = QueuesOf(values),
-            Prefetch = values.Get(ClusterOptions.Prefetch),
+            Prefetch = prefetch,
         };
     }
 }

@@ -9,6 +9,12 @@ namespace Cluster.Contracts;
 /// </summary>
 public static class WireLimits
 {
+    /// <summary>
+    /// The most tasks one worker connection may hold of a kind, as its hello declares: a thread-pool
+    /// capacity of threads × (1 + prefetch) above it is refused by the coordinator.
+    /// </summary>
+    public const int MaxWorkerSlots = 1_000_000;
+
     /// <summary>The largest message sent on any stream: 4 MiB.</summary>
     public const int MaxMessageBytes = 4 * 1024 * 1024;
 

@@ -35,6 +35,9 @@ public sealed class WorkerOptions
     /// </summary>
     public int PrefetchPerThread { get; set; } = 50;
 
+    /// <summary>The thread-pool tasks a worker process may hold, as its hello declares them: threads × (1 + prefetch).</summary>
+    internal static long ThreadSlots(int threads, int prefetchPerThread) => (long)threads * (1 + prefetchPerThread);
+
     /// <summary>On stop, how long running tasks get to finish before their tokens fire. Default: 30 seconds.</summary>
     public TimeSpan DrainGrace { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -90,6 +93,10 @@ public sealed class WorkerOptions
         if (PrefetchPerThread is < 0 or > 1000)
         {
             throw new ArgumentException($"PrefetchPerThread must be between 0 and 1000, not {PrefetchPerThread}.");
+        }
+        if (ThreadSlots(Threads, PrefetchPerThread) is var slots and > WireLimits.MaxWorkerSlots)
+        {
+            throw new ArgumentException($"Threads × (1 + PrefetchPerThread) is {slots:D}; a worker process holds at most {WireLimits.MaxWorkerSlots:D} tasks: lower Threads or PrefetchPerThread.");
         }
         if (QueueNames.Problem([.. Queues]) is { } queues)
         {

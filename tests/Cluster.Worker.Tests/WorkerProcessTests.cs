@@ -44,21 +44,29 @@ public sealed class WorkerProcessTests
         var assigned = 0;
         // Credits granted and not yet used: what the worker asks for beyond the tasks it holds.
         int Open() => connection.Received.Sum(m => m.ThreadCredits) - assigned;
+        // Four tasks at once, and their results back.
+        async Task RunFourAsync(string prefix, string name, string args)
+        {
+            var ids = Enumerable.Range(0, 4).Select(i => $"{prefix}.{i}").ToList();
+            await connection.SendAsync(new CoordinatorMessage { Assignments = { ids.Select(id => Assign(id, name, args)) } });
+            assigned += 4;
+            await connection.ReadUntilAsync(_ => ids.All(id => connection.Received.Any(m => m.Results.Any(r => r.TaskId == id))), $"the results of {prefix}");
+        }
         Assert.Equal(4, Open());
 
-        // Tasks of microseconds: the worker asks for all its slots, 2 threads × (1 + 3).
-        await connection.SendAsync(new CoordinatorMessage { Assignments = { Enumerable.Range(0, 4).Select(i => Assign($"s.{i}", "echo", "[1]")) } });
-        assigned += 4;
-        await connection.ReadUntilAsync(_ => Open() == 8, "credits for every slot");
+        // Tasks of microseconds: the worker asks for all its slots, 2 threads × (1 + 3), once the
+        // average run time has come down from the first runs' (which pay for first calls).
+        for (var batch = 0; Open() < 8; batch++)
+        {
+            Assert.True(batch < 50, $"after {batch} batches of tasks of microseconds, {Open()} credits are open, not 8");
+            await RunFourAsync($"s.{batch}", "echo", "[1]");
+        }
+        Assert.Equal(8, Open());
 
         // Tasks of 100 ms, more than the 50 ms of work a thread leases ahead: one ahead per thread.
         for (var round = 0; round < 3; round++)
         {
-            var ids = Enumerable.Range(0, 4).Select(i => $"n.{round}.{i}").ToList();
-            await connection.SendAsync(new CoordinatorMessage { Assignments = { ids.Select(id => Assign(id, "nap", "[100]")) } });
-            assigned += 4;
-            await connection.ReadUntilAsync(
-                _ => ids.All(id => connection.Received.Any(m => m.Results.Any(r => r.TaskId == id))), $"the results of round {round + 1}");
+            await RunFourAsync($"n.{round}", "nap", "[100]");
         }
         Assert.Equal(4, Open());
     }

@@ -17,6 +17,9 @@ namespace Cluster.Worker.Internal;
 /// stays here, out of the coordinator's reach, and a freed slot's credit is held back while the
 /// window is narrower than what circulates, or more are sent when it widens. Not thread-safe:
 /// the worker calls it under its slots lock.
+/// A run's time is known when it ends: a worker whose window short tasks widened leases long ones
+/// by that window until the first of them ends, and holds what it leased; narrowing holds back
+/// only the credits freed after.
 /// </remarks>
 internal sealed class LeaseWindow
 {

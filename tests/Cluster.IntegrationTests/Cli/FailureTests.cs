@@ -14,6 +14,7 @@ public sealed class FailureTests
     [InlineData("--threads must be a whole number from 1 to 4096, not 'many'.", "worker", "--coordinator", "http://127.0.0.1:1", "--threads", "many")]
     [InlineData("--coordinator must be an http://, https:// or dns:/// address such as http://127.0.0.1:5050, not 'ftp://x'.", "status", "--coordinator", "ftp://x")]
     [InlineData("--store-wait must be a whole number of seconds from 0 to 86400, not '-1'.", "up", "--store-wait", "-1")]
+    [InlineData("--threads × (1 + --prefetch) is 1025024; a worker process holds at most 1000000 tasks: lower --threads or --prefetch.", "worker", "--coordinator", "http://127.0.0.1:1", "--threads", "1024", "--prefetch", "1000")]
     public async Task ABadValue_StopsTheCommand_NamingTheOptionAndWhatItTakes(string message, params string[] arguments)
     {
         var line = CommandOutput.AssertOneLineFailure(await CommandOutput.RunAsync(arguments));

@@ -52,6 +52,21 @@ public sealed class HostingOptionsTests
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AddClusterWorker_WithMoreSlotsThanACoordinatorTakes_StopsStart_NamingBothSettings()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Cluster:Worker:Coordinators:0"] = "http://127.0.0.1:5050",
+            ["Cluster:Worker:Threads"] = "2048",
+            ["Cluster:Worker:PrefetchPerThread"] = "1000",
+        };
+
+        var error = await StartFailsAsync(settings, b => b.Services.AddClusterWorker(b.Configuration.GetSection("Cluster:Worker")).AddTask("never", () => 0));
+
+        Assert.Contains("Threads × (1 + PrefetchPerThread) is 2050048; a worker process holds at most 1000000 tasks", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("MaxPayloadBytes", "0", "Cluster:Coordinator:MaxPayloadBytes must be from 1 to 4128768")]
     [InlineData("KeyPrefix", "a:b", "Cluster:Coordinator:KeyPrefix 'a:b' must be non-empty and hold no")]

@@ -1,3 +1,4 @@
+using Cluster.Contracts;
 using Cluster.Coordinator.Internal.Store;
 using Cluster.Protocol.V1;
 
@@ -7,7 +8,7 @@ namespace Cluster.Coordinator.Internal.Services;
 internal static class HelloRules
 {
     /// <summary>The most threads, thread slots or coroutines one connection may declare (a worker process's own bound for coroutines).</summary>
-    public const int MaxSlots = 1_000_000;
+    public const int MaxSlots = WireLimits.MaxWorkerSlots;
 
     public static string? Problem(Hello hello)
     {

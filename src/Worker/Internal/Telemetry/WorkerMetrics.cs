@@ -16,7 +16,7 @@ internal sealed class WorkerMetrics : IDisposable
     public WorkerMetrics(Func<(int ThreadBusy, int ThreadTotal, int CoroutineBusy, int CoroutineTotal)> slots)
     {
         _meter.CreateObservableGauge("cluster.worker.slots.busy", () => Measure(slots(), busy: true), "{slot}", "Slots of this worker process that hold a task.");
-        _meter.CreateObservableGauge("cluster.worker.slots.total", () => Measure(slots(), busy: false), "{slot}", "Slots of this worker process.");
+        _meter.CreateObservableGauge("cluster.worker.slots.total", () => Measure(slots(), busy: false), "{slot}", "Slots of this worker process: on the thread pool, its threads and the tasks it leases ahead now.");
     }
 
     private static Measurement<int>[] Measure((int ThreadBusy, int ThreadTotal, int CoroutineBusy, int CoroutineTotal) now, bool busy) =>
