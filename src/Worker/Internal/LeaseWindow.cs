@@ -43,7 +43,7 @@ internal sealed class LeaseWindow
     {
         _threads = threads;
         _maxAhead = maxAheadPerThread;
-        Capacity = threads * (1 + maxAheadPerThread);
+        Capacity = (int)WorkerOptions.ThreadSlots(threads, maxAheadPerThread);
         // Until a task has run, one ahead per thread: a backlog of long tasks is not hoarded by
         // the first worker to say hello.
         Target = threads * (1 + Math.Min(1, maxAheadPerThread));
@@ -66,14 +66,8 @@ internal sealed class LeaseWindow
     /// <summary>The credits to send of <paramref name="credits"/> freed: fewer while the window narrows, more once it widens.</summary>
     public int Settle(int credits)
     {
-        var keep = Capacity - Target - _withheld;
-        if (keep > 0)
-        {
-            keep = Math.Min(credits, keep);
-            _withheld += keep;
-            return credits - keep;
-        }
-        // Widened: what was held back beyond the new window goes out too.
+        // Negative once the window widened: what was held back beyond it goes out too.
+        var keep = Math.Min(credits, Capacity - Target - _withheld);
         _withheld += keep;
         return credits - keep;
     }
@@ -85,7 +79,7 @@ internal sealed class LeaseWindow
         _argBytes = _argBytes < 0 ? argBytes : _argBytes + ((argBytes - _argBytes) * Weight);
         var byTime = AheadTime.TotalSeconds * Stopwatch.Frequency / Math.Max(1, _runTicks);
         var byBytes = AheadBytes / (double)_threads / Math.Max(1, _argBytes);
-        var ahead = (int)Math.Clamp(Math.Min(byTime, byBytes), 1, Math.Max(1, _maxAhead));
-        Target = _threads * (1 + Math.Min(ahead, _maxAhead));
+        var ahead = (int)Math.Min(_maxAhead, Math.Max(1, Math.Min(byTime, byBytes)));
+        Target = _threads * (1 + ahead);
     }
 }
